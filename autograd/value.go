@@ -204,7 +204,8 @@ func Backward(loss *Value) {
 			continue
 		}
 		if v.grad == nil {
-			v.grad = g.data.Clone()
+			// The accumulated gradient outlives any step arena.
+			tensor.Persistent(func() { v.grad = g.data.Clone() })
 		} else {
 			tensor.AddInPlace(v.grad, g.data)
 		}
