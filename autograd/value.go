@@ -68,8 +68,15 @@ func (v *Value) Detach() *Value { return Const(v.data) }
 // Grad returns the gradient accumulated by Backward (nil before any).
 func (v *Value) Grad() *tensor.Tensor { return v.grad }
 
-// ZeroGrad forgets the accumulated gradient.
-func (v *Value) ZeroGrad() { v.grad = nil }
+// ZeroGrad forgets the accumulated gradient and gives its buffer back to
+// the tensor pool, where the next Backward finds it: a training loop then
+// allocates no new gradients. The old gradient tensor must not be used after.
+func (v *Value) ZeroGrad() {
+	if v.grad != nil {
+		tensor.Release(v.grad)
+		v.grad = nil
+	}
+}
 
 // SetData replaces the tensor of a leaf in place of the old one (used when
 // loading weights); the shape must match.
