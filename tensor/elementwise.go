@@ -45,17 +45,20 @@ func bstrides(s, out []int) []int {
 }
 
 // walk2 calls row for each innermost run of out, giving the starting offsets
-// in a and b and their inner strides. out is contiguous.
+// in a and b and their inner strides. out is contiguous. Dimensions that a
+// and b both step through as one are merged first, so runs are as long as
+// the layouts allow (a bias [1, C, 1, 1] on [N, C, H, W] runs over H*W).
 func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
+	if numel(out) == 0 {
+		return
+	}
+	out, sa, sb = coalesce(out, sa, sb)
 	nd := len(out)
 	if nd == 0 {
 		row(0, 0, 0, 1, 0, 0)
 		return
 	}
 	inner := out[nd-1]
-	if inner == 0 || numel(out) == 0 {
-		return
-	}
 	idx := make([]int, nd-1)
 	ia, ib, o := 0, 0, 0
 	for {
@@ -77,6 +80,27 @@ func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
 			return
 		}
 	}
+}
+
+// coalesce drops dimensions of length 1 and merges each dimension into the
+// one before it when both a and b step through the pair as one (outer
+// stride = inner stride * inner length).
+func coalesce(out, sa, sb []int) (co, ca, cb []int) {
+	nd := len(out)
+	buf := make([]int, 3*nd)
+	co, ca, cb = buf[:0:nd], buf[nd:nd:2*nd], buf[2*nd:2*nd:3*nd]
+	for d, n := range out {
+		if n == 1 {
+			continue
+		}
+		if k := len(co) - 1; k >= 0 && ca[k] == sa[d]*n && cb[k] == sb[d]*n {
+			co[k] *= n
+			ca[k], cb[k] = sa[d], sb[d]
+			continue
+		}
+		co, ca, cb = append(co, n), append(ca, sa[d]), append(cb, sb[d])
+	}
+	return co, ca, cb
 }
 
 // binary applies f elementwise with broadcasting.
@@ -111,7 +135,46 @@ func Add(a, b *Tensor) *Tensor {
 		}
 		return out
 	}
-	return binary("Add", a, b, func(x, y float32) float32 { return x + y })
+	return binaryRows("Add", a, b, func(x, y float32) float32 { return x + y }, addRow, addScalarRow)
+}
+
+func addRow(out, x, y []float32) {
+	y = y[:len(x)]
+	for i := range out {
+		out[i] = x[i] + y[i]
+	}
+}
+
+func addScalarRow(out, x []float32, y float32) {
+	for i := range out {
+		out[i] = x[i] + y
+	}
+}
+
+// binaryRows is binary for a commutative op whose inner loops are written
+// out, so that nothing is called per element: vv for two contiguous runs,
+// vs for a run against one broadcast value (from either side).
+func binaryRows(op string, a, b *Tensor, f func(x, y float32) float32,
+	vv func(out, x, y []float32), vs func(out, x []float32, y float32)) *Tensor {
+	shape := BroadcastShapes(op, a.shape, b.shape)
+	out := empty(shape...)
+	sa, sb := bstrides(a.shape, shape), bstrides(b.shape, shape)
+	walk2(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
+		od := out.data[o : o+n]
+		switch {
+		case ja == 1 && jb == 1:
+			vv(od, a.data[ia:ia+n], b.data[ib:ib+n])
+		case ja == 1 && jb == 0:
+			vs(od, a.data[ia:ia+n], b.data[ib])
+		case ja == 0 && jb == 1:
+			vs(od, b.data[ib:ib+n], a.data[ia])
+		default:
+			for i := range od {
+				od[i] = f(a.data[ia+i*ja], b.data[ib+i*jb])
+			}
+		}
+	})
+	return out
 }
 
 // Sub returns a - b with broadcasting.
@@ -129,7 +192,20 @@ func Mul(a, b *Tensor) *Tensor {
 		}
 		return out
 	}
-	return binary("Mul", a, b, func(x, y float32) float32 { return x * y })
+	return binaryRows("Mul", a, b, func(x, y float32) float32 { return x * y }, mulRow, mulScalarRow)
+}
+
+func mulRow(out, x, y []float32) {
+	y = y[:len(x)]
+	for i := range out {
+		out[i] = x[i] * y[i]
+	}
+}
+
+func mulScalarRow(out, x []float32, y float32) {
+	for i := range out {
+		out[i] = x[i] * y
+	}
 }
 
 // Div returns a / b elementwise with broadcasting.

@@ -7,7 +7,8 @@ import (
 )
 
 // MatMul returns op(a) @ op(b) for 2-D a and b, where op transposes when
-// the flag is set: op(a) is [m, k], op(b) is [k, n], the result [m, n].
+// the flag is set: op(a) is [m, k], op(b) is [k, n], the result [m, n]
+// (zeros when k is 0). It panics if the shapes do not multiply.
 func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	if a.Dim() != 2 || b.Dim() != 2 {
 		panic(fmt.Sprintf("tensor.MatMul: shapes %v and %v are not 2-D", a.shape, b.shape))
@@ -22,6 +23,9 @@ func MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	}
 	if k != k2 {
 		panic(fmt.Sprintf("tensor.MatMul: shapes %v (trans %v) and %v (trans %v) do not multiply", a.shape, transA, b.shape, transB))
+	}
+	if k == 0 { // an empty sum: BLAS would reject the zero row stride
+		return New(m, n)
 	}
 	out := empty(m, n)
 	blas.Sgemm(transA, transB, m, n, k, 1, a.data, a.shape[1], b.data, b.shape[1], 0, out.data, n)
@@ -44,6 +48,9 @@ func BatchMatMul(a, b *Tensor, transA, transB bool) *Tensor {
 	}
 	if k != k2 {
 		panic(fmt.Sprintf("tensor.BatchMatMul: shapes %v (trans %v) and %v (trans %v) do not multiply", a.shape, transA, b.shape, transB))
+	}
+	if k == 0 { // an empty sum: BLAS would reject the zero row stride
+		return New(bs, m, n)
 	}
 	out := empty(bs, m, n)
 	sa, sb, so := a.shape[1]*a.shape[2], b.shape[1]*b.shape[2], m*n

@@ -135,12 +135,14 @@ func putLocked(b []float32) {
 // Release returns t's buffer to the pool for reuse and leaves t empty. The
 // caller promises that nothing else still reads the buffer (views made by
 // Reshape share it). Releasing a buffer an open arena owns takes it out of
-// the arena, so it is never freed twice.
+// the arena, so it is never freed twice. Only t's own elements go back,
+// never the rest of a larger array t's data was sliced from (FromSlice of
+// a sub-slice), which may belong to another tensor.
 func Release(t *Tensor) {
 	if t == nil || len(t.data) == 0 {
 		return
 	}
-	b := t.data[:cap(t.data)]
+	b := t.data[:len(t.data):len(t.data)]
 	t.data = nil
 	pool.Lock()
 	defer pool.Unlock()

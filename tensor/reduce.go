@@ -26,9 +26,13 @@ func normAxes(op string, t *Tensor, axes []int) []int {
 // ReducedShape returns the shape of t reduced over axes: reduced dimensions
 // become 1 when keep is true and are dropped otherwise. nil axes means all.
 func ReducedShape(t *Tensor, axes []int, keep bool) []int {
-	ax := normAxes("ReducedShape", t, axes)
+	return reducedShape(t.shape, normAxes("ReducedShape", t, axes), keep)
+}
+
+// reducedShape is ReducedShape for normalised axes.
+func reducedShape(shape, ax []int, keep bool) []int {
 	out := []int{}
-	for i, d := range t.shape {
+	for i, d := range shape {
 		if slices.Contains(ax, i) {
 			if keep {
 				out = append(out, 1)
@@ -40,29 +44,82 @@ func ReducedShape(t *Tensor, axes []int, keep bool) []int {
 	return out
 }
 
-// reduce folds t over axes with f, starting each output from init, and
-// accumulates in float64 so large sums stay accurate.
-func reduce(op string, t *Tensor, axes []int, keep bool, init float64, f func(acc float64, x float32) float64) *Tensor {
-	kshape := ReducedShape(t, axes, true)
+// reducer is one reduction: its start value, whether that is an identity
+// (so that empty axes may be reduced), and its fold of a run of values into
+// one accumulator, in float64 so that large sums stay accurate.
+type reducer struct {
+	op       string
+	init     float64
+	identity bool
+	fold     func(acc float64, xs []float32) float64
+}
+
+var (
+	sumReducer = reducer{"Sum", 0, true, func(a float64, xs []float32) float64 {
+		for _, x := range xs {
+			a += float64(x)
+		}
+		return a
+	}}
+	// Max and Min propagate NaN, even next to an infinity (where math.Max
+	// and math.Min would not).
+	maxReducer = reducer{"Max", math.Inf(-1), false, func(a float64, xs []float32) float64 {
+		if a != a {
+			return a
+		}
+		for _, x := range xs {
+			switch v := float64(x); {
+			case v != v:
+				return v
+			case v > a:
+				a = v
+			}
+		}
+		return a
+	}}
+	minReducer = reducer{"Min", math.Inf(1), false, func(a float64, xs []float32) float64 {
+		if a != a {
+			return a
+		}
+		for _, x := range xs {
+			switch v := float64(x); {
+			case v != v:
+				return v
+			case v < a:
+				a = v
+			}
+		}
+		return a
+	}}
+)
+
+// reduce folds t over axes with r. Without an identity (Max, Min) a
+// reduction over an axis of length 0 panics, like torch.
+func reduce(r reducer, t *Tensor, axes []int, keep bool) *Tensor {
+	ax := normAxes(r.op, t, axes)
+	if !r.identity {
+		for _, a := range ax {
+			if t.shape[a] == 0 {
+				panic(fmt.Sprintf("tensor.%s: reduction over axis %d of length 0 in shape %v", r.op, a, t.shape))
+			}
+		}
+	}
+	kshape := reducedShape(t.shape, ax, true)
 	acc := make([]float64, numel(kshape))
 	for i := range acc {
-		acc[i] = init
+		acc[i] = r.init
 	}
 	walk2(t.shape, stridesOf(t.shape), bstrides(kshape, t.shape), func(o, ia, ib, n, ja, jb int) {
 		src := t.data[ia : ia+n]
-		if jb == 0 {
-			a := acc[ib]
-			for _, x := range src {
-				a = f(a, x)
-			}
-			acc[ib] = a
+		if jb == 0 { // the run is reduced into one output
+			acc[ib] = r.fold(acc[ib], src)
 			return
 		}
-		for i, x := range src {
-			acc[ib+i*jb] = f(acc[ib+i*jb], x)
+		for i := range src { // the run is kept: one output per element
+			acc[ib+i*jb] = r.fold(acc[ib+i*jb], src[i:i+1])
 		}
 	})
-	out := empty(ReducedShape(t, axes, keep)...)
+	out := empty(reducedShape(t.shape, ax, keep)...)
 	for i, a := range acc {
 		out.data[i] = float32(a)
 	}
@@ -70,35 +127,15 @@ func reduce(op string, t *Tensor, axes []int, keep bool, init float64, f func(ac
 }
 
 // Sum sums t over axes (nil: all), keeping reduced dimensions as 1 if keep.
-func Sum(t *Tensor, axes []int, keep bool) *Tensor {
-	return reduce("Sum", t, axes, keep, 0, func(a float64, x float32) float64 { return a + float64(x) })
-}
+func Sum(t *Tensor, axes []int, keep bool) *Tensor { return reduce(sumReducer, t, axes, keep) }
 
 // Max takes the maximum of t over axes (nil: all). NaN propagates.
-func Max(t *Tensor, axes []int, keep bool) *Tensor {
-	if t.Len() == 0 {
-		panic(fmt.Sprintf("tensor.Max: empty tensor of shape %v", t.shape))
-	}
-	return reduce("Max", t, axes, keep, math.Inf(-1), func(a float64, x float32) float64 {
-		if x != x || a != a {
-			return math.NaN()
-		}
-		return math.Max(a, float64(x))
-	})
-}
+// It panics if a reduced axis has length 0 (there is no identity).
+func Max(t *Tensor, axes []int, keep bool) *Tensor { return reduce(maxReducer, t, axes, keep) }
 
 // Min takes the minimum of t over axes (nil: all). NaN propagates.
-func Min(t *Tensor, axes []int, keep bool) *Tensor {
-	if t.Len() == 0 {
-		panic(fmt.Sprintf("tensor.Min: empty tensor of shape %v", t.shape))
-	}
-	return reduce("Min", t, axes, keep, math.Inf(1), func(a float64, x float32) float64 {
-		if x != x || a != a {
-			return math.NaN()
-		}
-		return math.Min(a, float64(x))
-	})
-}
+// It panics if a reduced axis has length 0 (there is no identity).
+func Min(t *Tensor, axes []int, keep bool) *Tensor { return reduce(minReducer, t, axes, keep) }
 
 // BroadcastTo expands t to shape by NumPy broadcasting rules.
 func BroadcastTo(t *Tensor, shape []int) *Tensor {

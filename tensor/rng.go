@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -61,11 +62,20 @@ func (g *RNG) Normal(mean, std float32, shape ...int) *Tensor {
 	return t
 }
 
-// Uniform returns a tensor of independent samples from U[lo, hi).
+// Uniform returns a tensor of independent samples from U[lo, hi), for
+// lo < hi (lo == hi gives lo). Each sample is lo + (hi-lo)*u computed in
+// float64; one that rounds up to hi in float32 is replaced by the largest
+// float32 below hi, so hi itself never occurs.
 func (g *RNG) Uniform(lo, hi float32, shape ...int) *Tensor {
 	t := empty(shape...)
+	l, w := float64(lo), float64(hi)-float64(lo)
+	below := math.Nextafter32(hi, lo)
 	for i := range t.data {
-		t.data[i] = lo + (hi-lo)*float32(g.r.Float64())
+		v := float32(l + w*g.r.Float64())
+		if v >= hi && hi > lo {
+			v = below
+		}
+		t.data[i] = v
 	}
 	return t
 }
@@ -81,12 +91,13 @@ func (g *RNG) Bernoulli(p float64, shape ...int) *Tensor {
 }
 
 // Categorical draws n indices from the distribution proportional to the
-// non-negative weights. It panics if the weights are negative or all zero.
+// non-negative weights. It panics if a weight is negative, NaN or infinite,
+// or if they are all zero.
 func (g *RNG) Categorical(weights []float32, n int) []int {
 	cum := make([]float64, len(weights))
 	s := 0.0
 	for i, w := range weights {
-		if w < 0 || w != w {
+		if w < 0 || !finite(w) {
 			panic(fmt.Sprintf("tensor.Categorical: weight %d is %g", i, w))
 		}
 		s += float64(w)

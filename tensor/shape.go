@@ -6,7 +6,9 @@ import (
 )
 
 // Reshape returns a tensor sharing t's data with a new shape of the same
-// size; one dimension may be -1 and is then inferred.
+// size; one dimension may be -1 and is then inferred. It panics if the sizes
+// differ, a dimension is below -1, or -1 is ambiguous (other dimensions
+// multiply to 0).
 func Reshape(t *Tensor, shape ...int) *Tensor {
 	shape = slices.Clone(shape)
 	infer, n := -1, 1
@@ -18,9 +20,15 @@ func Reshape(t *Tensor, shape ...int) *Tensor {
 			infer = i
 			continue
 		}
+		if d < 0 {
+			panic(fmt.Sprintf("tensor.Reshape: negative dimension in %v", shape))
+		}
 		n *= d
 	}
-	if infer >= 0 && n > 0 {
+	if infer >= 0 {
+		if n == 0 {
+			panic(fmt.Sprintf("tensor.Reshape: cannot infer -1 in %v for shape %v", shape, t.shape))
+		}
 		shape[infer] = len(t.data) / n
 		n *= shape[infer]
 	}
@@ -162,8 +170,14 @@ func PadZero(t *Tensor, pads [][2]int) *Tensor {
 	if numel(ov) == 0 {
 		return out
 	}
-	walk2(ov, ist, ost, func(_, ia, ib, n, _, _ int) {
-		copy(out.data[outOff+ib:outOff+ib+n], t.data[inOff+ia:inOff+ia+n])
+	walk2(ov, ist, ost, func(_, ia, ib, n, ja, jb int) {
+		if ja == 1 && jb == 1 {
+			copy(out.data[outOff+ib:outOff+ib+n], t.data[inOff+ia:inOff+ia+n])
+			return
+		}
+		for i := range n {
+			out.data[outOff+ib+i*jb] = t.data[inOff+ia+i*ja]
+		}
 	})
 	return out
 }
@@ -198,13 +212,15 @@ func IndexAdd(g *Tensor, axis int, idx []int, n int) *Tensor {
 	}
 	shape := slices.Clone(g.shape)
 	shape[axis] = n
+	for _, j := range idx {
+		if j < 0 || j >= n {
+			panic(fmt.Sprintf("tensor.IndexAdd: index %d out of range for size %d on axis %d of shape %v", j, n, axis, g.shape))
+		}
+	}
 	out := New(shape...)
 	outer, inner := outerInner(g.shape, axis)
 	for o := 0; o < outer; o++ {
 		for i, j := range idx {
-			if j < 0 || j >= n {
-				panic(fmt.Sprintf("tensor.IndexAdd: index %d out of range %d", j, n))
-			}
 			dst := out.data[(o*n+j)*inner : (o*n+j+1)*inner]
 			src := g.data[(o*len(idx)+i)*inner : (o*len(idx)+i+1)*inner]
 			for k, v := range src {
@@ -217,11 +233,13 @@ func IndexAdd(g *Tensor, axis int, idx []int, n int) *Tensor {
 
 // Gather reads flat positions: out.flat[i] = t.flat[idx[i]], with out's
 // shape given. It is the kernel behind reflection padding and max pooling's
-// gradient.
+// gradient. It panics if len(idx) does not match shape or an index is out
+// of range for t.
 func Gather(t *Tensor, idx []int32, shape ...int) *Tensor {
-	if numel(shape) != len(idx) {
+	if checkShape("Gather", shape) != len(idx) {
 		panic(fmt.Sprintf("tensor.Gather: %d indices for shape %v", len(idx), shape))
 	}
+	checkFlat("Gather", idx, t.shape)
 	out := empty(shape...)
 	for i, j := range idx {
 		out.data[i] = t.data[j]
@@ -230,16 +248,28 @@ func Gather(t *Tensor, idx []int32, shape ...int) *Tensor {
 }
 
 // ScatterAdd is the transpose of Gather: a zero tensor of shape into whose
-// flat position idx[i] g.flat[i] is added.
+// flat position idx[i] g.flat[i] is added. It panics if len(idx) does not
+// match g or an index is out of range for shape.
 func ScatterAdd(g *Tensor, idx []int32, shape ...int) *Tensor {
 	if len(idx) != len(g.data) {
 		panic(fmt.Sprintf("tensor.ScatterAdd: %d indices for shape %v", len(idx), g.shape))
 	}
+	checkFlat("ScatterAdd", idx, shape)
 	out := New(shape...)
 	for i, j := range idx {
 		out.data[j] += g.data[i]
 	}
 	return out
+}
+
+// checkFlat panics naming op unless every idx is a flat position in shape.
+func checkFlat(op string, idx []int32, shape []int) {
+	n := numel(shape)
+	for _, j := range idx {
+		if j < 0 || int(j) >= n {
+			panic(fmt.Sprintf("tensor.%s: flat index %d out of range for shape %v", op, j, shape))
+		}
+	}
 }
 
 // ReflectIndex returns the Gather indices that reflection-pad the last two

@@ -50,19 +50,35 @@ func Full(v float32, shape ...int) *Tensor {
 func Scalar(v float32) *Tensor { return &Tensor{shape: []int{}, data: []float32{v}} }
 
 // Arange returns the 1-D tensor start, start+step, ... up to but excluding stop.
-// It panics if step is zero.
+// Elements are computed in float32 as start + i*step; when rounding lands an
+// element on or past stop it is dropped, so stop is always excluded (numpy's
+// float32 arange agrees; torch's can include it). It panics if step is zero,
+// an argument is not finite, or the range holds more than 2^31-1 elements.
 func Arange(start, stop, step float32) *Tensor {
-	if step == 0 {
-		panic("tensor.Arange: step is 0")
+	if step == 0 || !finite(start) || !finite(stop) || !finite(step) {
+		panic(fmt.Sprintf("tensor.Arange: start %g, stop %g, step %g", start, stop, step))
 	}
-	n := int(math.Ceil((float64(stop) - float64(start)) / float64(step)))
-	n = max(n, 0)
+	elem := func(i int) float32 { return start + float32(float32(i)*step) }
+	before := func(v float32) bool { return step > 0 && v < stop || step < 0 && v > stop }
+	count := math.Ceil((float64(stop) - float64(start)) / float64(step))
+	if count > math.MaxInt32 {
+		panic(fmt.Sprintf("tensor.Arange: start %g, stop %g, step %g make %g elements", start, stop, step, count))
+	}
+	n := max(int(count), 0)
+	for n > 0 && !before(elem(n-1)) {
+		n--
+	}
+	for before(elem(n)) {
+		n++
+	}
 	t := empty(n)
 	for i := range t.data {
-		t.data[i] = start + float32(i)*step
+		t.data[i] = elem(i)
 	}
 	return t
 }
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 // FromSlice returns a tensor of the given shape that owns data (no copy).
 // It panics if len(data) does not match the shape.
@@ -130,13 +146,14 @@ func (t *Tensor) offset(op string, idx []int) int {
 
 // axis normalises a possibly negative axis and panics if it is out of range.
 func (t *Tensor) axis(op string, a int) int {
-	if a < 0 {
-		a += len(t.shape)
+	n := a
+	if n < 0 {
+		n += len(t.shape)
 	}
-	if a < 0 || a >= len(t.shape) {
+	if n < 0 || n >= len(t.shape) {
 		panic(fmt.Sprintf("tensor.%s: axis %d out of range for shape %v", op, a, t.shape))
 	}
-	return a
+	return n
 }
 
 // Clone returns a deep copy.
