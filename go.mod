@@ -1,3 +1,8 @@
 module github.com/kallima-gan/kallima
 
 go 1.26.8
+
+require (
+	golang.org/x/image v0.47.0
+	gopkg.in/yaml.v3 v3.0.1
+)

@@ -1,0 +1,180 @@
+package gan
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/optim"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// countingGame is a game whose players are one linear layer each; it counts
+// the updates and can inject a NaN term.
+type countingGame struct {
+	g, d        *nn.Linear
+	dCalls      int
+	gCalls      int
+	nanAt       int // G step whose D term is NaN (-1: never)
+	dSawGradOnD bool
+	gSawGradOnD bool
+	dParamsOfG  []*ag.Value
+}
+
+func (c *countingGame) DiscriminatorTerms(step int) []Term {
+	c.dCalls++
+	c.dSawGradOnD = c.d.Weight.RequiresGrad()
+	x := ag.Const(tensor.Full(1, 4, 3))
+	v := ag.Mean(c.d.Forward(x), nil, false)
+	if step == c.nanAt {
+		v = ag.Mul(v, ag.Scalar(float32(math.NaN())))
+	}
+	return []Term{{Name: "main", Value: v}, {Name: "extra", Value: ag.Scale(v, 0)}}
+}
+
+func (c *countingGame) GeneratorTerms(step int) []Term {
+	c.gCalls++
+	c.gSawGradOnD = c.d.Weight.RequiresGrad()
+	z := ag.Const(tensor.Full(1, 4, 2))
+	return []Term{{Name: "main", Value: ag.Mean(c.d.Forward(c.g.Forward(z)), nil, false)}}
+}
+
+func newCounting(t *testing.T) (*countingGame, *Trainer) {
+	rng := tensor.NewRNG(1)
+	g, d := nn.NewLinear(2, 3, rng), nn.NewLinear(3, 1, rng)
+	cg := &countingGame{g: g, d: d, nanAt: -1}
+	og, err := optim.NewSGD(nn.Parameters(g), optim.SGDConfig{LR: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	od, err := optim.NewSGD(nn.Parameters(d), optim.SGDConfig{LR: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cg, &Trainer{Game: cg, G: g, D: d, OptG: og, OptD: od, NCritic: 3, Steps: 4}
+}
+
+func TestTrainerAlternation(t *testing.T) {
+	cg, tr := newCounting(t)
+	var logged []Logs
+	tr.Callbacks = append(tr.Callbacks, func(_ *Trainer, l Logs) error { logged = append(logged, l); return nil })
+	before := cg.g.Weight.Data().Clone()
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cg.dCalls != 12 || cg.gCalls != 4 || tr.Step != 4 {
+		t.Fatalf("D updates %d, G updates %d, step %d: want 12, 4, 4 (n_critic 3)", cg.dCalls, cg.gCalls, tr.Step)
+	}
+	if !cg.dSawGradOnD || cg.gSawGradOnD || !cg.d.Weight.RequiresGrad() {
+		t.Fatal("D's parameters should need gradients in D's update only, and be restored after G's")
+	}
+	if len(logged) != 4 || logged[0]["d/main"] == 0 || logged[0]["lr/g"] != float64(float32(0.1)) {
+		t.Fatalf("logs %v", logged)
+	}
+	if _, ok := logged[0]["g/loss"]; !ok {
+		t.Fatal("no g/loss logged")
+	}
+	same := true
+	for i, v := range cg.g.Weight.Data().Data() {
+		same = same && v == before.Data()[i]
+	}
+	if same {
+		t.Fatal("the generator did not change")
+	}
+}
+
+func TestTrainerDivergenceNamesTerm(t *testing.T) {
+	cg, tr := newCounting(t)
+	cg.nanAt = 2
+	err := tr.Run(context.Background())
+	var de *DivergenceError
+	if !errors.As(err, &de) || de.Step != 2 || de.What != "d/main" || !strings.Contains(err.Error(), "step 2") {
+		t.Fatalf("error %v, want a DivergenceError at step 2 naming d/main", err)
+	}
+}
+
+func TestTrainerWeightClipping(t *testing.T) {
+	_, tr := newCounting(t)
+	tr.ClipD = 0.01
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range tr.D.Params("") {
+		for _, v := range p.Value.Data().Data() {
+			if v < -0.01 || v > 0.01 {
+				t.Fatalf("%s has %g outside [-0.01, 0.01]", p.Name, v)
+			}
+		}
+	}
+}
+
+func TestTrainerStopsOnCancel(t *testing.T) {
+	_, tr := newCounting(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.Callbacks = append(tr.Callbacks, func(t *Trainer, _ Logs) error {
+		if t.Step == 2 {
+			cancel()
+		}
+		return nil
+	})
+	if err := tr.Run(ctx); !errors.Is(err, ErrStopped) || tr.Step != 2 {
+		t.Fatalf("err %v at step %d, want ErrStopped after step 2", err, tr.Step)
+	}
+}
+
+func TestInstanceNoiseSchedule(t *testing.T) {
+	n := InstanceNoise{Sigma: 0.5, Steps: 100}
+	for _, c := range []struct {
+		step int
+		want float32
+	}{{0, 0.5}, {50, 0.25}, {99, 0.005}, {100, 0}, {1000, 0}} {
+		if got := n.At(c.step); math.Abs(float64(got-c.want)) > 1e-6 {
+			t.Errorf("sigma at step %d = %g, want %g", c.step, got, c.want)
+		}
+	}
+	if (InstanceNoise{}).At(0) != 0 {
+		t.Error("no noise configured but sigma > 0")
+	}
+}
+
+func TestLookupObjective(t *testing.T) {
+	for _, name := range ObjectiveNames() {
+		o, err := LookupObjective(name, 0)
+		if err != nil || o.Name != name || o.D == nil || o.G == nil {
+			t.Fatalf("%s: %+v %v", name, o, err)
+		}
+	}
+	if _, err := LookupObjective("ns", 0.1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LookupObjective("hinge", 0.1); err == nil {
+		t.Fatal("label smoothing accepted for hinge")
+	}
+	if _, err := LookupObjective("nope", 0); err == nil || !strings.Contains(err.Error(), "rasgan") {
+		t.Fatalf("unknown loss error %v should list the names", err)
+	}
+	if len(ObjectiveNames()) < 16 {
+		t.Fatalf("only %d objectives", len(ObjectiveNames()))
+	}
+}
+
+// TestLabelSmoothingChangesTarget: with smoothing s the optimal D logit on
+// real data is log((1-s)/s) rather than +inf.
+func TestLabelSmoothingChangesTarget(t *testing.T) {
+	s := float32(0.1)
+	best := float32(math.Log(0.9 / 0.1))
+	f := ag.Const(tensor.Full(-10, 1))
+	loss := func(r float32) float32 {
+		return MinimaxDiscriminatorLoss(ag.Const(tensor.Full(r, 1)), f, s).Item()
+	}
+	if !(loss(best) < loss(best+0.5) && loss(best) < loss(best-0.5)) {
+		t.Fatalf("smoothed loss not minimised at logit %g", best)
+	}
+	if MinimaxDiscriminatorLoss(ag.Const(tensor.Full(10, 1)), f, 0).Item() >= MinimaxDiscriminatorLoss(ag.Const(tensor.Full(5, 1)), f, 0).Item() {
+		t.Fatal("unsmoothed loss should keep falling as the real logit grows")
+	}
+}

@@ -1,0 +1,149 @@
+package gan
+
+import (
+	"fmt"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// Prior is the generator's noise distribution.
+type Prior struct {
+	Kind string // "normal" (N(0, 1)) or "uniform" (U[-1, 1])
+	Dim  int
+}
+
+// Sample draws n noise vectors [n, Dim].
+func (p Prior) Sample(rng *tensor.RNG, n int) *tensor.Tensor {
+	if p.Kind == "uniform" {
+		return rng.Uniform(-1, 1, n, p.Dim)
+	}
+	return rng.Normal(0, 1, n, p.Dim)
+}
+
+// Validate reports a prior a config got wrong.
+func (p Prior) Validate() error {
+	if p.Kind != "normal" && p.Kind != "uniform" {
+		return fmt.Errorf("prior kind %q (want normal or uniform)", p.Kind)
+	}
+	if p.Dim <= 0 {
+		return fmt.Errorf("prior dimension %d must be positive", p.Dim)
+	}
+	return nil
+}
+
+// Penalty is a gradient penalty on the discriminator, selectable by name.
+type Penalty struct {
+	// Kind is "gp" (WGAN-GP, two-sided), "gp-one-sided", "dragan", "r1",
+	// "r2" or "wgan-div"; "" for none.
+	Kind string
+	// Weight is lambda (gp, dragan), gamma (r1, r2) or k (wgan-div).
+	Weight float32
+	// Power is WGAN-div's p; default 6.
+	Power float32
+}
+
+// PenaltyKinds lists the penalties by name.
+var PenaltyKinds = []string{"gp", "gp-one-sided", "dragan", "r1", "r2", "wgan-div"}
+
+// Validate reports an unknown kind or a negative weight.
+func (p Penalty) Validate() error {
+	switch p.Kind {
+	case "", "gp", "gp-one-sided", "dragan", "r1", "r2", "wgan-div":
+	default:
+		return fmt.Errorf("unknown penalty %q (have %v)", p.Kind, PenaltyKinds)
+	}
+	if p.Weight < 0 {
+		return fmt.Errorf("penalty weight %g must not be negative", p.Weight)
+	}
+	return nil
+}
+
+// Term builds the penalty on critic d for a real and a fake batch.
+func (p Penalty) Term(d Critic, real, fake *tensor.Tensor, rng *tensor.RNG) *ag.Value {
+	switch p.Kind {
+	case "gp":
+		return GradientPenalty(d, Interpolate(real, fake, rng), p.Weight, false)
+	case "gp-one-sided":
+		return GradientPenalty(d, Interpolate(real, fake, rng), p.Weight, true)
+	case "dragan":
+		return GradientPenalty(d, DRAGANPoints(real, rng, 0.5), p.Weight, false)
+	case "r1":
+		return R1Penalty(d, real, p.Weight)
+	case "r2":
+		return R2Penalty(d, fake, p.Weight)
+	case "wgan-div":
+		pw := p.Power
+		if pw == 0 {
+			pw = 6
+		}
+		return DivergencePenalty(d, Interpolate(real, fake, rng), p.Weight, pw)
+	}
+	panic("gan.Penalty.Term: unknown kind " + p.Kind)
+}
+
+// InstanceNoise adds Gaussian noise to everything D sees, with a standard
+// deviation annealed linearly from Sigma to 0 over Steps generator steps
+// (Sonderby et al. 2016, arXiv:1610.04490; Arjovsky & Bottou 2017).
+type InstanceNoise struct {
+	Sigma float32
+	Steps int
+}
+
+// At returns the noise's standard deviation at a step.
+func (n InstanceNoise) At(step int) float32 {
+	if n.Sigma <= 0 || step >= n.Steps {
+		return 0
+	}
+	return n.Sigma * (1 - float32(step)/float32(n.Steps))
+}
+
+// Unconditional is the plain GAN game: G maps noise to samples, D scores
+// real and generated samples.
+type Unconditional struct {
+	G, D      nn.Layer
+	Objective Objective
+	Penalty   Penalty
+	Noise     InstanceNoise
+	Prior     Prior
+	// Real draws a batch of n real samples.
+	Real  func(n int) *tensor.Tensor
+	Batch int
+	RNG   *tensor.RNG
+}
+
+// noisy adds the step's instance noise to x.
+func (u *Unconditional) noisy(x *ag.Value, step int) *ag.Value {
+	s := u.Noise.At(step)
+	if s == 0 {
+		return x
+	}
+	return ag.Add(x, ag.Const(u.RNG.Normal(0, s, x.Shape()...)))
+}
+
+// DiscriminatorTerms scores a real batch and a detached fake batch.
+func (u *Unconditional) DiscriminatorTerms(step int) []Term {
+	real := u.Real(u.Batch)
+	var fake *tensor.Tensor
+	ag.NoGrad(func() { fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch))).Data() })
+	dr := u.D.Forward(u.noisy(ag.Const(real), step))
+	df := u.D.Forward(u.noisy(ag.Const(fake), step))
+	terms := []Term{{Name: u.Objective.Name, Value: u.Objective.D(dr, df)}}
+	if u.Penalty.Kind != "" {
+		terms = append(terms, Term{Name: u.Penalty.Kind, Value: u.Penalty.Term(u.D.Forward, real, fake, u.RNG)})
+	}
+	return terms
+}
+
+// GeneratorTerms scores a fresh fake batch (and a real one for the
+// relativistic objectives).
+func (u *Unconditional) GeneratorTerms(step int) []Term {
+	fake := u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
+	df := u.D.Forward(u.noisy(fake, step))
+	var dr *ag.Value
+	if u.Objective.GUsesReal {
+		dr = u.D.Forward(u.noisy(ag.Const(u.Real(u.Batch)), step))
+	}
+	return []Term{{Name: u.Objective.Name, Value: u.Objective.G(dr, df)}}
+}
