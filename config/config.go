@@ -64,19 +64,19 @@ type Loss struct {
 
 // Train sets the optimisation.
 type Train struct {
-	Steps     int     `yaml:"steps"`      // generator updates
-	Batch     int     `yaml:"batch"`      // batch size
-	NCritic   int     `yaml:"n_critic"`   // D updates per G update
-	Optimizer string  `yaml:"optimizer"`  // "adam" or "rmsprop"
-	LRG       float32 `yaml:"lr_g"`       // generator learning rate
-	LRD       float32 `yaml:"lr_d"`       // discriminator learning rate (TTUR when different)
-	Beta1     float32 `yaml:"beta1"`      // Adam's beta1
-	Beta2     float32 `yaml:"beta2"`      // Adam's beta2
-	ClipD     float32 `yaml:"clip_d"`     // WGAN weight clipping bound; 0 for none
-	EMA       float32 `yaml:"ema"`        // decay of the generator's EMA; 0 for none
-	LogEvery  int     `yaml:"log_every"`  // steps between progress lines
-	SampleN   int     `yaml:"sample_n"`   // samples scored and plotted at the end
-	LRDecay   bool    `yaml:"lr_decay"`   // decay both learning rates linearly to 0
+	Steps     int     `yaml:"steps"`     // generator updates
+	Batch     int     `yaml:"batch"`     // batch size
+	NCritic   int     `yaml:"n_critic"`  // D updates per G update
+	Optimizer string  `yaml:"optimizer"` // "adam" or "rmsprop"
+	LRG       float32 `yaml:"lr_g"`      // generator learning rate
+	LRD       float32 `yaml:"lr_d"`      // discriminator learning rate (TTUR when different)
+	Beta1     float32 `yaml:"beta1"`     // Adam's beta1
+	Beta2     float32 `yaml:"beta2"`     // Adam's beta2
+	ClipD     float32 `yaml:"clip_d"`    // WGAN weight clipping bound; 0 for none
+	EMA       float32 `yaml:"ema"`       // decay of the generator's EMA; 0 for none
+	LogEvery  int     `yaml:"log_every"` // steps between progress lines
+	SampleN   int     `yaml:"sample_n"`  // samples scored and plotted at the end
+	LRDecay   bool    `yaml:"lr_decay"`  // decay both learning rates linearly to 0
 }
 
 // Default returns the defaults every field falls back to: ring8 with an MLP
