@@ -1,0 +1,79 @@
+package toy
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/config"
+)
+
+func TestRecommendedPresetsValidate(t *testing.T) {
+	for _, ds := range []string{"ring8", "grid25"} {
+		for _, loss := range BenchLosses {
+			if _, err := Recommended(loss, ds, 1); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := Recommended("nope", "ring8", 1); err == nil {
+		t.Error("unknown loss accepted")
+	}
+}
+
+// TestSameSeedSameResult: a run is a function of its config and seed.
+func TestSameSeedSameResult(t *testing.T) {
+	c := config.Default()
+	c.Train.Steps, c.Train.SampleN, c.Train.EMA = 20, 100, 0.9
+	a, err := Run(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a.Fake.Data() {
+		if b.Fake.Data()[i] != v {
+			t.Fatalf("sample value %d differs between two runs with seed %d", i, c.Seed)
+		}
+	}
+	c.Seed++
+	d, err := Run(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Fake.Data()[0] == a.Fake.Data()[0] {
+		t.Fatal("a different seed gave the same samples")
+	}
+}
+
+// TestWGANGPRing8 is the CI run: WGAN-GP on ring8 from a fixed
+// seed reaches at least 7 of the 8 modes.
+func TestWGANGPRing8(t *testing.T) {
+	c, err := Recommended("wgan-gp", "ring8", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Train.Steps = ciSteps
+	r, err := Run(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Score
+	t.Logf("WGAN-GP ring8, %d steps: %d/8 modes, %.1f%% high quality, reverse KL %.3f, W1 %.3f, %.1fs",
+		c.Train.Steps, s.Modes, 100*s.HighQuality, s.ReverseKL, s.W1, r.Elapsed.Seconds())
+	if s.Modes < 7 {
+		t.Fatalf("captured %d/8 modes, want at least 7", s.Modes)
+	}
+}
+
+func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
+	rows := []Row{{Loss: "ns", Data: "ring8", Seeds: 5, TotalModes: 8, Modes: Stat{8, 0}, HQ: Stat{91, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}}}
+	md := Markdown(rows, "kallima bench toy")
+	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 8.0 ± 0.0 / 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
