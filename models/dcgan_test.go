@@ -1,0 +1,469 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// dVariants are the discriminator flavours: batch norm, none (WGAN-GP) and
+// spectral norm.
+var dVariants = []struct {
+	name    string
+	noBN    bool
+	specNrm bool
+}{{"bn", false, false}, {"nobn", true, false}, {"sn", false, true}}
+
+func TestDCGANShapes(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	// features: the last block's channels times the base side squared.
+	baseFeat := map[int]int{28: 2 * 7 * 7, 32: 4 * 4 * 4, 64: 8 * 4 * 4}
+	for _, size := range []int{28, 32, 64} {
+		for _, ch := range []int{1, 3} {
+			for _, w := range []int{1, 3, 8} {
+				c := DCGANConfig{Size: size, Channels: ch, Width: w, ZDim: 5}
+				t.Run(fmt.Sprintf("%dx%dx%d/w%d", ch, size, size, w), func(t *testing.T) {
+					g, err := NewDCGANGenerator(c, rng)
+					if err != nil {
+						t.Fatal(err)
+					}
+					x := g.Forward(autograd.Const(rng.Normal(0, 1, 2, 5)))
+					if want := []int{2, ch, size, size}; !slices.Equal(x.Shape(), want) {
+						t.Fatalf("G output %v, want %v", x.Shape(), want)
+					}
+					for _, v := range x.Data().Data() {
+						if !(v >= -1 && v <= 1) {
+							t.Fatalf("G output %g outside tanh's range", v)
+						}
+					}
+					for _, dv := range dVariants {
+						dc := c
+						dc.NoBatchNorm, dc.SpectralNorm = dv.noBN, dv.specNrm
+						d, err := NewDCGANDiscriminator(dc, rng)
+						if err != nil {
+							t.Fatal(err)
+						}
+						f, l := d.Features(x)
+						if !slices.Equal(l.Shape(), []int{2, 1}) || !slices.Equal(f.Shape(), []int{2, w * baseFeat[size]}) ||
+							d.FeatureDim() != w*baseFeat[size] {
+							t.Fatalf("%s: logits %v, features %v (dim %d), want [2 1], [2 %d]", dv.name, l.Shape(), f.Shape(), d.FeatureDim(), w*baseFeat[size])
+						}
+						if fl := d.Forward(x); !slices.Equal(fl.Shape(), []int{2, 1}) {
+							t.Fatalf("%s: Forward gives %v", dv.name, fl.Shape())
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestDCGANConfigErrors(t *testing.T) {
+	good := DCGANConfig{Size: 32, Channels: 3, Width: 4, ZDim: 8}
+	for _, c := range []struct {
+		edit  func(c *DCGANConfig)
+		field string
+	}{
+		{func(c *DCGANConfig) { c.Size = 30 }, "Size 30"},
+		{func(c *DCGANConfig) { c.Size = 0 }, "Size 0"},
+		{func(c *DCGANConfig) { c.Channels = 2 }, "Channels 2"},
+		{func(c *DCGANConfig) { c.Width = 0 }, "Width 0"},
+		{func(c *DCGANConfig) { c.Width = -3 }, "Width -3"},
+	} {
+		bad := good
+		c.edit(&bad)
+		if _, err := NewDCGANGenerator(bad, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("generator: error %v, want one naming %q", err, c.field)
+		}
+		if _, err := NewDCGANDiscriminator(bad, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("discriminator: error %v, want one naming %q", err, c.field)
+		}
+	}
+	noZ := good
+	noZ.ZDim = 0
+	if _, err := NewDCGANGenerator(noZ, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "ZDim 0") {
+		t.Errorf("generator without ZDim: error %v", err)
+	}
+	if _, err := NewDCGANDiscriminator(noZ, tensor.NewRNG(1)); err != nil {
+		t.Errorf("the discriminator needs no ZDim: %v", err)
+	}
+}
+
+// shapes lists "name [shape]" for each parameter, then "name [shape]" for
+// each buffer after a "--" line.
+func shapes(m nn.Module) []string {
+	var r []string
+	for _, p := range m.Params("") {
+		r = append(r, fmt.Sprint(p.Name, " ", p.Value.Shape()))
+	}
+	r = append(r, "--")
+	for _, b := range m.Buffers("") {
+		r = append(r, fmt.Sprint(b.Name, " ", b.Tensor.Shape()))
+	}
+	return r
+}
+
+// TestDCGANStateNames pins the state names and shapes that checkpoints
+// rely on. The 28x28 pair with Width 64 is the bench workload's (less the
+// biases batch norm cancels).
+func TestDCGANStateNames(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	c28 := DCGANConfig{Size: 28, Channels: 1, Width: 64, ZDim: 100}
+	g28, _ := NewDCGANGenerator(c28, rng)
+	d28, _ := NewDCGANDiscriminator(c28, rng)
+	c32 := DCGANConfig{Size: 32, Channels: 3, Width: 2, SpectralNorm: true}
+	d32, _ := NewDCGANDiscriminator(c32, rng)
+	c64 := DCGANConfig{Size: 64, Channels: 3, Width: 2, NoBatchNorm: true, ZDim: 3}
+	g64, _ := NewDCGANGenerator(c64, rng)
+	for _, c := range []struct {
+		name string
+		m    nn.Module
+		want []string
+	}{
+		{"G28", g28, []string{
+			"project.weight [6272 100]", "project_bn.weight [6272]", "project_bn.bias [6272]",
+			"blocks.0.conv.weight [128 64 4 4]", "blocks.0.bn.weight [64]", "blocks.0.bn.bias [64]",
+			"out.weight [64 1 4 4]", "out.bias [1]", "--",
+			"project_bn.running_mean [6272]", "project_bn.running_var [6272]",
+			"blocks.0.bn.running_mean [64]", "blocks.0.bn.running_var [64]"}},
+		{"D28", d28, []string{
+			"blocks.0.conv.weight [64 1 4 4]", "blocks.0.conv.bias [64]",
+			"blocks.1.conv.weight [128 64 4 4]", "blocks.1.bn.weight [128]", "blocks.1.bn.bias [128]",
+			"head.weight [1 6272]", "head.bias [1]", "--",
+			"blocks.1.bn.running_mean [128]", "blocks.1.bn.running_var [128]"}},
+		{"D32/sn", d32, []string{
+			"blocks.0.conv.weight_orig [2 3 4 4]", "blocks.0.conv.bias [2]",
+			"blocks.1.conv.weight_orig [4 2 4 4]", "blocks.1.conv.bias [4]",
+			"blocks.2.conv.weight_orig [8 4 4 4]", "blocks.2.conv.bias [8]",
+			"head.weight_orig [1 128]", "head.bias [1]", "--",
+			"blocks.0.conv.weight_u [2]", "blocks.0.conv.weight_v [48]",
+			"blocks.1.conv.weight_u [4]", "blocks.1.conv.weight_v [32]",
+			"blocks.2.conv.weight_u [8]", "blocks.2.conv.weight_v [64]",
+			"head.weight_u [1]", "head.weight_v [128]"}},
+		{"G64", g64, []string{
+			"project.weight [256 3]", "project_bn.weight [256]", "project_bn.bias [256]",
+			"blocks.0.conv.weight [16 8 4 4]", "blocks.0.bn.weight [8]", "blocks.0.bn.bias [8]",
+			"blocks.1.conv.weight [8 4 4 4]", "blocks.1.bn.weight [4]", "blocks.1.bn.bias [4]",
+			"blocks.2.conv.weight [4 2 4 4]", "blocks.2.bn.weight [2]", "blocks.2.bn.bias [2]",
+			"out.weight [2 3 4 4]", "out.bias [3]", "--",
+			"project_bn.running_mean [256]", "project_bn.running_var [256]",
+			"blocks.0.bn.running_mean [8]", "blocks.0.bn.running_var [8]",
+			"blocks.1.bn.running_mean [4]", "blocks.1.bn.running_var [4]",
+			"blocks.2.bn.running_mean [2]", "blocks.2.bn.running_var [2]"}},
+	} {
+		if got := shapes(c.m); !slices.Equal(got, c.want) {
+			t.Errorf("%s state:\n%s\nwant\n%s", c.name, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+		nn.State(c.m) // panics on a duplicate name
+	}
+	// The same config lists the same state, whatever the seed.
+	other, _ := NewDCGANDiscriminator(c32, tensor.NewRNG(99))
+	if !slices.Equal(shapes(other), shapes(d32)) {
+		t.Error("state listing depends on the seed")
+	}
+}
+
+// TestDCGANNormalInit checks the paper's initialisation: weights N(0,
+// 0.02), batch norm scales N(1, 0.02), biases 0.
+func TestDCGANNormalInit(t *testing.T) {
+	c := DCGANConfig{Size: 64, Channels: 3, Width: 8, ZDim: 100, NormalInit: true}
+	g, _ := NewDCGANGenerator(c, tensor.NewRNG(3))
+	d, _ := NewDCGANDiscriminator(c, tensor.NewRNG(4))
+	checked := 0
+	for _, m := range []nn.Module{g, d} {
+		for _, p := range m.Params("") {
+			x := p.Value.Data().Data()
+			var s, ss float64
+			for _, v := range x {
+				s += float64(v)
+				ss += float64(v) * float64(v)
+			}
+			n := float64(len(x))
+			mean := s / n
+			std := math.Sqrt(ss/n - mean*mean)
+			switch {
+			case strings.HasSuffix(p.Name, "bias"):
+				if ss != 0 {
+					t.Errorf("%s is not zero", p.Name)
+				}
+			case strings.Contains(p.Name, "bn.weight"):
+				if tol := 0.02 * 5 / math.Sqrt(n); math.Abs(mean-1) > tol || (n >= 64 && math.Abs(std-0.02) > 0.006) {
+					t.Errorf("%s: mean %.4f std %.4f, want 1, 0.02", p.Name, mean, std)
+				}
+			default:
+				if tol := 0.02 * 5 / math.Sqrt(n); math.Abs(mean) > tol || math.Abs(std-0.02) > 0.02*5/math.Sqrt(2*n) {
+					t.Errorf("%s: mean %.4f std %.4f, want 0, 0.02", p.Name, mean, std)
+				}
+			}
+			checked++
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("checked only %d parameters", checked)
+	}
+	// Without NormalInit the layers keep PyTorch's uniform default.
+	c.NormalInit = false
+	d, _ = NewDCGANDiscriminator(c, tensor.NewRNG(4))
+	if b := d.Blocks[0].Conv.(*nn.Conv2d).Bias.Data(); tensor.Sum(tensor.Abs(b), nil, false).Item() == 0 {
+		t.Error("default init left the first bias at zero")
+	}
+}
+
+// probe is a tensor that gradCheck varies. A direct probe is checked
+// element by element. A projected one is checked along probeDirs random
+// directions: the network sees t0 + sum_j u_j P_j and GradCheck varies u,
+// starting at 0, so each checked "element" is a directional derivative
+// along a dense random direction P_j (and the Hessian check is the Hessian
+// projected onto them). In float32 the finite difference of a network's
+// output sum carries a rounding error near 1e-7 |L| / eps, which swamps the
+// derivative with respect to one of a thousand pixels; a dense direction's
+// derivative sums all of them and stands well above it. A wrong gradient
+// in any element still shows, unless the error is orthogonal to every
+// direction.
+type probe struct {
+	ptr       **autograd.Value
+	projected bool
+}
+
+// probeDirs is the number of random directions of a projected probe.
+const probeDirs = 6
+
+// gradCheck runs autograd.GradCheck of sq(forward(x)) with respect to x
+// (projected) and the probes' tensors, which it swaps in for each
+// evaluation and restores afterwards.
+func gradCheck(t *testing.T, x *tensor.Tensor, probes []probe, forward func(x *autograd.Value) *autograd.Value, opts autograd.CheckOptions) {
+	t.Helper()
+	f := probeFunc(x, probes, forward, tensor.NewRNG(opts.Seed+100))
+	if err := autograd.GradCheck(f, probeInputs(probes), opts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// probeInputs lists GradCheck's inputs: u = 0 for x, then each probe's
+// tensor or its u = 0.
+func probeInputs(probes []probe) []*tensor.Tensor {
+	r := []*tensor.Tensor{tensor.New(probeDirs)}
+	for _, p := range probes {
+		if p.projected {
+			r = append(r, tensor.New(probeDirs))
+		} else {
+			r = append(r, (*p.ptr).Data().Clone())
+		}
+	}
+	return r
+}
+
+// probeFunc builds GradCheck's function; see probe. A tensor's directions
+// are drawn with its own standard deviation (1 if it is constant).
+func probeFunc(x *tensor.Tensor, probes []probe, forward func(x *autograd.Value) *autograd.Value, rng *tensor.RNG) func([]*autograd.Value) *autograd.Value {
+	type proj struct{ t0, dirs *tensor.Tensor }
+	makeProj := func(t0 *tensor.Tensor) proj {
+		var s, ss float64
+		for _, v := range t0.Data() {
+			s += float64(v)
+			ss += float64(v) * float64(v)
+		}
+		n := float64(t0.Len())
+		std := math.Sqrt(max(ss/n-(s/n)*(s/n), 0))
+		if std == 0 {
+			std = 1
+		}
+		return proj{t0.Clone(), rng.Normal(0, float32(std), t0.Len(), probeDirs)}
+	}
+	apply := func(p proj, u *autograd.Value) *autograd.Value {
+		d := autograd.MatMul(autograd.Const(p.dirs), autograd.Reshape(u, probeDirs, 1), false, false)
+		return autograd.Add(autograd.Const(p.t0), autograd.Reshape(d, p.t0.Shape()...))
+	}
+	px := makeProj(x)
+	projs := make([]proj, len(probes))
+	for i, p := range probes {
+		if p.projected {
+			projs[i] = makeProj((*p.ptr).Data())
+		}
+	}
+	return func(xs []*autograd.Value) *autograd.Value {
+		saved := make([]*autograd.Value, len(probes))
+		for i, p := range probes {
+			saved[i] = *p.ptr
+			if p.projected {
+				*p.ptr = apply(projs[i], xs[i+1])
+			} else {
+				*p.ptr = xs[i+1]
+			}
+		}
+		defer func() {
+			for i, p := range probes {
+				*p.ptr = saved[i]
+			}
+		}()
+		return autograd.Square(forward(apply(px, xs[0])))
+	}
+}
+
+// smooth replaces the ReLUs and LeakyReLUs of DCGAN blocks by softplus,
+// for gradient checks. A finite difference through a whole network moves
+// many pre-activations; one of them within the step of a kink gives a
+// wrong numeric slope (and a numeric Hessian off by the jump over the
+// step), which at any usable float32 step happens somewhere for most seeds.
+// The activations' own gradients are checked in nn and autograd; these
+// checks test the wiring (reshapes, concatenations, batch and spectral
+// norm, the projection), and the golden tests check the real networks
+// against PyTorch.
+func smooth(blocks []*ConvBlock) {
+	for _, b := range blocks {
+		b.Act = nn.Softplus{}
+	}
+}
+
+// settle runs a few training-mode forward passes so spectral norm's power
+// iteration converges, then switches m to evaluation mode: with u and v
+// fixed, W / (u^T W v) is a fixed smooth function that finite differences
+// can check.
+func settle(m nn.Module, f func()) {
+	for range 20 {
+		autograd.NoGrad(f)
+	}
+	m.SetTraining(false)
+}
+
+// checkOpts are the gradient checks' options: a step of 1e-3 keeps the
+// truncation error of the second-order check (which steps every input at
+// once) small; the derivatives along dense directions are of order 0.1 to
+// 10, far above the float32 rounding error of about 1e-4.
+func checkOpts(seed uint64) autograd.CheckOptions {
+	return autograd.CheckOptions{Eps: 1e-3, Atol: 1e-3, SecondOrder: true, Seed: seed}
+}
+
+// tiny is the gradient checks' geometry: 16x16 images (base 4 after two
+// doublings, so D has a batch-normed block and G a transposed one beside
+// the output), Width 2. The package does not offer Size 16; the builders
+// take it.
+var tiny = DCGANConfig{Size: 16, Channels: 1, Width: 2, ZDim: 3}
+
+// TestDCGANDiscriminatorBackward checks tiny discriminators' gradients and
+// Hessian-vector products (which WGAN-GP's penalty needs) with respect to
+// the input, the first convolution's weight (both projected) and the
+// head's weight (element-wise). Spectral norm runs in evaluation mode after
+// its power iteration has converged, so u and v stay fixed between
+// evaluations.
+func TestDCGANDiscriminatorBackward(t *testing.T) {
+	for i, dv := range dVariants {
+		for _, size := range []int{16, 28} {
+			t.Run(fmt.Sprintf("%s/%d", dv.name, size), func(t *testing.T) {
+				rng := tensor.NewRNG(uint64(10 + i))
+				c := tiny
+				c.Size, c.NoBatchNorm, c.SpectralNorm = size, dv.noBN, dv.specNrm
+				d := newDCGANDiscriminator(c, 1, rng)
+				x := rng.Normal(0, 1, 4, 1, size, size)
+				if dv.specNrm {
+					settle(d, func() { d.Forward(autograd.Const(x)) })
+				}
+				smooth(d.Blocks)
+				conv := d.Blocks[0].Conv.(*nn.Conv2d)
+				gradCheck(t, x, []probe{{&conv.Weight, true}, {&d.Head.Weight, false}}, d.Forward, checkOpts(uint64(i)))
+			})
+		}
+	}
+}
+
+// TestDCGANGeneratorBackward checks a tiny generator's gradients and
+// Hessian-vector products with respect to z and the projection's and the
+// output convolution's weights, batch norm in training mode.
+func TestDCGANGeneratorBackward(t *testing.T) {
+	rng := tensor.NewRNG(20)
+	g := newDCGANGenerator(tiny, rng)
+	smooth(g.Blocks)
+	g.ProjectAct = nn.Softplus{}
+	probes := []probe{{&g.Project.Weight, true}, {&g.Out.Weight, true}}
+	gradCheck(t, rng.Normal(0, 1, 6, 3), probes, g.Forward, checkOpts(5))
+}
+
+// TestDCGANGradCheckDetectsBug makes sure the check as used here would fail
+// on a wrong gradient: a discriminator whose first block's gradient is
+// scaled by 1/3 (value 1.5 h, gradient 0.5 h').
+func TestDCGANGradCheckDetectsBug(t *testing.T) {
+	rng := tensor.NewRNG(10)
+	c := tiny
+	c.NoBatchNorm = true
+	d := newDCGANDiscriminator(c, 1, rng)
+	smooth(d.Blocks)
+	broken := func(x *autograd.Value) *autograd.Value {
+		h := d.Blocks[0].Forward(x)
+		h = autograd.Add(h.Detach(), autograd.Scale(h, 0.5))
+		return d.Head.Forward(autograd.Flatten(d.Blocks[1].Forward(h)))
+	}
+	x := rng.Normal(0, 1, 4, 1, 16, 16)
+	check := func(f func(*autograd.Value) *autograd.Value) error {
+		return autograd.GradCheck(probeFunc(x, nil, f, tensor.NewRNG(1)), probeInputs(nil), checkOpts(1))
+	}
+	if err := check(broken); err == nil {
+		t.Fatal("GradCheck accepted a wrong gradient")
+	}
+	if err := check(d.Forward); err != nil {
+		t.Fatalf("the same network without the bug: %v", err)
+	}
+}
+
+// TestDCGANEvalMode checks that evaluation mode uses batch norm's running
+// statistics: a sample's output no longer depends on the rest of the
+// batch.
+func TestDCGANEvalMode(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	g, _ := NewDCGANGenerator(DCGANConfig{Size: 32, Channels: 3, Width: 2, ZDim: 4}, rng)
+	z := rng.Normal(0, 1, 4, 4)
+	first := func() []float32 {
+		var out *tensor.Tensor
+		autograd.NoGrad(func() { out = g.Forward(autograd.Const(z)).Data() })
+		return tensor.Slice(out, 0, 0, 1).Data()
+	}
+	a := first()
+	z.Data()[4] += 3 // change sample 1
+	if slices.Equal(a, first()) {
+		t.Fatal("training mode: sample 0 ignores the rest of the batch")
+	}
+	g.SetTraining(false)
+	b := first()
+	z.Data()[5] -= 2
+	if !slices.Equal(b, first()) {
+		t.Fatal("evaluation mode: sample 0 depends on the rest of the batch")
+	}
+}
+
+func TestDCGANPanicsOnShape(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	g, _ := NewDCGANGenerator(DCGANConfig{Size: 28, Channels: 1, Width: 1, ZDim: 3}, rng)
+	d, _ := NewDCGANDiscriminator(DCGANConfig{Size: 32, Channels: 3, Width: 1}, rng)
+	v := func(shape ...int) *autograd.Value { return autograd.Const(tensor.New(shape...)) }
+	for _, c := range []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"G", func() { g.Forward(v(2, 4)) }, "models.DCGANGenerator: noise shape [2 4], want [N 3]"},
+		{"D/channels", func() { d.Forward(v(2, 1, 32, 32)) }, "models.DCGANDiscriminator: input shape [2 1 32 32], want [N 3 32 32]"},
+		{"D/size", func() { d.Forward(v(2, 3, 28, 28)) }, "input shape [2 3 28 28]"},
+	} {
+		t.Run(c.name, func(t *testing.T) { expectPanic(t, c.f, c.want) })
+	}
+}
+
+func expectPanic(t *testing.T, f func(), want string) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatal("no panic")
+		}
+		if msg := fmt.Sprint(r); !strings.Contains(msg, want) {
+			t.Fatalf("panic %q, want it to contain %q", msg, want)
+		}
+	}()
+	f()
+}
