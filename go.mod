@@ -4,5 +4,6 @@ go 1.26.8
 
 require (
 	golang.org/x/image v0.47.0
+	gonum.org/v1/gonum v0.17.0
 	gopkg.in/yaml.v3 v3.0.1
 )
