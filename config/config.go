@@ -60,6 +60,17 @@ type Loss struct {
 	PenaltyPower   float32 `yaml:"penalty_power"`   // WGAN-div's p
 	InstanceNoise  float32 `yaml:"instance_noise"`  // initial std of noise on D's inputs, annealed to 0
 	NoiseSteps     int     `yaml:"noise_steps"`     // steps over which it anneals; default: all
+	// FeatureMatching, when positive, adds feature matching (Salimans et al.
+	// 2016) with this weight to G's loss; FeatureMatchingOnly makes it G's
+	// whole loss, as in the paper.
+	FeatureMatching     float32 `yaml:"feature_matching"`
+	FeatureMatchingOnly bool    `yaml:"feature_matching_only"`
+	// MinibatchKernels, when positive, adds minibatch discrimination with
+	// this many kernels after D's features.
+	MinibatchKernels int `yaml:"minibatch_kernels"`
+	// HistoricalAverage, when positive, adds historical averaging of both
+	// players' parameters with this weight.
+	HistoricalAverage float32 `yaml:"historical_average"`
 }
 
 // Train sets the optimisation.
@@ -233,6 +244,12 @@ func (c Config) Validate() error {
 	}
 	if c.Loss.Penalty != "" && c.Loss.PenaltyWeight == 0 {
 		return fmt.Errorf("loss.penalty_weight: penalty %s needs a weight (10 for gp and dragan, 2 for wgan-div)", c.Loss.Penalty)
+	}
+	if c.Loss.FeatureMatching < 0 || c.Loss.MinibatchKernels < 0 || c.Loss.HistoricalAverage < 0 {
+		return errors.New("loss.feature_matching/minibatch_kernels/historical_average: must not be negative")
+	}
+	if c.Loss.FeatureMatchingOnly && c.Loss.FeatureMatching == 0 {
+		return errors.New("loss.feature_matching_only: set loss.feature_matching to a weight (1 is usual) too")
 	}
 	if c.Loss.InstanceNoise < 0 || c.Loss.NoiseSteps < 0 {
 		return errors.New("loss.instance_noise/noise_steps: must not be negative")

@@ -43,7 +43,11 @@ func Run(ctx context.Context, c config.Config, log io.Writer) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("model: generator: %w", err)
 	}
-	d, err := models.NewMLP(models.MLPConfig{In: mix.Dim(), Out: 1, Hidden: c.Model.DHidden, Act: c.Model.DAct, SpecNorm: c.Model.DSpecNorm}, initRNG)
+	// The feature MLP is NewMLP's network plus a Features method (and the
+	// minibatch layer when asked for).
+	d, err := models.NewFeatureMLP(models.FeatureMLPConfig{
+		MLPConfig:        models.MLPConfig{In: mix.Dim(), Out: 1, Hidden: c.Model.DHidden, Act: c.Model.DAct, SpecNorm: c.Model.DSpecNorm},
+		MinibatchKernels: c.Loss.MinibatchKernels}, initRNG)
 	if err != nil {
 		return Result{}, fmt.Errorf("model: discriminator: %w", err)
 	}
@@ -69,7 +73,28 @@ func Run(ctx context.Context, c config.Config, log io.Writer) (Result, error) {
 		// A real batch is drawn inside the step and lives only as long as it.
 		Real: func(n int) *tensor.Tensor { return mix.Sample(dataRNG, n) },
 	}
-	tr := &gan.Trainer{Game: game, G: g, D: d, OptG: optG, OptD: optD, NCritic: c.Train.NCritic, Steps: c.Train.Steps, ClipD: c.Train.ClipD}
+	real := func(n int) *tensor.Tensor { return mix.Sample(dataRNG, n) }
+	var extraD, extraG []func(int) []gan.Term
+	if c.Loss.FeatureMatching > 0 {
+		fm := &gan.FeatureMatching{D: d, G: g, Prior: prior, Real: real, Batch: c.Train.Batch, RNG: gameRNG, Weight: c.Loss.FeatureMatching}
+		extraG = append(extraG, fm.Terms)
+	}
+	if w := c.Loss.HistoricalAverage; w > 0 {
+		hd, err := gan.NewHistoricalAverage(nn.Parameters(d), w)
+		if err != nil {
+			return Result{}, err
+		}
+		hg, err := gan.NewHistoricalAverage(nn.Parameters(g), w)
+		if err != nil {
+			return Result{}, err
+		}
+		extraD, extraG = append(extraD, hd.Terms), append(extraG, hg.Terms)
+	}
+	var played gan.Game = game
+	if len(extraD)+len(extraG) > 0 {
+		played = gan.WithTerms{Game: game, ExtraD: gan.CombineTerms(extraD...), ExtraG: gan.CombineTerms(extraG...), OnlyExtraG: c.Loss.FeatureMatchingOnly}
+	}
+	tr := &gan.Trainer{Game: played, G: g, D: d, OptG: optG, OptD: optD, NCritic: c.Train.NCritic, Steps: c.Train.Steps, ClipD: c.Train.ClipD}
 	if c.Train.LRDecay {
 		tr.LRG = optim.Linear{Base: c.Train.LRG, Start: 0, End: c.Train.Steps, Final: 0}
 		tr.LRD = optim.Linear{Base: c.Train.LRD, Start: 0, End: c.Train.Steps, Final: 0}

@@ -77,3 +77,27 @@ func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestTricksFromConfig runs every trick the config can switch on together,
+// briefly, and checks the run completes with finite scores.
+func TestTricksFromConfig(t *testing.T) {
+	c := config.Default()
+	for _, kv := range []string{"train.steps=30", "train.sample_n=200", "loss.feature_matching=1", "loss.minibatch_kernels=8",
+		"loss.historical_average=0.01", "loss.label_smoothing=0.1", "loss.instance_noise=0.1", "model.d_specnorm=true", "train.ema=0.99", "train.lr_d=2e-3"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Run(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Steps != 30 || r.Score.W1 <= 0 || r.Score.W1 > 100 {
+		t.Fatalf("steps %d, score %+v", r.Steps, r.Score)
+	}
+	c.Loss.FeatureMatching = 0
+	c.Loss.FeatureMatchingOnly = true
+	if err := c.Validate(); err == nil {
+		t.Fatal("feature_matching_only without a weight accepted")
+	}
+}
