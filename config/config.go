@@ -6,12 +6,14 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -33,9 +35,27 @@ type Config struct {
 
 // Data chooses the data set.
 type Data struct {
-	// Kind is "ring8", "grid25" or "mixture" (then Mixture is required).
+	// Kind is a 2-D toy set, "ring8", "grid25" or "mixture" (then Mixture is
+	// required), or an image set: "mnist" (28x28 gray digits, fetched into
+	// Dir when missing), "folder" (the PNG and JPEG files under Dir, one
+	// class per subfolder, resized to Size x Size with Channels channels)
+	// or "synthetic" (N seeded random images of Size x Size with Channels
+	// channels in Classes classes, for tests and smoke runs).
 	Kind    string        `yaml:"kind"`
 	Mixture *data.Mixture `yaml:"mixture"`
+	// Dir is where mnist lives (default: the user cache directory's
+	// kallima/mnist) or the image folder's root (required for folder).
+	Dir string `yaml:"dir"`
+	// Size is the image side for folder and synthetic (mnist is 28); 0
+	// means 28 for synthetic.
+	Size int `yaml:"size"`
+	// Channels is 1 (gray) or 3 (RGB) for folder and synthetic; 0 means 3
+	// for folder and 1 for synthetic.
+	Channels int `yaml:"channels"`
+	// N is the number of synthetic images; 0 means 512.
+	N int `yaml:"n"`
+	// Classes is the number of synthetic classes; 0 means 10.
+	Classes int `yaml:"classes"`
 }
 
 // Model describes the networks.
@@ -49,6 +69,23 @@ type Model struct {
 	DAct       string `yaml:"d_act"`       // discriminator activation
 	GBatchNorm bool   `yaml:"g_batchnorm"` // batch norm in the generator
 	DSpecNorm  bool   `yaml:"d_specnorm"`  // spectral norm on the discriminator's layers
+
+	// The image models, kind "dcgan" (models.DCGANGenerator and
+	// DCGANDiscriminator) and "cgan" (the class-conditional pair). Width is
+	// the channel count at the highest hidden resolution (64 in the DCGAN
+	// paper's code); Size is the image side, 28, 32 or 64, and must match
+	// the data's (0 means the data's). D drops batch norm with
+	// DNoBatchNorm (as a gradient penalty needs) or DSpecNorm.
+	Width        int  `yaml:"width"`
+	Size         int  `yaml:"size"`
+	DNoBatchNorm bool `yaml:"d_no_batchnorm"`
+	// Conditioning is how a cgan discriminator takes the label:
+	// "projection" (the default) or "channels". EmbedDim is the size of
+	// the generator's learnt label embedding (0: one-hot). MatchingAware
+	// also trains D to reject real images shown with a wrong label.
+	Conditioning  string `yaml:"conditioning"`
+	EmbedDim      int    `yaml:"embed_dim"`
+	MatchingAware bool   `yaml:"matching_aware"`
 }
 
 // Loss selects the objective and its regularisers.
@@ -88,6 +125,18 @@ type Train struct {
 	LogEvery  int     `yaml:"log_every"` // steps between progress lines
 	SampleN   int     `yaml:"sample_n"`  // samples scored and plotted at the end
 	LRDecay   bool    `yaml:"lr_decay"`  // decay both learning rates linearly to 0
+
+	// Image runs only. CheckpointEvery and SampleEvery are the steps
+	// between checkpoints and between sample grids (0: only at the end);
+	// KeepCheckpoints is how many of the newest checkpoints are kept (0:
+	// run.DefaultKeep, negative: all). Deterministic makes results
+	// independent of the number of cores (matrix products run on one
+	// thread, slower); without it a run is still bit-for-bit repeatable,
+	// and resumable, on machines with the same core count.
+	CheckpointEvery int  `yaml:"checkpoint_every"`
+	SampleEvery     int  `yaml:"sample_every"`
+	KeepCheckpoints int  `yaml:"keep_checkpoints"`
+	Deterministic   bool `yaml:"deterministic"`
 }
 
 // Default returns the defaults every field falls back to: ring8 with an MLP
@@ -98,7 +147,8 @@ func Default() Config {
 		Data:  Data{Kind: "ring8"},
 		Model: Model{Kind: "mlp", Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu"},
 		Loss:  Loss{Name: "ns"},
-		Train: Train{Steps: 2000, Batch: 256, NCritic: 1, Optimizer: "adam", LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.9, LogEvery: 100, SampleN: 2500},
+		Train: Train{Steps: 2000, Batch: 256, NCritic: 1, Optimizer: "adam", LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.9, LogEvery: 100, SampleN: 2500,
+			CheckpointEvery: 500, SampleEvery: 250},
 	}
 }
 
@@ -210,7 +260,19 @@ func (c Config) YAML() ([]byte, error) { return yaml.Marshal(c) }
 // Validate checks every field, naming the first one that is wrong and how
 // to fix it.
 func (c Config) Validate() error {
-	switch c.Data.Kind {
+	if err := c.validateData(); err != nil {
+		return err
+	}
+	if err := c.validateModel(); err != nil {
+		return err
+	}
+	return c.validateRest()
+}
+
+// validateData checks the data section.
+func (c Config) validateData() error {
+	d := c.Data
+	switch d.Kind {
 	case "ring8", "grid25":
 	case "mixture":
 		if c.Data.Mixture == nil {
@@ -219,20 +281,92 @@ func (c Config) Validate() error {
 		if err := c.Data.Mixture.Validate(); err != nil {
 			return fmt.Errorf("data.mixture: %w", err)
 		}
+	case "mnist":
+		if d.Size != 0 && d.Size != 28 {
+			return fmt.Errorf("data.size: %d, but mnist images are 28x28 (leave data.size out)", d.Size)
+		}
+		if d.Channels != 0 && d.Channels != 1 {
+			return fmt.Errorf("data.channels: %d, but mnist images are gray (leave data.channels out)", d.Channels)
+		}
+	case "folder":
+		if d.Dir == "" {
+			return errors.New("data.dir: data.kind is folder but no folder is given (data.dir: path/to/images)")
+		}
+		if d.Size <= 0 {
+			return fmt.Errorf("data.size: %d (a folder's images are resized to data.size x data.size: give 28, 32 or 64)", d.Size)
+		}
+	case "synthetic":
+		if d.Size < 0 || d.N < 0 || d.Classes < 0 {
+			return errors.New("data.size/n/classes: must not be negative")
+		}
 	default:
-		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25 or mixture)", c.Data.Kind)
+		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, folder or synthetic)", d.Kind)
 	}
-	if c.Model.Kind != "mlp" {
-		return fmt.Errorf("model.kind: %q (want mlp)", c.Model.Kind)
-	}
-	if err := (gan.Prior{Kind: c.Model.Prior, Dim: c.Model.ZDim}).Validate(); err != nil {
-		return fmt.Errorf("model.prior/z_dim: %w", err)
-	}
-	for _, h := range append(append([]int{}, c.Model.GHidden...), c.Model.DHidden...) {
-		if h <= 0 {
-			return fmt.Errorf("model.g_hidden/d_hidden: width %d must be positive", h)
+	if d.Kind == "folder" || d.Kind == "synthetic" {
+		if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
+			return fmt.Errorf("data.channels: %d (want 1 for gray or 3 for RGB)", d.Channels)
 		}
 	}
+	return nil
+}
+
+// validateModel checks the model section against the data.
+func (c Config) validateModel() error {
+	m := c.Model
+	if err := (gan.Prior{Kind: m.Prior, Dim: m.ZDim}).Validate(); err != nil {
+		return fmt.Errorf("model.prior/z_dim: %w", err)
+	}
+	switch m.Kind {
+	case "mlp":
+		if c.IsImage() {
+			return fmt.Errorf("model.kind: mlp is for the 2-D toy sets, and data.kind is %s (use dcgan or cgan)", c.Data.Kind)
+		}
+		for _, h := range append(append([]int{}, m.GHidden...), m.DHidden...) {
+			if h <= 0 {
+				return fmt.Errorf("model.g_hidden/d_hidden: width %d must be positive", h)
+			}
+		}
+		return nil
+	case "dcgan", "cgan":
+	default:
+		return fmt.Errorf("model.kind: %q (want mlp for 2-D data, dcgan or cgan for images)", m.Kind)
+	}
+	if !c.IsImage() {
+		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic, or model.kind mlp)", m.Kind, c.Data.Kind)
+	}
+	if m.Width <= 0 {
+		return fmt.Errorf("model.width: %d (want a positive channel count; 64 is the DCGAN paper's)", m.Width)
+	}
+	_, side := c.ImageShape()
+	if side != 28 && side != 32 && side != 64 {
+		return fmt.Errorf("data.size: %d, but the DCGAN models take 28, 32 or 64 (set data.size to one of them)", side)
+	}
+	if m.Size != 0 && m.Size != side {
+		return fmt.Errorf("model.size: %d does not match the data's %dx%d images (data.kind %s, data.size %d): set model.size to %d or leave it out", m.Size, side, side, c.Data.Kind, side, side)
+	}
+	if m.Kind == "cgan" {
+		switch m.Conditioning {
+		case "", "projection", "channels":
+		default:
+			return fmt.Errorf("model.conditioning: %q (want projection or channels)", m.Conditioning)
+		}
+		if m.EmbedDim < 0 {
+			return fmt.Errorf("model.embed_dim: %d must not be negative (0 for a one-hot code)", m.EmbedDim)
+		}
+	} else if m.Conditioning != "" || m.EmbedDim != 0 || m.MatchingAware {
+		return errors.New("model.conditioning/embed_dim/matching_aware: apply to model.kind cgan only")
+	}
+	if c.Loss.Penalty != "" && !m.DNoBatchNorm && !m.DSpecNorm {
+		return fmt.Errorf("model.d_no_batchnorm: loss.penalty %s is per sample, which batch norm in D breaks: set model.d_no_batchnorm: true", c.Loss.Penalty)
+	}
+	if c.Loss.FeatureMatching > 0 || c.Loss.MinibatchKernels > 0 || c.Loss.HistoricalAverage > 0 {
+		return errors.New("loss.feature_matching/minibatch_kernels/historical_average: only for model.kind mlp so far")
+	}
+	return nil
+}
+
+// validateRest checks the loss and train sections.
+func (c Config) validateRest() error {
 	if _, err := gan.LookupObjective(c.Loss.Name, c.Loss.LabelSmoothing); err != nil {
 		return fmt.Errorf("loss.name: %w", err)
 	}
@@ -274,10 +408,59 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train.ema: %g (want 0 for none or a decay in (0, 1) such as 0.999)", t.EMA)
 	case t.LogEvery < 0:
 		return fmt.Errorf("train.log_every: %d must not be negative", t.LogEvery)
-	case t.SampleN < 10:
+	case t.SampleN < 10 && !c.IsImage():
 		return fmt.Errorf("train.sample_n: %d (want at least 10; the benchmark protocol uses 2500)", t.SampleN)
+	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
+		return fmt.Errorf("train.checkpoint_every/sample_every: %d and %d must not be negative (0: only at the end)", t.CheckpointEvery, t.SampleEvery)
+	}
+	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
+		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
 	}
 	return nil
+}
+
+// IsImage reports whether the data set is an image set (mnist, folder or
+// synthetic) rather than a 2-D toy set.
+func (c Config) IsImage() bool {
+	switch c.Data.Kind {
+	case "mnist", "folder", "synthetic":
+		return true
+	}
+	return false
+}
+
+// ImageShape returns the channels and side of the data set's images, with
+// the defaults filled in (0, 0 for a toy set).
+func (c Config) ImageShape() (channels, size int) {
+	switch c.Data.Kind {
+	case "mnist":
+		return 1, 28
+	case "folder":
+		return cmp.Or(c.Data.Channels, 3), c.Data.Size
+	case "synthetic":
+		return cmp.Or(c.Data.Channels, 1), cmp.Or(c.Data.Size, 28)
+	}
+	return 0, 0
+}
+
+// SyntheticSet returns the synthetic data set's size and class count, with
+// the defaults filled in.
+func (c Config) SyntheticSet() (n, classes int) { return c.syntheticN(), cmp.Or(c.Data.Classes, 10) }
+
+func (c Config) syntheticN() int { return cmp.Or(c.Data.N, 512) }
+
+// DataDir returns data.dir, or for mnist when it is empty the default
+// cache folder: os.UserCacheDir()/kallima/mnist (os.TempDir() stands in
+// for the cache when there is none).
+func (c Config) DataDir() string {
+	if c.Data.Dir != "" || c.Data.Kind != "mnist" {
+		return c.Data.Dir
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "kallima", "mnist")
 }
 
 // Mixture returns the data set's mixture.

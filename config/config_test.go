@@ -119,3 +119,81 @@ data:
 		t.Fatalf("snapshot does not parse back: %v", err)
 	}
 }
+
+func TestImageConfigs(t *testing.T) {
+	for _, name := range []string{"dcgan-mnist", "cgan-mnist", "wgangp-mnist"} {
+		c, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.IsImage() {
+			t.Fatalf("%s: not an image config", name)
+		}
+		if ch, side := c.ImageShape(); ch != 1 || side != 28 {
+			t.Fatalf("%s: image shape %d, %d", name, ch, side)
+		}
+		y, err := c.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(strings.NewReader(string(y)))
+		if err != nil || back.Model.Width != c.Model.Width || back.Train.CheckpointEvery != c.Train.CheckpointEvery {
+			t.Fatalf("%s: snapshot does not parse back: %v", name, err)
+		}
+	}
+	cases := []struct {
+		preset string
+		sets   []string
+		want   []string // substrings of the error; none for a valid config
+	}{
+		{"dcgan-mnist", []string{"model.size=64"}, []string{"model.size", "28x28", "data.kind mnist", "set model.size to 28"}},
+		{"dcgan-mnist", []string{"model.size=28"}, nil},
+		{"dcgan-mnist", []string{"data.size=32"}, []string{"data.size", "mnist images are 28x28"}},
+		{"dcgan-mnist", []string{"model.width=0"}, []string{"model.width"}},
+		{"dcgan-mnist", []string{"model.kind=mlp"}, []string{"model.kind", "dcgan or cgan"}},
+		{"dcgan-mnist", []string{"model.conditioning=channels"}, []string{"model.conditioning", "cgan only"}},
+		{"cgan-mnist", []string{"model.conditioning=concat"}, []string{"model.conditioning", "projection or channels"}},
+		{"cgan-mnist", []string{"model.conditioning=channels", "model.embed_dim=16", "model.matching_aware=true"}, nil},
+		{"wgangp-mnist", []string{"model.d_no_batchnorm=false"}, []string{"model.d_no_batchnorm"}},
+		{"wgangp-mnist", []string{"model.d_no_batchnorm=false", "model.d_specnorm=true"}, nil},
+		{"dcgan-mnist", []string{"data.kind=folder"}, []string{"data.dir"}},
+		{"dcgan-mnist", []string{"data.kind=folder", "data.dir=x"}, []string{"data.size"}},
+		{"dcgan-mnist", []string{"data.kind=folder", "data.dir=x", "data.size=48"}, []string{"data.size", "28, 32 or 64"}},
+		{"dcgan-mnist", []string{"data.kind=folder", "data.dir=x", "data.size=64", "model.size=32"}, []string{"model.size", "64x64", "data.size 64"}},
+		{"dcgan-mnist", []string{"data.kind=folder", "data.dir=x", "data.size=64", "data.channels=2"}, []string{"data.channels"}},
+		{"dcgan-mnist", []string{"data.kind=synthetic", "data.size=32", "data.channels=3"}, nil},
+		{"dcgan-mnist", []string{"data.kind=synthetic", "data.n=10"}, []string{"train.batch", "data.n"}},
+		{"dcgan-mnist", []string{"train.checkpoint_every=-1"}, []string{"train.checkpoint_every"}},
+		{"dcgan-mnist", []string{"loss.historical_average=1"}, []string{"historical_average"}},
+		{"ring8", []string{"model.kind=dcgan"}, []string{"model.kind", "needs image data"}},
+	}
+	for _, c := range cases {
+		cfg, err := Preset(c.preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range c.sets {
+			if err := cfg.Set(kv); err != nil {
+				t.Fatalf("set %s: %v", kv, err)
+			}
+		}
+		err = cfg.Validate()
+		if c.want == nil {
+			if err != nil {
+				t.Errorf("%s %v: %v", c.preset, c.sets, err)
+			}
+			continue
+		}
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s %v: error %v, want it to mention %q", c.preset, c.sets, err, w)
+			}
+		}
+	}
+	if got := (Config{Data: Data{Kind: "mnist"}}).DataDir(); !strings.HasSuffix(got, "kallima/mnist") {
+		t.Errorf("default mnist dir %q", got)
+	}
+	if got := (Config{Data: Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
+		t.Errorf("mnist dir %q", got)
+	}
+}
