@@ -114,12 +114,7 @@ func Relu(a *Value) *Value {
 // LeakyRelu returns a where a > 0 and slope*a elsewhere. d/da = 1 or slope
 // (slope at a = 0).
 func LeakyRelu(a *Value, slope float32) *Value {
-	mask := tensor.Map(a.data, func(x float32) float32 {
-		if x > 0 {
-			return 1
-		}
-		return slope
-	})
+	mask := tensor.SlopeMask(a.data, slope)
 	return record(opLeakyRelu, tensor.Mul(a.data, mask), []*Value{a}, func(g *Value) []*Value {
 		return []*Value{Mul(g, Const(mask))}
 	})

@@ -179,7 +179,57 @@ func binaryRows(op string, a, b *Tensor, f func(x, y float32) float32,
 
 // Sub returns a - b with broadcasting.
 func Sub(a, b *Tensor) *Tensor {
-	return binary("Sub", a, b, func(x, y float32) float32 { return x - y })
+	if SameShape(a.shape, b.shape) {
+		out := empty(a.shape...)
+		bd := b.data[:len(a.data)]
+		for i, x := range a.data {
+			out.data[i] = x - bd[i]
+		}
+		return out
+	}
+	return binaryRowsOrdered("Sub", a, b, func(x, y float32) float32 { return x - y },
+		func(out, x, y []float32) {
+			y = y[:len(x)]
+			for i := range out {
+				out[i] = x[i] - y[i]
+			}
+		},
+		func(out, x []float32, y float32) {
+			for i := range out {
+				out[i] = x[i] - y
+			}
+		},
+		func(out []float32, x float32, y []float32) {
+			for i := range out {
+				out[i] = x - y[i]
+			}
+		})
+}
+
+// binaryRowsOrdered is binaryRows for an op that does not commute: vs is
+// a run against a broadcast right operand, sv a broadcast left operand
+// against a run.
+func binaryRowsOrdered(op string, a, b *Tensor, f func(x, y float32) float32,
+	vv func(out, x, y []float32), vs func(out, x []float32, y float32), sv func(out []float32, x float32, y []float32)) *Tensor {
+	shape := BroadcastShapes(op, a.shape, b.shape)
+	out := empty(shape...)
+	sa, sb := bstrides(a.shape, shape), bstrides(b.shape, shape)
+	walk2(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
+		od := out.data[o : o+n]
+		switch {
+		case ja == 1 && jb == 1:
+			vv(od, a.data[ia:ia+n], b.data[ib:ib+n])
+		case ja == 1 && jb == 0:
+			vs(od, a.data[ia:ia+n], b.data[ib])
+		case ja == 0 && jb == 1:
+			sv(od, a.data[ia], b.data[ib:ib+n])
+		default:
+			for i := range od {
+				od[i] = f(a.data[ia+i*ja], b.data[ib+i*jb])
+			}
+		}
+	})
+	return out
 }
 
 // Mul returns a * b elementwise with broadcasting.
@@ -210,7 +260,32 @@ func mulScalarRow(out, x []float32, y float32) {
 
 // Div returns a / b elementwise with broadcasting.
 func Div(a, b *Tensor) *Tensor {
-	return binary("Div", a, b, func(x, y float32) float32 { return x / y })
+	if SameShape(a.shape, b.shape) {
+		out := empty(a.shape...)
+		bd := b.data[:len(a.data)]
+		for i, x := range a.data {
+			out.data[i] = x / bd[i]
+		}
+		return out
+	}
+	return binaryRowsOrdered("Div", a, b, func(x, y float32) float32 { return x / y },
+		func(out, x, y []float32) {
+			y = y[:len(x)]
+			for i := range out {
+				out[i] = x[i] / y[i]
+			}
+		},
+		func(out, x []float32, y float32) {
+			// x / y, not x * (1/y): the two can differ in the last bit.
+			for i := range out {
+				out[i] = x[i] / y
+			}
+		},
+		func(out []float32, x float32, y []float32) {
+			for i := range out {
+				out[i] = x / y[i]
+			}
+		})
 }
 
 // Maximum returns the elementwise larger of a and b, with broadcasting.
@@ -272,7 +347,13 @@ func Map(a *Tensor, f func(float32) float32) *Tensor {
 }
 
 // Neg returns -a.
-func Neg(a *Tensor) *Tensor { return Map(a, func(x float32) float32 { return -x }) }
+func Neg(a *Tensor) *Tensor {
+	out := empty(a.shape...)
+	for i, x := range a.data {
+		out.data[i] = -x
+	}
+	return out
+}
 
 // Scale returns s * a.
 func Scale(a *Tensor, s float32) *Tensor {
@@ -285,7 +366,25 @@ func Scale(a *Tensor, s float32) *Tensor {
 
 // AddScalar returns a + s.
 func AddScalar(a *Tensor, s float32) *Tensor {
-	return Map(a, func(x float32) float32 { return x + s })
+	out := empty(a.shape...)
+	for i, x := range a.data {
+		out.data[i] = x + s
+	}
+	return out
+}
+
+// SlopeMask returns 1 where a > 0 and slope elsewhere: the derivative of
+// a leaky ReLU, taking slope at 0.
+func SlopeMask(a *Tensor, slope float32) *Tensor {
+	out := empty(a.shape...)
+	for i, x := range a.data {
+		if x > 0 {
+			out.data[i] = 1
+		} else {
+			out.data[i] = slope
+		}
+	}
+	return out
 }
 
 // Exp returns e^a elementwise.
@@ -367,11 +466,33 @@ func Erf(a *Tensor) *Tensor {
 }
 
 // Relu returns max(a, 0) elementwise.
-func Relu(a *Tensor) *Tensor { return Map(a, func(x float32) float32 { return max(x, 0) }) }
+func Relu(a *Tensor) *Tensor {
+	out := empty(a.shape...)
+	for i, x := range a.data {
+		if x > 0 {
+			out.data[i] = x
+		} else if x == x {
+			out.data[i] = 0
+		} else {
+			out.data[i] = x // NaN stays NaN, as max(NaN, 0) does
+		}
+	}
+	return out
+}
 
 // Step returns 1 where a > 0 and 0 elsewhere: the derivative of Relu, whose
 // subgradient at 0 is taken as 0 like PyTorch.
-func Step(a *Tensor) *Tensor { return Map(a, func(x float32) float32 { return b2f(x > 0) }) }
+func Step(a *Tensor) *Tensor {
+	out := empty(a.shape...)
+	for i, x := range a.data {
+		if x > 0 {
+			out.data[i] = 1
+		} else {
+			out.data[i] = 0
+		}
+	}
+	return out
+}
 
 // AddInPlace adds b (same shape) into a.
 func AddInPlace(a, b *Tensor) {
