@@ -137,6 +137,18 @@ type Train struct {
 	SampleEvery     int  `yaml:"sample_every"`
 	KeepCheckpoints int  `yaml:"keep_checkpoints"`
 	Deterministic   bool `yaml:"deterministic"`
+
+	// EvalEvery is the steps between evaluations of the EMA generator
+	// (the raw one without EMA) with Kallima's MNIST feature network
+	// (package classifier), 0 for none; MNIST-shaped (28x28 gray) image
+	// runs only. Each evaluation logs eval/fid, eval/is, eval/precision,
+	// eval/recall, eval/density and eval/coverage and writes a checkpoint
+	// scored by its FID, so the run's best checkpoint is the lowest FID.
+	// EvalN is the number of generated and of reference images per
+	// evaluation (default 2000; at least 129, the 128 fc1 features plus
+	// one).
+	EvalEvery int `yaml:"eval_every"`
+	EvalN     int `yaml:"eval_n"`
 }
 
 // Default returns the defaults every field falls back to: ring8 with an MLP
@@ -148,7 +160,7 @@ func Default() Config {
 		Model: Model{Kind: "mlp", Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu"},
 		Loss:  Loss{Name: "ns"},
 		Train: Train{Steps: 2000, Batch: 256, NCritic: 1, Optimizer: "adam", LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.9, LogEvery: 100, SampleN: 2500,
-			CheckpointEvery: 500, SampleEvery: 250},
+			CheckpointEvery: 500, SampleEvery: 250, EvalN: 2000},
 	}
 }
 
@@ -413,8 +425,33 @@ func (c Config) validateRest() error {
 	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
 		return fmt.Errorf("train.checkpoint_every/sample_every: %d and %d must not be negative (0: only at the end)", t.CheckpointEvery, t.SampleEvery)
 	}
+	if err := c.validateEval(); err != nil {
+		return err
+	}
 	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
 		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
+	}
+	return nil
+}
+
+// validateEval checks train.eval_every and train.eval_n: evaluation uses
+// the MNIST feature network, so it needs 28x28 gray images.
+func (c Config) validateEval() error {
+	t := c.Train
+	if t.EvalEvery < 0 {
+		return fmt.Errorf("train.eval_every: %d must not be negative (0: no evaluation)", t.EvalEvery)
+	}
+	if t.EvalEvery == 0 {
+		return nil
+	}
+	if !c.IsImage() {
+		return fmt.Errorf("train.eval_every: evaluation is for image runs, and data.kind is %s (set train.eval_every to 0)", c.Data.Kind)
+	}
+	if ch, side := c.ImageShape(); ch != 1 || side != 28 {
+		return fmt.Errorf("train.eval_every: evaluation uses Kallima's MNIST feature network, which takes 28x28 gray images, and the data's are %dx%dx%d (set train.eval_every to 0)", ch, side, side)
+	}
+	if t.EvalN < 129 {
+		return fmt.Errorf("train.eval_n: %d (want at least 129: FID on the 128 fc1 features needs more rows than features; 2000 is the default)", t.EvalN)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -157,7 +158,9 @@ type session struct {
 	gameRNG    *tensor.RNG
 	tr         *gan.Trainer
 	run        *run.Run
-	lastCk     int // step of the newest checkpoint written or restored
+	lastCk     int        // step of the newest checkpoint written or restored
+	classes    int        // a cgan's class count
+	eval       *evaluator // periodic evaluation's feature network and reference, made at the first
 }
 
 // build makes the models, optimizers, loader, game and trainer of c, all
@@ -195,6 +198,7 @@ func build(c config.Config, progress io.Writer) (*session, error) {
 	var game gan.Game
 	if m.Kind == "cgan" {
 		classes := max(len(set.Classes), maxLabel(set.Labels)+1)
+		s.classes = classes
 		cc := models.CGANConfig{DCGANConfig: dc, Classes: classes, EmbedDim: m.EmbedDim, Conditioning: m.Conditioning}
 		g, err := models.NewCondGenerator(cc, initRNG)
 		if err != nil {
@@ -361,6 +365,21 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		}
 	}()
 	s.tr.Callbacks = append(s.tr.Callbacks, func(t *gan.Trainer, logs gan.Logs) error {
+		var score *float64
+		if c.Train.EvalEvery > 0 && t.Step%c.Train.EvalEvery == 0 {
+			res, err := s.evaluate()
+			if err != nil {
+				return fmt.Errorf("evaluation at step %d: %w", t.Step, err)
+			}
+			ev := Scalars(res)
+			logs = maps.Clone(logs)
+			maps.Copy(logs, ev)
+			fid := ev["eval/fid"]
+			score = &fid
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "eval at step %d: fid %.4g, is %.4g, precision %.3f, recall %.3f (%s)\n", t.Step, fid, ev["eval/is"], ev["eval/precision"], ev["eval/recall"], s.eval.refName)
+			}
+		}
 		if err := s.run.Log(t.Step, logs); err != nil {
 			return err
 		}
@@ -372,8 +391,8 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 				return err
 			}
 		}
-		if c.Train.CheckpointEvery > 0 && t.Step%c.Train.CheckpointEvery == 0 {
-			return s.checkpoint(opts.Progress)
+		if score != nil || (c.Train.CheckpointEvery > 0 && t.Step%c.Train.CheckpointEvery == 0) {
+			return s.checkpoint(opts.Progress, score)
 		}
 		return nil
 	})
@@ -388,7 +407,7 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		}
 	}
 	if s.lastCk != s.tr.Step {
-		if err := s.checkpoint(opts.Progress); err != nil {
+		if err := s.checkpoint(opts.Progress, nil); err != nil {
 			return res, err
 		}
 	}
@@ -429,8 +448,9 @@ func (s *session) saveSamples() error {
 	return s.run.SaveSamples(s.tr.Step, picture.Grid(img, cols, 2))
 }
 
-// checkpoint writes the session's whole state at the current step.
-func (s *session) checkpoint(progress io.Writer) error {
+// checkpoint writes the session's whole state at the current step, with
+// score (an evaluation's FID; nil for none) for choosing the best.
+func (s *session) checkpoint(progress io.Writer, score *float64) error {
 	ck := run.NewCheckpoint(s.tr.Step)
 	ck.PutModule("g", s.g)
 	ck.PutModule("d", s.d)
@@ -444,7 +464,7 @@ func (s *session) checkpoint(progress io.Writer) error {
 		return err
 	}
 	ck.Meta[metaThreads] = strconv.Itoa(blas.Threads())
-	if err := s.run.SaveCheckpoint(ck, nil); err != nil {
+	if err := s.run.SaveCheckpoint(ck, score); err != nil {
 		return err
 	}
 	s.lastCk = s.tr.Step

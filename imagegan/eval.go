@@ -1,0 +1,343 @@
+package imagegan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/classifier"
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/metrics"
+	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// Source is what Evaluate samples from: z [N, ZDim] to images
+// [N, 1, 28, 28] in [-1, 1]. *models.DCGANGenerator is one; ClassBalanced
+// makes one of a conditional generator and SourceOf of a loaded Sampler.
+type Source interface {
+	Forward(z *ag.Value) *ag.Value
+}
+
+// classBalanced feeds a conditional generator the labels 0, 1, ...,
+// classes-1, 0, 1, ... along each batch.
+type classBalanced struct {
+	g       *models.CondGenerator
+	classes int
+}
+
+func (c classBalanced) Forward(z *ag.Value) *ag.Value {
+	labels := make([]int, z.Shape()[0])
+	for i := range labels {
+		labels[i] = i % c.classes
+	}
+	return c.g.Forward(z, labels)
+}
+
+// ClassBalanced returns g as a Source whose batches cycle through the
+// classes 0..classes-1, so a batch of a multiple of classes images holds
+// every class equally often.
+func ClassBalanced(g *models.CondGenerator, classes int) Source {
+	return classBalanced{g: g, classes: classes}
+}
+
+// Reference is the real image set generated images are compared with.
+type Reference struct {
+	// Name says where the images come from, e.g. "mnist/test"; it goes
+	// into each score's metrics.Provenance with the number used.
+	Name string
+	// Images are [N, 1, 28, 28] in [-1, 1] (data.LoadMNIST's range).
+	Images *tensor.Tensor
+}
+
+// MetricNames are the scores Evaluate computes, by the names it takes:
+// "fid" (Frechet distance on fc1 features), "kid" (kernel distance on fc1
+// features), "is" (the Inception-Score-style score on the class
+// probabilities, 10 splits) and "pr" (precision and recall with k = 3,
+// density and coverage with k = 5, on fc1 features).
+var MetricNames = []string{"fid", "kid", "is", "pr"}
+
+// ParseMetrics splits a comma-separated list of metric names (see
+// MetricNames; "prdc" is accepted for "pr"), dropping repeats. It returns
+// an error naming an unknown or empty name.
+func ParseMetrics(list string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(list, ",") {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "prdc" {
+			m = "pr"
+		}
+		if !slices.Contains(MetricNames, m) {
+			return nil, fmt.Errorf("unknown metric %q (want a comma-separated list of %s)", m, strings.Join(MetricNames, ", "))
+		}
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// generateBatch is how many images Generate draws at once.
+const generateBatch = 250
+
+// Generate draws n noise vectors from prior with rng, in batches of 250,
+// and returns g's images as one tensor [n, C, H, W] in memory that
+// outlives any arena. Each batch runs without recording a graph
+// (autograd.NoGrad) inside its own tensor.Arena. g is run as it is: put it
+// in evaluation mode (SetTraining(false)) first.
+func Generate(g Source, prior gan.Prior, n int, rng *tensor.RNG) *tensor.Tensor {
+	var out *tensor.Tensor
+	for lo := 0; lo < n; lo += generateBatch {
+		hi := min(lo+generateBatch, n)
+		z := prior.Sample(rng, hi-lo)
+		func() {
+			arena := tensor.OpenArena()
+			defer arena.Close()
+			ag.NoGrad(func() {
+				img := g.Forward(ag.Const(z)).Data()
+				if out == nil {
+					shape := append([]int{n}, img.Shape()[1:]...)
+					tensor.Persistent(func() { out = tensor.New(shape...) })
+				}
+				per := out.Len() / n
+				copy(out.Data()[lo*per:hi*per], img.Data())
+			})
+		}()
+	}
+	return out
+}
+
+// evaluator scores generated images against a reference with the
+// embedded MNIST classifier; it computes the reference's features once.
+type evaluator struct {
+	net      *classifier.Classifier
+	ref      Reference
+	nReal    int
+	refName  string
+	realFC1  *tensor.Tensor
+	realGaus *metrics.Gaussian
+}
+
+// newEvaluator loads the classifier and computes the features of the
+// first min(n, N) reference images.
+func newEvaluator(ref Reference, n int) (*evaluator, error) {
+	net, err := classifier.Load()
+	if err != nil {
+		return nil, err
+	}
+	if s := ref.Images.Shape(); len(s) != 4 || s[1] != 1 || s[2] != classifier.Side || s[3] != classifier.Side {
+		return nil, fmt.Errorf("evaluate: reference %s images are %v: Kallima's MNIST feature network takes [N, 1, 28, 28]", ref.Name, s)
+	}
+	e := &evaluator{net: net, ref: ref, nReal: min(n, ref.Images.Size(0))}
+	e.refName = fmt.Sprintf("%s[:%d]", ref.Name, e.nReal)
+	px := classifier.Side * classifier.Side
+	var feats *tensor.Tensor
+	tensor.Persistent(func() {
+		x := tensor.FromSlice(ref.Images.Data()[:e.nReal*px:e.nReal*px], e.nReal, 1, classifier.Side, classifier.Side)
+		feats, err = net.Features(x, "fc1")
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.realFC1 = feats
+	return e, nil
+}
+
+// score computes the named metrics of fake [n, 1, 28, 28]; seed fixes
+// KID's subsets.
+func (e *evaluator) score(fake *tensor.Tensor, which []string, seed uint64) ([]metrics.Result, error) {
+	if s := fake.Shape(); len(s) != 4 || s[1] != 1 || s[2] != classifier.Side || s[3] != classifier.Side {
+		return nil, fmt.Errorf("evaluate: generated images are %v: Kallima's MNIST feature network takes [N, 1, 28, 28]", s)
+	}
+	var fc1 *tensor.Tensor
+	features := func() (*tensor.Tensor, error) {
+		if fc1 != nil {
+			return fc1, nil
+		}
+		var err error
+		tensor.Persistent(func() { fc1, err = e.net.Features(fake, "fc1") })
+		return fc1, err
+	}
+	var out []metrics.Result
+	for _, m := range which {
+		var r metrics.Result
+		switch m {
+		case "fid":
+			f, err := features()
+			if err != nil {
+				return nil, err
+			}
+			if e.realGaus == nil {
+				g, err := metrics.FitGaussian(e.realFC1)
+				if err != nil {
+					return nil, fmt.Errorf("evaluate: reference: %w", err)
+				}
+				e.realGaus = &g
+			}
+			g, err := metrics.FitGaussian(f)
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: generated images: %w", err)
+			}
+			s, err := metrics.FID(*e.realGaus, g)
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: %w", err)
+			}
+			r = s.Result(e.net.Provenance("fc1", e.refName))
+		case "kid":
+			f, err := features()
+			if err != nil {
+				return nil, err
+			}
+			s, err := metrics.KID(e.realFC1, f, metrics.KIDConfig{Seed: seed})
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: %w", err)
+			}
+			r = s.Result(e.net.Provenance("fc1", e.refName))
+		case "is":
+			var probs *tensor.Tensor
+			var err error
+			tensor.Persistent(func() { probs, err = e.net.Features(fake, "probs") })
+			if err != nil {
+				return nil, err
+			}
+			s, err := metrics.InceptionScore(probs, metrics.ISConfig{Splits: 10})
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: %w", err)
+			}
+			r = s.Result(e.net.Provenance("probs", ""))
+		case "pr":
+			f, err := features()
+			if err != nil {
+				return nil, err
+			}
+			s, err := metrics.PRDC(e.realFC1, f, metrics.PRDCConfig{K: 3, KDensity: 5})
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: %w", err)
+			}
+			r = s.Result(e.net.Provenance("fc1", e.refName))
+		default:
+			return nil, fmt.Errorf("evaluate: unknown metric %q (want %s)", m, strings.Join(MetricNames, ", "))
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Evaluate scores n images of g (noise from prior drawn with rng, see
+// Generate) against the first min(n, N) images of ref with Kallima's own
+// MNIST classifier (classifier.Load), one metrics.Result per name of which
+// (see MetricNames), in that order, each with its provenance: the
+// classifier's weights, the layer ("fc1" for FID, KID and PRDC, "probs"
+// for IS), the reference split and its size, and n_fake. Scores from this
+// network are only comparable with each other, never with the
+// Inception-based numbers of papers. KID's subsets are drawn with a seed
+// taken from rng after the noise.
+//
+// It returns an error for an unknown metric, images that are not
+// [N, 1, 28, 28], too few samples for a metric (FID needs n >= 129), and
+// non-finite generated images.
+func Evaluate(g Source, prior gan.Prior, n int, which []string, ref Reference, rng *tensor.RNG) ([]metrics.Result, error) {
+	for _, m := range which {
+		if !slices.Contains(MetricNames, m) {
+			return nil, fmt.Errorf("evaluate: unknown metric %q (want %s)", m, strings.Join(MetricNames, ", "))
+		}
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("evaluate: n = %d: want a positive number of images", n)
+	}
+	e, err := newEvaluator(ref, n)
+	if err != nil {
+		return nil, err
+	}
+	fake := Generate(g, prior, n, rng)
+	return e.score(fake, which, uint64(rng.Intn(1<<62)))
+}
+
+// Scalars returns the values of results as "eval/<value name>" scalars for
+// run.Run.Log: eval/fid, eval/kid, eval/is, eval/precision, ...
+func Scalars(results []metrics.Result) map[string]float64 {
+	m := map[string]float64{}
+	for _, r := range results {
+		for _, v := range r.Values {
+			m["eval/"+v.Name] = v.Value
+		}
+	}
+	return m
+}
+
+// EvalReference returns the reference set of config c's periodic
+// evaluation: MNIST's test split for mnist, otherwise the training images
+// themselves (a synthetic or folder set of 28x28 gray images). It returns
+// an error when the data cannot be loaded or is not 28x28 gray.
+func EvalReference(c config.Config) (Reference, error) {
+	if ch, side := c.ImageShape(); ch != 1 || side != classifier.Side {
+		return Reference{}, fmt.Errorf("evaluate: Kallima's MNIST feature network takes 28x28 gray images, and data.kind %s gives %dx%dx%d", c.Data.Kind, ch, side, side)
+	}
+	if c.Data.Kind == "mnist" {
+		set, err := classifier.LoadMNIST(c.DataDir(), data.Test, nil)
+		if err != nil {
+			return Reference{}, fmt.Errorf("evaluate: reference: %w", err)
+		}
+		return Reference{Name: "mnist/test", Images: set.Images}, nil
+	}
+	set, err := loadData(c, nil)
+	if err != nil {
+		return Reference{}, fmt.Errorf("evaluate: reference: %w", err)
+	}
+	return Reference{Name: c.Data.Kind + "/train", Images: set.Images}, nil
+}
+
+// SourceOf returns a loaded Sampler as a Source: its module, or for a
+// conditional generator ClassBalanced over its classes.
+func SourceOf(g *Sampler) Source {
+	if cg, ok := g.Module.(*models.CondGenerator); ok {
+		return ClassBalanced(cg, g.Classes)
+	}
+	return g.Module.(Source)
+}
+
+// periodicMetrics are the scores of the evaluation during training; KID,
+// with its 100 subsets, is left to `kallima eval`.
+var periodicMetrics = []string{"fid", "is", "pr"}
+
+// evalSeed seeds the noise of every periodic evaluation (the same noise
+// each time, so successive scores differ by the generator only); it never
+// touches the training streams.
+const evalSeed = 0xe7a1e7a1e7a1
+
+// evaluate scores the EMA generator (the trained one without EMA) in
+// evaluation mode against the reference, leaving every weight and
+// statistic as it was, and returns the scores.
+func (s *session) evaluate() ([]metrics.Result, error) {
+	if s.eval == nil {
+		ref, err := EvalReference(s.c)
+		if err != nil {
+			return nil, err
+		}
+		if s.eval, err = newEvaluator(ref, s.c.Train.EvalN); err != nil {
+			return nil, err
+		}
+	}
+	if s.ema != nil {
+		s.ema.Swap()
+		defer s.ema.Swap()
+	}
+	s.g.SetTraining(false)
+	defer s.g.SetTraining(true)
+	var g Source
+	switch m := s.g.(type) {
+	case *models.CondGenerator:
+		g = ClassBalanced(m, s.classes)
+	case Source:
+		g = m
+	default:
+		return nil, fmt.Errorf("evaluate: generator %T has no Forward(z)", s.g)
+	}
+	prior := gan.Prior{Kind: s.c.Model.Prior, Dim: s.c.Model.ZDim}
+	rng := tensor.NewRNG(s.c.Seed ^ evalSeed)
+	fake := Generate(g, prior, s.c.Train.EvalN, rng)
+	return s.eval.score(fake, periodicMetrics, 0)
+}

@@ -1,0 +1,233 @@
+package imagegan
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/classifier"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/metrics"
+	"github.com/kallima-gan/kallima/run"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// replay is a Source that ignores its noise and hands out the rows of
+// images in order.
+type replay struct {
+	images *tensor.Tensor
+	next   int
+}
+
+func (r *replay) Forward(z *ag.Value) *ag.Value {
+	n := z.Shape()[0]
+	px := r.images.Len() / r.images.Size(0)
+	shape := append([]int{n}, r.images.Shape()[1:]...)
+	out := tensor.FromSlice(append([]float32(nil), r.images.Data()[r.next*px:(r.next+n)*px]...), shape...)
+	r.next += n
+	return ag.Const(out)
+}
+
+// TestEvaluateRealVersusNoise scores 1000 real MNIST test images (test
+// images 1000..1999 as the "generator") and 1000 images of uniform noise
+// against test images 0..999: real images must get high precision and
+// recall, an FID far below noise's, and an IS-style score near 10; every
+// result must carry its provenance.
+func TestEvaluateRealVersusNoise(t *testing.T) {
+	dir, err := classifier.DefaultDataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := classifier.LoadMNIST(dir, data.Test, nil)
+	if err != nil {
+		t.Fatalf("MNIST: %v", err)
+	}
+	const n = 1000
+	ref := Reference{Name: "mnist/test", Images: test.Images}
+	prior := gan.Prior{Kind: "normal", Dim: 4}
+	real := &replay{images: test.Images, next: n}
+	which := []string{"fid", "kid", "is", "pr"}
+	rr, err := Evaluate(real, prior, n, which, ref, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := &replay{images: tensor.NewRNG(2).Uniform(-1, 1, n, 1, 28, 28)}
+	rn, err := Evaluate(noise, prior, n, which, ref, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr) != 4 || len(rn) != 4 {
+		t.Fatalf("got %d and %d results, want 4", len(rr), len(rn))
+	}
+	get := func(rs []metrics.Result, metric, name string) float64 {
+		t.Helper()
+		for _, r := range rs {
+			if r.Metric == metric {
+				v, ok := r.Get(name)
+				if !ok {
+					t.Fatalf("%s has no %s", metric, name)
+				}
+				return v.Value
+			}
+		}
+		t.Fatalf("no %s result", metric)
+		return 0
+	}
+	for i, r := range rr {
+		t.Log(r)
+		t.Log(rn[i])
+		if r.NFake != n || !strings.HasPrefix(r.Network, "kallima mnist-cnn") {
+			t.Errorf("%s: n_fake %d, network %q", r.Metric, r.NFake, r.Network)
+		}
+		wantLayer, wantRef, wantReal := "fc1", "mnist/test[:1000]", n
+		if r.Metric == "IS" {
+			wantLayer, wantRef, wantReal = "probs", "", 0
+		}
+		if r.Layer != wantLayer || r.Reference != wantRef || r.NReal != wantReal {
+			t.Errorf("%s: layer %q, reference %q, n_real %d; want %q, %q, %d", r.Metric, r.Layer, r.Reference, r.NReal, wantLayer, wantRef, wantReal)
+		}
+	}
+	fidReal, fidNoise := get(rr, "FID", "fid"), get(rn, "FID", "fid")
+	if !(fidReal*20 < fidNoise) {
+		t.Errorf("FID real %g, noise %g: want real at least 20x smaller", fidReal, fidNoise)
+	}
+	if p, r := get(rr, "PRDC", "precision"), get(rr, "PRDC", "recall"); p < 0.8 || r < 0.8 {
+		t.Errorf("real images: precision %g, recall %g, want >= 0.8", p, r)
+	}
+	if p := get(rn, "PRDC", "precision"); p > 0.2 {
+		t.Errorf("noise: precision %g, want <= 0.2", p)
+	}
+	if is := get(rr, "IS", "is"); is < 8 {
+		t.Errorf("real images: IS %g, want >= 8 (10 classes, confident)", is)
+	}
+	if kr, kn := get(rr, "KID", "kid"), get(rn, "KID", "kid"); !(math.Abs(kr)*20 < kn) {
+		t.Errorf("KID real %g, noise %g", kr, kn)
+	}
+}
+
+// TestEvaluateRejects checks the errors of bad arguments.
+func TestEvaluateRejects(t *testing.T) {
+	ref := Reference{Name: "noise", Images: tensor.NewRNG(3).Uniform(-1, 1, 200, 1, 28, 28)}
+	prior := gan.Prior{Kind: "normal", Dim: 4}
+	for _, tc := range []struct {
+		name  string
+		src   Source
+		n     int
+		which []string
+		want  string
+	}{
+		{"unknown metric", &replay{images: ref.Images}, 150, []string{"fid", "lpips"}, `"lpips"`},
+		{"too few for FID", &replay{images: ref.Images}, 100, []string{"fid"}, "too few samples"},
+		{"wrong image shape", &replay{images: tensor.New(150, 1, 14, 56)}, 150, []string{"is"}, "[150 1 14 56]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Evaluate(tc.src, prior, tc.n, tc.which, ref, tensor.NewRNG(1))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want one containing %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := ParseMetrics("fid,bogus"); err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Errorf("ParseMetrics: err %v, want one naming bogus", err)
+	}
+	if got, err := ParseMetrics("FID, prdc,fid"); err != nil || strings.Join(got, ",") != "fid,pr" {
+		t.Errorf("ParseMetrics: %v, %v", got, err)
+	}
+}
+
+// TestPeriodicEvaluation trains a tiny synthetic 28x28x1 run with
+// train.eval_every=2 and checks that metrics.jsonl holds eval/fid at steps
+// 2 and 4 (and not at odd steps), that a checkpoint was written at each
+// evaluation scored by that FID, and that the run's best checkpoint is the
+// one with the lower FID.
+func TestPeriodicEvaluation(t *testing.T) {
+	c := tinyConfig(t, "dcgan")
+	for _, kv := range []string{"data.n=200", "train.steps=4", "train.sample_every=0", "train.eval_every=2", "train.eval_n=150", "train.lr_decay=false"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	var progress strings.Builder
+	if _, err := Train(context.Background(), c, dir, Options{Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fids := map[int]float64{}
+	for _, r := range recs {
+		if v, ok := r.Scalars["eval/fid"]; ok {
+			fids[r.Step] = v
+			for _, k := range []string{"eval/is", "eval/precision", "eval/recall", "eval/density", "eval/coverage", "d/loss"} {
+				if _, ok := r.Scalars[k]; !ok {
+					t.Errorf("step %d: eval record lacks %s", r.Step, k)
+				}
+			}
+		}
+	}
+	if len(fids) != 2 || fids[2] <= 0 || fids[4] <= 0 {
+		t.Fatalf("eval/fid logged at %v, want steps 2 and 4 with positive values", fids)
+	}
+	r, err := run.Open(dir, run.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	infos, err := r.Checkpoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 2 {
+		t.Fatalf("%d checkpoints, want 2 (steps 2 and 4)", len(infos))
+	}
+	for _, in := range infos {
+		if in.Score == nil || *in.Score != fids[in.Step] {
+			t.Errorf("checkpoint at step %d: score %v, want the logged FID %g", in.Step, in.Score, fids[in.Step])
+		}
+	}
+	best, err := r.LoadBest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBest := 4
+	if fids[2] < fids[4] {
+		wantBest = 2
+	}
+	if best.Step != wantBest {
+		t.Errorf("best checkpoint at step %d, want %d (FIDs %v)", best.Step, wantBest, fids)
+	}
+	if !strings.Contains(progress.String(), "eval at step 2: fid") {
+		t.Errorf("progress lacks the eval line:\n%s", progress.String())
+	}
+}
+
+// TestEvalConfigValidation checks that train.eval_every is refused for
+// images the MNIST network cannot take and that a too small train.eval_n
+// is named.
+func TestEvalConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"data.size=32", "train.eval_every=10"}, "MNIST feature network"},
+		{[]string{"data.channels=3", "train.eval_every=10"}, "MNIST feature network"},
+		{[]string{"train.eval_every=10", "train.eval_n=100"}, "train.eval_n"},
+		{[]string{"train.eval_every=-1"}, "train.eval_every"},
+	} {
+		c := tinyConfig(t, "dcgan")
+		for _, kv := range tc.sets {
+			if err := c.Set(kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err %v, want one containing %q", tc.sets, err, tc.want)
+		}
+	}
+}
