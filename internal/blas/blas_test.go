@@ -43,7 +43,10 @@ func randSlice(r *rand.Rand, n int) []float32 {
 // (OpenBLAS with cgo, pure Go without) and compares with the naive oracle.
 func TestSgemmConformance(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {64, 65, 300}, {5, 9, 0}} {
+	// Sizes cover vector shapes, partial blocks, several blocks along every
+	// dimension of the pure-Go kernel (mc 64, nc 512, kc 256) and products
+	// large enough to be split across threads.
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 1, 33}, {1, 40, 9}, {64, 65, 300}, {5, 9, 0}, {70, 530, 260}, {131, 37, 515}} {
 		for _, ta := range []bool{false, true} {
 			for _, tb := range []bool{false, true} {
 				m, n, k := sz[0], sz[1], sz[2]
@@ -78,6 +81,72 @@ func TestSgemmConformance(t *testing.T) {
 	}
 }
 
+// TestSgemmThreadsAgree checks that one and several threads give the same
+// product (up to rounding) and that SetThreads round-trips.
+func TestSgemmThreadsAgree(t *testing.T) {
+	defer SetThreads(0)
+	r := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 96, 700, 300
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	var ref []float32
+	for _, th := range []int{1, 2, 3} {
+		SetThreads(th)
+		if Threads() != th {
+			t.Fatalf("Threads() = %d after SetThreads(%d)", Threads(), th)
+		}
+		c := make([]float32, m*n)
+		Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		if ref == nil {
+			ref = c
+			continue
+		}
+		for i := range c {
+			if d := math.Abs(float64(c[i] - ref[i])); d > 1e-4*(1+math.Abs(float64(ref[i]))) {
+				t.Fatalf("%d threads: c[%d] = %g, one thread gives %g", th, i, c[i], ref[i])
+			}
+		}
+	}
+	SetThreads(0)
+	if Threads() < 1 {
+		t.Fatalf("default Threads() = %d", Threads())
+	}
+}
+
+// TestSgemmBetaZeroIgnoresC checks that with beta = 0 the old contents of
+// C do not matter, NaN included (C is often a reused buffer), on every path:
+// GEMM, matrix-vector (m or n = 1), rank-1 (k = 1) and split products.
+func TestSgemmBetaZeroIgnoresC(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	nan := float32(math.NaN())
+	for _, sz := range [][3]int{{7, 9, 5}, {1, 40, 9}, {40, 1, 9}, {13, 11, 1}, {1, 1, 1}, {96, 700, 300}} {
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				m, n, k := sz[0], sz[1], sz[2]
+				lda, ldb := k, n
+				if ta {
+					lda = m
+				}
+				if tb {
+					ldb = k
+				}
+				a, b := randSlice(r, m*k), randSlice(r, k*n)
+				c := make([]float32, m*n)
+				for i := range c {
+					c[i] = nan
+				}
+				want := make([]float32, m*n)
+				naive(ta, tb, m, n, k, 2, a, lda, b, ldb, 0, want, n)
+				Sgemm(ta, tb, m, n, k, 2, a, lda, b, ldb, 0, c, n)
+				for i := range c {
+					if d := math.Abs(float64(c[i] - want[i])); !(d <= 1e-3*(1+math.Abs(float64(want[i])))) {
+						t.Fatalf("%s %dx%dx%d tA=%v tB=%v: c[%d] = %g, want %g", Impl, m, n, k, ta, tb, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestSgemmPanicsOnShortSlice(t *testing.T) {
 	defer func() {
 		if recover() == nil {
@@ -87,20 +156,48 @@ func TestSgemmPanicsOnShortSlice(t *testing.T) {
 	Sgemm(false, false, 4, 4, 4, 1, make([]float32, 3), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
 }
 
+// BenchmarkSgemm times the GEMMs of the dcgan and wgangp workloads
+// (../shared/bench/WORKLOAD.md, batch 64), named by op flags and m x n x k:
+// the generator's Linear (x W^T), and the batched im2col GEMMs of the
+// convolutions (tensor/conv.go): D's second convolution forward, its
+// weight gradient and its input gradient (also G's first transposed
+// convolution), and the same three for D's first convolution.
 func BenchmarkSgemm(b *testing.B) {
-	// Shapes of the dcgan workload (../shared/bench/WORKLOAD.md): the
-	// projection Linear and the im2col GEMMs of its convolutions.
-	for _, s := range [][3]int{{64, 6272, 100}, {64, 1, 6272}, {128, 49, 1024}, {64, 196, 16}, {1024, 49, 128}} {
-		m, n, k := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+	shapes := []struct {
+		ta, tb  bool
+		m, n, k int
+	}{
+		{false, true, 64, 6272, 100},
+		{false, false, 128, 3136, 1024},
+		{false, true, 128, 1024, 3136},
+		{true, false, 1024, 3136, 128},
+		{false, false, 64, 12544, 16},
+		{false, true, 64, 16, 12544},
+		{true, false, 16, 12544, 64},
+	}
+	flag := func(t bool) string {
+		if t {
+			return "T"
+		}
+		return "N"
+	}
+	for _, s := range shapes {
+		b.Run(fmt.Sprintf("%s%s/%dx%dx%d", flag(s.ta), flag(s.tb), s.m, s.n, s.k), func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
-			x, y, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+			lda, ldb := s.k, s.n
+			if s.ta {
+				lda = s.m
+			}
+			if s.tb {
+				ldb = s.k
+			}
+			x, y, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, c, n)
+				Sgemm(s.ta, s.tb, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, c, s.n)
 			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

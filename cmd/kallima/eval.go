@@ -1,0 +1,184 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/imagegan"
+	runfolder "github.com/kallima-gan/kallima/run"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [flags]
+
+Scores a trained MNIST-shaped (28x28 gray) image generator: -n generated
+images against the first -n images of the reference set (MNIST's test split
+for an mnist run, the training images otherwise), with Kallima's own MNIST
+feature network (package classifier): fid and kid on its fc1 features, is
+(the Inception-Score-style score) on its class probabilities in 10 splits,
+pr (precision/recall, k=3, and density/coverage, k=5) on fc1 features.
+
+RUN_OR_WEIGHTS is a run folder (its best-scoring checkpoint, else its
+newest), a checkpoint file inside one, or a weights file with a config.yaml
+beside it. The EMA weights are used when the run keeps them, unless -raw.
+
+These scores use Kallima's MNIST feature network: they compare runs scored
+the same way and are NOT comparable with Inception-based numbers in papers.
+
+Flags:
+`
+
+func runEval(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kallima eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	list := fs.String("metrics", "fid,kid,is,pr", "comma-separated metrics: fid, kid, is, pr")
+	n := fs.Int("n", 10000, "generated images (and reference images, at most the set's size)")
+	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
+	raw := fs.Bool("raw", false, "use G's trained weights, not their EMA")
+	asJSON := fs.Bool("json", false, "print one JSON result per line")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), evalUsage)
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the run folder.
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if err == flag.ErrHelp {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return exitOK
+			}
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "kallima eval: give one run folder or weights file (kallima eval RUN_OR_WEIGHTS [flags])")
+		return exitUsage
+	}
+	which, err := imagegan.ParseMetrics(*list)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: -metrics: %v\n", err)
+		return exitUsage
+	}
+	if *n < 129 {
+		fmt.Fprintf(stderr, "kallima eval: -n %d: want at least 129 (FID on 128 features needs more images than features; 10000 is usual)\n", *n)
+		return exitUsage
+	}
+	s, c, what, err := loadForEval(pos[0], *raw)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
+	ref, err := imagegan.EvalReference(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
+	res, err := imagegan.Evaluate(imagegan.SourceOf(s), s.Prior, *n, which, ref, tensor.NewRNG(*seed))
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
+	if *asJSON {
+		for _, r := range res {
+			b, err := r.JSON()
+			if err != nil {
+				fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+				return exitError
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "generator        %s (%s weights)\n", what, s.Weights)
+	for _, r := range res {
+		fmt.Fprintf(stdout, "\n%s\n", r.Metric)
+		for _, v := range r.Values {
+			fmt.Fprintf(stdout, "  %-14s %s\n", v.Name, valueText(v.Value, v.Std, v.Runs))
+		}
+		fmt.Fprintf(stdout, "  n_real         %d\n  n_fake         %d\n  network        %s\n  layer          %s (%d-D)\n", r.NReal, r.NFake, r.Network, r.Layer, r.Dim)
+		refText := r.Reference
+		if refText == "" {
+			refText = "none (no real set)"
+		}
+		fmt.Fprintf(stdout, "  reference      %s\n  protocol       %s\n", refText, r.Protocol)
+	}
+	fmt.Fprintln(stdout, "\nThese scores use Kallima's MNIST feature network; they are not comparable with Inception-based numbers in papers.")
+	return exitOK
+}
+
+// valueText formats a score, with its spread over runs when it has one.
+func valueText(v, std float64, runs int) string {
+	if runs > 0 {
+		return fmt.Sprintf("%.6g ± %.3g (%d runs)", v, std, runs)
+	}
+	return fmt.Sprintf("%.6g", v)
+}
+
+// loadForEval loads the generator at path: a run folder (its best-scoring
+// checkpoint, else its newest that verifies), a checkpoint file of a run,
+// or a weights file with config.yaml beside it. It returns the generator,
+// its config and a description of what was loaded.
+func loadForEval(path string, raw bool) (*imagegan.Sampler, config.Config, string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, config.Config{}, "", err
+	}
+	if fi.IsDir() {
+		c, err := imagegan.RunConfig(path)
+		if err != nil {
+			return nil, c, "", err
+		}
+		infos, err := imagegan.ListCheckpoints(path)
+		if err != nil {
+			return nil, c, "", err
+		}
+		best := -1
+		for i, in := range infos {
+			if in.Err == nil && in.Score != nil && !math.IsNaN(*in.Score) && (best < 0 || *in.Score <= *infos[best].Score) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			ck, err := runfolder.LoadCheckpoint(infos[best].Path)
+			if err == nil {
+				s, err := imagegan.SamplerFromCheckpoint(c, ck, raw)
+				return s, c, fmt.Sprintf("%s, best checkpoint: step %d (score %.6g)", path, ck.Step, *infos[best].Score), err
+			}
+		}
+		s, _, err := imagegan.LoadSampler(path, raw)
+		if err != nil {
+			return nil, c, "", err
+		}
+		return s, c, fmt.Sprintf("%s, newest checkpoint: step %d", path, s.Step), nil
+	}
+	// A checkpoint file inside a run's checkpoints folder.
+	runDir := filepath.Dir(filepath.Dir(path))
+	if filepath.Base(filepath.Dir(path)) == runfolder.CheckpointsDir {
+		if c, err := imagegan.RunConfig(runDir); err == nil {
+			ck, err := runfolder.LoadCheckpoint(path)
+			if err != nil {
+				return nil, c, "", err
+			}
+			s, err := imagegan.SamplerFromCheckpoint(c, ck, raw)
+			return s, c, fmt.Sprintf("%s (step %d)", path, ck.Step), err
+		}
+	}
+	c, err := config.Load(filepath.Join(filepath.Dir(path), runfolder.ConfigFile))
+	if err != nil {
+		return nil, c, "", fmt.Errorf("%s: a weights file needs its run's config.yaml beside it: %w", path, err)
+	}
+	s, err := imagegan.LoadSamplerWeights(c, path)
+	return s, c, path, err
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/metrics"
+)
+
+// evalRun trains a tiny synthetic 28x28x1 run with one evaluation and
+// returns its folder.
+func evalRun(t *testing.T) string {
+	t.Helper()
+	c := config.Default()
+	for _, kv := range []string{"data.kind=synthetic", "data.n=200", "data.classes=3", "model.kind=dcgan", "model.width=4", "model.z_dim=8",
+		"train.batch=8", "train.steps=2", "train.checkpoint_every=0", "train.sample_every=0", "train.ema=0.9", "train.eval_every=2", "train.eval_n=150"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := imagegan.Train(context.Background(), c, dir, imagegan.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestEvalPrintsProvenance runs `kallima eval RUN --metrics fid,is,pr -n
+// 150` on a tiny run and checks each score is printed with n_real, n_fake,
+// network, layer and reference, plus the warning about comparability; and
+// that -json gives one parseable result per metric.
+func TestEvalPrintsProvenance(t *testing.T) {
+	dir := evalRun(t)
+	var out, errb bytes.Buffer
+	if code := runEval([]string{dir, "--metrics", "fid,is,pr", "--n", "150", "-seed", "3"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"best checkpoint: step 2", "(ema weights)", "\nFID\n", "\nIS\n", "\nPRDC\n", "n_real         150", "n_fake         150",
+		"network        kallima mnist-cnn", "layer          fc1 (128-D)", "layer          probs (10-D)", "reference      synthetic/train[:150]",
+		"precision", "not comparable with Inception-based numbers"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	out.Reset()
+	if code := runEval([]string{"-json", "-metrics", "fid,kid", "-n", "150", "-raw", dir}, &out, &errb); code != exitOK {
+		t.Fatalf("-json: exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("-json: %d lines, want 2:\n%s", len(lines), out.String())
+	}
+	for i, want := range []string{"FID", "KID"} {
+		var r metrics.Result
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Metric != want || r.NReal != 150 || r.NFake != 150 || r.Layer != "fc1" || r.Reference != "synthetic/train[:150]" || len(r.Values) == 0 {
+			t.Errorf("line %d: %+v", i, r)
+		}
+	}
+}
+
+// TestEvalUsageErrors checks that bad flags, metric names and arguments
+// exit 2 and say what is wrong.
+func TestEvalUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"somewhere", "-metrics", "fid,lpips"}, `"lpips"`},
+		{[]string{"somewhere", "-bogus"}, "bogus"},
+		{[]string{"somewhere", "-n", "10"}, "-n 10"},
+		{[]string{}, "one run folder"},
+		{[]string{"a", "b"}, "one run folder"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runEval(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), exitUsage, tc.want)
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/imagegan"
+	runfolder "github.com/kallima-gan/kallima/run"
+)
+
+const inspectUsage = `Usage: kallima inspect RUN [flags]
+
+Summarises a run folder without changing it: its config (data, model,
+loss, steps), the current step (the last one logged), its checkpoints
+(step, size, score; which is the latest and which the best) and its
+metrics (for each scalar in metrics.jsonl: the last value, the minimum and
+the maximum, and the number of records). -json prints one JSON object.
+
+Flags:
+`
+
+const inspectExamples = `
+Examples:
+  kallima inspect runs/dcgan
+  kallima inspect runs/dcgan -json | jq .metrics.scalars
+`
+
+// inspection is what inspect reports; its JSON form is the -json output.
+type inspection struct {
+	Dir         string             `json:"dir"`
+	Name        string             `json:"name"`
+	Data        string             `json:"data"`
+	Model       string             `json:"model"`
+	Loss        string             `json:"loss"`
+	Steps       int                `json:"steps"`
+	Step        int                `json:"step"`
+	Checkpoints []checkpointReport `json:"checkpoints"`
+	Metrics     metricsReport      `json:"metrics"`
+}
+
+type checkpointReport struct {
+	Step   int      `json:"step"`
+	File   string   `json:"file"`
+	Bytes  int64    `json:"bytes"`
+	Score  *float64 `json:"score"`
+	Latest bool     `json:"latest"`
+	Best   bool     `json:"best"`
+	Error  string   `json:"error,omitempty"`
+}
+
+type metricsReport struct {
+	Records   int                     `json:"records"`
+	FirstStep int                     `json:"first_step"`
+	LastStep  int                     `json:"last_step"`
+	Scalars   map[string]scalarReport `json:"scalars"`
+}
+
+// scalarReport summarises one scalar; NaN and infinities are JSON strings
+// as in metrics.jsonl.
+type scalarReport struct {
+	Count int        `json:"count"`
+	Last  jsonNumber `json:"last"`
+	Min   jsonNumber `json:"min"`
+	Max   jsonNumber `json:"max"`
+}
+
+// jsonNumber is a float64 written as a JSON number, or "NaN", "Infinity",
+// "-Infinity".
+type jsonNumber float64
+
+func (v jsonNumber) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	switch {
+	case math.IsNaN(f):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(f, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return json.Marshal(f)
+}
+
+func runInspect(args []string, stdout, stderr io.Writer) int {
+	fset := flagSet("kallima inspect", inspectUsage, inspectExamples, stderr)
+	asJSON := fset.Bool("json", false, "print one JSON object")
+	pos, code, done := parseOrHelp(fset, args, stdout)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "kallima inspect: want one run folder, got %d arguments (see kallima inspect -h)\n", len(pos))
+		return exitUsage
+	}
+	in, err := inspectRun(pos[0])
+	if errors.Is(err, runfolder.ErrNotRun) {
+		fmt.Fprintf(stderr, "kallima inspect: %v\n", err)
+		return exitUsage
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima inspect: %v\n", err)
+		return exitError
+	}
+	if *asJSON {
+		b, err := json.MarshalIndent(in, "", "  ")
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima inspect: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
+	printInspection(stdout, in)
+	return exitOK
+}
+
+// inspectRun reads the run in dir without changing it.
+func inspectRun(dir string) (*inspection, error) {
+	snap, err := os.ReadFile(filepath.Join(dir, runfolder.ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w (no %s)", dir, runfolder.ErrNotRun, runfolder.ConfigFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := config.Parse(bytes.NewReader(snap))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runfolder.ConfigFile), err)
+	}
+	in := &inspection{Dir: dir, Name: c.Name, Steps: c.Train.Steps, Checkpoints: []checkpointReport{},
+		Metrics: metricsReport{Scalars: map[string]scalarReport{}}}
+	in.Data, in.Model, in.Loss = describeConfig(c)
+
+	infos, err := imagegan.ListCheckpoints(dir)
+	if err != nil {
+		return nil, err
+	}
+	latest, hasPointer := imagegan.LatestPointer(dir)
+	best := -1
+	for i, info := range infos {
+		r := checkpointReport{Step: info.Step, File: filepath.Base(info.Path), Score: info.Score}
+		if fi, err := os.Stat(info.Path); err == nil {
+			r.Bytes = fi.Size()
+		}
+		if info.Err != nil {
+			r.Error = info.Err.Error()
+		}
+		if s := info.Score; s != nil && !math.IsNaN(*s) && (best < 0 || *s <= *infos[best].Score) {
+			best = i
+		}
+		in.Checkpoints = append(in.Checkpoints, r)
+	}
+	if best >= 0 {
+		in.Checkpoints[best].Best = true
+	}
+	if n := len(in.Checkpoints); n > 0 {
+		// The pointer names the latest; without one (or naming a missing
+		// file), the newest file is.
+		i := n - 1
+		if hasPointer {
+			if j := slices.IndexFunc(in.Checkpoints, func(r checkpointReport) bool { return r.Step == latest }); j >= 0 {
+				i = j
+			}
+		}
+		in.Checkpoints[i].Latest = true
+		in.Step = in.Checkpoints[n-1].Step
+	}
+
+	recs, err := runfolder.ReadMetrics(filepath.Join(dir, runfolder.MetricsFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	m := &in.Metrics
+	m.Records = len(recs)
+	for i, rec := range recs {
+		if i == 0 {
+			m.FirstStep = rec.Step
+		}
+		m.LastStep = rec.Step
+		for k, v := range rec.Scalars {
+			s, ok := m.Scalars[k]
+			if !ok {
+				s = scalarReport{Min: jsonNumber(v), Max: jsonNumber(v)}
+			}
+			s.Count++
+			s.Last = jsonNumber(v)
+			// NaN never becomes the min or max (math.Min would spread it).
+			if !math.IsNaN(v) && (math.IsNaN(float64(s.Min)) || v < float64(s.Min)) {
+				s.Min = jsonNumber(v)
+			}
+			if !math.IsNaN(v) && (math.IsNaN(float64(s.Max)) || v > float64(s.Max)) {
+				s.Max = jsonNumber(v)
+			}
+			m.Scalars[k] = s
+		}
+	}
+	in.Step = max(in.Step, m.LastStep)
+	return in, nil
+}
+
+// describeConfig summarises a config's data, model and loss in one line
+// each.
+func describeConfig(c config.Config) (data, model, loss string) {
+	data = c.Data.Kind
+	if c.IsImage() {
+		ch, side := c.ImageShape()
+		data = fmt.Sprintf("%s, %dx%dx%d", c.Data.Kind, ch, side, side)
+		if c.Data.Kind == "synthetic" {
+			n, classes := c.SyntheticSet()
+			data += fmt.Sprintf(", %d images in %d classes", n, classes)
+		}
+	}
+	model = fmt.Sprintf("%s, z_dim %d (%s prior)", c.Model.Kind, c.Model.ZDim, c.Model.Prior)
+	if c.IsImage() {
+		model += fmt.Sprintf(", width %d", c.Model.Width)
+	}
+	var extra []string
+	if c.Loss.Penalty != "" {
+		extra = append(extra, fmt.Sprintf("penalty %s %g", c.Loss.Penalty, c.Loss.PenaltyWeight))
+	}
+	if c.Train.NCritic > 1 {
+		extra = append(extra, fmt.Sprintf("n_critic %d", c.Train.NCritic))
+	}
+	if c.Train.EMA > 0 {
+		extra = append(extra, fmt.Sprintf("ema %g", c.Train.EMA))
+	}
+	loss = c.Loss.Name
+	if len(extra) > 0 {
+		loss += ", " + strings.Join(extra, ", ")
+	}
+	return data, model, loss
+}
+
+// printInspection writes the human-readable report.
+func printInspection(w io.Writer, in *inspection) {
+	fmt.Fprintf(w, "run       %s (%s)\n", in.Dir, in.Name)
+	fmt.Fprintf(w, "data      %s\n", in.Data)
+	fmt.Fprintf(w, "model     %s\n", in.Model)
+	fmt.Fprintf(w, "loss      %s\n", in.Loss)
+	fmt.Fprintf(w, "step      %d of %d\n", in.Step, in.Steps)
+	fmt.Fprintf(w, "\ncheckpoints (%d):\n", len(in.Checkpoints))
+	if len(in.Checkpoints) == 0 {
+		fmt.Fprintln(w, "  none")
+	} else {
+		fmt.Fprintf(w, "  %8s  %10s  %10s\n", "step", "size", "score")
+	}
+	for _, c := range in.Checkpoints {
+		score := "-"
+		if c.Score != nil {
+			score = fmt.Sprintf("%.4g", *c.Score)
+		}
+		var tags []string
+		if c.Latest {
+			tags = append(tags, "latest")
+		}
+		if c.Best {
+			tags = append(tags, "best")
+		}
+		if c.Error != "" {
+			tags = append(tags, "damaged: "+c.Error)
+		}
+		line := fmt.Sprintf("  %8d  %10s  %10s  %s", c.Step, byteSize(c.Bytes), score, strings.Join(tags, ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	m := in.Metrics
+	fmt.Fprintf(w, "\nmetrics: %d records", m.Records)
+	if m.Records > 0 {
+		fmt.Fprintf(w, ", steps %d to %d", m.FirstStep, m.LastStep)
+	}
+	fmt.Fprintln(w)
+	if len(m.Scalars) == 0 {
+		return
+	}
+	names := slices.Sorted(maps.Keys(m.Scalars))
+	width := len("scalar")
+	for _, k := range names {
+		width = max(width, len(k))
+	}
+	fmt.Fprintf(w, "  %-*s  %12s  %12s  %12s\n", width, "scalar", "last", "min", "max")
+	for _, k := range names {
+		s := m.Scalars[k]
+		fmt.Fprintf(w, "  %-*s  %12.5g  %12.5g  %12.5g\n", width, k, float64(s.Last), float64(s.Min), float64(s.Max))
+	}
+}
+
+// byteSize formats n bytes as B, KiB or MiB.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

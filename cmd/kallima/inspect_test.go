@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	runfolder "github.com/kallima-gan/kallima/run"
+)
+
+// TestInspectTrainedRun inspects a tiny trained run: the text names the
+// config, every checkpoint step with the latest marked, and each scalar;
+// the JSON has a record per step with last within [min, max]; and the run
+// folder is left as it was (no new event file, as run.Open would add).
+func TestInspectTrainedRun(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	before, _ := os.ReadDir(dir)
+	code, stdout, stderr := call(runInspect, dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"synthetic, 1x28x28", "dcgan, z_dim 8", "ns, ema 0.9", "step      6 of 6", "checkpoints (3):", "metrics: 6 records, steps 1 to 6", "d/loss", "g/loss"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output does not mention %q:\n%s", w, stdout)
+		}
+	}
+	for _, step := range []string{"2", "4", "6"} {
+		if !strings.Contains(stdout, "\n  "+strings.Repeat(" ", 7)+step+"  ") {
+			t.Errorf("no row for checkpoint step %s:\n%s", step, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "latest") || strings.Count(stdout, "latest") != 1 {
+		t.Errorf("want one checkpoint marked latest:\n%s", stdout)
+	}
+	after, _ := os.ReadDir(dir)
+	if len(after) != len(before) {
+		t.Errorf("inspect changed the run folder: %d entries, then %d", len(before), len(after))
+	}
+
+	code, stdout, stderr = call(runInspect, dir, "-json")
+	if code != exitOK {
+		t.Fatalf("-json: exit %d: %s", code, stderr)
+	}
+	var in struct {
+		Step        int
+		Checkpoints []struct {
+			Step   int
+			Bytes  int64
+			Latest bool
+			Best   bool
+		}
+		Metrics struct {
+			Records int
+			Scalars map[string]struct {
+				Count          int
+				Last, Min, Max float64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if in.Step != 6 || len(in.Checkpoints) != 3 || in.Metrics.Records != 6 {
+		t.Fatalf("step %d, %d checkpoints, %d records", in.Step, len(in.Checkpoints), in.Metrics.Records)
+	}
+	for i, c := range in.Checkpoints {
+		fi, err := os.Stat(filepath.Join(dir, runfolder.CheckpointsDir, "step-00000"+string(rune('0'+c.Step))+".safetensors"))
+		if err != nil || c.Step != 2*(i+1) || c.Bytes != fi.Size() || c.Latest != (i == 2) || c.Best {
+			t.Errorf("checkpoint %d: %+v (file: %v)", i, c, err)
+		}
+	}
+	if len(in.Metrics.Scalars) < 2 {
+		t.Fatalf("scalars %v", in.Metrics.Scalars)
+	}
+	for k, s := range in.Metrics.Scalars {
+		if s.Count != 6 || s.Min > s.Last || s.Last > s.Max {
+			t.Errorf("%s: %+v", k, s)
+		}
+	}
+}
+
+// TestInspectScores builds a run by hand with scored checkpoints and a
+// stale latest pointer: the best is the lowest score, the latest the one
+// the pointer names; min and max skip a NaN.
+func TestInspectScores(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := runfolder.Create(dir, []byte(tinyRuns["dcgan"]), runfolder.Options{Keep: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses := []float64{3, 1, 2}
+	for i, v := range losses {
+		step := i + 1
+		if err := r.Log(step, map[string]float64{"fid": v, "g/loss": []float64{0.5, math.NaN(), 0.25}[i]}); err != nil {
+			t.Fatal(err)
+		}
+		score := v
+		if err := r.SaveCheckpoint(runfolder.NewCheckpoint(step), &score); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A crash between writing step 3 and its pointer leaves latest at 2.
+	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointsDir, runfolder.LatestFile), []byte("step-000002.safetensors\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := call(runInspect, dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	row := func(step string) string {
+		for _, l := range lines {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == step && strings.Contains(l, " B") {
+				return l
+			}
+		}
+		t.Fatalf("no checkpoint row for step %s:\n%s", step, stdout)
+		return ""
+	}
+	if r := row("2"); !strings.Contains(r, "latest, best") {
+		t.Errorf("step 2 (score 1, named by latest): %q", r)
+	}
+	if r := row("3"); strings.Contains(r, "latest") || strings.Contains(r, "best") || strings.Fields(r)[3] != "2" {
+		t.Errorf("step 3 (score 2): %q", r)
+	}
+	code, stdout, _ = call(runInspect, dir, "-json")
+	var in struct {
+		Metrics struct {
+			Scalars map[string]struct{ Last, Min, Max float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &in); code != exitOK || err != nil {
+		t.Fatalf("-json: exit %d, %v", code, err)
+	}
+	if s := in.Metrics.Scalars["g/loss"]; s.Last != 0.25 || s.Min != 0.25 || s.Max != 0.5 {
+		t.Errorf("g/loss with a NaN: %+v, want last 0.25, min 0.25, max 0.5", s)
+	}
+	if s := in.Metrics.Scalars["fid"]; s.Last != 2 || s.Min != 1 || s.Max != 3 {
+		t.Errorf("fid: %+v", s)
+	}
+}
+
+// TestInspectErrors: missing and non-run folders, bad flags, help.
+func TestInspectErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{filepath.Join(t.TempDir(), "nope")}, exitUsage, "not a run folder"},
+		{[]string{t.TempDir()}, exitUsage, "not a run folder"},
+		{[]string{}, exitUsage, "want one run folder"},
+		{[]string{"a", "b"}, exitUsage, "got 2 arguments"},
+		{[]string{"-x"}, exitUsage, "-x"},
+	}
+	for _, c := range cases {
+		code, _, stderr := call(runInspect, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+	code, stdout, _ := call(runInspect, "-h")
+	if code != exitOK || strings.Count(stdout, "Usage: kallima inspect") != 1 || !strings.Contains(stdout, "Examples:") {
+		t.Errorf("-h: exit %d, stdout %q", code, stdout)
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"time"
+
+	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+const interpolateUsage = `Usage: kallima interpolate RUN [flags]
+
+Walks the generator's latent space from the noise vector of seed -from to
+that of seed -to in -steps images (both ends included): a straight line
+(lerp), or with -slerp along the great circle between their directions
+while the norm moves linearly (White 2016, "Sampling Generative Networks",
+arXiv:1609.04468), which keeps the path where Gaussian noise has its mass.
+The images go into a one-row grid PNG (-out) and/or an animated GIF (-gif)
+that runs forth and back. A conditional model keeps one class (-class).
+
+Flags:
+`
+
+const interpolateExamples = `
+Examples:
+  kallima interpolate runs/dcgan -from 1 -to 2                 8 images into interp.png
+  kallima interpolate runs/dcgan -from 1 -to 2 -steps 16 -slerp -gif walk.gif
+  kallima interpolate runs/cgan -from 3 -to 4 -class 5 -out five.png
+`
+
+func runInterpolate(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("kallima interpolate", interpolateUsage, interpolateExamples, stderr)
+	from := fs.Uint64("from", 1, "seed of the first noise vector")
+	to := fs.Uint64("to", 2, "seed of the last noise vector")
+	steps := fs.Int("steps", 8, "images along the path, both ends included (2 to 1000)")
+	slerp := fs.Bool("slerp", false, "spherical interpolation instead of linear")
+	gifPath := fs.String("gif", "", "write an animated GIF here")
+	out := fs.String("out", "interp.png", "write a one-row grid PNG here (not written with -gif unless given)")
+	delay := fs.Duration("delay", 100*time.Millisecond, "GIF frame duration")
+	class := fs.Int("class", -1, "class of a conditional model (default 0)")
+	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
+	pos, code, done := parseOrHelp(fs, args, stdout)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "kallima interpolate: want one run folder, got %d arguments (see kallima interpolate -h)\n", len(pos))
+		return exitUsage
+	}
+	if *steps < 2 || *steps > 1000 {
+		fmt.Fprintf(stderr, "kallima interpolate: -steps %d: want 2 to 1000\n", *steps)
+		return exitUsage
+	}
+	if isSet(fs, "class") && *class < 0 {
+		fmt.Fprintf(stderr, "kallima interpolate: -class %d: classes are 0 or more\n", *class)
+		return exitUsage
+	}
+	if *delay <= 0 {
+		fmt.Fprintf(stderr, "kallima interpolate: -delay %v: want a positive duration\n", *delay)
+		return exitUsage
+	}
+	writeGrid := *gifPath == "" || isSet(fs, "out")
+	if writeGrid && *out == "" {
+		fmt.Fprintln(stderr, "kallima interpolate: -out is empty and no -gif: nothing to write")
+		return exitUsage
+	}
+	g, code := loadSampler("interpolate", pos[0], "", *raw, stderr)
+	if g == nil {
+		return code
+	}
+	if !checkClass("interpolate", g, *class, stderr) {
+		return exitUsage
+	}
+	a := g.Prior.Sample(tensor.NewRNG(*from), 1).Data()
+	b := g.Prior.Sample(tensor.NewRNG(*to), 1).Data()
+	d := len(a)
+	z := tensor.New(*steps, d)
+	for i := range *steps {
+		t := float64(i) / float64(*steps-1)
+		var zi []float32
+		if *slerp {
+			zi = Slerp(a, b, t)
+		} else {
+			zi = Lerp(a, b, t)
+		}
+		copy(z.Data()[i*d:], zi)
+	}
+	var labels []int
+	if g.Classes > 0 {
+		labels = make([]int, *steps)
+		for i := range labels {
+			labels[i] = max(*class, 0)
+		}
+	}
+	imgs, err := g.Sample(z, labels)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
+		return exitError
+	}
+	kind := "lerp"
+	if *slerp {
+		kind = "slerp"
+	}
+	what := fmt.Sprintf("%d images, %s from seed %d to seed %d, from %s", *steps, kind, *from, *to, describe(g, pos[0]))
+	if *gifPath != "" {
+		frames := interpolationFrames(imgs)
+		if err := picture.SaveGIF(*gifPath, frames, *delay); err != nil {
+			fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d frames (%s)\n", *gifPath, len(frames), what)
+	}
+	if writeGrid {
+		if err := picture.SavePNG(*out, picture.Grid(imgs, *steps, 2)); err != nil {
+			fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %s: %s\n", *out, what)
+	}
+	return exitOK
+}
+
+// interpolationFrames returns the GIF frames of imgs [S, C, H, W]: images
+// 0 .. S-1, then back S-2 .. 1, so that the loop has no jump (2S-2 frames).
+func interpolationFrames(imgs *tensor.Tensor) []image.Image {
+	s, per := imgs.Size(0), imgs.Size(1)*imgs.Size(2)*imgs.Size(3)
+	one := make([]image.Image, s)
+	for i := range s {
+		t := tensor.FromSlice(imgs.Data()[i*per:(i+1)*per], 1, imgs.Size(1), imgs.Size(2), imgs.Size(3))
+		one[i] = picture.Grid(t, 1, 0)
+	}
+	frames := append([]image.Image(nil), one...)
+	for i := s - 2; i >= 1; i-- {
+		frames = append(frames, one[i])
+	}
+	return frames
+}
+
+// Lerp returns (1-t)·a + t·b. It panics if a and b differ in length.
+func Lerp(a, b []float32, t float64) []float32 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("Lerp: lengths %d and %d", len(a), len(b)))
+	}
+	out := make([]float32, len(a))
+	for i := range a {
+		out[i] = float32((1-t)*float64(a[i]) + t*float64(b[i]))
+	}
+	return out
+}
+
+// Slerp interpolates from a (t = 0) to b (t = 1) spherically: the
+// direction moves along the great circle from â = a/|a| to b̂ = b/|b| at
+// constant angular speed,
+//
+//	u(t) = sin((1-t)ω)/sin ω · â + sin(tω)/sin ω · b̂,  cos ω = â·b̂,
+//
+// (Shoemake 1985; White 2016, arXiv:1609.04468) and the norm moves
+// linearly, |out| = (1-t)|a| + t|b|. For vectors of equal norm this is
+// White's slerp. When the directions are (nearly) parallel or one vector is
+// zero it falls back to Lerp; for (nearly) opposite directions the great
+// circle is not unique and it also falls back to Lerp. It panics if a and
+// b differ in length.
+func Slerp(a, b []float32, t float64) []float32 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("Slerp: lengths %d and %d", len(a), len(b)))
+	}
+	var na, nb, dot float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		na += x * x
+		nb += y * y
+		dot += x * y
+	}
+	na, nb = math.Sqrt(na), math.Sqrt(nb)
+	if na == 0 || nb == 0 {
+		return Lerp(a, b, t)
+	}
+	cos := max(-1, min(1, dot/(na*nb)))
+	omega := math.Acos(cos)
+	so := math.Sin(omega)
+	if so < 1e-6 {
+		return Lerp(a, b, t)
+	}
+	wa := math.Sin((1-t)*omega) / so / na
+	wb := math.Sin(t*omega) / so / nb
+	norm := (1-t)*na + t*nb
+	out := make([]float32, len(a))
+	for i := range a {
+		out[i] = float32(norm * (wa*float64(a[i]) + wb*float64(b[i])))
+	}
+	return out
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	runfolder "github.com/kallima-gan/kallima/run"
+)
+
+// buildKallima builds the kallima binary into a temporary folder.
+func buildKallima(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kallima")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// resumeConfigs are tiny image runs on synthetic data: an unconditional
+// DCGAN with EMA and learning-rate decay, and a conditional one with
+// WGAN-GP, two critic updates and a matching-aware D (every random stream:
+// noise, fake labels, wrong labels, interpolation weights, batch order).
+var resumeConfigs = []struct{ name, yaml string }{
+	{"dcgan", `
+name: resume-dcgan
+seed: 7
+data: {kind: synthetic, size: 28, n: 96}
+model: {kind: dcgan, z_dim: 16, width: 8}
+loss: {name: ns}
+train: {steps: 120, batch: 16, lr_g: 2.0e-4, lr_d: 2.0e-4, beta1: 0.5, beta2: 0.999, ema: 0.99, lr_decay: true,
+        log_every: 20, sample_every: 40, checkpoint_every: 5, keep_checkpoints: 2}
+`},
+	{"cgan-wgangp", `
+name: resume-cgan
+seed: 11
+data: {kind: synthetic, size: 28, n: 80, classes: 4}
+model: {kind: cgan, z_dim: 16, width: 8, d_no_batchnorm: true, matching_aware: true}
+loss: {name: wgan, penalty: gp, penalty_weight: 10}
+train: {steps: 60, batch: 16, n_critic: 2, lr_g: 1.0e-4, lr_d: 1.0e-4, beta1: 0, beta2: 0.9, ema: 0.99,
+        log_every: 20, sample_every: 30, checkpoint_every: 5}
+`},
+}
+
+// TestKillAndResumeIsExact trains each config once without interruption,
+// then again in a process killed with SIGKILL at a random moment (twice:
+// the first resume is killed too) and resumed with -resume until done. The
+// final checkpoints must hold the same tensors byte for byte and the same
+// RNG and loader states, and metrics.jsonl the same scalars at every step.
+func TestKillAndResumeIsExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and trains four runs")
+	}
+	bin := buildKallima(t)
+	rng := rand.New(rand.NewPCG(2024, 7))
+	for _, rc := range resumeConfigs {
+		t.Run(rc.name, func(t *testing.T) {
+			root := t.TempDir()
+			cfg := filepath.Join(root, "config.yaml")
+			if err := os.WriteFile(cfg, []byte(rc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			whole, killed := filepath.Join(root, "whole"), filepath.Join(root, "killed")
+
+			t0 := time.Now()
+			if out, err := exec.Command(bin, "train", "-config", cfg, "-out", whole).CombinedOutput(); err != nil {
+				t.Fatalf("uninterrupted run: %v\n%s", err, out)
+			}
+			full := time.Since(t0)
+
+			kills := 0
+			args := []string{"train", "-config", cfg, "-out", killed}
+			var log bytes.Buffer
+			for attempt := 0; ; attempt++ {
+				if attempt > 20 {
+					t.Fatalf("no finish after %d attempts\n%s", attempt, log.String())
+				}
+				cmd := exec.Command(bin, args...)
+				cmd.Stdout, cmd.Stderr = &log, &log
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan error, 1)
+				go func() { done <- cmd.Wait() }()
+				if kills < 2 {
+					// Kill at a random moment of the training: after the
+					// run folder exists, within the first 60% of a whole run.
+					waitFor(t, filepath.Join(killed, runfolder.ConfigFile), done)
+					delay := time.Duration(rng.Float64() * 0.6 * float64(full))
+					finished := false
+					select {
+					case err := <-done:
+						// A resumed process may finish first: it had less to do.
+						if err != nil || kills == 0 {
+							t.Fatalf("process ended (%v) before the kill after %v\n%s", err, delay, log.String())
+						}
+						t.Logf("resumed run finished before the kill after %v", delay)
+						finished = true
+					case <-time.After(delay):
+					}
+					if finished {
+						break
+					}
+					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+						t.Fatal(err)
+					}
+					err := <-done
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+						t.Fatalf("process was not killed by SIGKILL: %v", err)
+					}
+					kills++
+					t.Logf("killed after %v (whole run %v)", delay, full)
+					args = []string{"train", "-resume", killed}
+					continue
+				}
+				if err := <-done; err != nil {
+					t.Fatalf("resumed run: %v\n%s", err, log.String())
+				}
+				break
+			}
+			if kills == 0 || !strings.Contains(log.String(), "steps ") {
+				t.Fatalf("no summary from the last run:\n%s", log.String())
+			}
+			a, b := latest(t, whole), latest(t, killed)
+			if a.Step != b.Step {
+				t.Fatalf("final steps %d and %d", a.Step, b.Step)
+			}
+			compareCheckpoints(t, a, b)
+			compareMetrics(t, whole, killed)
+		})
+	}
+}
+
+// waitFor waits until path exists, failing if the process ends first.
+func waitFor(t *testing.T, path string, done chan error) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("process ended (%v) before creating %s", err, path)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	t.Fatalf("%s did not appear", path)
+}
+
+// latest loads the run's newest checkpoint.
+func latest(t *testing.T, dir string) *runfolder.Checkpoint {
+	t.Helper()
+	r, err := runfolder.Open(dir, runfolder.Options{Warn: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ck, _, err := r.LoadLatest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
+}
+
+// compareCheckpoints requires the same tensors, bit for bit, and the same
+// metadata but for the run package's own (which holds a timestamp).
+func compareCheckpoints(t *testing.T, a, b *runfolder.Checkpoint) {
+	t.Helper()
+	names := func(m map[string]string) []string {
+		var r []string
+		for k := range m {
+			if !strings.HasPrefix(k, "run.") {
+				r = append(r, k)
+			}
+		}
+		slices.Sort(r)
+		return r
+	}
+	if len(a.Tensors) != len(b.Tensors) {
+		t.Fatalf("%d and %d tensors", len(a.Tensors), len(b.Tensors))
+	}
+	for _, g := range []string{"g", "d", "ema_g", "opt_g", "opt_d"} {
+		if len(a.Group(g)) == 0 {
+			t.Fatalf("checkpoint has no group %q (groups %q)", g, a.Groups())
+		}
+	}
+	differ := 0
+	for name, x := range a.Tensors {
+		y, ok := b.Tensors[name]
+		if !ok {
+			t.Fatalf("tensor %s missing after resume", name)
+		}
+		if !slices.Equal(x.Shape(), y.Shape()) {
+			t.Fatalf("%s: shapes %v and %v", name, x.Shape(), y.Shape())
+		}
+		xs, ys := x.Data(), y.Data()
+		for i := range xs {
+			if math.Float32bits(xs[i]) != math.Float32bits(ys[i]) {
+				if differ < 5 {
+					t.Errorf("%s[%d]: %v uninterrupted, %v resumed", name, i, xs[i], ys[i])
+				}
+				differ++
+				break
+			}
+		}
+	}
+	if differ > 0 {
+		t.Fatalf("%d tensors differ", differ)
+	}
+	ka, kb := names(a.Meta), names(b.Meta)
+	if !slices.Equal(ka, kb) || !slices.Contains(ka, "rng/game") || !slices.Contains(ka, "json/loader") {
+		t.Fatalf("metadata keys %q and %q", ka, kb)
+	}
+	for _, k := range ka {
+		if a.Meta[k] != b.Meta[k] {
+			t.Errorf("metadata %s: %q and %q", k, a.Meta[k], b.Meta[k])
+		}
+	}
+}
+
+// compareMetrics requires one record per step in both runs, with the same
+// scalars.
+func compareMetrics(t *testing.T, a, b string) {
+	t.Helper()
+	ra, err := runfolder.ReadMetrics(filepath.Join(a, runfolder.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := runfolder.ReadMetrics(filepath.Join(b, runfolder.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ra) != len(rb) {
+		t.Fatalf("metrics: %d and %d records", len(ra), len(rb))
+	}
+	for i := range ra {
+		if ra[i].Step != i+1 || rb[i].Step != i+1 {
+			t.Fatalf("metrics record %d: steps %d and %d", i, ra[i].Step, rb[i].Step)
+		}
+		for k, v := range ra[i].Scalars {
+			if rb[i].Scalars[k] != v {
+				t.Fatalf("metrics step %d %s: %v and %v", i+1, k, v, rb[i].Scalars[k])
+			}
+		}
+	}
+}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+const sampleUsage = `Usage: kallima sample RUN_OR_WEIGHTS [flags]
+
+Draws images from a trained image generator: the newest checkpoint that
+verifies in a run folder (the EMA of G's weights when the run keeps one,
+G's own with -raw), or a safetensors file of G's weights with the config
+it was trained with (-config). The noise is drawn from the run's prior with
+-seed, so the same seed gives the same images. The images go into one grid
+PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
+conditional (cgan) model draws class K with -class K, else the classes in
+turn.
+
+Flags:
+`
+
+const sampleExamples = `
+Examples:
+  kallima sample runs/dcgan                          64 samples into grid.png
+  kallima sample runs/dcgan -n 16 -seed 3 -out s.png
+  kallima sample runs/cgan -class 7 -n 25            25 images of class 7
+  kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
+  kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
+`
+
+// maxSamples bounds -n.
+const maxSamples = 10000
+
+// sampleChunk is the number of images generated per forward pass.
+const sampleChunk = 64
+
+// parseArgs parses args with fs, allowing flags after the positional
+// arguments (kallima sample RUN -n 4), and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// flagSet returns a flag set for command name whose usage prints head, the
+// flags and examples.
+func flagSet(name, head, examples string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), head)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), examples)
+	}
+	return fs
+}
+
+// parseOrHelp parses args; for -h it prints the usage to stdout. done
+// reports that the command should return code.
+func parseOrHelp(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, code int, done bool) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, exitOK, true
+		}
+		return nil, exitUsage, true
+	}
+	return pos, exitOK, false
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// loadSampler loads a generator from a run folder or, with cfgPath, a
+// weights file. Problems with the arguments get exitUsage, others
+// exitError.
+func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imagegan.Sampler, int) {
+	fi, err := os.Stat(target)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+		return nil, exitUsage
+	}
+	if fi.IsDir() {
+		if cfgPath != "" {
+			fmt.Fprintf(stderr, "kallima %s: -config goes with a weights file; %s is a run folder, which has its own config\n", cmd, target)
+			return nil, exitUsage
+		}
+		g, skipped, err := imagegan.LoadSampler(target, raw)
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "kallima %s: skipping a checkpoint: %v\n", cmd, s)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+			return nil, exitError
+		}
+		return g, exitOK
+	}
+	if cfgPath == "" {
+		fmt.Fprintf(stderr, "kallima %s: %s is a file: give the config it was trained with (-config FILE), or a run folder\n", cmd, target)
+		return nil, exitUsage
+	}
+	if raw {
+		fmt.Fprintf(stderr, "kallima %s: -raw chooses between a run's weights; a weights file has one set\n", cmd)
+		return nil, exitUsage
+	}
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+		return nil, exitUsage
+	}
+	g, err := imagegan.LoadSamplerWeights(c, target)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+		return nil, exitError
+	}
+	return g, exitOK
+}
+
+// checkClass validates -class k (k < 0: not given) against g. For an
+// unconditional generator any class is an error.
+func checkClass(cmd string, g *imagegan.Sampler, k int, stderr io.Writer) bool {
+	if k < 0 {
+		return true
+	}
+	if g.Classes == 0 {
+		fmt.Fprintf(stderr, "kallima %s: -class %d: the model (%s) is unconditional; -class needs a cgan\n", cmd, k, g.Config.Model.Kind)
+		return false
+	}
+	if k >= g.Classes {
+		fmt.Fprintf(stderr, "kallima %s: -class %d out of range: the model has classes 0 to %d\n", cmd, k, g.Classes-1)
+		return false
+	}
+	return true
+}
+
+// describe names where a generator's weights came from.
+func describe(g *imagegan.Sampler, target string) string {
+	switch g.Weights {
+	case imagegan.WeightsEMA:
+		return fmt.Sprintf("%s step %d, EMA weights", target, g.Step)
+	case imagegan.WeightsG:
+		return fmt.Sprintf("%s step %d, G's weights", target, g.Step)
+	}
+	return target
+}
+
+func runSample(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("kallima sample", sampleUsage, sampleExamples, stderr)
+	n := fs.Int("n", 64, "number of images")
+	seed := fs.Uint64("seed", 1, "seed of the noise")
+	out := fs.String("out", "grid.png", "grid PNG to write (not written with -separate unless given)")
+	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead")
+	class := fs.Int("class", -1, "class to draw, for a conditional model (default: the classes in turn)")
+	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
+	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
+	pos, code, done := parseOrHelp(fs, args, stdout)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "kallima sample: want one run folder or weights file, got %d arguments (see kallima sample -h)\n", len(pos))
+		return exitUsage
+	}
+	if *n < 1 || *n > maxSamples {
+		fmt.Fprintf(stderr, "kallima sample: -n %d: want 1 to %d\n", *n, maxSamples)
+		return exitUsage
+	}
+	if isSet(fs, "class") && *class < 0 {
+		fmt.Fprintf(stderr, "kallima sample: -class %d: classes are 0 or more\n", *class)
+		return exitUsage
+	}
+	if *out == "" && *separate == "" {
+		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
+		return exitUsage
+	}
+	g, code := loadSampler("sample", pos[0], *cfgPath, *raw, stderr)
+	if g == nil {
+		return code
+	}
+	if !checkClass("sample", g, *class, stderr) {
+		return exitUsage
+	}
+	var labels []int
+	if g.Classes > 0 {
+		labels = make([]int, *n)
+		for i := range labels {
+			labels[i] = i % g.Classes
+			if *class >= 0 {
+				labels[i] = *class
+			}
+		}
+	}
+	imgs, err := drawSamples(g, *n, *seed, labels)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+		return exitError
+	}
+	from := describe(g, pos[0])
+	if *separate != "" {
+		if err := saveSeparate(*separate, imgs); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %d images into %s from %s\n", *n, *separate, from)
+	}
+	if *separate == "" || isSet(fs, "out") {
+		nrow := int(math.Ceil(math.Sqrt(float64(*n))))
+		if err := picture.SavePNG(*out, picture.Grid(imgs, nrow, 2)); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d images, %d per row, from %s\n", *out, *n, nrow, from)
+	}
+	return exitOK
+}
+
+// drawSamples draws n images [n, C, H, W] from g with noise from seed (one
+// stream, so the first k images do not depend on n), in chunks.
+func drawSamples(g *imagegan.Sampler, n int, seed uint64, labels []int) (*tensor.Tensor, error) {
+	z := g.Prior.Sample(tensor.NewRNG(seed), n)
+	d := g.Prior.Dim
+	var all []float32
+	var shape []int
+	for lo := 0; lo < n; lo += sampleChunk {
+		hi := min(n, lo+sampleChunk)
+		zc := tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d)
+		var lc []int
+		if labels != nil {
+			lc = labels[lo:hi]
+		}
+		img, err := g.Sample(zc, lc)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, img.Data()...)
+		shape = img.Shape()
+	}
+	return tensor.FromSlice(all, n, shape[1], shape[2], shape[3]), nil
+}
+
+// saveSeparate writes image i of imgs [N, C, H, W] to dir/sample-NNN.png.
+func saveSeparate(dir string, imgs *tensor.Tensor) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	n, per := imgs.Size(0), imgs.Size(1)*imgs.Size(2)*imgs.Size(3)
+	width := max(3, len(fmt.Sprint(n-1)))
+	for i := range n {
+		one := tensor.FromSlice(imgs.Data()[i*per:(i+1)*per], 1, imgs.Size(1), imgs.Size(2), imgs.Size(3))
+		path := filepath.Join(dir, fmt.Sprintf("sample-%0*d.png", width, i))
+		if err := picture.SavePNG(path, picture.Grid(one, 1, 0)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

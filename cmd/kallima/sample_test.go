@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/imagegan"
+	runfolder "github.com/kallima-gan/kallima/run"
+)
+
+// tinyRuns are image runs small enough to train in-process in about a
+// second: an unconditional DCGAN with EMA and a conditional one with 4
+// classes and a learnt label embedding.
+var tinyRuns = map[string]string{
+	"dcgan": `
+name: tiny-dcgan
+seed: 5
+data: {kind: synthetic, size: 28, n: 32}
+model: {kind: dcgan, z_dim: 8, width: 4}
+train: {steps: 6, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2, keep_checkpoints: -1}
+`,
+	"cgan": `
+name: tiny-cgan
+seed: 6
+data: {kind: synthetic, size: 28, n: 32, classes: 4}
+model: {kind: cgan, z_dim: 8, width: 4, embed_dim: 3}
+train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
+`,
+}
+
+// trainTiny trains tinyRuns[kind] into a new folder and returns it.
+func trainTiny(t *testing.T, kind string) string {
+	t.Helper()
+	c, err := config.Parse(strings.NewReader(tinyRuns[kind]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), kind)
+	if _, err := imagegan.Train(context.Background(), c, dir, imagegan.Options{Warn: io.Discard}); err != nil {
+		t.Fatalf("train %s: %v", kind, err)
+	}
+	return dir
+}
+
+// decodePNG reads a PNG file.
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// call runs a command function and returns its exit code and output.
+func call(f func([]string, io.Writer, io.Writer) int, args ...string) (int, string, string) {
+	var o, e bytes.Buffer
+	code := f(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// readFile returns a file's bytes.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSampleGrid samples grids of n images and checks the picture has
+// ceil(sqrt(n)) cells per row and the right number of rows, that the same
+// seed gives the same file and another seed or -raw a different one, and
+// that a weights file with its config gives what -raw gives.
+func TestSampleGrid(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	out := t.TempDir()
+	cases := []struct {
+		n, cols, rows int
+	}{{1, 1, 1}, {10, 4, 3}, {16, 4, 4}, {70, 9, 8}}
+	for _, c := range cases {
+		p := filepath.Join(out, "grid.png")
+		code, stdout, stderr := call(runSample, dir, "-n", strconv.Itoa(c.n), "-out", p)
+		if code != exitOK {
+			t.Fatalf("n=%d: exit %d: %s", c.n, code, stderr)
+		}
+		if !strings.Contains(stdout, "EMA weights") || !strings.Contains(stdout, "step 6") {
+			t.Errorf("n=%d: stdout %q does not name the EMA weights of step 6", c.n, stdout)
+		}
+		b := decodePNG(t, p).Bounds()
+		// 28x28 cells with 2 pixels of padding (picture.Grid).
+		if w, h := c.cols*30+2, c.rows*30+2; b.Dx() != w || b.Dy() != h {
+			t.Errorf("n=%d: grid %dx%d, want %dx%d", c.n, b.Dx(), b.Dy(), w, h)
+		}
+	}
+	grid := func(args ...string) []byte {
+		p := filepath.Join(out, "g.png")
+		if code, _, stderr := call(runSample, append([]string{dir, "-n", "9", "-out", p}, args...)...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		return readFile(t, p)
+	}
+	a, again, other, raw := grid("-seed", "4"), grid("-seed", "4"), grid("-seed", "5"), grid("-seed", "4", "-raw")
+	if !bytes.Equal(a, again) {
+		t.Error("same seed, different images")
+	}
+	if bytes.Equal(a, other) {
+		t.Error("seeds 4 and 5 give the same images")
+	}
+	if bytes.Equal(a, raw) {
+		t.Error("-raw gives the same images as the EMA weights")
+	}
+	// The newest checkpoint file as a weights file: G's live weights.
+	ck := filepath.Join(dir, runfolder.CheckpointsDir, "step-000006.safetensors")
+	p := filepath.Join(out, "w.png")
+	if code, _, stderr := call(runSample, ck, "-config", filepath.Join(dir, runfolder.ConfigFile), "-n", "9", "-seed", "4", "-out", p); code != exitOK {
+		t.Fatalf("weights file: exit %d: %s", code, stderr)
+	}
+	if !bytes.Equal(readFile(t, p), raw) {
+		t.Error("the checkpoint as a weights file does not give -raw's images")
+	}
+}
+
+// TestSampleSeparate writes one PNG per image.
+func TestSampleSeparate(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	sep := filepath.Join(t.TempDir(), "each")
+	code, _, stderr := call(runSample, dir, "-n", "5", "-separate", sep)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(sep, "sample-*.png"))
+	if len(files) != 5 {
+		t.Fatalf("%d files %q, want 5", len(files), files)
+	}
+	for _, f := range files {
+		if b := decodePNG(t, f).Bounds(); b.Dx() != 28 || b.Dy() != 28 {
+			t.Errorf("%s: %v, want 28x28", f, b)
+		}
+	}
+	if _, err := os.Stat("grid.png"); err == nil {
+		t.Error("-separate also wrote the default grid.png")
+	}
+}
+
+// TestSampleClass draws one class from a conditional run and rejects a
+// class out of range (that the class changes the images is checked on the
+// tensors in imagegan's TestLoadSampler: a tiny run's images are too faint
+// to differ after 8-bit quantization).
+func TestSampleClass(t *testing.T) {
+	dir := trainTiny(t, "cgan")
+	out := t.TempDir()
+	draw := func(k string) []byte {
+		p := filepath.Join(out, "c"+k+".png")
+		code, stdout, stderr := call(runSample, dir, "-class", k, "-n", "4", "-out", p)
+		if code != exitOK {
+			t.Fatalf("class %s: exit %d: %s", k, code, stderr)
+		}
+		if b := decodePNG(t, p).Bounds(); b.Dx() != 62 || b.Dy() != 62 {
+			t.Errorf("class %s: grid %v, want 62x62", k, b)
+		}
+		if !strings.Contains(stdout, "4 images") {
+			t.Errorf("stdout %q", stdout)
+		}
+		return readFile(t, p)
+	}
+	draw("0")
+	draw("3")
+	code, _, stderr := call(runSample, dir, "-class", "4", "-out", filepath.Join(out, "x.png"))
+	if code != exitUsage || !strings.Contains(stderr, "out of range") || !strings.Contains(stderr, "0 to 3") {
+		t.Errorf("class 4 of 4: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSampleErrors checks bad command lines and missing runs.
+func TestSampleErrors(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	out := filepath.Join(t.TempDir(), "x.png")
+	empty := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no run", []string{"-n", "4"}, exitUsage, "want one run folder"},
+		{"two runs", []string{dcgan, dcgan}, exitUsage, "got 2 arguments"},
+		{"missing run", []string{filepath.Join(empty, "nope"), "-out", out}, exitUsage, "no such file"},
+		{"not a run", []string{empty, "-out", out}, exitError, "not a run folder"},
+		{"bad flag", []string{dcgan, "-bogus"}, exitUsage, "-bogus"},
+		{"bad n", []string{dcgan, "-n", "0"}, exitUsage, "-n 0"},
+		{"class of dcgan", []string{dcgan, "-class", "0", "-out", out}, exitUsage, "unconditional"},
+		{"negative class", []string{dcgan, "-class", "-2"}, exitUsage, "-class -2"},
+		{"file without config", []string{filepath.Join(dcgan, runfolder.ConfigFile)}, exitUsage, "-config FILE"},
+		{"config with a folder", []string{dcgan, "-config", filepath.Join(dcgan, runfolder.ConfigFile)}, exitUsage, "-config goes with a weights file"},
+	}
+	for _, c := range cases {
+		code, _, stderr := call(runSample, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d mentioning %q", c.name, code, stderr, c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed command wrote its output")
+	}
+	code, stdout, _ := call(runSample, "-h")
+	if code != exitOK || strings.Count(stdout, "Usage: kallima sample") != 1 || !strings.Contains(stdout, "Examples:") {
+		t.Errorf("-h: exit %d, stdout %q", code, stdout)
+	}
+}
