@@ -91,8 +91,9 @@ type Row struct {
 }
 
 // Bench runs every loss on every data set with each seed, printing a line
-// per run to log.
-func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, log io.Writer) ([]Row, error) {
+// per run to log. steps > 0 overrides the presets' training length (for
+// quick checks; the published table uses the presets).
+func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps int, log io.Writer) ([]Row, error) {
 	var rows []Row
 	for _, ds := range datasets {
 		for _, loss := range losses {
@@ -103,6 +104,9 @@ func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, log i
 				c, err := Recommended(loss, ds, seed)
 				if err != nil {
 					return nil, err
+				}
+				if steps > 0 {
+					c.Train.Steps = steps
 				}
 				r, err := Run(ctx, c, nil)
 				if err != nil {

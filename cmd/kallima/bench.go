@@ -23,6 +23,7 @@ over the median time). Progress goes to stderr.
 Workloads:
   dcgan    DCGAN with batch norm, non-saturating BCE losses
   wgangp   WGAN-GP: the same networks without batch norm in D, the gradient penalty
+  toy      the 2-D mixture benchmark (its own flags: kallima bench toy -h)
 
 Flags (before or after the workloads):
 `
@@ -37,6 +38,9 @@ Examples:
 
 // runBench is `kallima bench`.
 func runBench(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "toy" {
+		return runBenchToy(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("kallima bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	def := bench.DefaultOptions()
