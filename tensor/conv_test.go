@@ -219,6 +219,59 @@ func TestConvChunksAgree(t *testing.T) {
 	}
 }
 
+// TestCols checks that a kept im2col matrix gives Conv2d and
+// Conv2dWeightGrad bit for bit, used twice, for every case and with the
+// batch too large to keep unrolled.
+func TestCols(t *testing.T) {
+	prevMax := maxColsFloats
+	defer func() { maxColsFloats = prevMax }()
+	for _, maxCols := range []int{1 << 23, 1} {
+		maxColsFloats = maxCols
+		for ci, cc := range convCases {
+			rng := NewRNG(uint64(200 + ci))
+			x := rng.Normal(0, 1, cc.n, cc.c, cc.h, cc.w)
+			w := rng.Normal(0, 1, cc.o, cc.c, cc.kh, cc.kw)
+			y := Conv2d(x, w, cc.p)
+			gw := Conv2dWeightGrad(x, y, cc.p, cc.kh, cc.kw)
+			c := Im2col(x, cc.kh, cc.kw, cc.p)
+			if kept := c.data != nil; kept != (maxCols > 1 && !c.g.perSample()) {
+				t.Errorf("%v maxCols=%d: unrolled matrix kept = %v", cc, maxCols, kept)
+			}
+			for use := 0; use < 2; use++ {
+				for name, pair := range map[string][2]*Tensor{"Conv2d": {c.Conv2d(w), y}, "WeightGrad": {c.WeightGrad(y), gw}} {
+					for i, v := range pair[0].data {
+						if v != pair[1].data[i] {
+							t.Fatalf("%v maxCols=%d use %d: Cols.%s[%d] = %g, want %g", cc, maxCols, use, name, i, v, pair[1].data[i])
+						}
+					}
+				}
+			}
+			c.Release()
+		}
+	}
+}
+
+// TestConvEmptyBatch checks that a batch of zero samples gives empty
+// outputs and a zero weight gradient on both paths.
+func TestConvEmptyBatch(t *testing.T) {
+	for _, c := range []int{1, 8} { // per sample (K = 9) and batched (K = 72)
+		x, w := New(0, c, 5, 5), Full(1, 3, c, 3, 3)
+		y := Conv2d(x, w, ConvParams{})
+		if !SameShape(y.shape, []int{0, 3, 3, 3}) {
+			t.Errorf("C=%d: Conv2d of an empty batch has shape %v", c, y.shape)
+		}
+		if gx := ConvTranspose2d(y, w, ConvParams{}, 5, 5); !SameShape(gx.shape, x.shape) {
+			t.Errorf("C=%d: ConvTranspose2d of an empty batch has shape %v", c, gx.shape)
+		}
+		gw := Conv2dWeightGrad(x, y, ConvParams{}, 3, 3)
+		for _, v := range gw.data {
+			if v != 0 || !SameShape(gw.shape, w.shape) {
+				t.Fatalf("C=%d: weight gradient of an empty batch is %v", c, gw)
+			}
+		}
+	}
+}
+
 func TestConvPanicsOnShape(t *testing.T) {
 	cases := []struct {
 		name string
@@ -228,6 +281,11 @@ func TestConvPanicsOnShape(t *testing.T) {
 		{"Conv2d empty", func() { Conv2d(New(1, 2, 2, 2), New(3, 2, 3, 3), ConvParams{}) }},
 		{"ConvTranspose2d size", func() { ConvTranspose2d(New(1, 3, 3, 3), New(3, 2, 3, 3), ConvParams{}, 6, 6) }},
 		{"Conv2dWeightGrad batch", func() { Conv2dWeightGrad(New(2, 2, 5, 5), New(1, 3, 3, 3), ConvParams{}, 3, 3) }},
+		{"Conv2dWeightGrad size", func() { Conv2dWeightGrad(New(2, 2, 5, 5), New(2, 3, 4, 3), ConvParams{}, 3, 3) }},
+		{"Im2col 3-D", func() { Im2col(New(2, 5, 5), 3, 3, ConvParams{}) }},
+		{"Cols.Conv2d kernel", func() { Im2col(New(1, 2, 5, 5), 3, 3, ConvParams{}).Conv2d(New(4, 2, 2, 3)) }},
+		{"Cols.Conv2d channels", func() { Im2col(New(1, 2, 5, 5), 3, 3, ConvParams{}).Conv2d(New(4, 3, 3, 3)) }},
+		{"Cols.WeightGrad size", func() { Im2col(New(1, 2, 5, 5), 3, 3, ConvParams{}).WeightGrad(New(1, 4, 2, 3)) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
