@@ -156,25 +156,7 @@ func addScalarRow(out, x []float32, y float32) {
 // vs for a run against one broadcast value (from either side).
 func binaryRows(op string, a, b *Tensor, f func(x, y float32) float32,
 	vv func(out, x, y []float32), vs func(out, x []float32, y float32)) *Tensor {
-	shape := BroadcastShapes(op, a.shape, b.shape)
-	out := empty(shape...)
-	sa, sb := bstrides(a.shape, shape), bstrides(b.shape, shape)
-	walk2(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
-		od := out.data[o : o+n]
-		switch {
-		case ja == 1 && jb == 1:
-			vv(od, a.data[ia:ia+n], b.data[ib:ib+n])
-		case ja == 1 && jb == 0:
-			vs(od, a.data[ia:ia+n], b.data[ib])
-		case ja == 0 && jb == 1:
-			vs(od, b.data[ib:ib+n], a.data[ia])
-		default:
-			for i := range od {
-				od[i] = f(a.data[ia+i*ja], b.data[ib+i*jb])
-			}
-		}
-	})
-	return out
+	return binaryRowsOrdered(op, a, b, f, vv, vs, func(out []float32, x float32, y []float32) { vs(out, y, x) })
 }
 
 // Sub returns a - b with broadcasting.
