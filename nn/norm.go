@@ -106,15 +106,17 @@ func (b *BatchNorm) Forward(x *autograd.Value) *autograd.Value {
 	if n <= 1 {
 		panic(fmt.Sprintf("nn.BatchNorm: input shape %v has one value per channel in training mode", xs))
 	}
-	y, mean, variance := standardize(x, axes, b.Eps)
+	// One fused op: forward and first-order backward are single kernels;
+	// higher orders differentiate the composed formula.
+	y, mean, variance := autograd.BatchNorm(x, b.Weight, b.Bias, b.Eps)
 	m := b.Momentum
 	unbias := float64(n) / float64(n-1)
 	rm, rv := b.RunningMean.Data(), b.RunningVar.Data()
 	for i := range rm {
-		rm[i] = float32((1-m)*float64(rm[i]) + m*float64(mean.Data().Data()[i]))
-		rv[i] = float32((1-m)*float64(rv[i]) + m*unbias*float64(variance.Data().Data()[i]))
+		rm[i] = float32((1-m)*float64(rm[i]) + m*float64(mean.Data()[i]))
+		rv[i] = float32((1-m)*float64(rv[i]) + m*unbias*float64(variance.Data()[i]))
 	}
-	return affine(y, b.Weight, b.Bias)
+	return y
 }
 
 // Params lists weight and bias (none for affine=False).
