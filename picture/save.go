@@ -6,8 +6,8 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 )
 
 // SavePNG writes img as a PNG file at path atomically: it encodes into a
@@ -19,42 +19,22 @@ func SavePNG(path string, img image.Image) error {
 }
 
 // writeAtomic writes a file at path through encode, atomically (see SavePNG).
-func writeAtomic(path string, encode func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("picture: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+func writeAtomic(path string, encode func(io.Writer) error) error {
+	var stage string // which step failed, for the message
+	err := atomicfile.Write(path, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(f, 64<<10)
+		if err := encode(bw); err != nil {
+			stage = "encode " + path + ": "
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if err := encode(bw); err != nil {
-		return fmt.Errorf("picture: encode %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("picture: write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("picture: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("picture: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("picture: close %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("picture: %w", err)
-	}
-	// Make the rename durable; a directory that cannot be synced (some file
-	// systems refuse) does not undo the write.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+		if err := bw.Flush(); err != nil {
+			stage = "write " + path + ": "
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("picture: %s%w", stage, err)
 	}
 	return nil
 }

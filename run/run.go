@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/tfevents"
 )
@@ -262,55 +263,23 @@ func (r *Run) warnf(format string, args ...any) {
 	fmt.Fprintf(w, "run: "+format+"\n", args...)
 }
 
-// writeAtomic writes data to path through a temporary file in the same
-// folder that is synced and renamed over path, then syncs the folder, so
-// path holds either its old content or all of data.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+// writeAtomic writes data to path atomically: path holds either its old
+// content or all of data.
+func writeAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	})
 }
 
-// syncDir makes a folder's entries (a rename, a removal) durable. File
-// systems that cannot sync a folder are not an error.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	d.Sync()
-	return d.Close()
-}
+// syncDir makes a folder's entries (a rename, a removal) durable.
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // removeTemps deletes the temporary files (".name.tmp*") that an
 // interrupted atomic write (writeAtomic, safetensors.File.Save,
 // picture.SavePNG) left in dir.
 func removeTemps(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*"))
+	matches, _ := filepath.Glob(filepath.Join(dir, atomicfile.TempPattern))
 	for _, m := range matches {
 		os.Remove(m)
 	}

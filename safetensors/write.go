@@ -6,11 +6,11 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 )
 
 // WriteTo writes f to w in the safetensors format, all tensors as F32, and
@@ -56,55 +56,18 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 // in the same directory, syncs it to disk, renames it over path and syncs
 // the directory, so path holds either its old content or all of f, even if
 // the machine stops midway. The file gets mode 0644.
-func (f *File) Save(path string) (err error) {
+func (f *File) Save(path string) error {
 	if _, _, err := f.header(); err != nil {
 		return fmt.Errorf("safetensors: save %s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := f.WriteTo(w)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("safetensors: save %s: %w", path, err)
 	}
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				tmp.Close()
-			}
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("safetensors: save %s: %w", path, err)
-		}
-	}()
-	if _, err = f.WriteTo(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir flushes a directory's entries (a rename) to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return nil
 }
 
 // header validates f and returns its padded JSON header and the tensor names
