@@ -55,21 +55,14 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), benchExamples)
 	}
 	// Accept flags before and after the workload names.
-	var names []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				fs.SetOutput(stdout)
-				fs.Usage()
-				return exitOK
-			}
-			return exitUsage
+	names, err := parseArgs(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		names = append(names, fs.Arg(0))
-		args = fs.Args()[1:]
+		return exitUsage
 	}
 	if len(names) == 0 {
 		fmt.Fprintf(stderr, "kallima bench: no workload given (want %s)\n", strings.Join(bench.Names(), ", "))

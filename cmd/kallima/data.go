@@ -33,22 +33,15 @@ func runData(args []string, stdout, stderr io.Writer) int {
 		fs.SetOutput(io.Discard)
 	}
 	// Accept the flag before or after the words.
-	var words []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				usage(stdout)
-				return exitOK
-			}
-			fmt.Fprintf(stderr, "kallima data: %v\n", err)
-			usage(stderr)
-			return exitUsage
+	words, err := parseArgs(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			usage(stdout)
+			return exitOK
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		args = fs.Args()[1:]
+		fmt.Fprintf(stderr, "kallima data: %v\n", err)
+		usage(stderr)
+		return exitUsage
 	}
 	if len(words) != 2 || words[0] != "fetch" || words[1] != "mnist" {
 		fmt.Fprintf(stderr, "kallima data: want \"fetch mnist\", got %q\n", words)

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -112,4 +113,20 @@ Examples:
   kallima bench wgangp -iters 50      time WGAN-GP over 50 iterations
   kallima bench dcgan wgangp -json    both, one JSON object per line
 `)
+}
+
+// parseArgs parses args with fs, allowing flags after the positional
+// arguments (kallima sample RUN -n 4), and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

@@ -43,22 +43,6 @@ const maxSamples = 10000
 // sampleChunk is the number of images generated per forward pass.
 const sampleChunk = 64
 
-// parseArgs parses args with fs, allowing flags after the positional
-// arguments (kallima sample RUN -n 4), and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // flagSet returns a flag set for command name whose usage prints head, the
 // flags and examples.
 func flagSet(name, head, examples string, stderr io.Writer) *flag.FlagSet {
