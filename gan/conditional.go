@@ -114,15 +114,6 @@ func (c *Conditional) fakes() (*ag.Value, []int) {
 	return c.G.Forward(ag.Const(c.Prior.Sample(c.RNG, c.Batch)), ys), ys
 }
 
-// noisy adds the step's instance noise to x.
-func (c *Conditional) noisy(x *ag.Value, step int) *ag.Value {
-	s := c.Noise.At(step)
-	if s == 0 {
-		return x
-	}
-	return ag.Add(x, ag.Const(c.RNG.Normal(0, s, x.Shape()...)))
-}
-
 // DiscriminatorTerms scores a labelled real batch and a detached fake batch
 // with uniformly drawn labels, plus the mismatched real batch when
 // MatchingAware, plus the penalty. The penalty sees D with the labels
@@ -139,11 +130,11 @@ func (c *Conditional) DiscriminatorTerms(step int) []Term {
 		f, ys := c.fakes()
 		fake, yf = f.Data(), ys
 	})
-	dr := c.D.Forward(c.noisy(ag.Const(real), step), yr)
-	df := c.D.Forward(c.noisy(ag.Const(fake), step), yf)
+	dr := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), yr)
+	df := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(fake), step), yf)
 	var terms []Term
 	if c.MatchingAware {
-		dw := c.D.Forward(c.noisy(ag.Const(real), step), mismatched(c.RNG, yr, c.Classes))
+		dw := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), mismatched(c.RNG, yr, c.Classes))
 		terms = []Term{
 			{Name: c.Objective.Name, Value: ag.Scale(c.Objective.D(dr, df), 0.5)},
 			{Name: "mismatch", Value: ag.Scale(c.Objective.D(dr, dw), 0.5)},
@@ -166,11 +157,11 @@ func (c *Conditional) DiscriminatorTerms(step int) []Term {
 // real batch for the relativistic objectives).
 func (c *Conditional) GeneratorTerms(step int) []Term {
 	fake, yf := c.fakes()
-	df := c.D.Forward(c.noisy(fake, step), yf)
+	df := c.D.Forward(c.Noise.Apply(c.RNG, fake, step), yf)
 	var dr *ag.Value
 	if c.Objective.GUsesReal {
 		real, yr := c.realBatch()
-		dr = c.D.Forward(c.noisy(ag.Const(real), step), yr)
+		dr = c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), yr)
 	}
 	return []Term{{Name: c.Objective.Name, Value: c.Objective.G(dr, df)}}
 }

@@ -99,6 +99,15 @@ func (n InstanceNoise) At(step int) float32 {
 	return n.Sigma * (1 - float32(step)/float32(n.Steps))
 }
 
+// Apply adds the step's noise to x (x itself when the noise is off).
+func (n InstanceNoise) Apply(rng *tensor.RNG, x *ag.Value, step int) *ag.Value {
+	s := n.At(step)
+	if s == 0 {
+		return x
+	}
+	return ag.Add(x, ag.Const(rng.Normal(0, s, x.Shape()...)))
+}
+
 // Unconditional is the plain GAN game: G maps noise to samples, D scores
 // real and generated samples.
 type Unconditional struct {
@@ -113,22 +122,13 @@ type Unconditional struct {
 	RNG   *tensor.RNG
 }
 
-// noisy adds the step's instance noise to x.
-func (u *Unconditional) noisy(x *ag.Value, step int) *ag.Value {
-	s := u.Noise.At(step)
-	if s == 0 {
-		return x
-	}
-	return ag.Add(x, ag.Const(u.RNG.Normal(0, s, x.Shape()...)))
-}
-
 // DiscriminatorTerms scores a real batch and a detached fake batch.
 func (u *Unconditional) DiscriminatorTerms(step int) []Term {
 	real := u.Real(u.Batch)
 	var fake *tensor.Tensor
 	ag.NoGrad(func() { fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch))).Data() })
-	dr := u.D.Forward(u.noisy(ag.Const(real), step))
-	df := u.D.Forward(u.noisy(ag.Const(fake), step))
+	dr := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(real), step))
+	df := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(fake), step))
 	terms := []Term{{Name: u.Objective.Name, Value: u.Objective.D(dr, df)}}
 	if u.Penalty.Kind != "" {
 		terms = append(terms, Term{Name: u.Penalty.Kind, Value: u.Penalty.Term(u.D.Forward, real, fake, u.RNG)})
@@ -140,10 +140,10 @@ func (u *Unconditional) DiscriminatorTerms(step int) []Term {
 // relativistic objectives).
 func (u *Unconditional) GeneratorTerms(step int) []Term {
 	fake := u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
-	df := u.D.Forward(u.noisy(fake, step))
+	df := u.D.Forward(u.Noise.Apply(u.RNG, fake, step))
 	var dr *ag.Value
 	if u.Objective.GUsesReal {
-		dr = u.D.Forward(u.noisy(ag.Const(u.Real(u.Batch)), step))
+		dr = u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(u.Real(u.Batch)), step))
 	}
 	return []Term{{Name: u.Objective.Name, Value: u.Objective.G(dr, df)}}
 }
