@@ -72,8 +72,7 @@ func Run(ctx context.Context, c config.Config, log io.Writer) (Result, error) {
 	game := &gan.Unconditional{G: g, D: d, Objective: obj, Prior: prior, Batch: c.Train.Batch, RNG: gameRNG,
 		Penalty: gan.Penalty{Kind: c.Loss.Penalty, Weight: c.Loss.PenaltyWeight, Power: c.Loss.PenaltyPower},
 		Noise:   gan.InstanceNoise{Sigma: c.Loss.InstanceNoise, Steps: noiseSteps},
-		// A real batch is drawn inside the step and lives only as long as it.
-		Real: func(n int) *tensor.Tensor { return mix.Sample(dataRNG, n) },
+		Real:    real,
 	}
 	var extraD, extraG []func(int) []gan.Term
 	if c.Loss.FeatureMatching > 0 {
