@@ -125,6 +125,12 @@ type Train struct {
 	LogEvery  int     `yaml:"log_every"` // steps between progress lines
 	SampleN   int     `yaml:"sample_n"`  // samples scored and plotted at the end
 	LRDecay   bool    `yaml:"lr_decay"`  // decay both learning rates linearly to 0
+	// RollbackEvery, when positive, recovers from divergence (gan.Rollback):
+	// an in-memory snapshot every this many steps, and a NaN or Inf goes
+	// back to it with both learning rates halved, at most 3 times. 0: a
+	// divergence stops the run with an error naming the step and term.
+	// 2-D runs only.
+	RollbackEvery int `yaml:"rollback_every"`
 
 	// Image runs only. CheckpointEvery and SampleEvery are the steps
 	// between checkpoints and between sample grids (0: only at the end);
@@ -422,6 +428,10 @@ func (c Config) validateRest() error {
 		return fmt.Errorf("train.log_every: %d must not be negative", t.LogEvery)
 	case t.SampleN < 10 && !c.IsImage():
 		return fmt.Errorf("train.sample_n: %d (want at least 10; the benchmark protocol uses 2500)", t.SampleN)
+	case t.RollbackEvery < 0:
+		return fmt.Errorf("train.rollback_every: %d must not be negative (0: no rollback)", t.RollbackEvery)
+	case t.RollbackEvery > 0 && c.IsImage():
+		return errors.New("train.rollback_every: rollback is for 2-D runs; an image run recovers from its checkpoints with -resume (set it to 0)")
 	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
 		return fmt.Errorf("train.checkpoint_every/sample_every: %d and %d must not be negative (0: only at the end)", t.CheckpointEvery, t.SampleEvery)
 	}

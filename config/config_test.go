@@ -54,6 +54,7 @@ func TestValidateNamesFieldAndFix(t *testing.T) {
 		{"train.ema=1.5", "train.ema"},
 		{"model.prior=cauchy", "model.prior"},
 		{"data.kind=mixture", "data.mixture"},
+		{"train.rollback_every=-1", "train.rollback_every"},
 		{"loss.label_smoothing=0.1", "label smoothing applies"},
 	}
 	for _, c := range cases {
@@ -68,6 +69,22 @@ func TestValidateNamesFieldAndFix(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want it to mention %q", c.set, err, c.want)
 		}
+	}
+}
+
+func TestRollbackIsForToyRuns(t *testing.T) {
+	c, err := Preset("dcgan-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Train.RollbackEvery = 100
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "train.rollback_every") {
+		t.Fatalf("rollback on an image run: error %v, want one naming train.rollback_every", err)
+	}
+	c = Default()
+	c.Train.RollbackEvery = 100
+	if err := c.Validate(); err != nil {
+		t.Fatalf("rollback on ring8: %v", err)
 	}
 }
 

@@ -60,6 +60,40 @@ type Trainer struct {
 	// Step counts completed generator updates; a resumed trainer starts
 	// from the restored value.
 	Step int
+	// Rollback, when set, recovers from divergence instead of stopping.
+	Rollback *Rollback
+	// Rollbacks counts the recoveries so far.
+	Rollbacks int
+
+	lrScale   float32
+	baseLRG   float32
+	baseLRD   float32
+	snap      *snapshot
+	dontRetry bool
+}
+
+// Rollback recovers from divergence the way practitioners do by hand: go
+// back to the last good state and retry with smaller steps. Every Every
+// generator steps the Trainer keeps an in-memory copy of both players'
+// weights and buffers, both optimizers' states and the EMA; a
+// DivergenceError restores that copy, multiplies both learning rates by
+// LRFactor from then on and carries on, at most MaxRetries times (after
+// that the error is returned). The random streams are not rewound, so the
+// retry sees fresh batches; the run stays reproducible from its seed.
+type Rollback struct {
+	Every      int     // steps between snapshots; default 100
+	LRFactor   float32 // learning-rate multiplier per rollback; default 0.5
+	MaxRetries int     // default 3
+	// OnRollback, when set, is told of each recovery: the error and the
+	// step training resumes from.
+	OnRollback func(err *DivergenceError, resumeStep int)
+}
+
+// snapshot is the state Rollback restores.
+type snapshot struct {
+	step       int
+	g, d, ema  map[string]*tensor.Tensor
+	optG, optD map[string]*tensor.Tensor
 }
 
 // ErrStopped is returned by Run when its context is cancelled; the step
@@ -79,23 +113,43 @@ func (e *DivergenceError) Error() string {
 
 // Run trains until Steps generator updates are done, ctx is cancelled
 // (ErrStopped, after the current step), a callback fails, or training
-// diverges (*DivergenceError).
+// diverges (*DivergenceError, unless Rollback recovers from it).
 func (t *Trainer) Run(ctx context.Context) error {
 	if t.NCritic <= 0 {
 		t.NCritic = 1
 	}
+	if t.lrScale == 0 {
+		t.lrScale, t.baseLRG, t.baseLRD = 1, t.OptG.LR(), t.OptD.LR()
+	}
+	for {
+		err := t.run(ctx)
+		var div *DivergenceError
+		if t.Rollback == nil || !errors.As(err, &div) || t.Rollbacks >= t.Rollback.retries() {
+			return err
+		}
+		if rerr := t.restore(); rerr != nil {
+			return fmt.Errorf("%w; rolling back: %v", err, rerr)
+		}
+		t.Rollbacks++
+		t.lrScale *= t.Rollback.factor()
+		if t.Rollback.OnRollback != nil {
+			t.Rollback.OnRollback(div, t.Step)
+		}
+	}
+}
+
+func (t *Trainer) run(ctx context.Context) error {
 	dParams := nn.Parameters(t.D)
+	if t.Rollback != nil && t.snap == nil {
+		t.snapshot()
+	}
 	for t.Step < t.Steps {
 		if ctx.Err() != nil {
 			return ErrStopped
 		}
 		logs := Logs{}
-		if t.LRD != nil {
-			t.OptD.SetLR(t.LRD.LR(t.Step))
-		}
-		if t.LRG != nil {
-			t.OptG.SetLR(t.LRG.LR(t.Step))
-		}
+		t.setLR(t.OptD, t.LRD, t.baseLRD)
+		t.setLR(t.OptG, t.LRG, t.baseLRG)
 		logs["lr/d"], logs["lr/g"] = float64(t.OptD.LR()), float64(t.OptG.LR())
 		for k := 0; k < t.NCritic; k++ {
 			if err := t.update("d", t.Game.DiscriminatorTerms, t.OptD, logs); err != nil {
@@ -119,6 +173,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 		if err := t.checkWeights(); err != nil {
 			return err
 		}
+		if t.Rollback != nil && t.Step%t.Rollback.every() == 0 {
+			t.snapshot()
+		}
 		for _, cb := range t.Callbacks {
 			if err := cb(t, logs); err != nil {
 				return err
@@ -126,6 +183,81 @@ func (t *Trainer) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// setLR sets an optimizer's rate from its schedule (or its base rate when
+// there is none), scaled down by any rollbacks.
+func (t *Trainer) setLR(opt optim.Optimizer, s optim.Schedule, base float32) {
+	switch {
+	case s != nil:
+		opt.SetLR(s.LR(t.Step) * t.lrScale)
+	case t.lrScale != 1:
+		opt.SetLR(base * t.lrScale)
+	}
+}
+
+func (r *Rollback) every() int {
+	if r.Every <= 0 {
+		return 100
+	}
+	return r.Every
+}
+
+func (r *Rollback) factor() float32 {
+	if r.LRFactor <= 0 || r.LRFactor >= 1 {
+		return 0.5
+	}
+	return r.LRFactor
+}
+
+func (r *Rollback) retries() int {
+	if r.MaxRetries <= 0 {
+		return 3
+	}
+	return r.MaxRetries
+}
+
+// snapshot copies the state Rollback restores.
+func (t *Trainer) snapshot() {
+	tensor.Persistent(func() {
+		s := &snapshot{step: t.Step, g: moduleState(t.G), d: moduleState(t.D), optG: t.OptG.State(), optD: t.OptD.State()}
+		if t.EMA != nil {
+			s.ema = t.EMA.State()
+		}
+		t.snap = s
+	})
+}
+
+func (t *Trainer) restore() error {
+	s := t.snap
+	if err := nn.LoadState(t.G, s.g); err != nil {
+		return fmt.Errorf("generator: %w", err)
+	}
+	if err := nn.LoadState(t.D, s.d); err != nil {
+		return fmt.Errorf("discriminator: %w", err)
+	}
+	if err := t.OptG.LoadState(s.optG); err != nil {
+		return fmt.Errorf("generator optimizer: %w", err)
+	}
+	if err := t.OptD.LoadState(s.optD); err != nil {
+		return fmt.Errorf("discriminator optimizer: %w", err)
+	}
+	if t.EMA != nil {
+		if err := t.EMA.LoadState(s.ema); err != nil {
+			return fmt.Errorf("EMA: %w", err)
+		}
+	}
+	t.Step = s.step
+	return nil
+}
+
+// moduleState copies m's parameters and buffers by name.
+func moduleState(m nn.Module) map[string]*tensor.Tensor {
+	r := map[string]*tensor.Tensor{}
+	for _, b := range nn.State(m) {
+		r[b.Name] = b.Tensor.Clone()
+	}
+	return r
 }
 
 // update runs one optimizer update of one player inside a step arena, so

@@ -19,7 +19,8 @@ type countingGame struct {
 	g, d        *nn.Linear
 	dCalls      int
 	gCalls      int
-	nanAt       int // G step whose D term is NaN (-1: never)
+	nanAt       int  // G step whose D term is NaN (-1: never)
+	nanOnce     bool // inject the NaN only the first time
 	dSawGradOnD bool
 	gSawGradOnD bool
 	dParamsOfG  []*ag.Value
@@ -32,6 +33,9 @@ func (c *countingGame) DiscriminatorTerms(step int) []Term {
 	v := ag.Mean(c.d.Forward(x), nil, false)
 	if step == c.nanAt {
 		v = ag.Mul(v, ag.Scalar(float32(math.NaN())))
+		if c.nanOnce {
+			c.nanAt = -1
+		}
 	}
 	return []Term{{Name: "main", Value: v}, {Name: "extra", Value: ag.Scale(v, 0)}}
 }
@@ -94,6 +98,49 @@ func TestTrainerDivergenceNamesTerm(t *testing.T) {
 	var de *DivergenceError
 	if !errors.As(err, &de) || de.Step != 2 || de.What != "d/main" || !strings.Contains(err.Error(), "step 2") {
 		t.Fatalf("error %v, want a DivergenceError at step 2 naming d/main", err)
+	}
+}
+
+func TestTrainerRollback(t *testing.T) {
+	// The weights after 4 clean steps, which the rollback must return to.
+	_, ref := newCounting(t)
+	ref.Steps = 4
+	if err := ref.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := ref.G.Params("")[0].Value.Data().Clone()
+
+	cg, tr := newCounting(t)
+	cg.nanAt, cg.nanOnce = 5, true
+	tr.Steps = 10
+	var events []int
+	tr.Rollback = &Rollback{Every: 4, OnRollback: func(e *DivergenceError, resume int) {
+		events = append(events, e.Step, resume)
+		for i, v := range tr.G.Params("")[0].Value.Data().Data() {
+			if v != want.Data()[i] {
+				t.Errorf("after rollback G weight %d is %g, want %g (the step-4 snapshot)", i, v, want.Data()[i])
+				return
+			}
+		}
+	}}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatalf("rollback did not recover: %v", err)
+	}
+	if len(events) != 2 || events[0] != 5 || events[1] != 4 || tr.Rollbacks != 1 || tr.Step != 10 {
+		t.Fatalf("rollback events %v, %d rollbacks, step %d: want one at step 5 back to 4, and 10 steps", events, tr.Rollbacks, tr.Step)
+	}
+	if lr := tr.OptG.LR(); lr != 0.05 || tr.OptD.LR() != 0.05 {
+		t.Fatalf("learning rates %g and %g after one rollback, want 0.1 * 0.5", lr, tr.OptD.LR())
+	}
+
+	// A divergence that keeps coming back is reported after MaxRetries.
+	cg, tr = newCounting(t)
+	cg.nanAt, tr.Steps = 5, 10
+	tr.Rollback = &Rollback{Every: 4, MaxRetries: 2}
+	err := tr.Run(context.Background())
+	var de *DivergenceError
+	if !errors.As(err, &de) || de.Step != 5 || tr.Rollbacks != 2 {
+		t.Fatalf("error %v after %d rollbacks, want the step-5 divergence after 2", err, tr.Rollbacks)
 	}
 }
 
