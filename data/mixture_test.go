@@ -55,3 +55,32 @@ func TestMixtureValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestMixtureMoments(t *testing.T) {
+	// grid25: means {-4..4}^2 have per-coordinate variance 8, plus sigma^2.
+	mean, std := Grid25().Moments()
+	if want := math.Sqrt(8 + 0.05*0.05); math.Abs(std-want) > 1e-12 || math.Abs(mean[0]) > 1e-12 || math.Abs(mean[1]) > 1e-12 {
+		t.Fatalf("grid25 moments: mean %v std %g, want 0 and %g", mean, std, want)
+	}
+	// An uneven, off-centre mixture against the moments of many samples.
+	m := Mixture{Means: [][]float64{{1, 3}, {-2, 5}}, Sigmas: []float64{0.5, 1}, Weights: []float64{3, 1}}
+	mean, std = m.Moments()
+	n := 200000
+	x := m.Sample(tensor.NewRNG(7), n)
+	var s [2]float64
+	var ss float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < 2; j++ {
+			s[j] += float64(x.At(i, j)) / float64(n)
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < 2; j++ {
+			d := float64(x.At(i, j)) - s[j]
+			ss += d * d / float64(2*n)
+		}
+	}
+	if math.Abs(mean[0]-s[0]) > 0.01 || math.Abs(mean[1]-s[1]) > 0.01 || math.Abs(std-math.Sqrt(ss)) > 0.01 {
+		t.Fatalf("moments mean %v std %g; samples give %v and %g", mean, std, s, math.Sqrt(ss))
+	}
+}

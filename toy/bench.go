@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kallima-gan/kallima/config"
@@ -90,45 +91,115 @@ type Row struct {
 	Failures           int     // seeds that diverged (scored as 0 modes, 0% quality)
 }
 
-// Bench runs every loss on every data set with each seed, printing a line
-// per run to log. steps > 0 overrides the presets' training length (for
-// quick checks; the published table uses the presets).
-func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps int, log io.Writer) ([]Row, error) {
-	var rows []Row
+// Cell is one benchmark run: a loss preset on a data set with a seed.
+// Steps > 0 overrides the preset's training length.
+type Cell struct {
+	Loss, Data string
+	Seed       uint64
+	Steps      int
+}
+
+// Config is the recommended config of the cell.
+func (c Cell) Config() (config.Config, error) {
+	cfg, err := Recommended(c.Loss, c.Data, c.Seed)
+	if err != nil {
+		return config.Config{}, err
+	}
+	if c.Steps > 0 {
+		cfg.Train.Steps = c.Steps
+	}
+	return cfg, nil
+}
+
+// Runner trains and scores one cell. RunCell is the in-process runner; it
+// is not safe for concurrent use, because tensor arenas are process-wide,
+// so running cells in parallel needs a runner that starts a process per
+// cell (the kallima command has one).
+type Runner func(ctx context.Context, c Cell) (metrics.MixtureScore, time.Duration, error)
+
+// RunCell trains and scores the cell in this process.
+func RunCell(ctx context.Context, c Cell) (metrics.MixtureScore, time.Duration, error) {
+	cfg, err := c.Config()
+	if err != nil {
+		return metrics.MixtureScore{}, 0, err
+	}
+	r, err := Run(ctx, cfg, nil)
+	return r.Score, r.Elapsed, err
+}
+
+// Bench runs every loss on every data set with each seed through run, jobs
+// cells at a time, printing a line per finished run to log. steps > 0
+// overrides the presets' training length (for quick checks; the published
+// table uses the presets).
+func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps, jobs int, run Runner, log io.Writer) ([]Row, error) {
+	var cells []Cell
 	for _, ds := range datasets {
 		for _, loss := range losses {
-			var modes, hq, rkl, w1 []float64
-			row := Row{Loss: loss, Data: ds, Seeds: len(seeds)}
-			start := time.Now()
 			for _, seed := range seeds {
-				c, err := Recommended(loss, ds, seed)
-				if err != nil {
-					return nil, err
-				}
-				if steps > 0 {
-					c.Train.Steps = steps
-				}
-				r, err := Run(ctx, c, nil)
-				if err != nil {
-					if ctx.Err() != nil {
-						return rows, ctx.Err()
-					}
-					// A diverged run counts against the loss, as in the papers.
-					row.Failures++
-					fmt.Fprintf(log, "%-15s %-7s seed %d: %v\n", loss, ds, seed, err)
-					modes, hq = append(modes, 0), append(hq, 0)
-					continue
-				}
-				s := r.Score
-				row.TotalModes = s.TotalModes
-				modes, hq, rkl, w1 = append(modes, float64(s.Modes)), append(hq, 100*s.HighQuality), append(rkl, s.ReverseKL), append(w1, s.W1)
-				fmt.Fprintf(log, "%-15s %-7s seed %d: modes %d/%d  hq %.1f%%  rkl %.3f  W1 %.3f  (%.1fs)\n",
-					loss, ds, seed, s.Modes, s.TotalModes, 100*s.HighQuality, s.ReverseKL, s.W1, r.Elapsed.Seconds())
+				cells = append(cells, Cell{Loss: loss, Data: ds, Seed: seed, Steps: steps})
 			}
-			row.Modes, row.HQ, row.RKL, row.W1 = stat(modes), stat(hq), stat(rkl), stat(w1)
-			row.Seconds = time.Since(start).Seconds() / float64(len(seeds))
-			rows = append(rows, row)
 		}
+	}
+	type result struct {
+		score   metrics.MixtureScore
+		elapsed time.Duration
+		err     error
+	}
+	results := make([]result, len(cells))
+	next := make(chan int)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < max(jobs, 1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c := cells[i]
+				s, el, err := run(ctx, c)
+				results[i] = result{s, el, err}
+				mu.Lock()
+				if err != nil {
+					fmt.Fprintf(log, "%-15s %-7s seed %d: %v\n", c.Loss, c.Data, c.Seed, err)
+				} else {
+					fmt.Fprintf(log, "%-15s %-7s seed %d: modes %d/%d  hq %.1f%%  rkl %.3f  W1 %.3f  (%.1fs)\n",
+						c.Loss, c.Data, c.Seed, s.Modes, s.TotalModes, 100*s.HighQuality, s.ReverseKL, s.W1, el.Seconds())
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range cells {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var rows []Row
+	for i := 0; i < len(cells); i += len(seeds) {
+		c := cells[i]
+		row := Row{Loss: c.Loss, Data: c.Data, Seeds: len(seeds)}
+		var modes, hq, rkl, w1 []float64
+		var secs float64
+		for _, r := range results[i : i+len(seeds)] {
+			secs += r.elapsed.Seconds() / float64(len(seeds))
+			if r.err != nil {
+				// A diverged run counts against the loss, as in the papers.
+				row.Failures++
+				modes, hq = append(modes, 0), append(hq, 0)
+				continue
+			}
+			s := r.score
+			row.TotalModes = s.TotalModes
+			modes, hq, rkl, w1 = append(modes, float64(s.Modes)), append(hq, 100*s.HighQuality), append(rkl, s.ReverseKL), append(w1, s.W1)
+		}
+		row.Modes, row.HQ, row.RKL, row.W1 = stat(modes), stat(hq), stat(rkl), stat(w1)
+		row.Seconds = secs
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

@@ -2,10 +2,13 @@ package toy
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/tensor"
 )
 
 func TestRecommendedPresetsValidate(t *testing.T) {
@@ -99,5 +102,35 @@ func TestTricksFromConfig(t *testing.T) {
 	c.Loss.FeatureMatchingOnly = true
 	if err := c.Validate(); err == nil {
 		t.Fatal("feature_matching_only without a weight accepted")
+	}
+}
+
+func TestStandardiseRoundTrip(t *testing.T) {
+	m := config.Default().Mixture()
+	mean, std := m.Moments()
+	x := m.Sample(tensor.NewRNG(3), 50)
+	orig := x.Clone()
+	unstandardise(standardise(x, mean, std), mean, std)
+	for i, v := range x.Data() {
+		if d := v - orig.Data()[i]; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("value %d: %g after the round trip, want %g", i, v, orig.Data()[i])
+		}
+	}
+}
+
+// TestRollbackInRun: a run that diverges at once rolls back three times,
+// saying so, before it reports the divergence.
+func TestRollbackInRun(t *testing.T) {
+	c := config.Default()
+	c.Train.Steps, c.Train.SampleN, c.Train.RollbackEvery = 200, 100, 10
+	c.Train.LRG, c.Train.LRD = 1e30, 1e30
+	var log strings.Builder
+	_, err := Run(context.Background(), c, &log)
+	var de *gan.DivergenceError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v, want a divergence", err)
+	}
+	if n := strings.Count(log.String(), "rolled back to step"); n != 3 {
+		t.Fatalf("%d rollbacks logged, want 3:\n%s", n, log.String())
 	}
 }

@@ -6,21 +6,26 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/toy"
 )
 
-const benchToyUsage = `Usage: kallima bench toy [-seeds 5] [-losses a,b] [-data ring8,grid25] [-steps N] [-out docs/RESULTS-toy.md]
+const benchToyUsage = `Usage: kallima bench toy [-seeds 5] [-losses a,b] [-data ring8,grid25] [-steps N] [-jobs N] [-out docs/RESULTS-toy.md]
 
 Runs the 2-D mixture benchmark: every loss's recommended preset (toy.Recommended)
 on ring8 and grid25 with each seed, scores 2,500 samples (modes captured, % high
 quality, reverse KL, exact W1), and writes the mean +- std table beside the
 published VEEGAN and PacGAN rows. One line per run goes to stderr. The whole
-benchmark takes a long time on two cores; -losses and -seeds shorten it.
+benchmark takes a long time; -jobs runs that many trainings at once (each
+in its own process, on one core), and -losses and -seeds shorten it.
 
 Flags:
 `
@@ -33,6 +38,8 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	datasets := fs.String("data", "ring8,grid25", "comma-separated data sets")
 	out := fs.String("out", filepath.Join("docs", "RESULTS-toy.md"), "where to write the table")
 	steps := fs.Int("steps", 0, "override every preset's training steps (0: the presets'; for quick checks)")
+	jobs := fs.Int("jobs", 1, "trainings run at once, each in its own single-core process")
+	one := fs.String("one", "", "internal: run one cell loss,data,seed and print its scores")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, benchToyUsage)
 		fs.SetOutput(w)
@@ -48,9 +55,14 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	if fs.NArg() > 0 || *seeds < 1 || *steps < 0 {
-		fmt.Fprintf(stderr, "kallima bench toy: want only flags, -seeds >= 1 and -steps >= 0\n")
+	if fs.NArg() > 0 || *seeds < 1 || *steps < 0 || *jobs < 1 {
+		fmt.Fprintf(stderr, "kallima bench toy: want only flags, -seeds >= 1, -steps >= 0 and -jobs >= 1\n")
 		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *one != "" {
+		return runOneCell(ctx, *one, *steps, stdout, stderr)
 	}
 	ls, ds := strings.Split(*losses, ","), strings.Split(*datasets, ",")
 	for _, d := range ds {
@@ -65,9 +77,11 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	for i := 1; i <= *seeds; i++ {
 		ss = append(ss, uint64(i))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rows, err := toy.Bench(ctx, ls, ds, ss, *steps, stderr)
+	run := toy.RunCell
+	if *jobs > 1 {
+		run = processRunner
+	}
+	rows, err := toy.Bench(ctx, ls, ds, ss, *steps, *jobs, run, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
 		return exitError
@@ -79,4 +93,57 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, md)
 	return exitOK
+}
+
+// runOneCell is the worker side of -jobs: it trains one cell and prints
+// "modes total hq rkl w1 seconds" on one line.
+func runOneCell(ctx context.Context, spec string, steps int, stdout, stderr io.Writer) int {
+	c, err := parseCell(spec)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima bench toy: -one %s: %v\n", spec, err)
+		return exitUsage
+	}
+	c.Steps = steps
+	s, el, err := toy.RunCell(ctx, c)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "%d %d %v %v %v %v\n", s.Modes, s.TotalModes, s.HighQuality, s.ReverseKL, s.W1, el.Seconds())
+	return exitOK
+}
+
+func parseCell(spec string) (toy.Cell, error) {
+	f := strings.Split(spec, ",")
+	if len(f) != 3 {
+		return toy.Cell{}, fmt.Errorf("want loss,data,seed")
+	}
+	seed, err := strconv.ParseUint(f[2], 10, 64)
+	if err != nil {
+		return toy.Cell{}, fmt.Errorf("seed: %w", err)
+	}
+	return toy.Cell{Loss: f[0], Data: f[1], Seed: seed}, nil
+}
+
+// processRunner runs a cell in a child kallima process limited to one core,
+// because tensor arenas are process-wide and trainings in one process
+// cannot overlap.
+func processRunner(ctx context.Context, c toy.Cell) (metrics.MixtureScore, time.Duration, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return metrics.MixtureScore{}, 0, fmt.Errorf("find the kallima binary: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "toy", "-one", fmt.Sprintf("%s,%s,%d", c.Loss, c.Data, c.Seed), "-steps", strconv.Itoa(c.Steps))
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return metrics.MixtureScore{}, 0, fmt.Errorf("%s (%w)", strings.TrimSpace(errb.String()), err)
+	}
+	var s metrics.MixtureScore
+	var secs float64
+	if _, err := fmt.Sscan(out.String(), &s.Modes, &s.TotalModes, &s.HighQuality, &s.ReverseKL, &s.W1, &secs); err != nil {
+		return metrics.MixtureScore{}, 0, fmt.Errorf("read the scores of %v from %q: %w", c, out.String(), err)
+	}
+	return s, time.Duration(secs * float64(time.Second)), nil
 }

@@ -35,3 +35,43 @@ func TestBenchToyWritesTable(t *testing.T) {
 		}
 	}
 }
+
+// TestMain lets the test binary stand in for kallima when -jobs starts
+// worker processes (it re-executes os.Executable).
+func TestMain(m *testing.M) {
+	if os.Getenv("KALLIMA_TEST_AS_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchToyJobs: cells run in worker processes give the same scores as
+// in-process ones (same seed, same config).
+func TestBenchToyJobs(t *testing.T) {
+	t.Setenv("KALLIMA_TEST_AS_MAIN", "1")
+	dir := t.TempDir()
+	table := func(jobs string) string {
+		out := filepath.Join(dir, "t"+jobs+".md")
+		var so, se bytes.Buffer
+		args := []string{"toy", "-seeds", "2", "-losses", "ns,hinge", "-data", "ring8", "-out", out, "-steps", "40", "-jobs", jobs}
+		if code := runBench(args, &so, &se); code != exitOK {
+			t.Fatalf("-jobs %s: exit %d: %s", jobs, code, se.String())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Compare the score columns only: the command line and the times differ.
+		var rows []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Split(l, "|"); len(f) > 6 && (strings.TrimSpace(f[1]) == "ns" || strings.TrimSpace(f[1]) == "hinge") {
+				rows = append(rows, strings.Join(f[1:6], "|"))
+			}
+		}
+		return strings.Join(rows, "\n")
+	}
+	one, two := table("1"), table("3")
+	if one != two || strings.Count(one, "\n") != 1 {
+		t.Fatalf("in-process rows\n%s\ndiffer from worker-process rows\n%s", one, two)
+	}
+}
