@@ -31,6 +31,7 @@ import (
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/internal/blas"
+	"github.com/kallima-gan/kallima/internal/progress"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/optim"
@@ -43,7 +44,8 @@ import (
 // config.
 type Options struct {
 	// Progress receives the periodic progress lines (every
-	// train.log_every steps) and one line per checkpoint; nil for none.
+	// train.log_every steps; every step, as a bar, when it is a
+	// *progress.Bar) and one line per checkpoint; nil for none.
 	Progress io.Writer
 	// Warn receives the run folder's warnings (see run.Options.Warn); nil
 	// means os.Stderr.
@@ -383,9 +385,7 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		if err := s.run.Log(t.Step, logs); err != nil {
 			return err
 		}
-		if opts.Progress != nil && c.Train.LogEvery > 0 && (t.Step%c.Train.LogEvery == 0 || t.Step == t.Steps) {
-			fmt.Fprintln(opts.Progress, progressLine(t.Step, t.Steps, from, logs, time.Since(start)))
-		}
+		progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, logs["d/loss"], logs["g/loss"], time.Since(start)))
 		if c.Train.SampleEvery > 0 && t.Step%c.Train.SampleEvery == 0 {
 			if err := s.saveSamples(); err != nil {
 				return err
@@ -415,16 +415,6 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		return res, fmt.Errorf("%w at step %d; checkpoint written, continue with resume", runErr, s.tr.Step)
 	}
 	return res, nil
-}
-
-// progressLine formats one progress line: step, losses, it/s and ETA.
-func progressLine(step, steps, from int, logs gan.Logs, el time.Duration) string {
-	rate := float64(step-from) / el.Seconds()
-	eta := "?"
-	if rate > 0 {
-		eta = (time.Duration(float64(steps-step)/rate*1e9) / time.Second * time.Second).String()
-	}
-	return fmt.Sprintf("step %d/%d  d/loss %.4f  g/loss %.4f  %.2f it/s  ETA %s", step, steps, logs["d/loss"], logs["g/loss"], rate, eta)
 }
 
 // saveSamples writes the grid of the fixed noise batch through G (the EMA

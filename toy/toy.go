@@ -13,6 +13,7 @@ import (
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/internal/progress"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
@@ -30,7 +31,7 @@ type Result struct {
 }
 
 // Run trains the config's GAN and scores it. Progress lines go to log
-// (nil for none). ctx cancellation stops training early with gan.ErrStopped.
+// (nil for none; a *progress.Bar shows a bar). ctx cancellation stops training early with gan.ErrStopped.
 func Run(ctx context.Context, c config.Config, log io.Writer) (Result, error) {
 	if err := c.Validate(); err != nil {
 		return Result{}, err
@@ -121,12 +122,9 @@ func Run(ctx context.Context, c config.Config, log io.Writer) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if log != nil && c.Train.LogEvery > 0 {
+	if log != nil {
 		tr.Callbacks = append(tr.Callbacks, func(t *gan.Trainer, l gan.Logs) error {
-			if t.Step%c.Train.LogEvery == 0 || t.Step == t.Steps {
-				el := time.Since(start).Seconds()
-				fmt.Fprintf(log, "step %d/%d  d/loss %.4f  g/loss %.4f  %.0f it/s\n", t.Step, t.Steps, l["d/loss"], l["g/loss"], float64(t.Step)/el)
-			}
+			progress.Report(log, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, 0, l["d/loss"], l["g/loss"], time.Since(start)))
 			return nil
 		})
 	}

@@ -72,9 +72,14 @@ func TestWGANGPRing8(t *testing.T) {
 }
 
 func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
-	rows := []Row{{Loss: "ns", Data: "ring8", Seeds: 5, TotalModes: 8, Modes: Stat{8, 0}, HQ: Stat{91, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}}}
+	rows := []Row{
+		{Loss: "ns", Data: "ring8", Seeds: 5, Steps: 4500, TotalModes: 8, Modes: Stat{8, 0}, HQ: Stat{91, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
+		{Loss: "ns", Data: "grid25", Seeds: 5, Steps: 5000, TotalModes: 25, Modes: Stat{24.2, 1}, HQ: Stat{89, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
+		{Loss: "hinge", Data: "ring8", Seeds: 5, Steps: 4500, TotalModes: 8, Modes: Stat{7.8, 0.4}, HQ: Stat{95, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
+	}
 	md := Markdown(rows, "kallima bench toy")
-	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 8.0 ± 0.0 / 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds"} {
+	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 4500 | 8.0 ± 0.0 / 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds",
+		"- ns: ring8\n", "- hinge: none\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

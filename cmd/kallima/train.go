@@ -15,6 +15,7 @@ import (
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/internal/progress"
 	"github.com/kallima-gan/kallima/picture"
 	runfolder "github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/toy"
@@ -90,7 +91,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		r, err := imagegan.Resume(ctx, *resume, imagegan.Options{Progress: stderr, Warn: stderr})
+		pw := progress.For(stderr)
+		r, err := imagegan.Resume(ctx, *resume, imagegan.Options{Progress: pw, Warn: pw})
+		progress.Finish(pw)
 		return imageDone(r, err, stdout, stderr)
 	}
 	var c config.Config
@@ -125,7 +128,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		fmt.Fprintf(stderr, "training %s: %s %s, %s loss on %s for %d steps (seed %d) into %s\n", c.Name, c.Model.Kind, sizeOf(c), c.Loss.Name, c.Data.Kind, c.Train.Steps, c.Seed, dir)
-		r, err := imagegan.Train(ctx, c, dir, imagegan.Options{Progress: stderr, Warn: stderr})
+		pw := progress.For(stderr)
+		r, err := imagegan.Train(ctx, c, dir, imagegan.Options{Progress: pw, Warn: pw})
+		progress.Finish(pw)
 		if errors.Is(err, runfolder.ErrExists) {
 			fmt.Fprintf(stderr, "kallima train: %s already holds a run: continue it with -resume %s, or pick another -out\n", dir, dir)
 			return exitUsage
@@ -147,7 +152,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stderr, "training %s: %s loss on %s for %d steps (seed %d) into %s\n", c.Name, c.Loss.Name, c.Data.Kind, c.Train.Steps, c.Seed, dir)
-	r, err := toy.Run(ctx, c, stderr)
+	pw := progress.For(stderr)
+	r, err := toy.Run(ctx, c, pw)
+	progress.Finish(pw)
 	stopped := errors.Is(err, gan.ErrStopped)
 	if err != nil && !stopped {
 		fmt.Fprintf(stderr, "kallima train: %v\n", err)
