@@ -39,7 +39,7 @@ var commands = []command{
 	{name: "eval", summary: "score a 28x28 generator with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
 	{name: "data", summary: "put a data set in place: kallima data fetch mnist", run: runData},
 	{name: "train-classifier", summary: "train the MNIST feature network used for scores", run: runTrainClassifier},
-	{name: "bench", summary: "time a reference training workload (dcgan, wgangp)", run: runBench},
+	{name: "bench", summary: "time a training workload (dcgan, wgangp) or run the 2-D benchmark (toy)", run: runBench},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -112,6 +112,7 @@ Examples:
   kallima bench dcgan                 time the DCGAN workload (30 iterations after 5 warm-up)
   kallima bench wgangp -iters 50      time WGAN-GP over 50 iterations
   kallima bench dcgan wgangp -json    both, one JSON object per line
+  kallima bench toy -jobs 2           the 2-D benchmark into docs/RESULTS-toy.md
 `)
 }
 
