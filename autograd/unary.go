@@ -114,9 +114,8 @@ func Relu(a *Value) *Value {
 // LeakyRelu returns a where a > 0 and slope*a elsewhere. d/da = 1 or slope
 // (slope at a = 0).
 func LeakyRelu(a *Value, slope float32) *Value {
-	mask := tensor.SlopeMask(a.data, slope)
-	return record(opLeakyRelu, tensor.Mul(a.data, mask), []*Value{a}, func(g *Value) []*Value {
-		return []*Value{Mul(g, Const(mask))}
+	return record(opLeakyRelu, tensor.LeakyRelu(a.data, slope), []*Value{a}, func(g *Value) []*Value {
+		return []*Value{Mul(g, Const(tensor.SlopeMask(a.data, slope)))}
 	})
 }
 

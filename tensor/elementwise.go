@@ -359,14 +359,22 @@ func AddScalar(a *Tensor, s float32) *Tensor {
 // a leaky ReLU, taking slope at 0.
 func SlopeMask(a *Tensor, slope float32) *Tensor {
 	out := empty(a.shape...)
+	one, s := math.Float32bits(1), math.Float32bits(slope)
+	o := out.data[:len(a.data)]
 	for i, x := range a.data {
-		if x > 0 {
-			out.data[i] = 1
-		} else {
-			out.data[i] = slope
-		}
+		o[i] = math.Float32frombits(s ^ (one^s)&positiveMask(x))
 	}
 	return out
+}
+
+// positiveMask returns all ones when x > 0 (NaN is not) and zero
+// otherwise, without a branch: on activations, whose signs are random, a
+// branch mispredicts half the time and makes these loops about 5x slower.
+func positiveMask(x float32) uint32 {
+	u := int64(math.Float32bits(x))
+	a := int64(int32(u)) - 1 // >= 0 iff the sign is clear and x is not +0
+	b := 0x7f800000 - u      // >= 0 iff x is not NaN and not negative
+	return uint32(^((a | b) >> 63))
 }
 
 // Exp returns e^a elementwise.
@@ -450,14 +458,9 @@ func Erf(a *Tensor) *Tensor {
 // Relu returns max(a, 0) elementwise.
 func Relu(a *Tensor) *Tensor {
 	out := empty(a.shape...)
+	o := out.data[:len(a.data)]
 	for i, x := range a.data {
-		if x > 0 {
-			out.data[i] = x
-		} else if x == x {
-			out.data[i] = 0
-		} else {
-			out.data[i] = x // NaN stays NaN, as max(NaN, 0) does
-		}
+		o[i] = max(x, 0) // branch-free; NaN stays NaN
 	}
 	return out
 }
@@ -466,12 +469,10 @@ func Relu(a *Tensor) *Tensor {
 // subgradient at 0 is taken as 0 like PyTorch.
 func Step(a *Tensor) *Tensor {
 	out := empty(a.shape...)
+	one := math.Float32bits(1)
+	o := out.data[:len(a.data)]
 	for i, x := range a.data {
-		if x > 0 {
-			out.data[i] = 1
-		} else {
-			out.data[i] = 0
-		}
+		o[i] = math.Float32frombits(one & positiveMask(x))
 	}
 	return out
 }

@@ -202,7 +202,8 @@ func TestBroadcastShapes(t *testing.T) {
 func unaryInputs() []float32 {
 	v := []float32{0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 3, -3,
 		20, -20, 88, -88, 100, -100, 1e30, -1e30,
-		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.Float32frombits(0xffc00000), // -NaN
+		math.Float32frombits(1), math.Float32frombits(0x80000001), 0.25} // the smallest subnormals, and one to make the count even
 	for i := -40; i <= 40; i++ {
 		v = append(v, float32(i)/4+0.013)
 	}
@@ -238,6 +239,18 @@ func TestUnaryMatchesMath(t *testing.T) {
 			return 0
 		}},
 		{"Step", Step, func(x float64) float64 { return float64(b2f(x > 0)) }},
+		{"SlopeMask", func(a *Tensor) *Tensor { return SlopeMask(a, 0.2) }, func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0.2
+		}},
+		{"LeakyRelu", func(a *Tensor) *Tensor { return LeakyRelu(a, 0.2) }, func(x float64) float64 {
+			if x > 0 || x != x {
+				return x
+			}
+			return float64(float32(x) * 0.2)
+		}},
 		{"Sign", Sign, func(x float64) float64 {
 			if x != x {
 				return 0 // documented: NaN gives 0

@@ -115,6 +115,13 @@ func reduce(r reducer, t *Tensor, axes []int, keep bool) *Tensor {
 			acc[ib] = r.fold(acc[ib], src)
 			return
 		}
+		if r.op == "Sum" && jb == 1 { // a kept contiguous run, such as a bias gradient's rows
+			a := acc[ib : ib+n]
+			for i, v := range src {
+				a[i] += float64(v)
+			}
+			return
+		}
 		for i := range src { // the run is kept: one output per element
 			acc[ib+i*jb] = r.fold(acc[ib+i*jb], src[i:i+1])
 		}
