@@ -40,6 +40,10 @@ func Recommended(loss, dataset string, seed uint64) (config.Config, error) {
 		c.Train.Steps = 4000
 	}
 	c.Train.LogEvery = 0
+	// A NaN or Inf (f-GAN's KL conjugate exp(t-1) overflows) rolls back 100
+	// steps with halved learning rates; runs that never diverge are
+	// unchanged bit for bit.
+	c.Train.RollbackEvery = 100
 	switch loss {
 	case "wgan-clip": // the WGAN paper's recipe: RMSProp, clip 0.01, 5 critic steps
 		c.Loss.Name = "wgan"
@@ -96,7 +100,7 @@ type Row struct {
 	Modes, HQ, RKL, W1 Stat
 	TotalModes, Seeds  int
 	Steps              int     // generator steps per run
-	Seconds            float64 // mean wall time of one run
+	Seconds            float64 // mean wall time of a run that finished
 	Failures           int     // seeds that diverged (scored as 0 modes, 0% quality)
 }
 
@@ -193,12 +197,11 @@ func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps
 		c := cells[i]
 		row := Row{Loss: c.Loss, Data: c.Data, Seeds: len(seeds)}
 		if cfg, err := c.Config(); err == nil {
-			row.Steps = cfg.Train.Steps
+			row.Steps, row.TotalModes = cfg.Train.Steps, len(cfg.Mixture().Means)
 		}
 		var modes, hq, rkl, w1 []float64
-		var secs float64
+		var secs []float64
 		for _, r := range results[i : i+len(seeds)] {
-			secs += r.elapsed.Seconds() / float64(len(seeds))
 			if r.err != nil {
 				// A diverged run counts against the loss, as in the papers.
 				row.Failures++
@@ -206,11 +209,11 @@ func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps
 				continue
 			}
 			s := r.score
-			row.TotalModes = s.TotalModes
+			secs = append(secs, r.elapsed.Seconds())
 			modes, hq, rkl, w1 = append(modes, float64(s.Modes)), append(hq, 100*s.HighQuality), append(rkl, s.ReverseKL), append(w1, s.W1)
 		}
 		row.Modes, row.HQ, row.RKL, row.W1 = stat(modes), stat(hq), stat(rkl), stat(w1)
-		row.Seconds = secs
+		row.Seconds = stat(secs).Mean
 		rows = append(rows, row)
 	}
 	return rows, nil

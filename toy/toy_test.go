@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -137,5 +139,27 @@ func TestRollbackInRun(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "rolled back to step"); n != 3 {
 		t.Fatalf("%d rollbacks logged, want 3:\n%s", n, log.String())
+	}
+}
+
+// TestBenchCountsDivergedRuns: a failing run counts as 0 modes and 0%
+// quality, and the row still knows how many modes the data has.
+func TestBenchCountsDivergedRuns(t *testing.T) {
+	fail := func(_ context.Context, c Cell) (metrics.MixtureScore, time.Duration, error) {
+		if c.Seed == 2 {
+			return metrics.MixtureScore{Modes: 8, TotalModes: 8, HighQuality: 0.9}, time.Second, nil
+		}
+		return metrics.MixtureScore{}, 0, &gan.DivergenceError{Step: 3, What: "d/loss"}
+	}
+	var log strings.Builder
+	rows, err := Bench(context.Background(), []string{"fgan-kl"}, []string{"ring8", "grid25"}, []uint64{1, 2}, 0, 2, fail, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Failures != 1 || rows[1].TotalModes != 25 || rows[0].Modes.Mean != 4 || rows[0].HQ.Mean != 45 || rows[0].Steps != 4500 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if strings.Count(log.String(), "step 3: d/loss") != 2 {
+		t.Fatalf("log does not name the divergences:\n%s", log.String())
 	}
 }
