@@ -156,7 +156,7 @@ func TestBenchCountsDivergedRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0].Failures != 1 || rows[1].TotalModes != 25 || rows[0].Modes.Mean != 4 || rows[0].HQ.Mean != 45 || rows[0].Steps != 4500 {
+	if len(rows) != 2 || rows[0].Failures != 1 || rows[1].TotalModes != 25 || rows[0].Modes.Mean != 4 || rows[0].HQ.Mean != 45 || rows[0].Steps != 9000 {
 		t.Fatalf("rows %+v", rows)
 	}
 	if strings.Count(log.String(), "step 3: d/loss") != 2 {

@@ -18,14 +18,16 @@ import (
 	"github.com/kallima-gan/kallima/toy"
 )
 
-const benchToyUsage = `Usage: kallima bench toy [-seeds 5] [-losses a,b] [-data ring8,grid25] [-steps N] [-jobs N] [-out docs/RESULTS-toy.md]
+const benchToyUsage = `Usage: kallima bench toy [-seeds 5] [-losses a,b] [-data ring8,grid25] [-steps N] [-jobs N] [-journal FILE] [-out docs/RESULTS-toy.md]
 
 Runs the 2-D mixture benchmark: every loss's recommended preset (toy.Recommended)
 on ring8 and grid25 with each seed, scores 2,500 samples (modes captured, % high
 quality, reverse KL, exact W1), and writes the mean +- std table beside the
 published VEEGAN and PacGAN rows. One line per run goes to stderr. The whole
 benchmark takes a long time; -jobs runs that many trainings at once (each
-in its own process, on one core), and -losses and -seeds shorten it.
+in its own process, on one core), and -losses and -seeds shorten it. With
+-journal every finished run is appended to FILE, and runs already there are
+read back instead of trained, so a stopped benchmark continues where it was.
 
 Flags:
 `
@@ -40,6 +42,7 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	steps := fs.Int("steps", 0, "override every preset's training steps (0: the presets'; for quick checks)")
 	jobs := fs.Int("jobs", 1, "trainings run at once, each in its own single-core process")
 	one := fs.String("one", "", "internal: run one cell loss,data,seed and print its scores")
+	journal := fs.String("journal", "", "file of finished runs to reuse and extend (created if missing)")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, benchToyUsage)
 		fs.SetOutput(w)
@@ -80,6 +83,15 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	run := toy.RunCell
 	if *jobs > 1 {
 		run = processRunner
+	}
+	if *journal != "" {
+		j, err := toy.OpenJournal(*journal)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stderr, "journal %s: %d finished runs\n", *journal, j.Len())
+		run = j.Wrap(run)
 	}
 	rows, err := toy.Bench(ctx, ls, ds, ss, *steps, *jobs, run, stderr)
 	if err != nil {

@@ -75,3 +75,29 @@ func TestBenchToyJobs(t *testing.T) {
 		t.Fatalf("in-process rows\n%s\ndiffer from worker-process rows\n%s", one, two)
 	}
 }
+
+// TestBenchToyJournal: a second run over the same journal trains nothing
+// and writes the same rows.
+func TestBenchToyJournal(t *testing.T) {
+	dir := t.TempDir()
+	j := filepath.Join(dir, "cells.tsv")
+	table := func() string {
+		out := filepath.Join(dir, "t.md")
+		var so, se bytes.Buffer
+		if code := runBench([]string{"toy", "-seeds", "1", "-losses", "ns", "-data", "ring8", "-steps", "30", "-journal", j, "-out", out}, &so, &se); code != exitOK {
+			t.Fatalf("exit %d: %s", code, se.String())
+		}
+		return so.String()
+	}
+	first := table()
+	b, err := os.ReadFile(j)
+	if err != nil || strings.Count(string(b), "\n") != 2 {
+		t.Fatalf("journal %q (%v), want a header and one run", b, err)
+	}
+	if second := table(); second != first {
+		t.Fatalf("table from the journal\n%s\ndiffers from the trained one\n%s", second, first)
+	}
+	if b2, _ := os.ReadFile(j); string(b2) != string(b) {
+		t.Fatal("the second benchmark added to the journal")
+	}
+}

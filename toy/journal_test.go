@@ -1,0 +1,74 @@
+package toy
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/metrics"
+)
+
+// TestJournalResumesBench: a second benchmark over the same journal trains
+// nothing and gives the same rows, failures included.
+func TestJournalResumesBench(t *testing.T) {
+	calls := 0
+	fake := func(_ context.Context, c Cell) (metrics.MixtureScore, time.Duration, error) {
+		calls++
+		if c.Seed == 3 {
+			return metrics.MixtureScore{}, 0, &gan.DivergenceError{Step: 7, What: "d/loss", V: 1}
+		}
+		return metrics.MixtureScore{Modes: int(c.Seed) + 4, TotalModes: 8, HighQuality: 0.1 * float64(c.Seed), ReverseKL: 1.0 / 3, W1: 0.25}, 1500 * time.Millisecond, nil
+	}
+	path := filepath.Join(t.TempDir(), "cells.tsv")
+	bench := func() []Row {
+		j, err := OpenJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		rows, err := Bench(context.Background(), []string{"ns", "hinge"}, []string{"ring8"}, []uint64{1, 2, 3}, 0, 2, j.Wrap(fake), &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	first := bench()
+	if calls != 6 {
+		t.Fatalf("%d runs, want 6", calls)
+	}
+	second := bench()
+	if calls != 6 {
+		t.Fatalf("the second benchmark trained %d more runs, want 0", calls-6)
+	}
+	if !reflect.DeepEqual(first, second) || first[0].Failures != 1 || math.Abs(first[0].Modes.Mean-11.0/3) > 1e-12 {
+		t.Fatalf("rows from the journal\n%+v\ndiffer from the runs'\n%+v", second, first)
+	}
+	// Another training length is another run.
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Bench(context.Background(), []string{"ns"}, []string{"ring8"}, []uint64{1}, 77, 1, j.Wrap(fake), &strings.Builder{}); err != nil || calls != 7 {
+		t.Fatalf("err %v, %d runs: a new length should run once", err, calls-6)
+	}
+}
+
+func TestJournalRejectsBadLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cells.tsv")
+	if err := os.WriteFile(path, []byte(journalHeader+"\nns\tring8\t1\t4500\t8\t8\tx\t0\t0\t1\t\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenJournal(path)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("error %v, want one naming line 2", err)
+	}
+	if _, err := OpenJournal(filepath.Join(t.TempDir(), "no", "such", "dir", "j.tsv")); err == nil {
+		t.Fatal("a journal in a missing folder was accepted")
+	}
+}
