@@ -69,7 +69,6 @@ type Trainer struct {
 	baseLRG   float32
 	baseLRD   float32
 	snap      *snapshot
-	dontRetry bool
 }
 
 // Rollback recovers from divergence the way practitioners do by hand: go

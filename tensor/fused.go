@@ -12,14 +12,6 @@ import (
 // oracle). Sums accumulate in float64 in a fixed order, so results do not
 // depend on the number of goroutines.
 
-// notPositive is 1 when v > 0 is false (v <= 0, or a NaN with the sign
-// bit set) and 0 otherwise, without a branch: activations have random
-// signs, and a mispredicted branch per element costs several times the
-// multiply.
-func notPositive(v float32) uint64 {
-	return uint64(int64(int32(math.Float32bits(v)))-1) >> 63
-}
-
 // LeakyRelu returns x where x > 0 and slope*x elsewhere, elementwise.
 func LeakyRelu(x *Tensor, slope float32) *Tensor {
 	out := empty(x.shape...)
@@ -28,7 +20,7 @@ func LeakyRelu(x *Tensor, slope float32) *Tensor {
 		o, a := out.data[lo:hi], x.data[lo:hi]
 		o = o[:len(a)]
 		for i, v := range a {
-			o[i] = v * f[notPositive(v)&1]
+			o[i] = v * f[^positiveMask(v)&1]
 		}
 	})
 	return out
@@ -47,7 +39,7 @@ func LeakyReluGrad(g, x *Tensor, slope float32) *Tensor {
 		o, a, b := out.data[lo:hi], x.data[lo:hi], g.data[lo:hi]
 		o, b = o[:len(a)], b[:len(a)]
 		for i, v := range a {
-			o[i] = b[i] * f[notPositive(v)&1]
+			o[i] = b[i] * f[^positiveMask(v)&1]
 		}
 	})
 	return out
