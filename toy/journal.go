@@ -113,8 +113,7 @@ func (j *Journal) record(key string, o outcome) error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	s := o.score
-	line := fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", key, s.Modes, s.TotalModes, ff(s.HighQuality), ff(s.ReverseKL), ff(s.W1), ff(o.elapsed.Seconds()), o.err)
+	line := key + "\t" + FormatScore(o.score, o.elapsed) + "\t" + o.err + "\n"
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()
 		return fmt.Errorf("journal: %w", err)
@@ -130,7 +129,36 @@ func (j *Journal) record(key string, o outcome) error {
 	return nil
 }
 
-func ff(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+// FormatScore writes a run's scores and time as tab-separated fields:
+// modes, total modes, high quality, reverse KL, W1 and seconds, the floats
+// in the shortest form that ParseScore reads back exactly. The journal and
+// the -jobs worker processes both speak it.
+func FormatScore(s metrics.MixtureScore, elapsed time.Duration) string {
+	ff := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	return fmt.Sprintf("%d\t%d\t%s\t%s\t%s\t%s", s.Modes, s.TotalModes, ff(s.HighQuality), ff(s.ReverseKL), ff(s.W1), ff(elapsed.Seconds()))
+}
+
+// ParseScore reads the fields FormatScore wrote.
+func ParseScore(fields []string) (metrics.MixtureScore, time.Duration, error) {
+	if len(fields) != 6 {
+		return metrics.MixtureScore{}, 0, fmt.Errorf("%d score fields, want 6", len(fields))
+	}
+	var ints [2]int
+	var floats [4]float64
+	var err error
+	for i := range ints {
+		if ints[i], err = strconv.Atoi(fields[i]); err != nil {
+			return metrics.MixtureScore{}, 0, fmt.Errorf("score field %d: %w", i+1, err)
+		}
+	}
+	for i := range floats {
+		if floats[i], err = strconv.ParseFloat(fields[2+i], 64); err != nil {
+			return metrics.MixtureScore{}, 0, fmt.Errorf("score field %d: %w", i+3, err)
+		}
+	}
+	s := metrics.MixtureScore{Modes: ints[0], TotalModes: ints[1], HighQuality: floats[0], ReverseKL: floats[1], W1: floats[2]}
+	return s, time.Duration(floats[3] * float64(time.Second)), nil
+}
 
 // journalKey names a run by loss, data set, seed and its actual training
 // length, so a journal made with other presets is not mistaken for this one.
@@ -147,22 +175,15 @@ func parseJournalLine(line string) (string, outcome, error) {
 	if len(f) != 11 {
 		return "", outcome{}, fmt.Errorf("%d fields, want 11 (%s)", len(f), strings.TrimPrefix(journalHeader, "# kallima bench toy journal: "))
 	}
-	var o outcome
-	var err error
-	ints := make([]int, 4)
-	for i, k := range []int{2, 3, 4, 5} {
-		if ints[i], err = strconv.Atoi(f[k]); err != nil {
-			return "", outcome{}, fmt.Errorf("field %d: %w", k+1, err)
-		}
+	if _, err := strconv.ParseUint(f[2], 10, 64); err != nil {
+		return "", outcome{}, fmt.Errorf("seed: %w", err)
 	}
-	floats := make([]float64, 4)
-	for i, k := range []int{6, 7, 8, 9} {
-		if floats[i], err = strconv.ParseFloat(f[k], 64); err != nil {
-			return "", outcome{}, fmt.Errorf("field %d: %w", k+1, err)
-		}
+	if _, err := strconv.Atoi(f[3]); err != nil {
+		return "", outcome{}, fmt.Errorf("steps: %w", err)
 	}
-	o.score = metrics.MixtureScore{Modes: ints[2], TotalModes: ints[3], HighQuality: floats[0], ReverseKL: floats[1], W1: floats[2]}
-	o.elapsed = time.Duration(floats[3] * float64(time.Second))
-	o.err = f[10]
-	return strings.Join(f[:4], "\t"), o, nil
+	s, el, err := ParseScore(f[4:10])
+	if err != nil {
+		return "", outcome{}, err
+	}
+	return strings.Join(f[:4], "\t"), outcome{score: s, elapsed: el, err: f[10]}, nil
 }

@@ -108,7 +108,7 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 }
 
 // runOneCell is the worker side of -jobs: it trains one cell and prints
-// "modes total hq rkl w1 seconds" on one line.
+// its scores as one toy.FormatScore line.
 func runOneCell(ctx context.Context, spec string, steps int, stdout, stderr io.Writer) int {
 	c, err := parseCell(spec)
 	if err != nil {
@@ -121,7 +121,7 @@ func runOneCell(ctx context.Context, spec string, steps int, stdout, stderr io.W
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "%d %d %v %v %v %v\n", s.Modes, s.TotalModes, s.HighQuality, s.ReverseKL, s.W1, el.Seconds())
+	fmt.Fprintln(stdout, toy.FormatScore(s, el))
 	return exitOK
 }
 
@@ -152,10 +152,9 @@ func processRunner(ctx context.Context, c toy.Cell) (metrics.MixtureScore, time.
 	if err := cmd.Run(); err != nil {
 		return metrics.MixtureScore{}, 0, fmt.Errorf("%s (%w)", strings.TrimSpace(errb.String()), err)
 	}
-	var s metrics.MixtureScore
-	var secs float64
-	if _, err := fmt.Sscan(out.String(), &s.Modes, &s.TotalModes, &s.HighQuality, &s.ReverseKL, &s.W1, &secs); err != nil {
+	s, el, err := toy.ParseScore(strings.Split(strings.TrimSpace(out.String()), "\t"))
+	if err != nil {
 		return metrics.MixtureScore{}, 0, fmt.Errorf("read the scores of %v from %q: %w", c, out.String(), err)
 	}
-	return s, time.Duration(secs * float64(time.Second)), nil
+	return s, el, nil
 }
