@@ -78,7 +78,6 @@ import (
 	"fmt"
 	"os"
 
-	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/gan"
@@ -86,20 +85,6 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// replay hands out consecutive real images in place of a generator's.
-type replay struct {
-	images *tensor.Tensor
-	next   int
-}
-
-func (r *replay) Forward(z *ag.Value) *ag.Value {
-	n := z.Shape()[0]
-	px := r.images.Len() / r.images.Size(0)
-	shape := append([]int{n}, r.images.Shape()[1:]...)
-	out := tensor.FromSlice(append([]float32(nil), r.images.Data()[r.next*px:(r.next+n)*px]...), shape...)
-	r.next += n
-	return ag.Const(out)
-}
 
 func main() {
 	n := flag.Int("n", 10000, "images")
@@ -111,7 +96,7 @@ func main() {
 	train, err := classifier.LoadMNIST(dir, data.Train, nil)
 	check(err)
 	ref := imagegan.Reference{Name: "mnist/test", Images: test.Images}
-	res, err := imagegan.Evaluate(&replay{images: train.Images}, gan.Prior{Kind: "normal", Dim: 4}, *n,
+	res, err := imagegan.Evaluate(&imagegan.Replay{Images: train.Images}, gan.Prior{Kind: "normal", Dim: 4}, *n,
 		[]string{"fid", "kid", "is", "pr"}, ref, tensor.NewRNG(1))
 	check(err)
 	for _, r := range res {

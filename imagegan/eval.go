@@ -22,6 +22,25 @@ type Source interface {
 	Forward(z *ag.Value) *ag.Value
 }
 
+// Replay is a Source that ignores its noise and hands out the rows of
+// Images in order, from row Next on: it scores real images the way a
+// generator is scored (a reference row for a results table, or tests).
+// It panics when Images runs out, a caller's bug.
+type Replay struct {
+	Images *tensor.Tensor // [N, C, H, W]
+	Next   int
+}
+
+// Forward returns the next z.Shape()[0] images.
+func (r *Replay) Forward(z *ag.Value) *ag.Value {
+	n := z.Shape()[0]
+	px := r.Images.Len() / r.Images.Size(0)
+	shape := append([]int{n}, r.Images.Shape()[1:]...)
+	out := tensor.FromSlice(append([]float32(nil), r.Images.Data()[r.Next*px:(r.Next+n)*px]...), shape...)
+	r.Next += n
+	return ag.Const(out)
+}
+
 // classBalanced feeds a conditional generator the labels 0, 1, ...,
 // classes-1, 0, 1, ... along each batch.
 type classBalanced struct {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/gan"
@@ -15,22 +14,6 @@ import (
 	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
-
-// replay is a Source that ignores its noise and hands out the rows of
-// images in order.
-type replay struct {
-	images *tensor.Tensor
-	next   int
-}
-
-func (r *replay) Forward(z *ag.Value) *ag.Value {
-	n := z.Shape()[0]
-	px := r.images.Len() / r.images.Size(0)
-	shape := append([]int{n}, r.images.Shape()[1:]...)
-	out := tensor.FromSlice(append([]float32(nil), r.images.Data()[r.next*px:(r.next+n)*px]...), shape...)
-	r.next += n
-	return ag.Const(out)
-}
 
 // TestEvaluateRealVersusNoise scores 1000 real MNIST test images (test
 // images 1000..1999 as the "generator") and 1000 images of uniform noise
@@ -49,13 +32,13 @@ func TestEvaluateRealVersusNoise(t *testing.T) {
 	const n = 1000
 	ref := Reference{Name: "mnist/test", Images: test.Images}
 	prior := gan.Prior{Kind: "normal", Dim: 4}
-	real := &replay{images: test.Images, next: n}
+	real := &Replay{Images: test.Images, Next: n}
 	which := []string{"fid", "kid", "is", "pr"}
 	rr, err := Evaluate(real, prior, n, which, ref, tensor.NewRNG(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	noise := &replay{images: tensor.NewRNG(2).Uniform(-1, 1, n, 1, 28, 28)}
+	noise := &Replay{Images: tensor.NewRNG(2).Uniform(-1, 1, n, 1, 28, 28)}
 	rn, err := Evaluate(noise, prior, n, which, ref, tensor.NewRNG(1))
 	if err != nil {
 		t.Fatal(err)
@@ -120,9 +103,9 @@ func TestEvaluateRejects(t *testing.T) {
 		which []string
 		want  string
 	}{
-		{"unknown metric", &replay{images: ref.Images}, 150, []string{"fid", "lpips"}, `"lpips"`},
-		{"too few for FID", &replay{images: ref.Images}, 100, []string{"fid"}, "too few samples"},
-		{"wrong image shape", &replay{images: tensor.New(150, 1, 14, 56)}, 150, []string{"is"}, "[150 1 14 56]"},
+		{"unknown metric", &Replay{Images: ref.Images}, 150, []string{"fid", "lpips"}, `"lpips"`},
+		{"too few for FID", &Replay{Images: ref.Images}, 100, []string{"fid"}, "too few samples"},
+		{"wrong image shape", &Replay{Images: tensor.New(150, 1, 14, 56)}, 150, []string{"is"}, "[150 1 14 56]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Evaluate(tc.src, prior, tc.n, tc.which, ref, tensor.NewRNG(1))
