@@ -3,6 +3,8 @@ package toy
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -17,8 +19,11 @@ import (
 // Journal keeps every finished benchmark run in a text file, one line per
 // run, so that a long benchmark can stop (Ctrl-C, the end of a session) and
 // continue later without redoing what is done: a run whose loss, data set,
-// seed and training length are in the journal is read back instead of
-// trained. Runs are deterministic, so the table is the same either way.
+// seed, training length and config fingerprint are in the journal is read
+// back instead of trained. Runs are deterministic, so the table is the same
+// either way. The fingerprint covers the whole config, so a run made before
+// a preset changed is trained again rather than reused; a change to the
+// training code itself is not seen, and needs a new journal.
 type Journal struct {
 	path string
 	mu   sync.Mutex
@@ -31,7 +36,7 @@ type outcome struct {
 	err     string // "" when the run finished
 }
 
-const journalHeader = "# kallima bench toy journal: loss data seed steps modes total_modes high_quality reverse_kl w1 seconds error"
+const journalHeader = "# kallima bench toy journal: loss data seed steps config modes total_modes high_quality reverse_kl w1 seconds error"
 
 // OpenJournal reads the journal at path, creating it if it does not exist.
 func OpenJournal(path string) (*Journal, error) {
@@ -160,20 +165,42 @@ func ParseScore(fields []string) (metrics.MixtureScore, time.Duration, error) {
 	return s, time.Duration(floats[3] * float64(time.Second)), nil
 }
 
-// journalKey names a run by loss, data set, seed and its actual training
-// length, so a journal made with other presets is not mistaken for this one.
+// journalKey names a run by loss, data set, seed, training length and the
+// fingerprint of its whole config, so a journal made with other presets is
+// not mistaken for this one.
 func journalKey(c Cell) (string, error) {
 	cfg, err := c.Config()
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s\t%s\t%d\t%d", c.Loss, c.Data, c.Seed, cfg.Train.Steps), nil
+	fp, err := c.Fingerprint()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s\t%s\t%d\t%d\t%s", c.Loss, c.Data, c.Seed, cfg.Train.Steps, fp), nil
+}
+
+// Fingerprint is 8 hex digits of the SHA-256 of the cell's config as YAML,
+// seed left out: it is the same for every seed of a preset and changes when
+// anything else in the preset does.
+func (c Cell) Fingerprint() (string, error) {
+	cfg, err := c.Config()
+	if err != nil {
+		return "", err
+	}
+	cfg.Seed = 0
+	y, err := cfg.YAML()
+	if err != nil {
+		return "", fmt.Errorf("fingerprint %s %s: %w", c.Loss, c.Data, err)
+	}
+	sum := sha256.Sum256(y)
+	return hex.EncodeToString(sum[:4]), nil
 }
 
 func parseJournalLine(line string) (string, outcome, error) {
 	f := strings.Split(line, "\t")
-	if len(f) != 11 {
-		return "", outcome{}, fmt.Errorf("%d fields, want 11 (%s)", len(f), strings.TrimPrefix(journalHeader, "# kallima bench toy journal: "))
+	if len(f) != 12 {
+		return "", outcome{}, fmt.Errorf("%d fields, want 12 (%s)", len(f), strings.TrimPrefix(journalHeader, "# kallima bench toy journal: "))
 	}
 	if _, err := strconv.ParseUint(f[2], 10, 64); err != nil {
 		return "", outcome{}, fmt.Errorf("seed: %w", err)
@@ -181,9 +208,9 @@ func parseJournalLine(line string) (string, outcome, error) {
 	if _, err := strconv.Atoi(f[3]); err != nil {
 		return "", outcome{}, fmt.Errorf("steps: %w", err)
 	}
-	s, el, err := ParseScore(f[4:10])
+	s, el, err := ParseScore(f[5:11])
 	if err != nil {
 		return "", outcome{}, err
 	}
-	return strings.Join(f[:4], "\t"), outcome{score: s, elapsed: el, err: f[10]}, nil
+	return strings.Join(f[:5], "\t"), outcome{score: s, elapsed: el, err: f[11]}, nil
 }

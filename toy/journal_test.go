@@ -57,11 +57,31 @@ func TestJournalResumesBench(t *testing.T) {
 	if _, err := Bench(context.Background(), []string{"ns"}, []string{"ring8"}, []uint64{1}, 77, 1, j.Wrap(fake), &strings.Builder{}); err != nil || calls != 7 {
 		t.Fatalf("err %v, %d runs: a new length should run once", err, calls-6)
 	}
+	// A run made with another config (here: a preset that changed since,
+	// shown by another fingerprint) is run again, not reused.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if f := strings.Split(l, "\t"); len(f) == 12 && f[0] == "hinge" && f[2] == "2" {
+			f[4] = "00000000"
+			lines[i] = strings.Join(f, "\t")
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = bench()
+	if calls != 8 {
+		t.Fatalf("%d runs after a preset change, want the changed one only (1)", calls-7)
+	}
 }
 
 func TestJournalRejectsBadLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cells.tsv")
-	if err := os.WriteFile(path, []byte(journalHeader+"\nns\tring8\t1\t4500\t8\t8\tx\t0\t0\t1\t\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(journalHeader+"\nns\tring8\t1\t4500\t1a2b3c4d\t8\t8\tx\t0\t0\t1\t\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := OpenJournal(path)

@@ -81,10 +81,39 @@ func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
 	}
 	md := Markdown(rows, "kallima bench toy")
 	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 4500 | 8.0 ± 0.0 / 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds",
-		"- ns: ring8\n", "- hinge: none\n"} {
+		"- ns: ring8\n", "- hinge: none\n", "Other losses that do: 0 (none)", "target (WGAN-GP and at least three others) is **not met**"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+	// Four losses on both sets, WGAN-GP among them, meet the target.
+	var good []Row
+	for _, l := range []string{"wgan-gp", "minimax", "lsgan", "rsgan"} {
+		for _, ds := range []string{"ring8", "grid25"} {
+			n := map[string]int{"ring8": 8, "grid25": 25}[ds]
+			good = append(good, Row{Loss: l, Data: ds, Seeds: 5, TotalModes: n, Modes: Stat{float64(n) - 0.2*float64(n/25), 0}, HQ: Stat{90.5, 1}})
+		}
+	}
+	if md := Markdown(good, "x"); !strings.Contains(md, "Other losses that do: 3 (minimax, lsgan, rsgan)") || !strings.Contains(md, "is **met**") {
+		t.Errorf("four passing losses, but:\n%s", md)
+	}
+	if md := Markdown(good[2:], "x"); !strings.Contains(md, "WGAN-GP reaches it on both data sets: no") || !strings.Contains(md, "is **not met**") {
+		t.Errorf("without WGAN-GP the target is not met, but:\n%s", md)
+	}
+}
+
+func TestKeepNotes(t *testing.T) {
+	md := Markdown(nil, "kallima bench toy")
+	if !strings.HasSuffix(md, NotesMarker+"\n") {
+		t.Fatalf("generated file does not end with the notes marker:\n%s", md)
+	}
+	old := "# old table\n| stale |\n" + NotesMarker + "\n## About this run\n\nBy hand.\n"
+	got := KeepNotes(md, old)
+	if got != md+"## About this run\n\nBy hand.\n" || strings.Contains(got, "stale") {
+		t.Fatalf("KeepNotes gave\n%s", got)
+	}
+	if KeepNotes(md, "# no marker\nnotes lost on purpose\n") != md {
+		t.Fatal("a file without the marker should be replaced whole")
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,8 +27,10 @@ quality, reverse KL, exact W1), and writes the mean +- std table beside the
 published VEEGAN and PacGAN rows. One line per run goes to stderr. The whole
 benchmark takes a long time; -jobs runs that many trainings at once (each
 in its own process, on one core), and -losses and -seeds shorten it. With
--journal every finished run is appended to FILE, and runs already there are
-read back instead of trained, so a stopped benchmark continues where it was.
+-journal every finished run is appended to FILE, and runs already there (same
+loss, data set, seed and preset config) are read back instead of trained, so a
+stopped benchmark continues where it was. Notes written by hand below the
+marker line at the end of the -out file are kept when it is rewritten.
 
 Flags:
 `
@@ -99,6 +102,13 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	md := toy.Markdown(rows, "kallima bench toy "+strings.Join(args, " "))
+	// Hand-written notes after the marker in the old file survive.
+	old, err := os.ReadFile(*out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
+		return exitError
+	}
+	md = toy.KeepNotes(md, string(old))
 	if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 		fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
 		return exitError

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kallima-gan/kallima/toy"
 )
 
 func TestBenchToyWritesTable(t *testing.T) {
@@ -28,6 +30,17 @@ func TestBenchToyWritesTable(t *testing.T) {
 	}
 	if !strings.Contains(se.String(), "ns") || !strings.Contains(se.String(), "seed 1") {
 		t.Errorf("no per-run progress: %q", se.String())
+	}
+	// Notes written by hand below the marker survive a rewrite.
+	if err := os.WriteFile(out, append(b, "By hand.\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := runBench([]string{"toy", "-seeds", "1", "-losses", "ns", "-data", "ring8", "-out", out, "-steps", "30"}, &so, &se); code != exitOK {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	// (s/run may differ between the two runs, so the tail is what is compared.)
+	if b2, err := os.ReadFile(out); err != nil || !strings.HasSuffix(string(b2), toy.NotesMarker+"\nBy hand.\n") || strings.Count(string(b2), "By hand.") != 1 {
+		t.Errorf("rewrite lost the notes (err %v):\n%s", err, b2)
 	}
 	for _, bad := range [][]string{{"toy", "-losses", "nope"}, {"toy", "-seeds", "0"}, {"toy", "extra"}} {
 		if code := runBench(bad, &so, &se); code != exitUsage {
