@@ -65,10 +65,10 @@ type Trainer struct {
 	// Rollbacks counts the recoveries so far.
 	Rollbacks int
 
-	lrScale   float32
-	baseLRG   float32
-	baseLRD   float32
-	snap      *snapshot
+	lrScale float32
+	baseLRG float32
+	baseLRD float32
+	snap    *snapshot
 }
 
 // Rollback recovers from divergence the way practitioners do by hand: go
