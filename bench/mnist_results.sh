@@ -65,59 +65,10 @@ if has eval; then
 			>"$RUNS/$name.eval.jsonl"
 	done
 	# The real-data reference row: MNIST's first EVAL_N training images scored
-	# against the first EVAL_N test images through the same imagegan.Evaluate
-	# as kallima eval (a throwaway module outside the tree, since kallima eval
-	# only scores generators).
+	# against the first EVAL_N test images, as if a generator had made them.
 	echo "== eval real data (mnist/train[:$EVAL_N] vs mnist/test[:$EVAL_N])"
-	ref=$(mktemp -d)
-	cat >"$ref/main.go" <<'GO'
-package main
-
-import (
-	"flag"
-	"fmt"
-	"os"
-
-	"github.com/kallima-gan/kallima/classifier"
-	"github.com/kallima-gan/kallima/data"
-	"github.com/kallima-gan/kallima/gan"
-	"github.com/kallima-gan/kallima/imagegan"
-	"github.com/kallima-gan/kallima/tensor"
-)
-
-
-func main() {
-	n := flag.Int("n", 10000, "images")
-	flag.Parse()
-	dir, err := classifier.DefaultDataDir()
-	check(err)
-	test, err := classifier.LoadMNIST(dir, data.Test, nil)
-	check(err)
-	train, err := classifier.LoadMNIST(dir, data.Train, nil)
-	check(err)
-	ref := imagegan.Reference{Name: "mnist/test", Images: test.Images}
-	res, err := imagegan.Evaluate(&imagegan.Replay{Images: train.Images}, gan.Prior{Kind: "normal", Dim: 4}, *n,
-		[]string{"fid", "kid", "is", "pr"}, ref, tensor.NewRNG(1))
-	check(err)
-	for _, r := range res {
-		b, err := r.JSON()
-		check(err)
-		fmt.Println(string(b))
-	}
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mnistref:", err)
-		os.Exit(1)
-	}
-}
-GO
-	printf 'module mnistref\n\ngo 1.26\n\nrequire github.com/kallima-gan/kallima v0.0.0\n\nreplace github.com/kallima-gan/kallima => %s\n' "$PWD" >"$ref/go.mod"
-	cp go.sum "$ref/"
-	(cd "$ref" && GOFLAGS=-mod=mod go mod tidy && go build -o mnistref .)
-	/usr/bin/time -f "eval real wall %e s" $NICE "$ref/mnistref" -n "$EVAL_N" >"$RUNS/real.eval.jsonl"
-	rm -rf "$ref"
+	/usr/bin/time -f "eval real wall %e s" $NICE "$KALLIMA" eval -real mnist/train -metrics fid,kid,is,pr -n "$EVAL_N" -json \
+		>"$RUNS/real.eval.jsonl"
 fi
 
 if has grids; then

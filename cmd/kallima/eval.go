@@ -8,13 +8,17 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/imagegan"
 	runfolder "github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
 const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [flags]
+       kallima eval -real mnist/train [flags]
 
 Scores a trained MNIST-shaped (28x28 gray) image generator: -n generated
 images against the first -n images of the reference set (MNIST's test split
@@ -26,6 +30,8 @@ pr (precision/recall, k=3, and density/coverage, k=5) on fc1 features.
 RUN_OR_WEIGHTS is a run folder (its best-scoring checkpoint, else its
 newest), a checkpoint file inside one, or a weights file with a config.yaml
 beside it. The EMA weights are used when the run keeps them, unless -raw.
+With -real mnist/train, MNIST's first -n training images are scored in
+place of a generator: the real-data row that calibrates a results table.
 
 These scores use Kallima's MNIST feature network: they compare runs scored
 the same way and are NOT comparable with Inception-based numbers in papers.
@@ -41,6 +47,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
 	raw := fs.Bool("raw", false, "use G's trained weights, not their EMA")
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
+	realSet := fs.String("real", "", "score real images instead of a generator: mnist/train (against mnist/test)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), evalUsage)
 		fs.PrintDefaults()
@@ -55,8 +62,16 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if len(pos) != 1 {
+	switch {
+	case *realSet != "" && len(pos) != 0:
+		fmt.Fprintln(stderr, "kallima eval: -real scores real images; give no run folder with it")
+		return exitUsage
+	case *realSet == "" && len(pos) != 1:
 		fmt.Fprintln(stderr, "kallima eval: give one run folder or weights file (kallima eval RUN_OR_WEIGHTS [flags])")
+		return exitUsage
+	}
+	if *realSet != "" && *realSet != "mnist/train" {
+		fmt.Fprintf(stderr, "kallima eval: -real %s: only mnist/train (mnist/test is the reference it is scored against)\n", *realSet)
 		return exitUsage
 	}
 	which, err := imagegan.ParseMetrics(*list)
@@ -68,17 +83,32 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima eval: -n %d: want at least 129 (FID on 128 features needs more images than features; 10000 is usual)\n", *n)
 		return exitUsage
 	}
-	s, c, what, err := loadForEval(pos[0], *raw)
+	var (
+		src   imagegan.Source
+		prior gan.Prior
+		ref   imagegan.Reference
+		what  string
+	)
+	if *realSet != "" {
+		src, ref, err = realMNIST(*n)
+		// The replayed images ignore the noise; its size only sets how far
+		// the noise advances the seed's stream before KID draws its
+		// subsets, and 4 gives the real row of docs/RESULTS-mnist.md.
+		prior, what = gan.Prior{Kind: "normal", Dim: 4}, fmt.Sprintf("real images      %s[:%d], scored as if generated", *realSet, *n)
+	} else {
+		var s *imagegan.Sampler
+		var c config.Config
+		if s, c, what, err = loadForEval(pos[0], *raw); err == nil {
+			src, prior = imagegan.SourceOf(s), s.Prior
+			what = fmt.Sprintf("generator        %s (%s weights)", what, s.Weights)
+			ref, err = imagegan.EvalReference(c)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
-	ref, err := imagegan.EvalReference(c)
-	if err != nil {
-		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
-		return exitError
-	}
-	res, err := imagegan.Evaluate(imagegan.SourceOf(s), s.Prior, *n, which, ref, tensor.NewRNG(*seed))
+	res, err := imagegan.Evaluate(src, prior, *n, which, ref, tensor.NewRNG(*seed))
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
@@ -94,7 +124,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "generator        %s (%s weights)\n", what, s.Weights)
+	fmt.Fprintln(stdout, what)
 	for _, r := range res {
 		fmt.Fprintf(stdout, "\n%s\n", r.Metric)
 		for _, v := range r.Values {
@@ -109,6 +139,29 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "\nThese scores use Kallima's MNIST feature network; they are not comparable with Inception-based numbers in papers.")
 	return exitOK
+}
+
+// realMNIST returns MNIST's training images, the first n of which are
+// scored, and the test split as the reference, both from the folder the
+// classifier uses (KALLIMA_MNIST_DIR, else the user cache; fetched if
+// missing).
+func realMNIST(n int) (imagegan.Source, imagegan.Reference, error) {
+	dir, err := classifier.DefaultDataDir()
+	if err != nil {
+		return nil, imagegan.Reference{}, err
+	}
+	train, err := classifier.LoadMNIST(dir, data.Train, os.Stderr)
+	if err != nil {
+		return nil, imagegan.Reference{}, err
+	}
+	if have := train.Images.Size(0); n > have {
+		return nil, imagegan.Reference{}, fmt.Errorf("-n %d: mnist/train has %d images", n, have)
+	}
+	test, err := classifier.LoadMNIST(dir, data.Test, os.Stderr)
+	if err != nil {
+		return nil, imagegan.Reference{}, err
+	}
+	return &imagegan.Replay{Images: train.Images}, imagegan.Reference{Name: "mnist/test", Images: test.Images}, nil
 }
 
 // valueText formats a score, with its spread over runs when it has one.

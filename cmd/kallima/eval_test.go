@@ -68,6 +68,37 @@ func TestEvalPrintsProvenance(t *testing.T) {
 	}
 }
 
+// TestEvalReal scores MNIST's own training images against its test split,
+// the real-data row of a results table: they should look like data to the
+// feature network (a high IS-style score, precision and recall near 1),
+// far better than any generator of docs/RESULTS-mnist.md.
+func TestEvalReal(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runEval([]string{"-real", "mnist/train", "-metrics", "is,pr", "-n", "500", "-json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r metrics.Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.NFake != 500 || (r.Metric == "PRDC" && r.Reference != "mnist/test[:500]") {
+			t.Errorf("%s: n_fake %d, reference %q", r.Metric, r.NFake, r.Reference)
+		}
+		for _, v := range r.Values {
+			got[v.Name] = v.Value
+		}
+	}
+	if got["is"] < 8 || got["precision"] < 0.7 || got["recall"] < 0.7 {
+		t.Fatalf("real MNIST scored like a poor generator: %v\n%s", got, out.String())
+	}
+	out.Reset()
+	if code := runEval([]string{"-real", "mnist/train", "-metrics", "is", "-n", "200"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "real images      mnist/train[:200]") {
+		t.Fatalf("exit %d, output lacks the provenance line:\n%s", code, out.String())
+	}
+}
+
 // TestEvalUsageErrors checks that bad flags, metric names and arguments
 // exit 2 and say what is wrong.
 func TestEvalUsageErrors(t *testing.T) {
@@ -80,6 +111,8 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"somewhere", "-n", "10"}, "-n 10"},
 		{[]string{}, "one run folder"},
 		{[]string{"a", "b"}, "one run folder"},
+		{[]string{"run", "-real", "mnist/train"}, "no run folder with it"},
+		{[]string{"-real", "mnist/test"}, "only mnist/train"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runEval(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
