@@ -13,7 +13,7 @@
 #
 # Environment: STEPS (generator steps, default 1600), RUNS (default
 # /tmp/mnist-runs), KALLIMA (binary; built from this tree if unset),
-# PYTHON (a python with torch and PIL, default /usr/bin/python3),
+# PYTHON (a python with torch, default /usr/bin/python3),
 # EVAL_N (images per score, default 10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,7 +75,8 @@ if has grids; then
 	for name in dcgan wgangp lsgan hinge-sn; do
 		$NICE "$KALLIMA" sample "$RUNS/$name" -n 64 -seed 1 -out "docs/img/mnist-$name.png"
 	done
-	KALLIMA="$KALLIMA" bash bench/mnist_grids.sh "$RUNS/cgan" docs/img/mnist-cgan.png
+	# One row per class 0..9, 8 columns, the same 8 noise vectors in every row.
+	$NICE "$KALLIMA" sample "$RUNS/cgan" -per-class 8 -seed 1 -out docs/img/mnist-cgan.png
 	ls -l docs/img/mnist-*.png
 fi
 

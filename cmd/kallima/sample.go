@@ -23,7 +23,8 @@ it was trained with (-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
 PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
 conditional (cgan) model draws class K with -class K, else the classes in
-turn.
+turn; -per-class K lays it out one row per class instead, K images each, the
+same K noise vectors in every row (so a column keeps its noise).
 
 Flags:
 `
@@ -33,6 +34,7 @@ Examples:
   kallima sample runs/dcgan                          64 samples into grid.png
   kallima sample runs/dcgan -n 16 -seed 3 -out s.png
   kallima sample runs/cgan -class 7 -n 25            25 images of class 7
+  kallima sample runs/cgan -per-class 8              one row per class, 8 columns
   kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
   kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
 `
@@ -160,6 +162,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	class := fs.Int("class", -1, "class to draw, for a conditional model (default: the classes in turn)")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
+	perClass := fs.Int("per-class", 0, "for a conditional model: this many images of every class, one row per class")
 	pos, code, done := parseOrHelp(fs, args, stdout)
 	if done {
 		return code
@@ -176,6 +179,10 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima sample: -class %d: classes are 0 or more\n", *class)
 		return exitUsage
 	}
+	if isSet(fs, "per-class") && (*perClass < 1 || *perClass > maxSamples || isSet(fs, "class") || isSet(fs, "n")) {
+		fmt.Fprintf(stderr, "kallima sample: -per-class %d: want 1 to %d images per class, without -class or -n\n", *perClass, maxSamples)
+		return exitUsage
+	}
 	if *out == "" && *separate == "" {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
@@ -187,8 +194,30 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if !checkClass("sample", g, *class, stderr) {
 		return exitUsage
 	}
+	if *perClass > 0 && g.Classes == 0 {
+		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a cgan\n", g.Config.Model.Kind)
+		return exitUsage
+	}
+	var z *tensor.Tensor
 	var labels []int
-	if g.Classes > 0 {
+	perRow := int(math.Ceil(math.Sqrt(float64(*n))))
+	switch {
+	case *perClass > 0:
+		// Row k is class k, and every row reuses the same noise.
+		if *n = *perClass * g.Classes; *n > maxSamples {
+			fmt.Fprintf(stderr, "kallima sample: -per-class %d: %d classes make %d images, more than %d\n", *perClass, g.Classes, *n, maxSamples)
+			return exitUsage
+		}
+		z0 := g.Prior.Sample(tensor.NewRNG(*seed), *perClass).Data()
+		var all []float32
+		for k := range g.Classes {
+			all = append(all, z0...)
+			for range *perClass {
+				labels = append(labels, k)
+			}
+		}
+		z, perRow = tensor.FromSlice(all, *n, g.Prior.Dim), *perClass
+	case g.Classes > 0:
 		labels = make([]int, *n)
 		for i := range labels {
 			labels[i] = i % g.Classes
@@ -197,7 +226,11 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	imgs, err := drawSamples(g, *n, *seed, labels)
+	if z == nil {
+		// One stream, so the first k images do not depend on n.
+		z = g.Prior.Sample(tensor.NewRNG(*seed), *n)
+	}
+	imgs, err := drawSamples(g, z, labels)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 		return exitError
@@ -211,21 +244,19 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %d images into %s from %s\n", *n, *separate, from)
 	}
 	if *separate == "" || isSet(fs, "out") {
-		nrow := int(math.Ceil(math.Sqrt(float64(*n))))
-		if err := picture.SavePNG(*out, picture.Grid(imgs, nrow, 2)); err != nil {
+		if err := picture.SavePNG(*out, picture.Grid(imgs, perRow, 2)); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 			return exitError
 		}
-		fmt.Fprintf(stdout, "wrote %s: %d images, %d per row, from %s\n", *out, *n, nrow, from)
+		fmt.Fprintf(stdout, "wrote %s: %d images, %d per row, from %s\n", *out, *n, perRow, from)
 	}
 	return exitOK
 }
 
-// drawSamples draws n images [n, C, H, W] from g with noise from seed (one
-// stream, so the first k images do not depend on n), in chunks.
-func drawSamples(g *imagegan.Sampler, n int, seed uint64, labels []int) (*tensor.Tensor, error) {
-	z := g.Prior.Sample(tensor.NewRNG(seed), n)
-	d := g.Prior.Dim
+// drawSamples draws the images [n, C, H, W] of the noise z [n, dim] (and
+// labels, for a conditional model) from g, in chunks.
+func drawSamples(g *imagegan.Sampler, z *tensor.Tensor, labels []int) (*tensor.Tensor, error) {
+	n, d := z.Size(0), g.Prior.Dim
 	var all []float32
 	var shape []int
 	for lo := 0; lo < n; lo += sampleChunk {

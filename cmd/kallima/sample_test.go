@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -184,6 +185,49 @@ func TestSampleClass(t *testing.T) {
 	code, _, stderr := call(runSample, dir, "-class", "4", "-out", filepath.Join(out, "x.png"))
 	if code != exitUsage || !strings.Contains(stderr, "out of range") || !strings.Contains(stderr, "0 to 3") {
 		t.Errorf("class 4 of 4: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSamplePerClass: -per-class K gives one row per class, K columns, and
+// row k holds exactly the images -class k -n K draws with the same seed.
+func TestSamplePerClass(t *testing.T) {
+	dir := trainTiny(t, "cgan")
+	out := t.TempDir()
+	grid, rows := filepath.Join(out, "grid.png"), filepath.Join(out, "rows")
+	code, stdout, stderr := call(runSample, dir, "-per-class", "3", "-seed", "4", "-out", grid, "-separate", rows)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b := decodePNG(t, grid).Bounds(); b.Dx() != 2+3*30 || b.Dy() != 2+4*30 || !strings.Contains(stdout, "12 images, 3 per row") {
+		t.Fatalf("grid %v (want 92x122), stdout %q", b, stdout)
+	}
+	for k := range 4 {
+		one := filepath.Join(out, "class"+strconv.Itoa(k))
+		if code, _, stderr := call(runSample, dir, "-class", strconv.Itoa(k), "-n", "3", "-seed", "4", "-separate", one); code != exitOK {
+			t.Fatalf("class %d: exit %d: %s", k, code, stderr)
+		}
+		for j := range 3 {
+			a := readFile(t, filepath.Join(rows, "sample-"+fmt.Sprintf("%03d", 3*k+j)+".png"))
+			b := readFile(t, filepath.Join(one, "sample-"+fmt.Sprintf("%03d", j)+".png"))
+			if !bytes.Equal(a, b) {
+				t.Errorf("row %d column %d differs from -class %d image %d", k, j, k, j)
+			}
+		}
+	}
+	dcgan := trainTiny(t, "dcgan")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{dir, "-per-class", "0"}, "-per-class 0"},
+		{[]string{dir, "-per-class", "2", "-class", "1"}, "without -class or -n"},
+		{[]string{dir, "-per-class", "2", "-n", "8"}, "without -class or -n"},
+		{[]string{dir, "-per-class", "5000", "-out", filepath.Join(out, "x.png")}, "more than 10000"},
+		{[]string{dcgan, "-per-class", "2", "-out", filepath.Join(out, "x.png")}, "unconditional"},
+	} {
+		if code, _, stderr := call(runSample, c.args...); code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", c.args[1:], code, stderr, exitUsage, c.want)
+		}
 	}
 }
 
