@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -41,28 +40,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "toy" {
 		return runBenchToy(args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("kallima bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("kallima bench", benchUsage, benchExamples)
 	def := bench.DefaultOptions()
 	iters := fs.Int("iters", def.Iters, "timed iterations (the median is reported)")
 	warmup := fs.Int("warmup", def.Warmup, "untimed warm-up iterations before them")
 	seed := fs.Uint64("seed", def.Seed, "seed for weights, data and latents")
 	asJSON := fs.Bool("json", false, "print one JSON object per workload instead of text")
 	quiet := fs.Bool("q", false, "no progress on stderr")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), benchUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), benchExamples)
-	}
-	// Accept flags before and after the workload names.
-	names, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	names, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(names) == 0 {
 		fmt.Fprintf(stderr, "kallima bench: no workload given (want %s)\n", strings.Join(bench.Names(), ", "))

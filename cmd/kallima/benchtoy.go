@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,8 +35,7 @@ Flags:
 `
 
 func runBenchToy(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kallima bench toy", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flagSet("kallima bench toy", benchToyUsage, "")
 	seeds := fs.Int("seeds", 5, "seeds per loss and data set")
 	losses := fs.String("losses", strings.Join(toy.BenchLosses, ","), "comma-separated loss presets")
 	datasets := fs.String("data", "ring8,grid25", "comma-separated data sets")
@@ -46,22 +44,11 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.Int("jobs", 1, "trainings run at once, each in its own single-core process")
 	one := fs.String("one", "", "internal: run one cell loss,data,seed and print its scores")
 	journal := fs.String("journal", "", "file of finished runs to reuse and extend (created if missing)")
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, benchToyUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			usage(stdout)
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
-		usage(stderr)
-		return exitUsage
-	}
-	if fs.NArg() > 0 || *seeds < 1 || *steps < 0 || *jobs < 1 {
+	if len(pos) > 0 || *seeds < 1 || *steps < 0 || *jobs < 1 {
 		fmt.Fprintf(stderr, "kallima bench toy: want only flags, -seeds >= 1, -steps >= 0 and -jobs >= 1\n")
 		return exitUsage
 	}

@@ -31,9 +31,7 @@ Examples:
 
 // runTrainClassifier is `kallima train-classifier`.
 func runTrainClassifier(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kallima train-classifier", flag.ContinueOnError)
-	var parseErr strings.Builder // flag's own messages; -h prints the usage once, to stdout
-	fs.SetOutput(&parseErr)
+	fs := flagSet("kallima train-classifier", trainClassifierUsage, trainClassifierExamples)
 	out := fs.String("out", "", "weights file to write (required)")
 	epochs := fs.Int("epochs", 6, "epochs over the training set")
 	seed := fs.Uint64("seed", 1, "seed for weights, shuffling and augmentation")
@@ -42,23 +40,13 @@ func runTrainClassifier(args []string, stdout, stderr io.Writer) int {
 	shift := fs.Int("shift", 2, "augmentation: random shifts of up to this many pixels (0: none)")
 	steps := fs.Int("steps", 0, "stop after this many steps (0: all epochs)")
 	dir := fs.String("data", "", "MNIST folder (default $KALLIMA_MNIST_DIR or the user cache's kallima/mnist)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), trainClassifierUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), trainClassifierExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		fmt.Fprint(stderr, parseErr.String())
-		return exitUsage
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "kallima train-classifier: unexpected argument %q\n", fs.Arg(0))
+	case len(pos) > 0:
+		fmt.Fprintf(stderr, "kallima train-classifier: unexpected argument %q\n", pos[0])
 		return exitUsage
 	case *out == "":
 		fmt.Fprintln(stderr, "kallima train-classifier: -out FILE is required")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,29 +22,15 @@ Flags:
 `
 
 func runData(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kallima data", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flagSet("kallima data", dataUsage, "")
 	dir := fs.String("dir", "", "destination folder")
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, dataUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	// Accept the flag before or after the words.
-	words, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			usage(stdout)
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "kallima data: %v\n", err)
-		usage(stderr)
-		return exitUsage
+	words, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(words) != 2 || words[0] != "fetch" || words[1] != "mnist" {
 		fmt.Fprintf(stderr, "kallima data: want \"fetch mnist\", got %q\n", words)
-		usage(stderr)
+		fs.Usage()
 		return exitUsage
 	}
 	d := *dir

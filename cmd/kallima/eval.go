@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -40,27 +39,16 @@ Flags:
 `
 
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kallima eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("kallima eval", evalUsage, "")
 	list := fs.String("metrics", "fid,kid,is,pr", "comma-separated metrics: fid, kid, is, pr")
 	n := fs.Int("n", 10000, "generated images (and reference images, at most the set's size)")
 	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
 	raw := fs.Bool("raw", false, "use G's trained weights, not their EMA")
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
 	realSet := fs.String("real", "", "score real images instead of a generator: mnist/train (against mnist/test)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), evalUsage)
-		fs.PrintDefaults()
-	}
-	// Flags may come before or after the run folder.
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
 	switch {
 	case *realSet != "" && len(pos) != 0:

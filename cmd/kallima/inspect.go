@@ -93,9 +93,9 @@ func (v jsonNumber) MarshalJSON() ([]byte, error) {
 }
 
 func runInspect(args []string, stdout, stderr io.Writer) int {
-	fset := flagSet("kallima inspect", inspectUsage, inspectExamples, stderr)
+	fset := flagSet("kallima inspect", inspectUsage, inspectExamples)
 	asJSON := fset.Bool("json", false, "print one JSON object")
-	pos, code, done := parseOrHelp(fset, args, stdout)
+	pos, code, done := parseCommand(fset, args, stdout, stderr)
 	if done {
 		return code
 	}

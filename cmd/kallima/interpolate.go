@@ -32,7 +32,7 @@ Examples:
 `
 
 func runInterpolate(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima interpolate", interpolateUsage, interpolateExamples, stderr)
+	fs := flagSet("kallima interpolate", interpolateUsage, interpolateExamples)
 	from := fs.Uint64("from", 1, "seed of the first noise vector")
 	to := fs.Uint64("to", 2, "seed of the last noise vector")
 	steps := fs.Int("steps", 8, "images along the path, both ends included (2 to 1000)")
@@ -42,7 +42,7 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 	delay := fs.Duration("delay", 100*time.Millisecond, "GIF frame duration")
 	class := fs.Int("class", -1, "class of a conditional model (default 0)")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
-	pos, code, done := parseOrHelp(fs, args, stdout)
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
 	}

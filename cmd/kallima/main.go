@@ -9,7 +9,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -114,20 +113,4 @@ Examples:
   kallima bench dcgan wgangp -json    both, one JSON object per line
   kallima bench toy -jobs 2           the 2-D benchmark into docs/RESULTS-toy.md
 `)
-}
-
-// parseArgs parses args with fs, allowing flags after the positional
-// arguments (kallima sample RUN -n 4), and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }

@@ -55,3 +55,24 @@ func TestRunDispatch(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryCommandsFlags: for every command, -h prints its usage once, to
+// stdout, and nothing to stderr; an unknown flag exits 2 with the error and
+// the usage once on stderr, and nothing on stdout.
+func TestEveryCommandsFlags(t *testing.T) {
+	names := []string{"bench toy"}
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	for _, name := range names {
+		args := strings.Fields(name)
+		code, out, errOut := runCmd(append(args, "-h")...)
+		if code != exitOK || strings.Count(out, "Usage: kallima "+name) != 1 || errOut != "" {
+			t.Errorf("%s -h: exit %d, %d usages on stdout, stderr %q", name, code, strings.Count(out, "Usage:"), errOut)
+		}
+		code, out, errOut = runCmd(append(args, "-bogus")...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, "-bogus") || strings.Count(errOut, "Usage: kallima "+name) != 1 {
+			t.Errorf("%s -bogus: exit %d, stdout %q, stderr %q", name, code, out, errOut)
+		}
+	}
+}

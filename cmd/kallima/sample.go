@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -44,41 +43,6 @@ const maxSamples = 10000
 
 // sampleChunk is the number of images generated per forward pass.
 const sampleChunk = 64
-
-// flagSet returns a flag set for command name whose usage prints head, the
-// flags and examples.
-func flagSet(name, head, examples string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), head)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), examples)
-	}
-	return fs
-}
-
-// parseOrHelp parses args; for -h it prints the usage to stdout. done
-// reports that the command should return code.
-func parseOrHelp(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, code int, done bool) {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return nil, exitOK, true
-		}
-		return nil, exitUsage, true
-	}
-	return pos, exitOK, false
-}
-
-// isSet reports whether the flag name was given on the command line.
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
 
 // loadSampler loads a generator from a run folder or, with cfgPath, a
 // weights file. Problems with the arguments get exitUsage, others
@@ -154,7 +118,7 @@ func describe(g *imagegan.Sampler, target string) string {
 }
 
 func runSample(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima sample", sampleUsage, sampleExamples, stderr)
+	fs := flagSet("kallima sample", sampleUsage, sampleExamples)
 	n := fs.Int("n", 64, "number of images")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
 	out := fs.String("out", "grid.png", "grid PNG to write (not written with -separate unless given)")
@@ -163,7 +127,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	perClass := fs.Int("per-class", 0, "for a conditional model: this many images of every class, one row per class")
-	pos, code, done := parseOrHelp(fs, args, stdout)
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
 	}

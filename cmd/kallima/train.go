@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,29 +54,19 @@ func (s *setFlags) String() string     { return strings.Join(*s, ",") }
 func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("kallima train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("kallima train", trainUsage, trainExamples)
 	preset := fs.String("preset", "", "embedded preset: "+strings.Join(config.Presets(), ", ")+" (default ring8)")
 	file := fs.String("config", "", "YAML config file (fields not given keep their defaults)")
 	out := fs.String("out", "", "run folder (default runs/<config name>)")
 	resume := fs.String("resume", "", "continue the image run in this folder from its newest checkpoint")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, section.field=value (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), trainUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), trainExamples)
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "kallima train: unexpected argument %q (use -config FILE or -preset NAME)\n", fs.Arg(0))
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "kallima train: unexpected argument %q (use -config FILE or -preset NAME)\n", pos[0])
 		return exitUsage
 	}
 	if *preset != "" && *file != "" {
