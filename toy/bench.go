@@ -36,6 +36,11 @@ func Recommended(loss, dataset string, seed uint64) (config.Config, error) {
 	c.Train.Steps = 9000
 	critic := loss == "wgan-clip" || loss == "wgan-gp" || loss == "wgan-div"
 	switch {
+	case loss == "wgan-clip":
+		// The WGAN paper's baseline stays far from the target however long
+		// it trains (ring8: 12% high quality at 4000 steps, 14-35% at 8000),
+		// so grid25 gets ring8's length too, which saves 40 core-minutes.
+		c.Train.Steps = 8000
 	case dataset == "grid25" && critic:
 		c.Train.Steps = 20000
 	case dataset == "grid25":
