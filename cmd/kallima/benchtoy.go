@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/toy"
 )
@@ -31,6 +32,11 @@ loss, data set, seed and preset config) are read back instead of trained, so a
 stopped benchmark continues where it was. Notes written by hand below the
 marker line at the end of the -out file are kept when it is rewritten.
 
+-print loss,data,seed writes one run's config as YAML and stops; training it
+reproduces that run and draws its plot:
+  kallima bench toy -print wgan-gp,grid25,1 > wgan-gp.yaml
+  kallima train -config wgan-gp.yaml
+
 Flags:
 `
 
@@ -44,6 +50,7 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	jobs := fs.Int("jobs", 1, "trainings run at once, each in its own single-core process")
 	one := fs.String("one", "", "internal: run one cell loss,data,seed and print its scores")
 	journal := fs.String("journal", "", "file of finished runs to reuse and extend (created if missing)")
+	printCfg := fs.String("print", "", "print the config of one run, loss,data,seed, as YAML for kallima train -config, and stop")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -51,6 +58,9 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	if len(pos) > 0 || *seeds < 1 || *steps < 0 || *jobs < 1 {
 		fmt.Fprintf(stderr, "kallima bench toy: want only flags, -seeds >= 1, -steps >= 0 and -jobs >= 1\n")
 		return exitUsage
+	}
+	if *printCfg != "" {
+		return printCell(*printCfg, *steps, stdout, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -102,6 +112,25 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, md)
 	return exitOK
+}
+
+// printCell writes the config of one benchmark run as YAML, so that
+// kallima train -config reproduces it with its plot.
+func printCell(spec string, steps int, stdout, stderr io.Writer) int {
+	c, err := parseCell(spec)
+	if err == nil {
+		c.Steps = steps
+		var cfg config.Config
+		if cfg, err = c.Config(); err == nil {
+			var y []byte
+			if y, err = cfg.YAML(); err == nil {
+				stdout.Write(y)
+				return exitOK
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "kallima bench toy: -print %s: %v\n", spec, err)
+	return exitUsage
 }
 
 // runOneCell is the worker side of -jobs: it trains one cell and prints

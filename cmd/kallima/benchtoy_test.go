@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +114,38 @@ func TestBenchToyJournal(t *testing.T) {
 	}
 	if b2, _ := os.ReadFile(j); string(b2) != string(b) {
 		t.Fatal("the second benchmark added to the journal")
+	}
+}
+
+// TestBenchToyPrint: the YAML of -print, trained with kallima train
+// -config, gives the same scores as the benchmark's own run of that cell.
+func TestBenchToyPrint(t *testing.T) {
+	dir := t.TempDir()
+	var so, se bytes.Buffer
+	if code := runBench([]string{"toy", "-print", "lsgan,grid25,2", "-steps", "60"}, &so, &se); code != exitOK {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	cfgPath := filepath.Join(dir, "cell.yaml")
+	if err := os.WriteFile(cfgPath, so.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if code := runTrain([]string{"-config", cfgPath, "-out", out}, &bytes.Buffer{}, &se); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, se.String())
+	}
+	s, _, err := toy.RunCell(context.Background(), toy.Cell{Loss: "lsgan", Data: "grid25", Seed: 2, Steps: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(readFile(t, filepath.Join(out, "metrics.txt")))
+	for _, want := range []string{fmt.Sprintf("%d / 25", s.Modes), fmt.Sprintf("%.1f%%", 100*s.HighQuality), fmt.Sprintf("%.4f", s.W1)} {
+		if !strings.Contains(got, want) {
+			t.Errorf("metrics.txt lacks the benchmark's %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"lsgan,grid25", "nope,ring8,1", "lsgan,grid25,x"} {
+		if code := runBench([]string{"toy", "-print", bad}, &so, &se); code != exitUsage {
+			t.Errorf("-print %s: exit %d", bad, code)
+		}
 	}
 }
