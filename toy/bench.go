@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,6 +118,7 @@ type Row struct {
 	Steps              int     // generator steps per run
 	Seconds            float64 // mean wall time of a run that finished
 	Failures           int     // seeds that diverged (scored as 0 modes, 0% quality)
+	SeedModes          []int   // modes captured by each seed in order, -1 where it diverged ("div" in the table)
 }
 
 // Cell is one benchmark run: a loss preset on a data set with a seed.
@@ -221,9 +223,11 @@ func Bench(ctx context.Context, losses, datasets []string, seeds []uint64, steps
 				// A diverged run counts against the loss, as in the papers.
 				row.Failures++
 				modes, hq = append(modes, 0), append(hq, 0)
+				row.SeedModes = append(row.SeedModes, -1)
 				continue
 			}
 			s := r.score
+			row.SeedModes = append(row.SeedModes, s.Modes)
 			secs = append(secs, r.elapsed.Seconds())
 			modes, hq, rkl, w1 = append(modes, float64(s.Modes)), append(hq, 100*s.HighQuality), append(rkl, s.ReverseKL), append(w1, s.W1)
 		}
@@ -247,12 +251,20 @@ func Markdown(rows []Row, command string) string {
 	b.WriteString("Diverged runs count as 0 modes and 0% high quality.\n\n")
 	fmt.Fprintf(&b, "Protocol: %s.\n\n", metrics.MixtureProtocol{})
 	for _, ds := range []string{"ring8", "grid25"} {
-		fmt.Fprintf(&b, "## %s\n\n| loss | G steps | modes | high quality %% | reverse KL | W1 | s/run | diverged |\n|---|---|---|---|---|---|---|---|\n", ds)
+		fmt.Fprintf(&b, "## %s\n\n| loss | G steps | modes | modes per seed | high quality %% | reverse KL | W1 | s/run | diverged |\n|---|---|---|---|---|---|---|---|---|\n", ds)
 		for _, r := range rows {
 			if r.Data != ds {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %d | %s / %d | %s | %s | %s | %.0f | %d |\n", r.Loss, r.Steps, r.Modes.format(1), r.TotalModes, r.HQ.format(1), r.RKL.format(3), r.W1.format(3), r.Seconds, r.Failures)
+			per := make([]string, len(r.SeedModes))
+			for i, m := range r.SeedModes {
+				per[i] = strconv.Itoa(m)
+				if m < 0 {
+					per[i] = "div"
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s / %d | %s | %s | %s | %s | %.0f | %d |\n", r.Loss, r.Steps, r.Modes.format(1), r.TotalModes, strings.Join(per, " "),
+				r.HQ.format(1), r.RKL.format(3), r.W1.format(3), r.Seconds, r.Failures)
 		}
 		b.WriteString("\n")
 	}

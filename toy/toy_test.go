@@ -75,12 +75,12 @@ func TestWGANGPRing8(t *testing.T) {
 
 func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
 	rows := []Row{
-		{Loss: "ns", Data: "ring8", Seeds: 5, Steps: 4500, TotalModes: 8, Modes: Stat{8, 0}, HQ: Stat{91, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
+		{Loss: "ns", Data: "ring8", Seeds: 5, Steps: 4500, TotalModes: 8, Modes: Stat{8, 0}, HQ: Stat{91, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}, SeedModes: []int{8, 8, 8, 8, 8}},
 		{Loss: "ns", Data: "grid25", Seeds: 5, Steps: 5000, TotalModes: 25, Modes: Stat{24.2, 1}, HQ: Stat{89, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
 		{Loss: "hinge", Data: "ring8", Seeds: 5, Steps: 4500, TotalModes: 8, Modes: Stat{7.8, 0.4}, HQ: Stat{95, 2}, RKL: Stat{0.01, 0.001}, W1: Stat{0.05, 0.01}},
 	}
 	md := Markdown(rows, "kallima bench toy")
-	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 4500 | 8.0 ± 0.0 / 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds",
+	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 4500 | 8.0 ± 0.0 / 8 | 8 8 8 8 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds",
 		"- ns: ring8\n", "- hinge: none\n", "Other losses that do: 0 (none)", "target (WGAN-GP and at least three others) is **not met**"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
@@ -187,6 +187,9 @@ func TestBenchCountsDivergedRuns(t *testing.T) {
 	}
 	if len(rows) != 2 || rows[0].Failures != 1 || rows[1].TotalModes != 25 || rows[0].Modes.Mean != 4 || rows[0].HQ.Mean != 45 || rows[0].Steps != 9000 {
 		t.Fatalf("rows %+v", rows)
+	}
+	if md := Markdown(rows, "x"); !strings.Contains(md, "| 4.0 ± 5.7 / 8 | div 8 |") {
+		t.Fatalf("the per-seed column should mark the diverged seed:\n%s", md)
 	}
 	if strings.Count(log.String(), "step 3: d/loss") != 2 {
 		t.Fatalf("log does not name the divergences:\n%s", log.String())
