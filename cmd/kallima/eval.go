@@ -78,7 +78,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		what  string
 	)
 	if *realSet != "" {
-		src, ref, err = realMNIST(*n)
+		src, ref, err = realMNIST(*n, stderr)
 		// The replayed images ignore the noise; its size only sets how far
 		// the noise advances the seed's stream before KID draws its
 		// subsets, and 4 gives the real row of docs/RESULTS-mnist.md.
@@ -131,21 +131,21 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 
 // realMNIST returns MNIST's training images, the first n of which are
 // scored, and the test split as the reference, both from the folder the
-// classifier uses (KALLIMA_MNIST_DIR, else the user cache; fetched if
-// missing).
-func realMNIST(n int) (imagegan.Source, imagegan.Reference, error) {
+// classifier uses (KALLIMA_MNIST_DIR, else the user cache; fetched with
+// progress on log if missing).
+func realMNIST(n int, log io.Writer) (imagegan.Source, imagegan.Reference, error) {
 	dir, err := classifier.DefaultDataDir()
 	if err != nil {
 		return nil, imagegan.Reference{}, err
 	}
-	train, err := classifier.LoadMNIST(dir, data.Train, os.Stderr)
+	train, err := classifier.LoadMNIST(dir, data.Train, log)
 	if err != nil {
 		return nil, imagegan.Reference{}, err
 	}
 	if have := train.Images.Size(0); n > have {
 		return nil, imagegan.Reference{}, fmt.Errorf("-n %d: mnist/train has %d images", n, have)
 	}
-	test, err := classifier.LoadMNIST(dir, data.Test, os.Stderr)
+	test, err := classifier.LoadMNIST(dir, data.Test, log)
 	if err != nil {
 		return nil, imagegan.Reference{}, err
 	}
