@@ -50,7 +50,7 @@ func Recommended(loss, dataset string, seed uint64) (config.Config, error) {
 		c.Train.Steps = 8000
 	}
 	c.Train.LogEvery = 0
-	// A NaN or Inf (f-GAN's KL conjugate exp(t-1) overflows) rolls back 100
+	// A NaN or Inf (an overflowing f-GAN conjugate, say) rolls back 100
 	// steps with halved learning rates; runs that never diverge are
 	// unchanged bit for bit.
 	c.Train.RollbackEvery = 100
