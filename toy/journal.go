@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/metrics"
 )
 
@@ -173,7 +174,7 @@ func journalKey(c Cell) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fp, err := c.Fingerprint()
+	fp, err := fingerprint(cfg)
 	if err != nil {
 		return "", err
 	}
@@ -188,10 +189,14 @@ func (c Cell) Fingerprint() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return fingerprint(cfg)
+}
+
+func fingerprint(cfg config.Config) (string, error) {
 	cfg.Seed = 0
 	y, err := cfg.YAML()
 	if err != nil {
-		return "", fmt.Errorf("fingerprint %s %s: %w", c.Loss, c.Data, err)
+		return "", fmt.Errorf("fingerprint %s: %w", cfg.Name, err)
 	}
 	sum := sha256.Sum256(y)
 	return hex.EncodeToString(sum[:4]), nil

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/toy"
 )
@@ -117,20 +116,26 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 // printCell writes the config of one benchmark run as YAML, so that
 // kallima train -config reproduces it with its plot.
 func printCell(spec string, steps int, stdout, stderr io.Writer) int {
-	c, err := parseCell(spec)
-	if err == nil {
-		c.Steps = steps
-		var cfg config.Config
-		if cfg, err = c.Config(); err == nil {
-			var y []byte
-			if y, err = cfg.YAML(); err == nil {
-				stdout.Write(y)
-				return exitOK
-			}
-		}
+	y, err := cellYAML(spec, steps)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima bench toy: -print %s: %v\n", spec, err)
+		return exitUsage
 	}
-	fmt.Fprintf(stderr, "kallima bench toy: -print %s: %v\n", spec, err)
-	return exitUsage
+	stdout.Write(y)
+	return exitOK
+}
+
+func cellYAML(spec string, steps int) ([]byte, error) {
+	c, err := parseCell(spec)
+	if err != nil {
+		return nil, err
+	}
+	c.Steps = steps
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.YAML()
 }
 
 // runOneCell is the worker side of -jobs: it trains one cell and prints
