@@ -181,18 +181,18 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		z, perRow = tensor.FromSlice(all, *n, g.Prior.Dim), *perClass
-	case g.Classes > 0:
-		labels = make([]int, *n)
-		for i := range labels {
-			labels[i] = i % g.Classes
-			if *class >= 0 {
-				labels[i] = *class
-			}
-		}
-	}
-	if z == nil {
+	default:
 		// One stream, so the first k images do not depend on n.
 		z = g.Prior.Sample(tensor.NewRNG(*seed), *n)
+		if g.Classes > 0 {
+			labels = make([]int, *n)
+			for i := range labels {
+				labels[i] = i % g.Classes
+				if *class >= 0 {
+					labels[i] = *class
+				}
+			}
+		}
 	}
 	imgs, err := drawSamples(g, z, labels)
 	if err != nil {
