@@ -20,7 +20,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kallima-gan/kallima/data"
-	"github.com/kallima-gan/kallima/gan"
 )
 
 // Config is a whole training run.
@@ -58,34 +57,13 @@ type Data struct {
 	Classes int `yaml:"classes"`
 }
 
-// Model describes the networks.
+// Model names the model family (model.kind) and holds its typed section:
+// the family's own struct, decoded strictly from the rest of the model:
+// block (an unknown field is an error naming it and the fields the family
+// has). Families register their sections with RegisterModel.
 type Model struct {
-	Kind       string `yaml:"kind"`        // "mlp"
-	Prior      string `yaml:"prior"`       // "normal" or "uniform"
-	ZDim       int    `yaml:"z_dim"`       // noise dimension
-	GHidden    []int  `yaml:"g_hidden"`    // generator hidden widths
-	DHidden    []int  `yaml:"d_hidden"`    // discriminator hidden widths
-	GAct       string `yaml:"g_act"`       // generator activation
-	DAct       string `yaml:"d_act"`       // discriminator activation
-	GBatchNorm bool   `yaml:"g_batchnorm"` // batch norm in the generator
-	DSpecNorm  bool   `yaml:"d_specnorm"`  // spectral norm on the discriminator's layers
-
-	// The image models, kind "dcgan" (models.DCGANGenerator and
-	// DCGANDiscriminator) and "cgan" (the class-conditional pair). Width is
-	// the channel count at the highest hidden resolution (64 in the DCGAN
-	// paper's code); Size is the image side, 28, 32 or 64, and must match
-	// the data's (0 means the data's). D drops batch norm with
-	// DNoBatchNorm (as a gradient penalty needs) or DSpecNorm.
-	Width        int  `yaml:"width"`
-	Size         int  `yaml:"size"`
-	DNoBatchNorm bool `yaml:"d_no_batchnorm"`
-	// Conditioning is how a cgan discriminator takes the label:
-	// "projection" (the default) or "channels". EmbedDim is the size of
-	// the generator's learnt label embedding (0: one-hot). MatchingAware
-	// also trains D to reject real images shown with a wrong label.
-	Conditioning  string `yaml:"conditioning"`
-	EmbedDim      int    `yaml:"embed_dim"`
-	MatchingAware bool   `yaml:"matching_aware"`
+	Kind    string
+	Section ModelSection
 }
 
 // Loss selects the objective and its regularisers.
@@ -129,7 +107,8 @@ type Train struct {
 	// an in-memory snapshot every this many steps, and a NaN or Inf goes
 	// back to it with both learning rates halved, at most 3 times. 0: a
 	// divergence stops the run with an error naming the step and term.
-	// 2-D runs only.
+	// The reduced rates are kept in checkpoints, so a resumed run keeps
+	// them.
 	RollbackEvery int `yaml:"rollback_every"`
 
 	// Image runs only. CheckpointEvery and SampleEvery are the steps
@@ -163,7 +142,7 @@ func Default() Config {
 	return Config{
 		Name: "ring8", Seed: 1,
 		Data:  Data{Kind: "ring8"},
-		Model: Model{Kind: "mlp", Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu"},
+		Model: defaultModel(),
 		Loss:  Loss{Name: "ns"},
 		Train: Train{Steps: 2000, Batch: 256, NCritic: 1, Optimizer: "adam", LRG: 1e-3, LRD: 1e-3, Beta1: 0.5, Beta2: 0.9, LogEvery: 100, SampleN: 2500,
 			CheckpointEvery: 500, SampleEvery: 250, EvalN: 2000},
@@ -242,7 +221,7 @@ func friendly(err error, src []byte) error {
 	for _, sec := range []struct {
 		typ, name string
 		v         any
-	}{{"config.Config", "top level", Config{}}, {"config.Data", "data", Data{}}, {"config.Model", "model", Model{}},
+	}{{"config.Config", "top level", Config{}}, {"config.Data", "data", Data{}},
 		{"config.Loss", "loss", Loss{}}, {"config.Train", "train", Train{}}} {
 		if strings.Contains(msg, "in type "+sec.typ) {
 			msg = strings.Replace(msg, "in type "+sec.typ, "in "+sec.name+" (known fields: "+strings.Join(fieldNames(sec.v), ", ")+")", 1)
@@ -328,71 +307,19 @@ func (c Config) validateData() error {
 	return nil
 }
 
-// validateModel checks the model section against the data.
+// validateModel checks the model section against the data: the family's
+// own Validate.
 func (c Config) validateModel() error {
-	m := c.Model
-	if err := (gan.Prior{Kind: m.Prior, Dim: m.ZDim}).Validate(); err != nil {
-		return fmt.Errorf("model.prior/z_dim: %w", err)
+	if c.Model.Section == nil {
+		return fmt.Errorf("model.kind: %q is not a model family (have %s)", c.Model.Kind, strings.Join(ModelKinds(), ", "))
 	}
-	switch m.Kind {
-	case "mlp":
-		if c.IsImage() {
-			return fmt.Errorf("model.kind: mlp is for the 2-D toy sets, and data.kind is %s (use dcgan or cgan)", c.Data.Kind)
-		}
-		for _, h := range append(append([]int{}, m.GHidden...), m.DHidden...) {
-			if h <= 0 {
-				return fmt.Errorf("model.g_hidden/d_hidden: width %d must be positive", h)
-			}
-		}
-		return nil
-	case "dcgan", "cgan":
-	default:
-		return fmt.Errorf("model.kind: %q (want mlp for 2-D data, dcgan or cgan for images)", m.Kind)
-	}
-	if !c.IsImage() {
-		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic, or model.kind mlp)", m.Kind, c.Data.Kind)
-	}
-	if m.Width <= 0 {
-		return fmt.Errorf("model.width: %d (want a positive channel count; 64 is the DCGAN paper's)", m.Width)
-	}
-	_, side := c.ImageShape()
-	if side != 28 && side != 32 && side != 64 {
-		return fmt.Errorf("data.size: %d, but the DCGAN models take 28, 32 or 64 (set data.size to one of them)", side)
-	}
-	if m.Size != 0 && m.Size != side {
-		return fmt.Errorf("model.size: %d does not match the data's %dx%d images (data.kind %s, data.size %d): set model.size to %d or leave it out", m.Size, side, side, c.Data.Kind, side, side)
-	}
-	if m.Kind == "cgan" {
-		switch m.Conditioning {
-		case "", "projection", "channels":
-		default:
-			return fmt.Errorf("model.conditioning: %q (want projection or channels)", m.Conditioning)
-		}
-		if m.EmbedDim < 0 {
-			return fmt.Errorf("model.embed_dim: %d must not be negative (0 for a one-hot code)", m.EmbedDim)
-		}
-	} else if m.Conditioning != "" || m.EmbedDim != 0 || m.MatchingAware {
-		return errors.New("model.conditioning/embed_dim/matching_aware: apply to model.kind cgan only")
-	}
-	if c.Loss.Penalty != "" && !m.DNoBatchNorm && !m.DSpecNorm {
-		return fmt.Errorf("model.d_no_batchnorm: loss.penalty %s is per sample, which batch norm in D breaks: set model.d_no_batchnorm: true", c.Loss.Penalty)
-	}
-	if c.Loss.FeatureMatching > 0 || c.Loss.MinibatchKernels > 0 || c.Loss.HistoricalAverage > 0 {
-		return errors.New("loss.feature_matching/minibatch_kernels/historical_average: only for model.kind mlp so far")
-	}
-	return nil
+	return c.Model.Section.Validate(c)
 }
 
 // validateRest checks the loss and train sections.
 func (c Config) validateRest() error {
-	if _, err := gan.LookupObjective(c.Loss.Name, c.Loss.LabelSmoothing); err != nil {
-		return fmt.Errorf("loss.name: %w", err)
-	}
 	if c.Loss.LabelSmoothing < 0 || c.Loss.LabelSmoothing >= 0.5 {
 		return fmt.Errorf("loss.label_smoothing: %g (want 0 <= s < 0.5; 0.1 is usual)", c.Loss.LabelSmoothing)
-	}
-	if err := (gan.Penalty{Kind: c.Loss.Penalty, Weight: c.Loss.PenaltyWeight}).Validate(); err != nil {
-		return fmt.Errorf("loss.penalty: %w", err)
 	}
 	if c.Loss.Penalty != "" && c.Loss.PenaltyWeight == 0 {
 		return fmt.Errorf("loss.penalty_weight: penalty %s needs a weight (10 for gp and dragan, 2 for wgan-div)", c.Loss.Penalty)
@@ -430,8 +357,6 @@ func (c Config) validateRest() error {
 		return fmt.Errorf("train.sample_n: %d (want at least 10; the benchmark protocol uses 2500)", t.SampleN)
 	case t.RollbackEvery < 0:
 		return fmt.Errorf("train.rollback_every: %d must not be negative (0: no rollback)", t.RollbackEvery)
-	case t.RollbackEvery > 0 && c.IsImage():
-		return errors.New("train.rollback_every: rollback is for 2-D runs; an image run recovers from its checkpoints with -resume (set it to 0)")
 	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
 		return fmt.Errorf("train.checkpoint_every/sample_every: %d and %d must not be negative (0: only at the end)", t.CheckpointEvery, t.SampleEvery)
 	}

@@ -1,16 +1,23 @@
-package config
+package config_test
 
 import (
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/family"
+	_ "github.com/kallima-gan/kallima/family/all"
+	"github.com/kallima-gan/kallima/family/cgan"
+	"github.com/kallima-gan/kallima/family/dcgan"
+	"github.com/kallima-gan/kallima/family/mlp"
+	"github.com/kallima-gan/kallima/models"
 	"strings"
 	"testing"
 )
 
 func TestPresetsValidate(t *testing.T) {
-	if len(Presets()) == 0 {
+	if len(config.Presets()) == 0 {
 		t.Fatal("no presets embedded")
 	}
-	for _, name := range Presets() {
-		c, err := Preset(name)
+	for _, name := range config.Presets() {
+		c, err := config.Preset(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -18,7 +25,7 @@ func TestPresetsValidate(t *testing.T) {
 			t.Errorf("preset %s: %v", name, err)
 		}
 	}
-	if _, err := Preset("nope"); err == nil || !strings.Contains(err.Error(), "ring8") {
+	if _, err := config.Preset("nope"); err == nil || !strings.Contains(err.Error(), "ring8") {
 		t.Fatalf("unknown preset: %v (want an error listing the presets)", err)
 	}
 }
@@ -32,7 +39,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"loss: {name: [1]}\n", "line 1"},
 	}
 	for _, c := range cases {
-		_, err := Parse(strings.NewReader(c.yaml))
+		_, err := config.Parse(strings.NewReader(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want it to mention %q", c.yaml, err, c.want)
 		}
@@ -58,7 +65,7 @@ func TestValidateNamesFieldAndFix(t *testing.T) {
 		{"loss.label_smoothing=0.1", "label smoothing applies"},
 	}
 	for _, c := range cases {
-		cfg := Default()
+		cfg := config.Default()
 		if c.set == "loss.label_smoothing=0.1" {
 			cfg.Loss.Name = "hinge"
 		}
@@ -72,34 +79,71 @@ func TestValidateNamesFieldAndFix(t *testing.T) {
 	}
 }
 
-func TestRollbackIsForToyRuns(t *testing.T) {
-	c, err := Preset("dcgan-mnist")
+func TestRollbackIsForEveryRun(t *testing.T) {
+	for _, name := range []string{"dcgan-mnist", "ring8"} {
+		c, err := config.Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Train.RollbackEvery = 100
+		if err := c.Validate(); err != nil {
+			t.Fatalf("rollback on %s: %v", name, err)
+		}
+		c.Train.RollbackEvery = -1
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "train.rollback_every") {
+			t.Fatalf("%s: negative rollback_every: error %v, want one naming train.rollback_every", name, err)
+		}
+	}
+}
+
+// TestModelSectionIsTheFamilys checks the model: block's decoding: the
+// family's defaults, fields laid over the current section by -set, a new
+// kind starting from its own defaults, and unknown fields named with the
+// family's field list.
+func TestModelSectionIsTheFamilys(t *testing.T) {
+	c := config.Default()
+	if c.Model.Kind != "mlp" || c.Model.Section.(*mlp.Section).ZDim != 8 {
+		t.Fatalf("default model %+v", c.Model)
+	}
+	if err := c.Set("model.z_dim=4"); err != nil || c.Model.Kind != "mlp" || c.Model.Section.(*mlp.Section).ZDim != 4 || len(c.Model.Section.(*mlp.Section).GHidden) != 3 {
+		t.Fatalf("-set model.z_dim=4: %v, %+v", err, c.Model.Section)
+	}
+	if err := c.Set("model.kind=dcgan"); err != nil || c.Model.Section.(*dcgan.Section).ZDim != 100 || c.Model.Section.(*dcgan.Section).Width != 64 {
+		t.Fatalf("-set model.kind=dcgan: %v, %+v (want dcgan's defaults)", err, c.Model.Section)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm)"},
+		{"model:\n  kind: cgan\n  conditioning: channels\n  widht: 3\n", "model.widht: line 4"},
+		{"model: {kind: vae}\n", `model.kind: "vae" is not a model family (have cgan, dcgan, mlp)`},
+		{"model: {kind: mlp, z_dim: many}\n", "z_dim"},
+		{"model: 3\n", "want a mapping"},
+	} {
+		_, err := config.Parse(strings.NewReader(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+	cg, err := config.Parse(strings.NewReader("model: {kind: cgan, width: 8, conditioning: channels}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Train.RollbackEvery = 100
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "train.rollback_every") {
-		t.Fatalf("rollback on an image run: error %v, want one naming train.rollback_every", err)
-	}
-	c = Default()
-	c.Train.RollbackEvery = 100
-	if err := c.Validate(); err != nil {
-		t.Fatalf("rollback on ring8: %v", err)
+	if s := cg.Model.Section.(*cgan.Section); s.Width != 8 || s.ZDim != 100 || s.Conditioning != "channels" {
+		t.Fatalf("cgan section %+v: want width 8 over the defaults", s)
 	}
 }
 
 func TestSetOverrides(t *testing.T) {
-	c := Default()
+	c := config.Default()
 	for _, kv := range []string{"train.steps=42", "loss.name=hinge", "model.g_hidden=[16, 16]", "seed=7"} {
 		if err := c.Set(kv); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.Train.Steps != 42 || c.Loss.Name != "hinge" || len(c.Model.GHidden) != 2 || c.Seed != 7 {
+	if c.Train.Steps != 42 || c.Loss.Name != "hinge" || len(c.Model.Section.(*mlp.Section).GHidden) != 2 || c.Seed != 7 {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	// Other fields keep their values.
-	if c.Train.Batch != Default().Train.Batch {
+	if c.Train.Batch != config.Default().Train.Batch {
 		t.Fatal("an override reset another field")
 	}
 	for _, bad := range []string{"train.stepz=1", "novalue", "=3", "train.steps=abc"} {
@@ -110,7 +154,7 @@ func TestSetOverrides(t *testing.T) {
 }
 
 func TestMixtureConfig(t *testing.T) {
-	c, err := Parse(strings.NewReader(`
+	c, err := config.Parse(strings.NewReader(`
 data:
   kind: mixture
   mixture:
@@ -131,7 +175,7 @@ data:
 	if err != nil || !strings.Contains(string(y), "sigmas") {
 		t.Fatalf("snapshot: %s, %v", y, err)
 	}
-	back, err := Parse(strings.NewReader(string(y)))
+	back, err := config.Parse(strings.NewReader(string(y)))
 	if err != nil || back.Data.Mixture.Sigmas[1] != 0.2 {
 		t.Fatalf("snapshot does not parse back: %v", err)
 	}
@@ -139,7 +183,7 @@ data:
 
 func TestImageConfigs(t *testing.T) {
 	for _, name := range []string{"dcgan-mnist", "cgan-mnist", "wgangp-mnist"} {
-		c, err := Preset(name)
+		c, err := config.Preset(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,8 +197,10 @@ func TestImageConfigs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := Parse(strings.NewReader(string(y)))
-		if err != nil || back.Model.Width != c.Model.Width || back.Train.CheckpointEvery != c.Train.CheckpointEvery {
+		back, err := config.Parse(strings.NewReader(string(y)))
+		if err != nil || back.Model.Section.(interface {
+			Networks(family.Data) models.DCGANConfig
+		}).Networks(family.Data{}).Width != 64 || back.Train.CheckpointEvery != c.Train.CheckpointEvery {
 			t.Fatalf("%s: snapshot does not parse back: %v", name, err)
 		}
 	}
@@ -168,7 +214,7 @@ func TestImageConfigs(t *testing.T) {
 		{"dcgan-mnist", []string{"data.size=32"}, []string{"data.size", "mnist images are 28x28"}},
 		{"dcgan-mnist", []string{"model.width=0"}, []string{"model.width"}},
 		{"dcgan-mnist", []string{"model.kind=mlp"}, []string{"model.kind", "dcgan or cgan"}},
-		{"dcgan-mnist", []string{"model.conditioning=channels"}, []string{"model.conditioning", "cgan only"}},
+		{"dcgan-mnist", []string{"model.conditioning=channels"}, []string{"model.conditioning", "not found in model (kind dcgan"}},
 		{"cgan-mnist", []string{"model.conditioning=concat"}, []string{"model.conditioning", "projection or channels"}},
 		{"cgan-mnist", []string{"model.conditioning=channels", "model.embed_dim=16", "model.matching_aware=true"}, nil},
 		{"wgangp-mnist", []string{"model.d_no_batchnorm=false"}, []string{"model.d_no_batchnorm"}},
@@ -185,16 +231,18 @@ func TestImageConfigs(t *testing.T) {
 		{"ring8", []string{"model.kind=dcgan"}, []string{"model.kind", "needs image data"}},
 	}
 	for _, c := range cases {
-		cfg, err := Preset(c.preset)
+		cfg, err := config.Preset(c.preset)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, kv := range c.sets {
-			if err := cfg.Set(kv); err != nil {
-				t.Fatalf("set %s: %v", kv, err)
+			if err = cfg.Set(kv); err != nil {
+				break
 			}
 		}
-		err = cfg.Validate()
+		if err == nil {
+			err = cfg.Validate()
+		}
 		if c.want == nil {
 			if err != nil {
 				t.Errorf("%s %v: %v", c.preset, c.sets, err)
@@ -207,10 +255,10 @@ func TestImageConfigs(t *testing.T) {
 			}
 		}
 	}
-	if got := (Config{Data: Data{Kind: "mnist"}}).DataDir(); !strings.HasSuffix(got, "kallima/mnist") {
+	if got := (config.Config{Data: config.Data{Kind: "mnist"}}).DataDir(); !strings.HasSuffix(got, "kallima/mnist") {
 		t.Errorf("default mnist dir %q", got)
 	}
-	if got := (Config{Data: Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
+	if got := (config.Config{Data: config.Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
 		t.Errorf("mnist dir %q", got)
 	}
 }

@@ -8,13 +8,26 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fieldNames lists a struct's YAML field names.
+// fieldNames lists a struct's (or a pointer to a struct's) YAML field
+// names, those of inlined structs included.
 func fieldNames(v any) []string {
-	t := reflect.TypeOf(v)
+	return typeFields(reflect.TypeOf(v))
+}
+
+func typeFields(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
 	var r []string
 	for i := 0; i < t.NumField(); i++ {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if tag != "" && tag != "-" {
+		tag, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		switch {
+		case strings.Contains(opts, "inline"):
+			r = append(r, typeFields(t.Field(i).Type)...)
+		case tag != "" && tag != "-":
 			r = append(r, tag)
 		}
 	}

@@ -420,7 +420,8 @@ func TestConditionalTrainingSmoke(t *testing.T) {
 				return m[1] - m[0]
 			}
 			before := gap()
-			tr := &Trainer{Game: game, G: g, D: d, OptG: og, OptD: od, Steps: 300}
+			pg, pd := &Player{Name: "g", Module: g, Opt: og}, &Player{Name: "d", Module: d, Opt: od}
+			tr := &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1), Steps: 300}
 			if err := tr.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}

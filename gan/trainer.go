@@ -19,10 +19,11 @@ type Term struct {
 	Value *ag.Value
 }
 
-// Game is a GAN variant: what the discriminator and the generator see at
-// each update and which terms their losses add up to. The Trainer owns
-// everything else (alternation, optimizers, schedules, EMA, callbacks), so a
-// new variant (conditional, InfoGAN, BiGAN, CycleGAN) is a new Game.
+// Game is a two-player GAN variant: what the discriminator and the
+// generator see at each update and which terms their losses add up to.
+// TwoPlayer turns a Game into the Trainer's phases, so a new variant
+// (conditional, InfoGAN, BiGAN) is a new Game; a model with other players
+// (a VAE, an AAE, CycleGAN) gives the Trainer its phases directly.
 type Game interface {
 	// DiscriminatorTerms builds the terms of one discriminator update.
 	DiscriminatorTerms(step int) []Term
@@ -30,55 +31,104 @@ type Game interface {
 	GeneratorTerms(step int) []Term
 }
 
-// Logs are the scalars of one training step, keyed "d/<term>", "g/<term>",
-// "d/loss", "g/loss", "lr/d", "lr/g".
+// Logs are the scalars of one training step, keyed "<player>/<term>",
+// "<player>/loss" and "lr/<player>" ("d/gp", "g/loss", "lr/d", ...).
 type Logs map[string]float64
 
 // Callback runs after every step; an error stops training and is returned
 // by Run.
 type Callback func(t *Trainer, logs Logs) error
 
-// Trainer alternates discriminator and generator updates.
+// Player is one side of the game: a module (which may hold several
+// networks) trained by one optimizer. Its Name keys its logs and its
+// checkpoint groups.
+type Player struct {
+	Name   string
+	Module nn.Module
+	Opt    optim.Optimizer
+	// LR, when set, gives each step's learning rate (TTUR is two players
+	// with different rates); nil keeps the rate the optimizer was made
+	// with. Rollbacks scale either.
+	LR optim.Schedule
+	// Clip, when positive, clamps every parameter to [-Clip, Clip] after
+	// each of the player's updates (WGAN's weight clipping).
+	Clip float32
+	// EMA, when set, tracks the player's weights; it is updated at the end
+	// of every step in which the player was updated.
+	EMA *optim.EMA
+
+	baseLR float32 // the optimizer's rate before any schedule or rollback
+}
+
+// Phase is one kind of update within a training step: which player updates,
+// how often, and the terms of its loss.
+type Phase struct {
+	Player *Player
+	// Repeat is the number of updates per step (n_critic); 0 means 1.
+	Repeat int
+	// Every runs the phase only on steps divisible by it (lazy
+	// regularisation); 0 means every step.
+	Every int
+	// Terms builds the terms of one update at a step.
+	Terms func(step int) []Term
+}
+
+// TwoPlayer returns the phases of the classic game: nCritic updates of d
+// (at least one), then one of g.
+func TwoPlayer(game Game, g, d *Player, nCritic int) []Phase {
+	return []Phase{{Player: d, Repeat: nCritic, Terms: game.DiscriminatorTerms}, {Player: g, Terms: game.GeneratorTerms}}
+}
+
+// Trainer runs a list of phases for a number of steps. It owns the order of
+// updates, learning-rate schedules, clipping, EMA, divergence checks,
+// rollback and callbacks; what a player's loss is belongs to the phase.
+//
+// In a phase, only the updating player's parameters need gradients: every
+// other player's parameters (those it does not share) are frozen for it, so
+// no work is spent on gradients nobody applies.
 type Trainer struct {
-	Game       Game
-	G, D       nn.Module
-	OptG, OptD optim.Optimizer
-	// LRG and LRD, when set, give each step's learning rate (TTUR is two
-	// different schedules or base rates).
-	LRG, LRD optim.Schedule
-	// NCritic discriminator updates per generator update; default 1.
-	NCritic int
-	// Steps is the number of generator updates to train for.
-	Steps int
-	// ClipD, when positive, clamps every discriminator parameter to
-	// [-ClipD, ClipD] after each of its updates (WGAN's weight clipping).
-	ClipD float32
-	// EMA, when set, tracks the generator's weights and is updated after
-	// every generator update.
-	EMA       *optim.EMA
-	Callbacks []Callback
-	// Step counts completed generator updates; a resumed trainer starts
+	// Players lists every player: their weights are checked for NaN after
+	// each step and kept by Rollback. Phases name players from this list.
+	Players []*Player
+	Phases  []Phase
+	// Steps is the number of steps to train for (a step runs every phase
+	// once); Step counts the completed ones, so a resumed trainer starts
 	// from the restored value.
-	Step int
+	Steps, Step int
+	Callbacks   []Callback
 	// Rollback, when set, recovers from divergence instead of stopping.
 	Rollback *Rollback
-	// Rollbacks counts the recoveries so far.
+	// Rollbacks counts the recoveries so far, and LRScale is the product
+	// of their learning-rate factors (1 before any; 0 means 1). Both belong
+	// in a checkpoint, so a resumed run keeps the reduced rates.
 	Rollbacks int
+	LRScale   float32
+	// AllReduce, when set, runs after a player's backward pass and before
+	// its optimizer step: the place where data-parallel training sums the
+	// gradients of every rank.
+	AllReduce func(p *Player) error
 
-	lrScale float32
-	baseLRG float32
-	baseLRD float32
-	snap    *snapshot
+	snap *snapshot
+}
+
+// Player returns the player with the given name, or nil.
+func (t *Trainer) Player(name string) *Player {
+	for _, p := range t.Players {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // Rollback recovers from divergence the way practitioners do by hand: go
 // back to the last good state and retry with smaller steps. Every Every
-// generator steps the Trainer keeps an in-memory copy of both players'
-// weights and buffers, both optimizers' states and the EMA; a
-// DivergenceError restores that copy, multiplies both learning rates by
-// LRFactor from then on and carries on, at most MaxRetries times (after
-// that the error is returned). The random streams are not rewound, so the
-// retry sees fresh batches; the run stays reproducible from its seed.
+// steps the Trainer keeps an in-memory copy of every player's weights and
+// buffers, optimizer state and EMA; a DivergenceError restores that copy,
+// multiplies every learning rate by LRFactor from then on and carries on,
+// at most MaxRetries times (after that the error is returned). The random
+// streams are not rewound, so the retry sees fresh batches; the run stays
+// reproducible from its seed.
 type Rollback struct {
 	Every      int     // steps between snapshots; default 100
 	LRFactor   float32 // learning-rate multiplier per rollback; default 0.5
@@ -88,11 +138,10 @@ type Rollback struct {
 	OnRollback func(err *DivergenceError, resumeStep int)
 }
 
-// snapshot is the state Rollback restores.
+// snapshot is the state Rollback restores, by player.
 type snapshot struct {
-	step       int
-	g, d, ema  map[string]*tensor.Tensor
-	optG, optD map[string]*tensor.Tensor
+	step          int
+	net, opt, ema []map[string]*tensor.Tensor
 }
 
 // ErrStopped is returned by Run when its context is cancelled; the step
@@ -110,15 +159,20 @@ func (e *DivergenceError) Error() string {
 	return fmt.Sprintf("step %d: %s is %v: training diverged (lower the learning rate, or add a penalty or spectral norm)", e.Step, e.What, e.V)
 }
 
-// Run trains until Steps generator updates are done, ctx is cancelled
-// (ErrStopped, after the current step), a callback fails, or training
-// diverges (*DivergenceError, unless Rollback recovers from it).
+// Run trains until Steps steps are done, ctx is cancelled (ErrStopped,
+// after the current step), a callback fails, or training diverges
+// (*DivergenceError, unless Rollback recovers from it).
 func (t *Trainer) Run(ctx context.Context) error {
-	if t.NCritic <= 0 {
-		t.NCritic = 1
+	if err := t.check(); err != nil {
+		return err
 	}
-	if t.lrScale == 0 {
-		t.lrScale, t.baseLRG, t.baseLRD = 1, t.OptG.LR(), t.OptD.LR()
+	if t.LRScale == 0 {
+		t.LRScale = 1
+	}
+	for _, p := range t.Players {
+		if p.baseLR == 0 {
+			p.baseLR = p.Opt.LR()
+		}
 	}
 	for {
 		err := t.run(ctx)
@@ -130,15 +184,33 @@ func (t *Trainer) Run(ctx context.Context) error {
 			return fmt.Errorf("%w; rolling back: %v", err, rerr)
 		}
 		t.Rollbacks++
-		t.lrScale *= t.Rollback.factor()
+		t.LRScale *= t.Rollback.factor()
 		if t.Rollback.OnRollback != nil {
 			t.Rollback.OnRollback(div, t.Step)
 		}
 	}
 }
 
+// check reports a phase whose player is not in Players, or a player
+// without a module or optimizer: wiring mistakes of the model's builder.
+func (t *Trainer) check() error {
+	for _, p := range t.Players {
+		if p.Module == nil || p.Opt == nil {
+			return fmt.Errorf("gan: player %q has no module or optimizer", p.Name)
+		}
+	}
+	if len(t.Phases) == 0 {
+		return errors.New("gan: a trainer needs at least one phase")
+	}
+	for i, ph := range t.Phases {
+		if ph.Player == nil || t.Player(ph.Player.Name) != ph.Player || ph.Terms == nil {
+			return fmt.Errorf("gan: phase %d: its player is not one of the trainer's players, or it has no terms", i)
+		}
+	}
+	return nil
+}
+
 func (t *Trainer) run(ctx context.Context) error {
-	dParams := nn.Parameters(t.D)
 	if t.Rollback != nil && t.snap == nil {
 		t.snapshot()
 	}
@@ -147,26 +219,32 @@ func (t *Trainer) run(ctx context.Context) error {
 			return ErrStopped
 		}
 		logs := Logs{}
-		t.setLR(t.OptD, t.LRD, t.baseLRD)
-		t.setLR(t.OptG, t.LRG, t.baseLRG)
-		logs["lr/d"], logs["lr/g"] = float64(t.OptD.LR()), float64(t.OptG.LR())
-		for k := 0; k < t.NCritic; k++ {
-			if err := t.update("d", t.Game.DiscriminatorTerms, t.OptD, logs); err != nil {
+		for _, p := range t.Players {
+			t.setLR(p)
+			logs["lr/"+p.Name] = float64(p.Opt.LR())
+		}
+		updated := map[*Player]bool{}
+		for _, ph := range t.Phases {
+			if ph.Every > 1 && t.Step%ph.Every != 0 {
+				continue
+			}
+			frozen := t.freezeOthers(ph.Player)
+			var err error
+			for range max(ph.Repeat, 1) {
+				if err = t.update(ph, logs); err != nil {
+					break
+				}
+			}
+			setRequiresGrad(frozen, true)
+			if err != nil {
 				return err
 			}
-			if t.ClipD > 0 {
-				clip(dParams, t.ClipD)
+			updated[ph.Player] = true
+		}
+		for _, p := range t.Players {
+			if p.EMA != nil && updated[p] {
+				p.EMA.Update()
 			}
-		}
-		// D's parameters need no gradient in G's update: skip that work.
-		setRequiresGrad(dParams, false)
-		err := t.update("g", t.Game.GeneratorTerms, t.OptG, logs)
-		setRequiresGrad(dParams, true)
-		if err != nil {
-			return err
-		}
-		if t.EMA != nil {
-			t.EMA.Update()
 		}
 		t.Step++
 		if err := t.checkWeights(); err != nil {
@@ -184,14 +262,36 @@ func (t *Trainer) run(ctx context.Context) error {
 	return nil
 }
 
-// setLR sets an optimizer's rate from its schedule (or its base rate when
-// there is none), scaled down by any rollbacks.
-func (t *Trainer) setLR(opt optim.Optimizer, s optim.Schedule, base float32) {
+// freezeOthers turns off gradients for the parameters of every player but
+// p (except those p shares) and returns them, to be turned back on.
+func (t *Trainer) freezeOthers(p *Player) []*ag.Value {
+	own := map[*ag.Value]bool{}
+	for _, v := range nn.Parameters(p.Module) {
+		own[v] = true
+	}
+	var frozen []*ag.Value
+	for _, q := range t.Players {
+		if q == p {
+			continue
+		}
+		for _, v := range nn.Parameters(q.Module) {
+			if !own[v] && v.RequiresGrad() {
+				frozen = append(frozen, v)
+			}
+		}
+	}
+	setRequiresGrad(frozen, false)
+	return frozen
+}
+
+// setLR sets a player's rate from its schedule (or its base rate when it
+// has none), scaled down by any rollbacks.
+func (t *Trainer) setLR(p *Player) {
 	switch {
-	case s != nil:
-		opt.SetLR(s.LR(t.Step) * t.lrScale)
-	case t.lrScale != 1:
-		opt.SetLR(base * t.lrScale)
+	case p.LR != nil:
+		p.Opt.SetLR(p.LR.LR(t.Step) * t.LRScale)
+	case t.LRScale != 1:
+		p.Opt.SetLR(p.baseLR * t.LRScale)
 	}
 }
 
@@ -219,9 +319,13 @@ func (r *Rollback) retries() int {
 // snapshot copies the state Rollback restores.
 func (t *Trainer) snapshot() {
 	tensor.Persistent(func() {
-		s := &snapshot{step: t.Step, g: moduleState(t.G), d: moduleState(t.D), optG: t.OptG.State(), optD: t.OptD.State()}
-		if t.EMA != nil {
-			s.ema = t.EMA.State()
+		s := &snapshot{step: t.Step}
+		for _, p := range t.Players {
+			var ema map[string]*tensor.Tensor
+			if p.EMA != nil {
+				ema = p.EMA.State()
+			}
+			s.net, s.opt, s.ema = append(s.net, moduleState(p.Module)), append(s.opt, p.Opt.State()), append(s.ema, ema)
 		}
 		t.snap = s
 	})
@@ -229,21 +333,17 @@ func (t *Trainer) snapshot() {
 
 func (t *Trainer) restore() error {
 	s := t.snap
-	if err := nn.LoadState(t.G, s.g); err != nil {
-		return fmt.Errorf("generator: %w", err)
-	}
-	if err := nn.LoadState(t.D, s.d); err != nil {
-		return fmt.Errorf("discriminator: %w", err)
-	}
-	if err := t.OptG.LoadState(s.optG); err != nil {
-		return fmt.Errorf("generator optimizer: %w", err)
-	}
-	if err := t.OptD.LoadState(s.optD); err != nil {
-		return fmt.Errorf("discriminator optimizer: %w", err)
-	}
-	if t.EMA != nil {
-		if err := t.EMA.LoadState(s.ema); err != nil {
-			return fmt.Errorf("EMA: %w", err)
+	for i, p := range t.Players {
+		if err := nn.LoadState(p.Module, s.net[i]); err != nil {
+			return fmt.Errorf("player %s: %w", p.Name, err)
+		}
+		if err := p.Opt.LoadState(s.opt[i]); err != nil {
+			return fmt.Errorf("player %s: optimizer: %w", p.Name, err)
+		}
+		if p.EMA != nil {
+			if err := p.EMA.LoadState(s.ema[i]); err != nil {
+				return fmt.Errorf("player %s: EMA: %w", p.Name, err)
+			}
 		}
 	}
 	t.Step = s.step
@@ -259,19 +359,20 @@ func moduleState(m nn.Module) map[string]*tensor.Tensor {
 	return r
 }
 
-// update runs one optimizer update of one player inside a step arena, so
-// its intermediates are reused by the next update.
-func (t *Trainer) update(who string, terms func(int) []Term, opt optim.Optimizer, logs Logs) error {
+// update runs one optimizer update of a phase's player inside a step
+// arena, so its intermediates are reused by the next update.
+func (t *Trainer) update(ph Phase, logs Logs) error {
+	p := ph.Player
 	arena := tensor.OpenArena()
 	defer arena.Close()
-	ts := terms(t.Step)
+	ts := ph.Terms(t.Step)
 	var loss *ag.Value
 	for _, term := range ts {
 		v := float64(term.Value.Item())
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return &DivergenceError{Step: t.Step, What: who + "/" + term.Name, V: v}
+			return &DivergenceError{Step: t.Step, What: p.Name + "/" + term.Name, V: v}
 		}
-		logs[who+"/"+term.Name] = v
+		logs[p.Name+"/"+term.Name] = v
 		if loss == nil {
 			loss = term.Value
 		} else {
@@ -279,21 +380,29 @@ func (t *Trainer) update(who string, terms func(int) []Term, opt optim.Optimizer
 		}
 	}
 	if loss == nil {
-		return fmt.Errorf("step %d: the game gave no %s terms", t.Step, who)
+		return fmt.Errorf("step %d: the phase of player %s gave no terms", t.Step, p.Name)
 	}
-	logs[who+"/loss"] = float64(loss.Item())
-	opt.ZeroGrad()
+	logs[p.Name+"/loss"] = float64(loss.Item())
+	p.Opt.ZeroGrad()
 	ag.Backward(loss)
-	opt.Step()
+	if t.AllReduce != nil {
+		if err := t.AllReduce(p); err != nil {
+			return fmt.Errorf("step %d: all-reduce of player %s: %w", t.Step, p.Name, err)
+		}
+	}
+	p.Opt.Step()
+	if p.Clip > 0 {
+		clip(nn.Parameters(p.Module), p.Clip)
+	}
 	return nil
 }
 
 func (t *Trainer) checkWeights() error {
-	for _, m := range []nn.Module{t.G, t.D} {
-		for _, p := range m.Params("") {
+	for _, pl := range t.Players {
+		for _, p := range pl.Module.Params("") {
 			for _, v := range p.Value.Data().Data() {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return &DivergenceError{Step: t.Step, What: "weight " + p.Name, V: float64(v)}
+					return &DivergenceError{Step: t.Step, What: "weight " + pl.Name + "." + p.Name, V: float64(v)}
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package gan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -59,7 +60,8 @@ func newCounting(t *testing.T) (*countingGame, *Trainer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cg, &Trainer{Game: cg, G: g, D: d, OptG: og, OptD: od, NCritic: 3, Steps: 4}
+	pg, pd := &Player{Name: "g", Module: g, Opt: og}, &Player{Name: "d", Module: d, Opt: od}
+	return cg, &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(cg, pg, pd, 3), Steps: 4}
 }
 
 func TestTrainerAlternation(t *testing.T) {
@@ -108,7 +110,7 @@ func TestTrainerRollback(t *testing.T) {
 	if err := ref.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := ref.G.Params("")[0].Value.Data().Clone()
+	want := ref.Player("g").Module.Params("")[0].Value.Data().Clone()
 
 	cg, tr := newCounting(t)
 	cg.nanAt, cg.nanOnce = 5, true
@@ -116,7 +118,7 @@ func TestTrainerRollback(t *testing.T) {
 	var events []int
 	tr.Rollback = &Rollback{Every: 4, OnRollback: func(e *DivergenceError, resume int) {
 		events = append(events, e.Step, resume)
-		for i, v := range tr.G.Params("")[0].Value.Data().Data() {
+		for i, v := range tr.Player("g").Module.Params("")[0].Value.Data().Data() {
 			if v != want.Data()[i] {
 				t.Errorf("after rollback G weight %d is %g, want %g (the step-4 snapshot)", i, v, want.Data()[i])
 				return
@@ -129,8 +131,8 @@ func TestTrainerRollback(t *testing.T) {
 	if len(events) != 2 || events[0] != 5 || events[1] != 4 || tr.Rollbacks != 1 || tr.Step != 10 {
 		t.Fatalf("rollback events %v, %d rollbacks, step %d: want one at step 5 back to 4, and 10 steps", events, tr.Rollbacks, tr.Step)
 	}
-	if lr := tr.OptG.LR(); lr != 0.05 || tr.OptD.LR() != 0.05 {
-		t.Fatalf("learning rates %g and %g after one rollback, want 0.1 * 0.5", lr, tr.OptD.LR())
+	if lr := tr.Player("g").Opt.LR(); lr != 0.05 || tr.Player("d").Opt.LR() != 0.05 {
+		t.Fatalf("learning rates %g and %g after one rollback, want 0.1 * 0.5", lr, tr.Player("d").Opt.LR())
 	}
 
 	// A divergence that keeps coming back is reported after MaxRetries.
@@ -146,11 +148,11 @@ func TestTrainerRollback(t *testing.T) {
 
 func TestTrainerWeightClipping(t *testing.T) {
 	_, tr := newCounting(t)
-	tr.ClipD = 0.01
+	tr.Player("d").Clip = 0.01
 	if err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range tr.D.Params("") {
+	for _, p := range tr.Player("d").Module.Params("") {
 		for _, v := range p.Value.Data().Data() {
 			if v < -0.01 || v > 0.01 {
 				t.Fatalf("%s has %g outside [-0.01, 0.01]", p.Name, v)
@@ -225,3 +227,92 @@ func TestLabelSmoothingChangesTarget(t *testing.T) {
 		t.Fatal("unsmoothed loss should keep falling as the real logit grows")
 	}
 }
+
+// TestTrainerRunsAnyPhaseList runs three players in three phases (as an
+// AAE does), one of them every other step, and checks the order of
+// updates, that only the updating player's parameters need gradients
+// (except those it shares), the all-reduce hook's place between backward
+// and step, and per-player EMA updates.
+func TestTrainerRunsAnyPhaseList(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	a, b := nn.NewLinear(3, 3, rng), nn.NewLinear(3, 1, rng)
+	shared := nn.NewLinear(3, 3, rng)
+	// Player "ab" owns a and the shared layer; player "b" owns b and the
+	// shared layer too.
+	ab := nn.Children{{Name: "a", Module: a}, {Name: "s", Module: shared}}
+	bs := nn.Children{{Name: "b", Module: b}, {Name: "s", Module: shared}}
+	mods := map[string]nn.Module{"ab": moduleOf{ab}, "b": moduleOf{bs}, "c": nn.NewLinear(3, 1, rng)}
+	var players []*Player
+	for _, name := range []string{"ab", "b", "c"} {
+		opt, err := optim.NewSGD(nn.Parameters(mods[name]), optim.SGDConfig{LR: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		players = append(players, &Player{Name: name, Module: mods[name], Opt: opt})
+	}
+	ema, err := optim.NewEMA(nn.Parameters(mods["c"]), nil, optim.EMAConfig{Decay: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	players[2].EMA = ema
+	var order []string
+	x := ag.Const(tensor.Full(1, 2, 3))
+	term := func(name string, f func() *ag.Value, check func()) func(int) []Term {
+		return func(step int) []Term {
+			order = append(order, fmt.Sprintf("%s@%d", name, step))
+			check()
+			return []Term{{Name: "l", Value: ag.Mean(f(), nil, false)}}
+		}
+	}
+	phases := []Phase{
+		{Player: players[0], Terms: term("ab", func() *ag.Value { return shared.Forward(a.Forward(x)) }, func() {
+			if !a.Weight.RequiresGrad() || !shared.Weight.RequiresGrad() || b.Weight.RequiresGrad() {
+				t.Error("phase ab: want a and the shared layer trainable, b frozen")
+			}
+		})},
+		{Player: players[1], Repeat: 2, Terms: term("b", func() *ag.Value { return b.Forward(shared.Forward(x)) }, func() {
+			if a.Weight.RequiresGrad() || !shared.Weight.RequiresGrad() {
+				t.Error("phase b: want a frozen and the shared layer trainable")
+			}
+		})},
+		{Player: players[2], Every: 2, Terms: term("c", func() *ag.Value { return mods["c"].(*nn.Linear).Forward(x) }, func() {})},
+	}
+	var hooked []string
+	tr := &Trainer{Players: players, Phases: phases, Steps: 3, AllReduce: func(p *Player) error {
+		hooked = append(hooked, p.Name)
+		for _, v := range nn.Parameters(p.Module) {
+			if v.Grad() == nil {
+				return fmt.Errorf("player %s: no gradient before its step", p.Name)
+			}
+		}
+		return nil
+	}}
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := "ab@0 b@0 b@0 c@0 ab@1 b@1 b@1 ab@2 b@2 b@2 c@2"
+	if got := strings.Join(order, " "); got != want {
+		t.Fatalf("updates %q, want %q", got, want)
+	}
+	if len(hooked) != len(order) {
+		t.Fatalf("all-reduce ran %d times for %d updates", len(hooked), len(order))
+	}
+	if !a.Weight.RequiresGrad() || !b.Weight.RequiresGrad() {
+		t.Fatal("frozen parameters were not restored after their phase")
+	}
+	if ema.Updates() != 2 {
+		t.Fatalf("c's EMA updated %d times, want 2 (the steps c trained)", ema.Updates())
+	}
+	// A phase naming a player the trainer does not have is a wiring error.
+	bad := &Trainer{Players: players[:1], Phases: phases, Steps: 1}
+	if err := bad.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "phase 1") {
+		t.Fatalf("phase with an unknown player: %v", err)
+	}
+}
+
+// moduleOf makes a module of named children.
+type moduleOf struct{ c nn.Children }
+
+func (m moduleOf) Params(p string) []nn.Param   { return m.c.Params(p) }
+func (m moduleOf) Buffers(p string) []nn.Buffer { return m.c.Buffers(p) }
+func (m moduleOf) SetTraining(on bool)          { m.c.SetTraining(on) }

@@ -2,6 +2,8 @@ package gan
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/nn"
@@ -141,7 +143,7 @@ func (f *FeatureMatching) Terms(int) []Term {
 // lives outside any step arena and is updated in place, one pass over the
 // parameters per call; it is a constant in the term, so the gradient is
 // 2 Weight (theta - average). The current parameters count in the average,
-// so the first term is 0. The average is not checkpointed.
+// so the first term is 0. State and LoadState let a checkpoint keep it.
 type HistoricalAverage struct {
 	Name   string // the term's name; default "hist_avg"
 	Weight float32
@@ -169,6 +171,35 @@ func NewHistoricalAverage(params []*ag.Value, weight float32) (*HistoricalAverag
 		}
 	})
 	return h, nil
+}
+
+// State returns copies of the averages ("avg.<i>") and the update count
+// ("t", one value), for a checkpoint.
+func (h *HistoricalAverage) State() map[string]*tensor.Tensor {
+	r := map[string]*tensor.Tensor{"t": tensor.FromSlice([]float32{float32(h.t)}, 1)}
+	for i, a := range h.avg {
+		r["avg."+strconv.Itoa(i)] = a.Clone()
+	}
+	return r
+}
+
+// LoadState restores what State returned, checking every shape.
+func (h *HistoricalAverage) LoadState(state map[string]*tensor.Tensor) error {
+	t, ok := state["t"]
+	if !ok || t.Len() != 1 || len(state) != len(h.avg)+1 {
+		return fmt.Errorf("historical average: state has %d tensors, want %d averages and t", len(state), len(h.avg))
+	}
+	for i, a := range h.avg {
+		s, ok := state["avg."+strconv.Itoa(i)]
+		if !ok || !slices.Equal(s.Shape(), a.Shape()) {
+			return fmt.Errorf("historical average: average %d missing or not %v", i, a.Shape())
+		}
+	}
+	for i, a := range h.avg {
+		copy(a.Data(), state["avg."+strconv.Itoa(i)].Data())
+	}
+	h.t = int(t.Data()[0])
+	return nil
 }
 
 // Updates returns how many parameter snapshots the average holds.

@@ -7,8 +7,6 @@ import (
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/classifier"
-	"github.com/kallima-gan/kallima/config"
-	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/models"
@@ -129,9 +127,9 @@ func Generate(g Source, prior gan.Prior, n int, rng *tensor.RNG) *tensor.Tensor 
 	return out
 }
 
-// evaluator scores generated images against a reference with the
+// Evaluator scores generated images against a reference with the
 // embedded MNIST classifier; it computes the reference's features once.
-type evaluator struct {
+type Evaluator struct {
 	net      *classifier.Classifier
 	ref      Reference
 	nReal    int
@@ -140,9 +138,13 @@ type evaluator struct {
 	realGaus *metrics.Gaussian
 }
 
-// newEvaluator loads the classifier and computes the features of the
+// RefName is the reference's name and the number of its images used,
+// e.g. "mnist/test[:2000]".
+func (e *Evaluator) RefName() string { return e.refName }
+
+// NewEvaluator loads the classifier and computes the features of the
 // first min(n, N) reference images.
-func newEvaluator(ref Reference, n int) (*evaluator, error) {
+func NewEvaluator(ref Reference, n int) (*Evaluator, error) {
 	net, err := classifier.Load()
 	if err != nil {
 		return nil, err
@@ -150,7 +152,7 @@ func newEvaluator(ref Reference, n int) (*evaluator, error) {
 	if s := ref.Images.Shape(); len(s) != 4 || s[1] != 1 || s[2] != classifier.Side || s[3] != classifier.Side {
 		return nil, fmt.Errorf("evaluate: reference %s images are %v: Kallima's MNIST feature network takes [N, 1, 28, 28]", ref.Name, s)
 	}
-	e := &evaluator{net: net, ref: ref, nReal: min(n, ref.Images.Size(0))}
+	e := &Evaluator{net: net, ref: ref, nReal: min(n, ref.Images.Size(0))}
 	e.refName = fmt.Sprintf("%s[:%d]", ref.Name, e.nReal)
 	px := classifier.Side * classifier.Side
 	var feats *tensor.Tensor
@@ -165,9 +167,9 @@ func newEvaluator(ref Reference, n int) (*evaluator, error) {
 	return e, nil
 }
 
-// score computes the named metrics of fake [n, 1, 28, 28]; seed fixes
+// Score computes the named metrics of fake [n, 1, 28, 28]; seed fixes
 // KID's subsets.
-func (e *evaluator) score(fake *tensor.Tensor, which []string, seed uint64) ([]metrics.Result, error) {
+func (e *Evaluator) Score(fake *tensor.Tensor, which []string, seed uint64) ([]metrics.Result, error) {
 	if s := fake.Shape(); len(s) != 4 || s[1] != 1 || s[2] != classifier.Side || s[3] != classifier.Side {
 		return nil, fmt.Errorf("evaluate: generated images are %v: Kallima's MNIST feature network takes [N, 1, 28, 28]", s)
 	}
@@ -267,12 +269,12 @@ func Evaluate(g Source, prior gan.Prior, n int, which []string, ref Reference, r
 	if n <= 0 {
 		return nil, fmt.Errorf("evaluate: n = %d: want a positive number of images", n)
 	}
-	e, err := newEvaluator(ref, n)
+	e, err := NewEvaluator(ref, n)
 	if err != nil {
 		return nil, err
 	}
 	fake := Generate(g, prior, n, rng)
-	return e.score(fake, which, uint64(rng.Intn(1<<62)))
+	return e.Score(fake, which, uint64(rng.Intn(1<<62)))
 }
 
 // Scalars returns the values of results as "eval/<value name>" scalars for
@@ -285,78 +287,4 @@ func Scalars(results []metrics.Result) map[string]float64 {
 		}
 	}
 	return m
-}
-
-// EvalReference returns the reference set of config c's periodic
-// evaluation: MNIST's test split for mnist, otherwise the training images
-// themselves (a synthetic or folder set of 28x28 gray images). It returns
-// an error when the data cannot be loaded or is not 28x28 gray.
-func EvalReference(c config.Config) (Reference, error) {
-	if ch, side := c.ImageShape(); ch != 1 || side != classifier.Side {
-		return Reference{}, fmt.Errorf("evaluate: Kallima's MNIST feature network takes 28x28 gray images, and data.kind %s gives %dx%dx%d", c.Data.Kind, ch, side, side)
-	}
-	if c.Data.Kind == "mnist" {
-		set, err := classifier.LoadMNIST(c.DataDir(), data.Test, nil)
-		if err != nil {
-			return Reference{}, fmt.Errorf("evaluate: reference: %w", err)
-		}
-		return Reference{Name: "mnist/test", Images: set.Images}, nil
-	}
-	set, err := loadData(c, nil)
-	if err != nil {
-		return Reference{}, fmt.Errorf("evaluate: reference: %w", err)
-	}
-	return Reference{Name: c.Data.Kind + "/train", Images: set.Images}, nil
-}
-
-// SourceOf returns a loaded Sampler as a Source: its module, or for a
-// conditional generator ClassBalanced over its classes.
-func SourceOf(g *Sampler) Source {
-	if cg, ok := g.Module.(*models.CondGenerator); ok {
-		return ClassBalanced(cg, g.Classes)
-	}
-	return g.Module.(Source)
-}
-
-// periodicMetrics are the scores of the evaluation during training; KID,
-// with its 100 subsets, is left to `kallima eval`.
-var periodicMetrics = []string{"fid", "is", "pr"}
-
-// evalSeed seeds the noise of every periodic evaluation (the same noise
-// each time, so successive scores differ by the generator only); it never
-// touches the training streams.
-const evalSeed = 0xe7a1e7a1e7a1
-
-// evaluate scores the EMA generator (the trained one without EMA) in
-// evaluation mode against the reference, leaving every weight and
-// statistic as it was, and returns the scores.
-func (s *session) evaluate() ([]metrics.Result, error) {
-	if s.eval == nil {
-		ref, err := EvalReference(s.c)
-		if err != nil {
-			return nil, err
-		}
-		if s.eval, err = newEvaluator(ref, s.c.Train.EvalN); err != nil {
-			return nil, err
-		}
-	}
-	if s.ema != nil {
-		s.ema.Swap()
-		defer s.ema.Swap()
-	}
-	s.g.SetTraining(false)
-	defer s.g.SetTraining(true)
-	var g Source
-	switch m := s.g.(type) {
-	case *models.CondGenerator:
-		g = ClassBalanced(m, s.classes)
-	case Source:
-		g = m
-	default:
-		return nil, fmt.Errorf("evaluate: generator %T has no Forward(z)", s.g)
-	}
-	prior := gan.Prior{Kind: s.c.Model.Prior, Dim: s.c.Model.ZDim}
-	rng := tensor.NewRNG(s.c.Seed ^ evalSeed)
-	fake := Generate(g, prior, s.c.Train.EvalN, rng)
-	return s.eval.score(fake, periodicMetrics, 0)
 }

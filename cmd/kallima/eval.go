@@ -12,6 +12,7 @@ import (
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -84,12 +85,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		// subsets, and 4 gives the real row of docs/RESULTS-mnist.md.
 		prior, what = gan.Prior{Kind: "normal", Dim: 4}, fmt.Sprintf("real images      %s[:%d], scored as if generated", *realSet, *n)
 	} else {
-		var s *imagegan.Sampler
+		var s *pipeline.Sampler
 		var c config.Config
 		if s, c, what, err = loadForEval(pos[0], *raw); err == nil {
-			src, prior = imagegan.SourceOf(s), s.Prior
+			src, prior = pipeline.SourceOf(s), s.Prior
 			what = fmt.Sprintf("generator        %s (%s weights)", what, s.Weights)
-			ref, err = imagegan.EvalReference(c)
+			ref, err = pipeline.EvalReference(c)
 		}
 	}
 	if err != nil {
@@ -164,17 +165,17 @@ func valueText(v, std float64, runs int) string {
 // checkpoint, else its newest that verifies), a checkpoint file of a run,
 // or a weights file with config.yaml beside it. It returns the generator,
 // its config and a description of what was loaded.
-func loadForEval(path string, raw bool) (*imagegan.Sampler, config.Config, string, error) {
+func loadForEval(path string, raw bool) (*pipeline.Sampler, config.Config, string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, config.Config{}, "", err
 	}
 	if fi.IsDir() {
-		c, err := imagegan.RunConfig(path)
+		c, err := pipeline.RunConfig(path)
 		if err != nil {
 			return nil, c, "", err
 		}
-		infos, err := imagegan.ListCheckpoints(path)
+		infos, err := pipeline.ListCheckpoints(path)
 		if err != nil {
 			return nil, c, "", err
 		}
@@ -187,11 +188,11 @@ func loadForEval(path string, raw bool) (*imagegan.Sampler, config.Config, strin
 		if best >= 0 {
 			ck, err := runfolder.LoadCheckpoint(infos[best].Path)
 			if err == nil {
-				s, err := imagegan.SamplerFromCheckpoint(c, ck, raw)
+				s, err := pipeline.SamplerFromCheckpoint(c, ck, raw)
 				return s, c, fmt.Sprintf("%s, best checkpoint: step %d (score %.6g)", path, ck.Step, *infos[best].Score), err
 			}
 		}
-		s, _, err := imagegan.LoadSampler(path, raw)
+		s, _, err := pipeline.LoadSampler(path, raw)
 		if err != nil {
 			return nil, c, "", err
 		}
@@ -200,12 +201,12 @@ func loadForEval(path string, raw bool) (*imagegan.Sampler, config.Config, strin
 	// A checkpoint file inside a run's checkpoints folder.
 	runDir := filepath.Dir(filepath.Dir(path))
 	if filepath.Base(filepath.Dir(path)) == runfolder.CheckpointsDir {
-		if c, err := imagegan.RunConfig(runDir); err == nil {
+		if c, err := pipeline.RunConfig(runDir); err == nil {
 			ck, err := runfolder.LoadCheckpoint(path)
 			if err != nil {
 				return nil, c, "", err
 			}
-			s, err := imagegan.SamplerFromCheckpoint(c, ck, raw)
+			s, err := pipeline.SamplerFromCheckpoint(c, ck, raw)
 			return s, c, fmt.Sprintf("%s (step %d)", path, ck.Step), err
 		}
 	}
@@ -213,6 +214,6 @@ func loadForEval(path string, raw bool) (*imagegan.Sampler, config.Config, strin
 	if err != nil {
 		return nil, c, "", fmt.Errorf("%s: a weights file needs its run's config.yaml beside it: %w", path, err)
 	}
-	s, err := imagegan.LoadSamplerWeights(c, path)
+	s, err := pipeline.LoadSamplerWeights(c, path)
 	return s, c, path, err
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
-	"github.com/kallima-gan/kallima/imagegan"
 	"github.com/kallima-gan/kallima/metrics"
+	"github.com/kallima-gan/kallima/pipeline"
 )
 
 // evalRun trains a tiny synthetic 28x28x1 run with one evaluation and
@@ -25,7 +25,7 @@ func evalRun(t *testing.T) string {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := imagegan.Train(context.Background(), c, dir, imagegan.Options{}); err != nil {
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/kallima-gan/kallima/config"
-	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
 )
 
@@ -142,11 +142,11 @@ func inspectRun(dir string) (*inspection, error) {
 		Metrics: metricsReport{Scalars: map[string]scalarReport{}}}
 	in.Data, in.Model, in.Loss = describeConfig(c)
 
-	infos, err := imagegan.ListCheckpoints(dir)
+	infos, err := pipeline.ListCheckpoints(dir)
 	if err != nil {
 		return nil, err
 	}
-	latest, hasPointer := imagegan.LatestPointer(dir)
+	latest, hasPointer := pipeline.LatestPointer(dir)
 	best := -1
 	for i, info := range infos {
 		r := checkpointReport{Step: info.Step, File: filepath.Base(info.Path), Score: info.Score}
@@ -221,10 +221,7 @@ func describeConfig(c config.Config) (data, model, loss string) {
 			data += fmt.Sprintf(", %d images in %d classes", n, classes)
 		}
 	}
-	model = fmt.Sprintf("%s, z_dim %d (%s prior)", c.Model.Kind, c.Model.ZDim, c.Model.Prior)
-	if c.IsImage() {
-		model += fmt.Sprintf(", width %d", c.Model.Width)
-	}
+	model = c.Model.String()
 	var extra []string
 	if c.Loss.Penalty != "" {
 		extra = append(extra, fmt.Sprintf("penalty %s %g", c.Loss.Penalty, c.Loss.PenaltyWeight))

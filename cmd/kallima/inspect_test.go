@@ -22,7 +22,7 @@ func TestInspectTrainedRun(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, w := range []string{"synthetic, 1x28x28", "dcgan, z_dim 8", "ns, ema 0.9", "step      6 of 6", "checkpoints (3):", "metrics: 6 records, steps 1 to 6", "d/loss", "g/loss"} {
+	for _, w := range []string{"synthetic, 1x28x28", "dcgan: prior normal, z_dim 8, width 4", "ns, ema 0.9", "step      6 of 6", "checkpoints (3):", "metrics: 6 records, steps 1 to 6", "d/loss", "g/loss"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("output does not mention %q:\n%s", w, stdout)
 		}

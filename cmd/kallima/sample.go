@@ -1,29 +1,36 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kallima-gan/kallima/config"
-	"github.com/kallima-gan/kallima/imagegan"
 	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/pipeline"
+	runfolder "github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
 const sampleUsage = `Usage: kallima sample RUN_OR_WEIGHTS [flags]
 
-Draws images from a trained image generator: the newest checkpoint that
-verifies in a run folder (the EMA of G's weights when the run keeps one,
-G's own with -raw), or a safetensors file of G's weights with the config
-it was trained with (-config). The noise is drawn from the run's prior with
+Draws samples from a trained generator of any family: the newest
+checkpoint that verifies in a run folder (the EMA of G's weights when the
+run keeps one, G's own with -raw), any checkpoint file of a run
+(RUN/checkpoints/step-N.safetensors: the run's config is found beside it),
+or a safetensors file of G's weights with the config it was trained with
+(-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
 PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
 conditional (cgan) model draws class K with -class K, else the classes in
 turn; -per-class K lays it out one row per class instead, K images each, the
 same K noise vectors in every row (so a column keeps its noise).
+A 2-D run's samples are points: they go into a CSV file (x,y per line;
+-out samples.csv by default).
 
 Flags:
 `
@@ -35,6 +42,8 @@ Examples:
   kallima sample runs/cgan -class 7 -n 25            25 images of class 7
   kallima sample runs/cgan -per-class 8              one row per class, 8 columns
   kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
+  kallima sample runs/dcgan/checkpoints/step-001000.safetensors   an earlier checkpoint of the run
+  kallima sample runs/ring8 -n 2500                  2-D points into samples.csv
   kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
 `
 
@@ -47,7 +56,7 @@ const sampleChunk = 64
 // loadSampler loads a generator from a run folder or, with cfgPath, a
 // weights file. Problems with the arguments get exitUsage, others
 // exitError.
-func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imagegan.Sampler, int) {
+func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*pipeline.Sampler, int) {
 	fi, err := os.Stat(target)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
@@ -58,7 +67,7 @@ func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imag
 			fmt.Fprintf(stderr, "kallima %s: -config goes with a weights file; %s is a run folder, which has its own config\n", cmd, target)
 			return nil, exitUsage
 		}
-		g, skipped, err := imagegan.LoadSampler(target, raw)
+		g, skipped, err := pipeline.LoadSampler(target, raw)
 		for _, s := range skipped {
 			fmt.Fprintf(stderr, "kallima %s: skipping a checkpoint: %v\n", cmd, s)
 		}
@@ -68,8 +77,27 @@ func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imag
 		}
 		return g, exitOK
 	}
+	if dir, ok := pipeline.RunOf(target); ok && cfgPath == "" {
+		// A checkpoint of a run: its config is the run's.
+		c, err := pipeline.RunConfig(dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+			return nil, exitError
+		}
+		ck, err := runfolder.LoadCheckpoint(target)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+			return nil, exitError
+		}
+		g, err := pipeline.SamplerFromCheckpoint(c, ck, raw)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
+			return nil, exitError
+		}
+		return g, exitOK
+	}
 	if cfgPath == "" {
-		fmt.Fprintf(stderr, "kallima %s: %s is a file: give the config it was trained with (-config FILE), or a run folder\n", cmd, target)
+		fmt.Fprintf(stderr, "kallima %s: %s is a file outside a run's checkpoints folder: give the config it was trained with (-config FILE), or a run folder\n", cmd, target)
 		return nil, exitUsage
 	}
 	if raw {
@@ -81,7 +109,7 @@ func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imag
 		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
 		return nil, exitUsage
 	}
-	g, err := imagegan.LoadSamplerWeights(c, target)
+	g, err := pipeline.LoadSamplerWeights(c, target)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima %s: %v\n", cmd, err)
 		return nil, exitError
@@ -91,12 +119,12 @@ func loadSampler(cmd, target, cfgPath string, raw bool, stderr io.Writer) (*imag
 
 // checkClass validates -class k (k < 0: not given) against g. For an
 // unconditional generator any class is an error.
-func checkClass(cmd string, g *imagegan.Sampler, k int, stderr io.Writer) bool {
+func checkClass(cmd string, g *pipeline.Sampler, k int, stderr io.Writer) bool {
 	if k < 0 {
 		return true
 	}
 	if g.Classes == 0 {
-		fmt.Fprintf(stderr, "kallima %s: -class %d: the model (%s) is unconditional; -class needs a cgan\n", cmd, k, g.Config.Model.Kind)
+		fmt.Fprintf(stderr, "kallima %s: -class %d: the model (%s) is unconditional; -class needs a conditional model\n", cmd, k, g.Config.Model.Kind)
 		return false
 	}
 	if k >= g.Classes {
@@ -107,11 +135,11 @@ func checkClass(cmd string, g *imagegan.Sampler, k int, stderr io.Writer) bool {
 }
 
 // describe names where a generator's weights came from.
-func describe(g *imagegan.Sampler, target string) string {
+func describe(g *pipeline.Sampler, target string) string {
 	switch g.Weights {
-	case imagegan.WeightsEMA:
+	case pipeline.WeightsEMA:
 		return fmt.Sprintf("%s step %d, EMA weights", target, g.Step)
-	case imagegan.WeightsG:
+	case pipeline.WeightsG:
 		return fmt.Sprintf("%s step %d, G's weights", target, g.Step)
 	}
 	return target
@@ -121,7 +149,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima sample", sampleUsage, sampleExamples)
 	n := fs.Int("n", 64, "number of images")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
-	out := fs.String("out", "grid.png", "grid PNG to write (not written with -separate unless given)")
+	out := fs.String("out", "grid.png", "grid PNG to write (not written with -separate unless given); samples.csv for a 2-D run")
 	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead")
 	class := fs.Int("class", -1, "class to draw, for a conditional model (default: the classes in turn)")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
@@ -147,7 +175,10 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima sample: -per-class %d: want 1 to %d images per class, without -class or -n\n", *perClass, maxSamples)
 		return exitUsage
 	}
-	if *out == "" && *separate == "" {
+	if !isSet(fs, "out") {
+		*out = ""
+	}
+	if *out == "" && *separate == "" && isSet(fs, "out") {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
 	}
@@ -159,7 +190,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *perClass > 0 && g.Classes == 0 {
-		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a cgan\n", g.Config.Model.Kind)
+		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a conditional model\n", g.Config.Model.Kind)
 		return exitUsage
 	}
 	var z *tensor.Tensor
@@ -200,6 +231,20 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	from := describe(g, pos[0])
+	if !g.IsImage {
+		if *separate != "" {
+			fmt.Fprintln(stderr, "kallima sample: -separate writes images; a 2-D run's samples are points (-out FILE.csv)")
+			return exitUsage
+		}
+		path := cmp.Or(*out, "samples.csv")
+		if err := savePoints(path, imgs); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d points (x,y) from %s\n", path, *n, from)
+		return exitOK
+	}
+	*out = cmp.Or(*out, "grid.png")
 	if *separate != "" {
 		if err := saveSeparate(*separate, imgs); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
@@ -219,7 +264,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 
 // drawSamples draws the images [n, C, H, W] of the noise z [n, dim] (and
 // labels, for a conditional model) from g, in chunks.
-func drawSamples(g *imagegan.Sampler, z *tensor.Tensor, labels []int) (*tensor.Tensor, error) {
+func drawSamples(g *pipeline.Sampler, z *tensor.Tensor, labels []int) (*tensor.Tensor, error) {
 	n, d := z.Size(0), g.Prior.Dim
 	var all []float32
 	var shape []int
@@ -237,7 +282,20 @@ func drawSamples(g *imagegan.Sampler, z *tensor.Tensor, labels []int) (*tensor.T
 		all = append(all, img.Data()...)
 		shape = img.Shape()
 	}
-	return tensor.FromSlice(all, n, shape[1], shape[2], shape[3]), nil
+	return tensor.FromSlice(all, append([]int{n}, shape[1:]...)...), nil
+}
+
+// savePoints writes points [N, 2] as CSV: a header, then x,y per line.
+func savePoints(path string, pts *tensor.Tensor) error {
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range pts.Size(0) {
+		fmt.Fprintf(&b, "%g,%g\n", pts.At(i, 0), pts.At(i, 1))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // saveSeparate writes image i of imgs [N, C, H, W] to dir/sample-NNN.png.

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
-	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
 )
 
@@ -46,7 +46,7 @@ func trainTiny(t *testing.T, kind string) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), kind)
-	if _, err := imagegan.Train(context.Background(), c, dir, imagegan.Options{Warn: io.Discard}); err != nil {
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
 		t.Fatalf("train %s: %v", kind, err)
 	}
 	return dir

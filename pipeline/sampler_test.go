@@ -1,4 +1,4 @@
-package imagegan
+package pipeline
 
 import (
 	"context"

@@ -1,0 +1,11 @@
+// Package all registers every model family; import it for its side
+// effect (import _ "github.com/kallima-gan/kallima/family/all") where any
+// config may be read.
+package all
+
+import (
+	// Each family registers itself in its init.
+	_ "github.com/kallima-gan/kallima/family/cgan"
+	_ "github.com/kallima-gan/kallima/family/dcgan"
+	_ "github.com/kallima-gan/kallima/family/mlp"
+)

@@ -1,0 +1,179 @@
+// Package dcgan is the DCGAN family (model.kind dcgan; Radford et al. 2016,
+// "Unsupervised Representation Learning with Deep Convolutional Generative
+// Adversarial Networks", arXiv:1511.06434): models.DCGANGenerator and
+// DCGANDiscriminator on 28x28, 32x32 or 64x64 images, with any loss and
+// penalty of package gan. Its Section is shared by the conditional family
+// (package cgan), which embeds it.
+package dcgan
+
+import (
+	"fmt"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// Section is the model: block of model.kind dcgan.
+type Section struct {
+	Prior string `yaml:"prior"` // "normal" or "uniform"; default normal
+	ZDim  int    `yaml:"z_dim"` // noise dimension; default 100, the paper's
+	// Width is the channel count at the highest hidden resolution (64 in
+	// the DCGAN paper's code, the default). Size is the image side, 28, 32
+	// or 64, and must match the data's (0 means the data's).
+	Width int `yaml:"width"`
+	Size  int `yaml:"size"`
+	// DSpecNorm puts spectral norm on D's layers (and drops its batch
+	// norm); DNoBatchNorm drops D's batch norm, as a gradient penalty
+	// needs.
+	DSpecNorm    bool `yaml:"d_specnorm"`
+	DNoBatchNorm bool `yaml:"d_no_batchnorm"`
+}
+
+// Defaults returns the section's defaults.
+func Defaults() Section { return Section{Prior: "normal", ZDim: 100, Width: 64} }
+
+func init() {
+	family.Register(family.Family{
+		Name:       "dcgan",
+		Summary:    "DCGAN (Radford et al. 2016) for 28, 32 or 64 pixel images",
+		NewSection: func() config.ModelSection { s := Defaults(); return &s },
+		Build:      build,
+	})
+}
+
+// Validate checks the section against the config.
+func (s *Section) Validate(c config.Config) error {
+	if err := s.ValidateImage(c, "dcgan"); err != nil {
+		return err
+	}
+	return family.CheckNoTricks(c, "dcgan")
+}
+
+// ValidateImage checks what every DCGAN-shaped family needs: image data of
+// a side the networks take, a positive width, a valid prior and loss, and
+// no batch norm in D under a per-sample penalty.
+func (s *Section) ValidateImage(c config.Config, kind string) error {
+	if !c.IsImage() {
+		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic, or model.kind mlp)", kind, c.Data.Kind)
+	}
+	if err := family.CheckPrior(s.Prior, s.ZDim); err != nil {
+		return err
+	}
+	if s.Width <= 0 {
+		return fmt.Errorf("model.width: %d (want a positive channel count; 64 is the DCGAN paper's)", s.Width)
+	}
+	_, side := c.ImageShape()
+	if side != 28 && side != 32 && side != 64 {
+		return fmt.Errorf("data.size: %d, but the DCGAN models take 28, 32 or 64 (set data.size to one of them)", side)
+	}
+	if s.Size != 0 && s.Size != side {
+		return fmt.Errorf("model.size: %d does not match the data's %dx%d images (data.kind %s, data.size %d): set model.size to %d or leave it out", s.Size, side, side, c.Data.Kind, side, side)
+	}
+	if c.Loss.Penalty != "" && !s.DNoBatchNorm && !s.DSpecNorm {
+		return fmt.Errorf("model.d_no_batchnorm: loss.penalty %s is per sample, which batch norm in D breaks: set model.d_no_batchnorm: true", c.Loss.Penalty)
+	}
+	return family.CheckLoss(c)
+}
+
+// Networks returns the models.DCGANConfig of the section for d's images.
+func (s *Section) Networks(d family.Data) models.DCGANConfig {
+	return models.DCGANConfig{Size: d.Size, Channels: d.Channels, Width: s.Width, ZDim: s.ZDim, SpectralNorm: s.DSpecNorm, NoBatchNorm: s.DNoBatchNorm, NormalInit: true}
+}
+
+// Streams splits an image family's streams from the seed, in the order
+// every DCGAN-shaped run has used: weights, game, preview noise, loader.
+func Streams(root *tensor.RNG) (initRNG, gameRNG, fixedRNG, loaderRNG *tensor.RNG) {
+	return root.Split(), root.Split(), root.Split(), root.Split()
+}
+
+// Loader returns the shuffled, drop-last loader of the training images
+// (nil when the model is built only to sample), seeded from rng.
+func Loader(d family.Data, batch int, rng *tensor.RNG) (*data.Loader, error) {
+	seed := uint64(rng.Intn(1 << 62))
+	if d.Images == nil {
+		return nil, nil
+	}
+	l, err := data.NewLoader(d.Images, data.LoaderConfig{BatchSize: batch, Seed: seed, DropLast: true})
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return l, nil
+}
+
+// Finish adds what every image family's model has: the loader as an extra
+// and its Close.
+func Finish(m *family.Model, l *data.Loader) *family.Model {
+	if l != nil {
+		if m.Extras == nil {
+			m.Extras = map[string]family.Extra{}
+		}
+		m.Extras["loader"] = family.LoaderExtra{L: l}
+		m.Close = l.Close
+	}
+	return m
+}
+
+func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, error) {
+	s := c.Model.Section.(*Section)
+	initRNG, gameRNG, fixedRNG, loaderRNG := Streams(root)
+	loader, err := Loader(d, c.Train.Batch, loaderRNG)
+	if err != nil {
+		return nil, err
+	}
+	nets := s.Networks(d)
+	g, err := models.NewDCGANGenerator(nets, initRNG)
+	if err != nil {
+		return nil, fmt.Errorf("generator: %w", err)
+	}
+	dnet, err := models.NewDCGANDiscriminator(nets, initRNG)
+	if err != nil {
+		return nil, fmt.Errorf("discriminator: %w", err)
+	}
+	obj, penalty, noise, err := family.Loss(c)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := family.NewPlayer("g", g, c.Train, c.Train.LRG, true)
+	if err != nil {
+		return nil, err
+	}
+	pd, err := family.NewPlayer("d", dnet, c.Train, c.Train.LRD, false)
+	if err != nil {
+		return nil, err
+	}
+	pd.Clip = c.Train.ClipD
+	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
+	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior,
+		Batch: c.Train.Batch, RNG: gameRNG, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
+	m := &family.Model{
+		Players:         []*gan.Player{pg, pd},
+		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
+		Generator:       &generator{g: g, prior: prior},
+		GeneratorPlayer: pg,
+		SampleRNG:       fixedRNG,
+		Streams:         map[string]*tensor.RNG{"game": gameRNG},
+	}
+	return Finish(m, loader), nil
+}
+
+// generator is the family's Generator.
+type generator struct {
+	g     *models.DCGANGenerator
+	prior gan.Prior
+}
+
+func (g *generator) Prior() gan.Prior { return g.prior }
+
+func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+	if req.Labels != nil {
+		return nil, fmt.Errorf("dcgan: labels given to an unconditional generator")
+	}
+	var out *tensor.Tensor
+	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
+	return out, nil
+}

@@ -1,0 +1,96 @@
+package family
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/optim"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// The helpers below are shared by the GAN families: the loss: section, the
+// prior and the train: section's optimizer, schedule and EMA.
+
+// CheckLoss validates the loss: section's names against package gan.
+func CheckLoss(c config.Config) error {
+	if _, err := gan.LookupObjective(c.Loss.Name, c.Loss.LabelSmoothing); err != nil {
+		return fmt.Errorf("loss.name: %w", err)
+	}
+	if err := (gan.Penalty{Kind: c.Loss.Penalty, Weight: c.Loss.PenaltyWeight}).Validate(); err != nil {
+		return fmt.Errorf("loss.penalty: %w", err)
+	}
+	return nil
+}
+
+// CheckPrior validates a section's prior and z_dim.
+func CheckPrior(kind string, dim int) error {
+	if err := (gan.Prior{Kind: kind, Dim: dim}).Validate(); err != nil {
+		return fmt.Errorf("model.prior/z_dim: %w", err)
+	}
+	return nil
+}
+
+// CheckNoTricks reports the loss: tricks a family does not support yet.
+func CheckNoTricks(c config.Config, kind string) error {
+	if c.Loss.FeatureMatching > 0 || c.Loss.MinibatchKernels > 0 || c.Loss.HistoricalAverage > 0 {
+		return fmt.Errorf("loss.feature_matching/minibatch_kernels/historical_average: not available for model.kind %s yet (model.kind mlp has them)", kind)
+	}
+	return nil
+}
+
+// Loss returns the objective, penalty and instance noise of c's loss:
+// section.
+func Loss(c config.Config) (gan.Objective, gan.Penalty, gan.InstanceNoise, error) {
+	obj, err := gan.LookupObjective(c.Loss.Name, c.Loss.LabelSmoothing)
+	if err != nil {
+		return gan.Objective{}, gan.Penalty{}, gan.InstanceNoise{}, fmt.Errorf("loss.name: %w", err)
+	}
+	penalty := gan.Penalty{Kind: c.Loss.Penalty, Weight: c.Loss.PenaltyWeight, Power: c.Loss.PenaltyPower}
+	noise := gan.InstanceNoise{Sigma: c.Loss.InstanceNoise, Steps: cmp.Or(c.Loss.NoiseSteps, c.Train.Steps)}
+	return obj, penalty, noise, nil
+}
+
+// NewPlayer makes a player that trains m with the train: section's
+// optimizer at rate lr, its linear decay (train.lr_decay) and, when ema is
+// true and train.ema is positive, an EMA of m's weights and buffers.
+func NewPlayer(name string, m nn.Module, t config.Train, lr float32, ema bool) (*gan.Player, error) {
+	opt, err := NewOptimizer(t, lr, nn.Parameters(m))
+	if err != nil {
+		return nil, fmt.Errorf("player %s: %w", name, err)
+	}
+	p := &gan.Player{Name: name, Module: m, Opt: opt}
+	if t.LRDecay {
+		p.LR = optim.Linear{Base: lr, Start: 0, End: t.Steps, Final: 0}
+	}
+	if ema && t.EMA > 0 {
+		var bufs []*tensor.Tensor
+		for _, b := range m.Buffers("") {
+			bufs = append(bufs, b.Tensor)
+		}
+		if p.EMA, err = optim.NewEMA(nn.Parameters(m), bufs, optim.EMAConfig{Decay: t.EMA, Warmup: true}); err != nil {
+			return nil, fmt.Errorf("player %s: EMA: %w", name, err)
+		}
+	}
+	return p, nil
+}
+
+// NewOptimizer returns train.optimizer (adam or rmsprop) over ps at rate
+// lr, with the section's betas for Adam.
+func NewOptimizer(t config.Train, lr float32, ps []*ag.Value) (optim.Optimizer, error) {
+	switch t.Optimizer {
+	case "rmsprop":
+		c := optim.DefaultRMSPropConfig()
+		c.LR = lr
+		return optim.NewRMSProp(ps, c)
+	case "adam":
+		c := optim.DefaultAdamConfig()
+		c.LR, c.Beta1, c.Beta2 = lr, t.Beta1, t.Beta2
+		return optim.NewAdam(ps, c)
+	}
+	return nil, errors.New("train.optimizer: want adam or rmsprop")
+}

@@ -1,0 +1,181 @@
+// Package mlp is the MLP GAN family (model.kind mlp) for 2-D point sets:
+// the fully connected generator and discriminator of the mode-collapse
+// benchmarks (ring8, grid25, any mixture), with every loss, penalty and
+// trick of package gan (feature matching, minibatch discrimination,
+// historical averaging, instance noise).
+//
+// It is the smallest family and the worked example of the contract in
+// docs/ARCHITECTURE.md: a Section decoded from the model: block, and a
+// Build that splits the seed's streams, makes the two players and returns
+// the alternating phases.
+package mlp
+
+import (
+	"fmt"
+	"math"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// Section is the model: block of model.kind mlp.
+type Section struct {
+	Prior      string `yaml:"prior"`       // "normal" or "uniform"; default normal
+	ZDim       int    `yaml:"z_dim"`       // noise dimension; default 8
+	GHidden    []int  `yaml:"g_hidden"`    // generator hidden widths; default 128, 128, 128
+	DHidden    []int  `yaml:"d_hidden"`    // discriminator hidden widths; default 128, 128, 128
+	GAct       string `yaml:"g_act"`       // generator activation; default relu
+	DAct       string `yaml:"d_act"`       // discriminator activation; default leaky_relu
+	GBatchNorm bool   `yaml:"g_batchnorm"` // batch norm in the generator
+	DSpecNorm  bool   `yaml:"d_specnorm"`  // spectral norm on the discriminator's layers
+}
+
+func init() {
+	family.Register(family.Family{
+		Name:    "mlp",
+		Summary: "MLP generator and discriminator for 2-D point sets (ring8, grid25, mixtures)",
+		NewSection: func() config.ModelSection {
+			return &Section{Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu"}
+		},
+		Build: build,
+	})
+}
+
+// Validate checks the section against the config: 2-D data, positive
+// widths, a valid prior and loss.
+func (s *Section) Validate(c config.Config) error {
+	if c.IsImage() {
+		return fmt.Errorf("model.kind: mlp is for the 2-D toy sets, and data.kind is %s (use dcgan or cgan)", c.Data.Kind)
+	}
+	if err := family.CheckPrior(s.Prior, s.ZDim); err != nil {
+		return err
+	}
+	for _, h := range append(append([]int{}, s.GHidden...), s.DHidden...) {
+		if h <= 0 {
+			return fmt.Errorf("model.g_hidden/d_hidden: width %d must be positive", h)
+		}
+	}
+	return family.CheckLoss(c)
+}
+
+// trainSpread is the standard deviation the networks see: ring8's own
+// (sqrt 2), which the MLP presets were tuned on; grid25 is shrunk by 2.
+const trainSpread = math.Sqrt2
+
+func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, error) {
+	if d.Points == nil {
+		return nil, fmt.Errorf("model.kind mlp needs 2-D data")
+	}
+	s := c.Model.Section.(*Section)
+	mix := *d.Points
+	// The split order is part of what a seed means: keep it.
+	initRNG, dataRNG, gameRNG, evalRNG := root.Split(), root.Split(), root.Split(), root.Split()
+	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
+	g, err := models.NewMLP(models.MLPConfig{In: prior.Dim, Out: mix.Dim(), Hidden: s.GHidden, Act: s.GAct, BatchNorm: s.GBatchNorm}, initRNG)
+	if err != nil {
+		return nil, fmt.Errorf("generator: %w", err)
+	}
+	// The feature MLP is NewMLP's network plus a Features method (and the
+	// minibatch layer when asked for).
+	dnet, err := models.NewFeatureMLP(models.FeatureMLPConfig{
+		MLPConfig:        models.MLPConfig{In: mix.Dim(), Out: 1, Hidden: s.DHidden, Act: s.DAct, SpecNorm: s.DSpecNorm},
+		MinibatchKernels: c.Loss.MinibatchKernels}, initRNG)
+	if err != nil {
+		return nil, fmt.Errorf("discriminator: %w", err)
+	}
+	obj, penalty, noise, err := family.Loss(c)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := family.NewPlayer("g", g, c.Train, c.Train.LRG, true)
+	if err != nil {
+		return nil, err
+	}
+	pd, err := family.NewPlayer("d", dnet, c.Train, c.Train.LRD, false)
+	if err != nil {
+		return nil, err
+	}
+	pd.Clip = c.Train.ClipD
+	// The networks see standardised coordinates (data.Mixture.Moments);
+	// samples are mapped back by Generate. A real batch is drawn inside the
+	// step and lives only as long as it.
+	mean, std := mix.Moments()
+	std /= trainSpread
+	real := func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
+	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Prior: prior, Batch: c.Train.Batch, RNG: gameRNG,
+		Penalty: penalty, Noise: noise, Real: real}
+	m := &family.Model{
+		Players:         []*gan.Player{pg, pd},
+		Generator:       &generator{g: g, prior: prior, mean: mean, std: std},
+		GeneratorPlayer: pg,
+		SampleRNG:       evalRNG,
+		Streams:         map[string]*tensor.RNG{"data": dataRNG, "game": gameRNG},
+		Extras:          map[string]family.Extra{},
+	}
+	var extraD, extraG []func(int) []gan.Term
+	if c.Loss.FeatureMatching > 0 {
+		fm := &gan.FeatureMatching{D: dnet, G: g, Prior: prior, Real: real, Batch: c.Train.Batch, RNG: gameRNG, Weight: c.Loss.FeatureMatching}
+		extraG = append(extraG, fm.Terms)
+	}
+	if w := c.Loss.HistoricalAverage; w > 0 {
+		hd, err := gan.NewHistoricalAverage(nn.Parameters(dnet), w)
+		if err != nil {
+			return nil, err
+		}
+		hg, err := gan.NewHistoricalAverage(nn.Parameters(g), w)
+		if err != nil {
+			return nil, err
+		}
+		extraD, extraG = append(extraD, hd.Terms), append(extraG, hg.Terms)
+		m.Extras["hist_d"], m.Extras["hist_g"] = family.StateExtra{S: hd}, family.StateExtra{S: hg}
+	}
+	var played gan.Game = game
+	if len(extraD)+len(extraG) > 0 {
+		played = gan.WithTerms{Game: game, ExtraD: gan.CombineTerms(extraD...), ExtraG: gan.CombineTerms(extraG...), OnlyExtraG: c.Loss.FeatureMatchingOnly}
+	}
+	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic)
+	return m, nil
+}
+
+// generator is the family's Generator: G maps noise to standardised
+// points, which it maps back to the data's coordinates.
+type generator struct {
+	g     nn.Layer
+	prior gan.Prior
+	mean  []float64
+	std   float64
+}
+
+func (g *generator) Prior() gan.Prior { return g.prior }
+
+func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+	if req.Labels != nil {
+		return nil, fmt.Errorf("mlp: labels given to an unconditional generator")
+	}
+	var out *tensor.Tensor
+	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
+	return unstandardise(out, g.mean, g.std), nil
+}
+
+// standardise maps points x [n, d] to (x - mean) / std in place.
+func standardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
+	d := len(mean)
+	for i, v := range x.Data() {
+		x.Data()[i] = float32((float64(v) - mean[i%d]) / std)
+	}
+	return x
+}
+
+// unstandardise is standardise's inverse, in place.
+func unstandardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
+	d := len(mean)
+	for i, v := range x.Data() {
+		x.Data()[i] = float32(float64(v)*std + mean[i%d])
+	}
+	return x
+}

@@ -1,0 +1,270 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/run"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+func tinyConfig(t *testing.T, kind string) config.Config {
+	t.Helper()
+	c := config.Default()
+	sets := []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=" + kind, "model.width=4", "model.z_dim=8",
+		"train.batch=8", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.ema=0.9", "train.lr_decay=true"}
+	switch kind {
+	case "mlp":
+		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
+	case "mlp-tricks":
+		// Historical averages are the family's extra checkpoint state.
+		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200",
+			"loss.historical_average=0.01", "loss.feature_matching=1", "loss.instance_noise=0.1", "train.n_critic=2"}
+	}
+	for _, kv := range sets {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// cancelAt is a progress writer that cancels a context once a line for
+// the given step has been written.
+type cancelAt struct {
+	mark   string
+	cancel context.CancelFunc
+}
+
+func (w cancelAt) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.mark) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestStopThenResumeMatchesWholeRun stops a run through its context (as
+// SIGINT does), checks that a checkpoint was written at the step it stopped
+// at, resumes it, and compares the final weights, optimizer moments, EMA
+// and states with an uninterrupted run's, bit for bit.
+func TestStopThenResumeMatchesWholeRun(t *testing.T) {
+	for _, kind := range []string{"dcgan", "cgan", "mlp", "mlp-tricks"} {
+		t.Run(kind, func(t *testing.T) {
+			c := tinyConfig(t, kind)
+			c.Train.LogEvery = 1
+			root := t.TempDir()
+			whole, stopped := filepath.Join(root, "whole"), filepath.Join(root, "stopped")
+			if _, err := Train(context.Background(), c, whole, Options{Warn: io.Discard}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			res, err := Train(ctx, c, stopped, Options{Progress: cancelAt{"step 7/", cancel}, Warn: io.Discard})
+			if !errors.Is(err, gan.ErrStopped) || res.Step != 7 || res.Checkpoint != 7 {
+				t.Fatalf("stop: %+v, %v (want ErrStopped at step 7 with a checkpoint)", res, err)
+			}
+			res, err = Resume(context.Background(), stopped, Options{Warn: io.Discard})
+			if err != nil || res.ResumedAt != 7 || res.Step != 24 {
+				t.Fatalf("resume: %+v, %v", res, err)
+			}
+			a, b := latest(t, whole), latest(t, stopped)
+			if a.Step != 24 || b.Step != 24 || len(a.Tensors) != len(b.Tensors) {
+				t.Fatalf("final checkpoints at %d and %d with %d and %d tensors", a.Step, b.Step, len(a.Tensors), len(b.Tensors))
+			}
+			for name, x := range a.Tensors {
+				xs, ys := x.Data(), b.Tensors[name].Data()
+				for i := range xs {
+					if math.Float32bits(xs[i]) != math.Float32bits(ys[i]) {
+						t.Fatalf("%s[%d]: %v and %v", name, i, xs[i], ys[i])
+					}
+				}
+			}
+			keys := []string{"rng/game", "json/loader"}
+			if !c.IsImage() {
+				keys = []string{"rng/game", "rng/data"}
+				ma, err1 := os.ReadFile(filepath.Join(whole, SummaryFile))
+				mb, err2 := os.ReadFile(filepath.Join(stopped, SummaryFile))
+				if err1 != nil || err2 != nil || string(ma) != string(mb) {
+					t.Fatalf("2-D scores differ: %q and %q (%v, %v)", ma, mb, err1, err2)
+				}
+			}
+			for _, k := range keys {
+				if a.Meta[k] == "" || a.Meta[k] != b.Meta[k] {
+					t.Fatalf("%s: %q and %q", k, a.Meta[k], b.Meta[k])
+				}
+			}
+		})
+	}
+}
+
+func latest(t *testing.T, dir string) *run.Checkpoint {
+	t.Helper()
+	r, err := run.Open(dir, run.Options{Warn: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ck, _, err := r.LoadLatest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
+}
+
+// TestSamplingLeavesStateAlone checks that writing a sample grid (EMA swap,
+// evaluation mode, a forward pass) changes no weight, buffer or shadow.
+func TestSamplingLeavesStateAlone(t *testing.T) {
+	c := tinyConfig(t, "cgan")
+	s, err := build(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if s.run, err = run.Create(t.TempDir(), []byte("x: 1\n"), run.Options{AllowNonEmpty: true, Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.run.Close()
+	s.tr.Steps = 3
+	if err := s.tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g := s.model.Player("g")
+	before := run.NewCheckpoint(3)
+	before.PutModule("g", g.Module)
+	before.PutState("ema", g.EMA)
+	if err := s.savePreview(); err != nil {
+		t.Fatal(err)
+	}
+	after := run.NewCheckpoint(3)
+	after.PutModule("g", g.Module)
+	after.PutState("ema", g.EMA)
+	for name, x := range before.Tensors {
+		xs, ys := x.Data(), after.Tensors[name].Data()
+		for i := range xs {
+			if math.Float32bits(xs[i]) != math.Float32bits(ys[i]) {
+				t.Fatalf("%s[%d] changed from %v to %v", name, i, xs[i], ys[i])
+			}
+		}
+	}
+}
+
+// TestSyntheticIsSeeded checks that synthetic images are reproducible,
+// labelled round-robin, in [-1, 1] and differ between seeds.
+func TestSyntheticIsSeeded(t *testing.T) {
+	a, b, other := Synthetic(20, 4, 3, 32, 5), Synthetic(20, 4, 3, 32, 5), Synthetic(20, 4, 3, 32, 6)
+	if got := a.Images.Shape(); got[0] != 20 || got[1] != 3 || got[2] != 32 || got[3] != 32 {
+		t.Fatalf("shape %v", got)
+	}
+	same, differ := true, false
+	for i, v := range a.Images.Data() {
+		if v < -1 || v > 1 {
+			t.Fatalf("value %v out of [-1, 1]", v)
+		}
+		same = same && v == b.Images.Data()[i]
+		differ = differ || v != other.Images.Data()[i]
+	}
+	if !same || !differ {
+		t.Fatalf("same seed same images: %v; other seed other images: %v", same, differ)
+	}
+	for i, l := range a.Labels {
+		if l != i%4 {
+			t.Fatalf("label %d is %d", i, l)
+		}
+	}
+}
+
+// TestPointsRun trains a short 2-D run into a run folder and checks what
+// it holds (previews, checkpoints, plot and score), that its generator
+// samples points, and that -resume -set train.steps extends it while any
+// other change is refused.
+func TestPointsRun(t *testing.T) {
+	c := tinyConfig(t, "mlp")
+	dir := filepath.Join(t.TempDir(), "ring8")
+	res, err := Train(context.Background(), c, dir, Options{Warn: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Points == nil || res.Points.Score.TotalModes != 8 || res.Points.Plot != filepath.Join(dir, PlotFile) {
+		t.Fatalf("result %+v: want a ring8 score and plot", res.Points)
+	}
+	for _, f := range []string{PlotFile, SummaryFile, run.MetricsFile, "samples/step-000010.png", "samples/step-000020.png", "samples/step-000024.png", "checkpoints/step-000024.safetensors"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run folder lacks %s: %v", f, err)
+		}
+	}
+	g, _, err := LoadSampler(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, err := g.Sample(g.Prior.Sample(tensor.NewRNG(1), 5), nil)
+	if err != nil || g.IsImage || g.Weights != WeightsEMA || !slices.Equal(pts.Shape(), []int{5, 2}) {
+		t.Fatalf("sampler: %v, image %v, weights %s, shape %v", err, g.IsImage, g.Weights, pts.Shape())
+	}
+	if _, err := Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.lr_g=0.1"); err == nil || !strings.Contains(err.Error(), "only train.steps") {
+		t.Fatalf("resume changing lr_g: %v, want a refusal naming train.steps", err)
+	}
+	res, err = Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.steps=30")
+	if err != nil || res.ResumedAt != 24 || res.Step != 30 {
+		t.Fatalf("extend: %+v, %v", res, err)
+	}
+	back, err := RunConfig(dir)
+	if err != nil || back.Train.Steps != 30 {
+		t.Fatalf("config.yaml after extending: steps %d, %v", back.Train.Steps, err)
+	}
+	if _, err := Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.steps=20"); err == nil || !strings.Contains(err.Error(), "past train.steps") {
+		t.Fatalf("resume to fewer steps than done: %v", err)
+	}
+}
+
+// TestRollbackStateIsCheckpointed: the rollbacks' learning-rate scale and
+// count go into a checkpoint and come back on restore, so a resumed run
+// keeps the reduced rates.
+func TestRollbackStateIsCheckpointed(t *testing.T) {
+	c := tinyConfig(t, "dcgan")
+	c.Train.RollbackEvery = 5
+	s, err := build(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if s.run, err = run.Create(t.TempDir(), []byte("x: 1\n"), run.Options{AllowNonEmpty: true, Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.run.Close()
+	s.tr.Steps, s.tr.LRScale, s.tr.Rollbacks = 3, 0.25, 2
+	if err := s.tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The last step (step 2, counting from 0) ran at the linear decay's
+	// rate times the scale.
+	if lr, want := float64(s.model.Player("d").Opt.LR()), float64(c.Train.LRD)*0.25*(1-2.0/24); math.Abs(lr-want) > 1e-6*want {
+		t.Fatalf("D's rate %g: want the decayed rate scaled by 0.25", lr)
+	}
+	if err := s.checkpoint(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := build(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.close()
+	ck, _, err := s.run.LoadLatest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.restore(ck, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if s2.tr.LRScale != 0.25 || s2.tr.Rollbacks != 2 || s2.tr.Step != 3 {
+		t.Fatalf("restored scale %g, rollbacks %d, step %d: want 0.25, 2, 3", s2.tr.LRScale, s2.tr.Rollbacks, s2.tr.Step)
+	}
+}

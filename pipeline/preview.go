@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/metrics"
+	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// sampleCols is the number of columns of an image preview grid; an
+// unconditional grid has sampleCols rows, a conditional one a column per
+// class and a row per noise vector.
+const sampleCols = 8
+
+// plotSeed seeds the real points drawn under a 2-D preview plot; it never
+// touches the training streams.
+const plotSeed = 0x9107
+
+// preview is a run's fixed noise batch, drawn once from the model's
+// SampleRNG, and how a sample step shows it: the data kind decides.
+type preview struct {
+	z      *tensor.Tensor
+	req    family.Request
+	cols   int            // grid columns, images
+	points *data.Mixture  // the mixture, 2-D runs
+	real   *tensor.Tensor // real points under the plot, 2-D runs
+	n      int            // 2-D: points scored at the end
+}
+
+// newPreview draws the fixed batch: for images an 8x8 grid (a row of
+// classes per noise vector for a conditional model), for points
+// train.sample_n of them, the same ones the final score uses.
+func newPreview(c config.Config, d family.Data, m *family.Model) *preview {
+	prior := m.Generator.Prior()
+	if !d.IsImage() {
+		return &preview{z: prior.Sample(m.SampleRNG, c.Train.SampleN), points: d.Points, n: c.Train.SampleN,
+			real: d.Points.Sample(tensor.NewRNG(c.Seed^plotSeed), c.Train.SampleN)}
+	}
+	cg, ok := m.Generator.(family.Conditional)
+	if !ok {
+		return &preview{z: prior.Sample(m.SampleRNG, sampleCols*sampleCols), cols: sampleCols}
+	}
+	// Row r holds noise vector r for every class: z is repeated along
+	// each row and the labels run 0 .. classes-1.
+	classes := cg.Classes()
+	z := prior.Sample(m.SampleRNG, sampleCols)
+	zs := tensor.New(sampleCols*classes, prior.Dim)
+	labels := make([]int, sampleCols*classes)
+	for r := range sampleCols {
+		for k := range classes {
+			copy(zs.Data()[(r*classes+k)*prior.Dim:], z.Data()[r*prior.Dim:(r+1)*prior.Dim])
+			labels[r*classes+k] = k
+		}
+	}
+	return &preview{z: zs, req: family.Request{Labels: labels}, cols: classes}
+}
+
+// generate runs the fixed batch through the generator with its EMA weights
+// (when it keeps an EMA) in evaluation mode, leaving every weight and
+// statistic as it was.
+func (s *session) generate() (*tensor.Tensor, error) {
+	p := s.model.GeneratorPlayer
+	if p.EMA != nil {
+		p.EMA.Swap()
+		defer p.EMA.Swap()
+	}
+	p.Module.SetTraining(false)
+	defer p.Module.SetTraining(true)
+	var out *tensor.Tensor
+	var err error
+	tensor.Persistent(func() { out, err = s.model.Generator.Generate(s.preview.z, s.preview.req) })
+	return out, err
+}
+
+// savePreview writes the sample step's picture: an image grid, or the
+// generated points over the real ones.
+func (s *session) savePreview() error {
+	if s.preview == nil {
+		return nil
+	}
+	out, err := s.generate()
+	if err != nil {
+		return err
+	}
+	if s.data.IsImage() {
+		return s.run.SaveSamples(s.tr.Step, picture.Grid(out, s.preview.cols, 2))
+	}
+	title := fmt.Sprintf("%s, %s loss, step %d", s.c.Data.Kind, s.c.Loss.Name, s.tr.Step)
+	return s.run.SaveSamples(s.tr.Step, picture.Scatter(s.preview.real, out, title))
+}
+
+// scorePoints scores a 2-D run's fixed batch against the mixture (the
+// benchmark protocol of metrics.ScoreMixture) and, with a run folder,
+// writes plot.png and metrics.txt.
+func (s *session) scorePoints() (*PointsResult, error) {
+	fake, err := s.generate()
+	if err != nil {
+		return nil, err
+	}
+	rng := s.model.SampleRNG
+	score, err := metrics.ScoreMixture(*s.preview.points, fake, metrics.MixtureProtocol{Samples: s.preview.n}, rng)
+	if err != nil {
+		return nil, err
+	}
+	r := &PointsResult{Score: score, Real: s.preview.points.Sample(rng, s.preview.n), Fake: fake}
+	if s.run == nil {
+		return r, nil
+	}
+	r.Plot = filepath.Join(s.run.Dir(), PlotFile)
+	title := fmt.Sprintf("%s, %s loss, %d steps: %d/%d modes, %.1f%% high quality, W1 %.3f", s.c.Data.Kind, s.c.Loss.Name, s.tr.Step, score.Modes, score.TotalModes, 100*score.HighQuality, score.W1)
+	if err := picture.ScatterPlot(r.Plot, r.Real, r.Fake, title); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(s.run.Dir(), SummaryFile), []byte(Summary(score)), 0o644); err != nil {
+		return nil, fmt.Errorf("write %s: %w", SummaryFile, err)
+	}
+	return r, nil
+}
+
+// Summary is metrics.txt: a 2-D run's score, one value a line.
+func Summary(s metrics.MixtureScore) string {
+	return fmt.Sprintf("modes captured   %d / %d\nhigh quality     %.1f%%\nreverse KL       %.4f\nW1               %.4f\nprotocol         %s\n",
+		s.Modes, s.TotalModes, 100*s.HighQuality, s.ReverseKL, s.W1, s.Protocol)
+}
+
+// LoadData loads (fetching MNIST if needed) or makes the config's data:
+// the mixture of a 2-D run, or an image set with its shape and class
+// count. Progress and warnings go to progress (nil for none).
+func LoadData(c config.Config, progress io.Writer) (family.Data, error) {
+	if !c.IsImage() {
+		mix := c.Mixture()
+		return family.Data{Points: &mix}, nil
+	}
+	set, err := loadImages(c, progress)
+	if err != nil {
+		return family.Data{}, err
+	}
+	ch, side := c.ImageShape()
+	if sh := set.Shape(); sh[0] != ch || sh[1] != side || sh[2] != side {
+		return family.Data{}, fmt.Errorf("data: images are %v, want [%d, %d, %d]", sh, ch, side, side)
+	}
+	classes := len(set.Classes)
+	for _, l := range set.Labels {
+		classes = max(classes, l+1)
+	}
+	return family.Data{Channels: ch, Size: side, Classes: classes, Images: set}, nil
+}
