@@ -71,6 +71,10 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 	if g == nil {
 		return code
 	}
+	if !g.IsImage {
+		fmt.Fprintf(stderr, "kallima interpolate: %s is a 2-D run whose samples are points; interpolate draws images (kallima sample %s writes its points as CSV)\n", pos[0], pos[0])
+		return exitUsage
+	}
 	if !checkClass("interpolate", g, *class, stderr) {
 		return exitUsage
 	}
