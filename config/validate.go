@@ -1,0 +1,144 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Validate checks every field, naming the first one that is wrong and how
+// to fix it.
+func (c Config) Validate() error {
+	if err := c.validateData(); err != nil {
+		return err
+	}
+	if err := c.validateModel(); err != nil {
+		return err
+	}
+	return c.validateRest()
+}
+
+// validateData checks the data section.
+func (c Config) validateData() error {
+	d := c.Data
+	switch d.Kind {
+	case "ring8", "grid25":
+	case "mixture":
+		if c.Data.Mixture == nil {
+			return errors.New("data.mixture: data.kind is mixture but no mixture is given (means, sigmas, weights)")
+		}
+		if err := c.Data.Mixture.Validate(); err != nil {
+			return fmt.Errorf("data.mixture: %w", err)
+		}
+	case "mnist":
+		if d.Size != 0 && d.Size != 28 {
+			return fmt.Errorf("data.size: %d, but mnist images are 28x28 (leave data.size out)", d.Size)
+		}
+		if d.Channels != 0 && d.Channels != 1 {
+			return fmt.Errorf("data.channels: %d, but mnist images are gray (leave data.channels out)", d.Channels)
+		}
+	case "folder":
+		if d.Dir == "" {
+			return errors.New("data.dir: data.kind is folder but no folder is given (data.dir: path/to/images)")
+		}
+		if d.Size <= 0 {
+			return fmt.Errorf("data.size: %d (a folder's images are resized to data.size x data.size: give 28, 32 or 64)", d.Size)
+		}
+	case "synthetic":
+		if d.Size < 0 || d.N < 0 || d.Classes < 0 {
+			return errors.New("data.size/n/classes: must not be negative")
+		}
+	default:
+		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, folder or synthetic)", d.Kind)
+	}
+	if d.Kind == "folder" || d.Kind == "synthetic" {
+		if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
+			return fmt.Errorf("data.channels: %d (want 1 for gray or 3 for RGB)", d.Channels)
+		}
+	}
+	return nil
+}
+
+// validateModel checks the model section against the data: the family's
+// own Validate.
+func (c Config) validateModel() error {
+	if c.Model.Section == nil {
+		return fmt.Errorf("model.kind: %q is not a model family (have %s)", c.Model.Kind, strings.Join(ModelKinds(), ", "))
+	}
+	return c.Model.Section.Validate(c)
+}
+
+// validateRest checks the loss and train sections.
+func (c Config) validateRest() error {
+	if c.Loss.LabelSmoothing < 0 || c.Loss.LabelSmoothing >= 0.5 {
+		return fmt.Errorf("loss.label_smoothing: %g (want 0 <= s < 0.5; 0.1 is usual)", c.Loss.LabelSmoothing)
+	}
+	if c.Loss.Penalty != "" && c.Loss.PenaltyWeight == 0 {
+		return fmt.Errorf("loss.penalty_weight: penalty %s needs a weight (10 for gp and dragan, 2 for wgan-div)", c.Loss.Penalty)
+	}
+	if c.Loss.FeatureMatching < 0 || c.Loss.MinibatchKernels < 0 || c.Loss.HistoricalAverage < 0 {
+		return errors.New("loss.feature_matching/minibatch_kernels/historical_average: must not be negative")
+	}
+	if c.Loss.FeatureMatchingOnly && c.Loss.FeatureMatching == 0 {
+		return errors.New("loss.feature_matching_only: set loss.feature_matching to a weight (1 is usual) too")
+	}
+	if c.Loss.InstanceNoise < 0 || c.Loss.NoiseSteps < 0 {
+		return errors.New("loss.instance_noise/noise_steps: must not be negative")
+	}
+	t := c.Train
+	switch {
+	case t.Steps <= 0:
+		return fmt.Errorf("train.steps: %d (want a positive number of generator updates)", t.Steps)
+	case t.Batch <= 0:
+		return fmt.Errorf("train.batch: %d (want a positive batch size)", t.Batch)
+	case t.NCritic <= 0:
+		return fmt.Errorf("train.n_critic: %d (want >= 1; 5 is usual for WGAN)", t.NCritic)
+	case t.Optimizer != "adam" && t.Optimizer != "rmsprop":
+		return fmt.Errorf("train.optimizer: %q (want adam or rmsprop)", t.Optimizer)
+	case !(t.LRG > 0) || !(t.LRD > 0):
+		return fmt.Errorf("train.lr_g/lr_d: %g and %g (want positive learning rates)", t.LRG, t.LRD)
+	case t.Beta1 < 0 || t.Beta1 >= 1 || t.Beta2 < 0 || t.Beta2 >= 1:
+		return fmt.Errorf("train.beta1/beta2: %g and %g (want values in [0, 1))", t.Beta1, t.Beta2)
+	case t.ClipD < 0:
+		return fmt.Errorf("train.clip_d: %g must not be negative (0.01 in the WGAN paper)", t.ClipD)
+	case t.EMA < 0 || t.EMA >= 1:
+		return fmt.Errorf("train.ema: %g (want 0 for none or a decay in (0, 1) such as 0.999)", t.EMA)
+	case t.LogEvery < 0:
+		return fmt.Errorf("train.log_every: %d must not be negative", t.LogEvery)
+	case t.SampleN < 10 && !c.IsImage():
+		return fmt.Errorf("train.sample_n: %d (want at least 10; the benchmark protocol uses 2500)", t.SampleN)
+	case t.RollbackEvery < 0:
+		return fmt.Errorf("train.rollback_every: %d must not be negative (0: no rollback)", t.RollbackEvery)
+	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
+		return fmt.Errorf("train.checkpoint_every/sample_every: %d and %d must not be negative (0: only at the end)", t.CheckpointEvery, t.SampleEvery)
+	}
+	if err := c.validateEval(); err != nil {
+		return err
+	}
+	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
+		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
+	}
+	return nil
+}
+
+// validateEval checks train.eval_every and train.eval_n: evaluation uses
+// the MNIST feature network, so it needs 28x28 gray images.
+func (c Config) validateEval() error {
+	t := c.Train
+	if t.EvalEvery < 0 {
+		return fmt.Errorf("train.eval_every: %d must not be negative (0: no evaluation)", t.EvalEvery)
+	}
+	if t.EvalEvery == 0 {
+		return nil
+	}
+	if !c.IsImage() {
+		return fmt.Errorf("train.eval_every: evaluation is for image runs, and data.kind is %s (set train.eval_every to 0)", c.Data.Kind)
+	}
+	if ch, side := c.ImageShape(); ch != 1 || side != 28 {
+		return fmt.Errorf("train.eval_every: evaluation uses Kallima's MNIST feature network, which takes 28x28 gray images, and the data's are %dx%dx%d (set train.eval_every to 0)", ch, side, side)
+	}
+	if t.EvalN < 129 {
+		return fmt.Errorf("train.eval_n: %d (want at least 129: FID on the 128 fc1 features needs more rows than features; 2000 is the default)", t.EvalN)
+	}
+	return nil
+}

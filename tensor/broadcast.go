@@ -1,0 +1,103 @@
+package tensor
+
+import "fmt"
+
+// BroadcastShapes returns the NumPy broadcast of two shapes, and panics
+// naming op if they are incompatible.
+func BroadcastShapes(op string, a, b []int) []int {
+	n := max(len(a), len(b))
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db, db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			panic(fmt.Sprintf("tensor.%s: shapes %v and %v do not broadcast", op, a, b))
+		}
+	}
+	return out
+}
+
+// bstrides returns the strides with which a tensor of shape s is read when
+// broadcast to out: 0 on broadcast dimensions.
+func bstrides(s, out []int) []int {
+	st := stridesOf(s)
+	r := make([]int, len(out))
+	for i := range out {
+		j := len(s) - len(out) + i
+		if j >= 0 && s[j] != 1 {
+			r[i] = st[j]
+		}
+	}
+	return r
+}
+
+// walk2 calls row for each innermost run of out, giving the starting offsets
+// in a and b and their inner strides. out is contiguous. Dimensions that a
+// and b both step through as one are merged first, so runs are as long as
+// the layouts allow (a bias [1, C, 1, 1] on [N, C, H, W] runs over H*W).
+func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
+	if numel(out) == 0 {
+		return
+	}
+	out, sa, sb = coalesce(out, sa, sb)
+	nd := len(out)
+	if nd == 0 {
+		row(0, 0, 0, 1, 0, 0)
+		return
+	}
+	inner := out[nd-1]
+	idx := make([]int, nd-1)
+	ia, ib, o := 0, 0, 0
+	for {
+		row(o, ia, ib, inner, sa[nd-1], sb[nd-1])
+		o += inner
+		d := nd - 2
+		for ; d >= 0; d-- {
+			idx[d]++
+			ia += sa[d]
+			ib += sb[d]
+			if idx[d] < out[d] {
+				break
+			}
+			ia -= sa[d] * out[d]
+			ib -= sb[d] * out[d]
+			idx[d] = 0
+		}
+		if d < 0 {
+			return
+		}
+	}
+}
+
+// coalesce drops dimensions of length 1 and merges each dimension into the
+// one before it when both a and b step through the pair as one (outer
+// stride = inner stride * inner length).
+func coalesce(out, sa, sb []int) (co, ca, cb []int) {
+	nd := len(out)
+	buf := make([]int, 3*nd)
+	co, ca, cb = buf[:0:nd], buf[nd:nd:2*nd], buf[2*nd:2*nd:3*nd]
+	for d, n := range out {
+		if n == 1 {
+			continue
+		}
+		if k := len(co) - 1; k >= 0 && ca[k] == sa[d]*n && cb[k] == sb[d]*n {
+			co[k] *= n
+			ca[k], cb[k] = sa[d], sb[d]
+			continue
+		}
+		co, ca, cb = append(co, n), append(ca, sa[d]), append(cb, sb[d])
+	}
+	return co, ca, cb
+}
+
+// binary applies f elementwise with broadcasting.
