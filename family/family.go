@@ -115,6 +115,23 @@ type Data struct {
 // IsImage reports whether d describes images rather than 2-D points.
 func (d Data) IsImage() bool { return d.Points == nil }
 
+// Loader returns the shuffled, drop-last loader of the training images,
+// seeded from one draw of rng (made even when there are no images, so the
+// stream's position does not depend on it), or nil when the model is built
+// only to sample. Keep it as an Extra (LoaderExtra) and close it in
+// Model.Close.
+func (d Data) Loader(batch int, rng *tensor.RNG) (*data.Loader, error) {
+	seed := uint64(rng.Intn(1 << 62))
+	if d.Images == nil {
+		return nil, nil
+	}
+	l, err := data.NewLoader(d.Images, data.LoaderConfig{BatchSize: batch, Seed: seed, DropLast: true})
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return l, nil
+}
+
 // Model is a built model: what the trainer runs, what checkpoints keep,
 // and what can be asked of it.
 type Model struct {

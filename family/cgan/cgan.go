@@ -60,7 +60,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, fmt.Errorf("data: %d classes: a conditional GAN needs labelled images in at least 2 classes (class subfolders for a folder)", d.Classes)
 	}
 	initRNG, gameRNG, fixedRNG, loaderRNG := dcgan.Streams(root)
-	loader, err := dcgan.Loader(d, c.Train.Batch, loaderRNG)
+	loader, err := d.Loader(c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}

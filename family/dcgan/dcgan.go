@@ -91,20 +91,6 @@ func Streams(root *tensor.RNG) (initRNG, gameRNG, fixedRNG, loaderRNG *tensor.RN
 	return root.Split(), root.Split(), root.Split(), root.Split()
 }
 
-// Loader returns the shuffled, drop-last loader of the training images
-// (nil when the model is built only to sample), seeded from rng.
-func Loader(d family.Data, batch int, rng *tensor.RNG) (*data.Loader, error) {
-	seed := uint64(rng.Intn(1 << 62))
-	if d.Images == nil {
-		return nil, nil
-	}
-	l, err := data.NewLoader(d.Images, data.LoaderConfig{BatchSize: batch, Seed: seed, DropLast: true})
-	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
-	}
-	return l, nil
-}
-
 // Finish adds what every image family's model has: the loader as an extra
 // and its Close.
 func Finish(m *family.Model, l *data.Loader) *family.Model {
@@ -121,7 +107,7 @@ func Finish(m *family.Model, l *data.Loader) *family.Model {
 func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, error) {
 	s := c.Model.Section.(*Section)
 	initRNG, gameRNG, fixedRNG, loaderRNG := Streams(root)
-	loader, err := Loader(d, c.Train.Batch, loaderRNG)
+	loader, err := d.Loader(c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}
