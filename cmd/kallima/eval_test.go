@@ -110,7 +110,6 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"somewhere", "-bogus"}, "bogus"},
 		{[]string{"somewhere", "-n", "10"}, "-n 10"},
 		{[]string{}, "one run folder"},
-		{[]string{"a", "b"}, "one run folder"},
 		{[]string{"run", "-real", "mnist/train"}, "no run folder with it"},
 		{[]string{"-real", "mnist/test"}, "only mnist/train"},
 	} {
