@@ -36,3 +36,22 @@ func TestDataFetchMNIST(t *testing.T) {
 		}
 	}
 }
+
+// TestDataExportUsage checks that export's bad command lines exit 2 and
+// say what is wrong (before any MNIST is needed).
+func TestDataExportUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "mnist/val", "-out", "x"}, "want mnist/train or mnist/test"},
+		{[]string{"export", "mnist/test"}, "give -out"},
+		{[]string{"export", "mnist/test", "-out", "x", "-n", "-1"}, "-n -1"},
+		{[]string{"export"}, "export mnist/train"},
+	} {
+		var out, errb bytes.Buffer
+		if code := runData(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), exitUsage, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/config"
@@ -17,15 +18,17 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [flags]
-       kallima eval -real mnist/train [flags]
+const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
+       kallima eval -real mnist/train [-ref IMAGES] [flags]
+       kallima eval IMAGES REFERENCE [flags]
 
 Scores a trained MNIST-shaped (28x28 gray) image generator: -n generated
 images against the first -n images of the reference set (MNIST's test split
-for an mnist run, the training images otherwise), with Kallima's own MNIST
-feature network (package classifier): fid and kid on its fc1 features, is
-(the Inception-Score-style score) on its class probabilities in 10 splits,
-pr (precision/recall, k=3, and density/coverage, k=5) on fc1 features.
+for an mnist run, the training images otherwise, or -ref), with Kallima's
+own MNIST feature network (package classifier): fid and kid on its fc1
+features, is (the Inception-Score-style score) on its class probabilities
+in 10 splits, pr (precision/recall, k=3, and density/coverage, k=5) on fc1
+features.
 
 RUN_OR_WEIGHTS is a run folder (its best-scoring checkpoint, else its
 newest), a checkpoint file inside one, or a weights file with a config.yaml
@@ -33,11 +36,41 @@ beside it. The EMA weights are used when the run keeps them, unless -raw.
 With -real mnist/train, MNIST's first -n training images are scored in
 place of a generator: the real-data row that calibrates a results table.
 
+With two image sets (pytorch-fid's convention), the first -n images of
+IMAGES (all of them by default) are scored as if generated against the
+first -n of REFERENCE, e.g. another library's samples against MNIST:
+
+  kallima data export mnist/test -out mnist-test       # MNIST as PNGs
+  kallima eval samples.npy mnist-test -n 10000
+  kallima eval mnist-test mnist/train                  # a real-data row
+
+An image set (IMAGES, REFERENCE, -ref) is one of:
+  - mnist/train or mnist/test: MNIST's split (write ./mnist/test for a
+    folder of that name);
+  - a folder of 28x28 PNG or JPEG images, read in sorted path order (files
+    in it first, then each subfolder's); colour is reduced to gray by luma,
+    0.299 R + 0.587 G + 0.114 B, rounded to a byte (equal channels, as
+    torchvision's save_image writes gray images, stay exact);
+  - a .npy file of shape [N,28,28], [N,1,28,28] or [N,28,28,1]: uint8
+    (0..255), or float32/float64 in the range -range gives: auto (any value
+    below 0: [-1,1]; else none above 1.01: [0,1]; else [0,255]), or 0,1,
+    -1,1 or 0,255. Values may overshoot the range by 1% of its width.
+Images of another size are an error: nothing is resized. A byte v is the
+gray level v/127.5 - 1, as Kallima reads MNIST, so MNIST written as PNG or
+.npy scores exactly as MNIST does.
+
 These scores use Kallima's MNIST feature network: they compare runs scored
 the same way and are NOT comparable with Inception-based numbers in papers.
 
 Flags:
 `
+
+// realPrior is the noise handed to a Replay of real images: they ignore it,
+// and its size only sets how far the noise advances the seed's stream
+// before KID draws its subsets; 4 gives the real row of
+// docs/RESULTS-mnist.md, and every image set is scored with it, so the same
+// images score the same whichever way they are given.
+var realPrior = gan.Prior{Kind: "normal", Dim: 4}
 
 func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima eval", evalUsage, "")
@@ -47,6 +80,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	raw := fs.Bool("raw", false, "use G's trained weights, not their EMA")
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
 	realSet := fs.String("real", "", "score real images instead of a generator: mnist/train (against mnist/test)")
+	refSet := fs.String("ref", "", "reference image set in place of the default: mnist/train, mnist/test, a folder or a .npy file")
+	rangeName := fs.String("range", "auto", "value range of float .npy images: auto, 0,1, -1,1 or 0,255")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -55,8 +90,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	case *realSet != "" && len(pos) != 0:
 		fmt.Fprintln(stderr, "kallima eval: -real scores real images; give no run folder with it")
 		return exitUsage
-	case *realSet == "" && len(pos) != 1:
-		fmt.Fprintln(stderr, "kallima eval: give one run folder or weights file (kallima eval RUN_OR_WEIGHTS [flags])")
+	case *realSet == "" && (len(pos) == 0 || len(pos) > 2):
+		fmt.Fprintln(stderr, "kallima eval: give one run folder or weights file (kallima eval RUN_OR_WEIGHTS [flags]), or two image sets (kallima eval IMAGES REFERENCE [flags])")
+		return exitUsage
+	case len(pos) == 2 && *refSet != "":
+		fmt.Fprintln(stderr, "kallima eval: with two image sets the second is the reference; give no -ref")
+		return exitUsage
+	case len(pos) == 1 && isImageSet(pos[0]):
+		fmt.Fprintf(stderr, "kallima eval: %s holds images, not a run: give the reference set too (kallima eval IMAGES REFERENCE [flags])\n", pos[0])
 		return exitUsage
 	}
 	if *realSet != "" && *realSet != "mnist/train" {
@@ -66,6 +107,11 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	which, err := imagegan.ParseMetrics(*list)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: -metrics: %v\n", err)
+		return exitUsage
+	}
+	pr, err := data.ParsePixelRange(*rangeName)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: -range: %v\n", err)
 		return exitUsage
 	}
 	if *n < 129 {
@@ -78,19 +124,52 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		ref   imagegan.Reference
 		what  string
 	)
-	if *realSet != "" {
+	switch {
+	case *realSet != "":
 		src, ref, err = realMNIST(*n, stderr)
-		// The replayed images ignore the noise; its size only sets how far
-		// the noise advances the seed's stream before KID draws its
-		// subsets, and 4 gives the real row of docs/RESULTS-mnist.md.
-		prior, what = gan.Prior{Kind: "normal", Dim: 4}, fmt.Sprintf("real images      %s[:%d], scored as if generated", *realSet, *n)
-	} else {
+		prior, what = realPrior, fmt.Sprintf("real images      %s[:%d], scored as if generated", *realSet, *n)
+	case len(pos) == 2:
+		var set imageSet
+		if set, err = loadImageSet(pos[0], pr, stderr); err != nil {
+			break
+		}
+		if !isSet(fs, "n") {
+			*n = set.images.Size(0)
+		}
+		if have := set.images.Size(0); *n > have {
+			err = fmt.Errorf("-n %d: %s has %d images", *n, pos[0], have)
+			break
+		}
+		if *n < 129 {
+			err = fmt.Errorf("%s has %d images: FID on 128 features needs at least 129 (10000 is usual)", pos[0], *n)
+			break
+		}
+		set.warnCut(*n, stderr)
+		src, prior = &imagegan.Replay{Images: set.images}, realPrior
+		what = fmt.Sprintf("images           %s[:%d] (%s), scored as if generated", pos[0], *n, set.format)
+		var r imageSet
+		if r, err = loadImageSet(pos[1], pr, stderr); err == nil {
+			r.warnCut(*n, stderr)
+			ref = imagegan.Reference{Name: pos[1], Images: r.images}
+			what += fmt.Sprintf("\nreference set    %s (%s)", pos[1], r.format)
+		}
+	default:
 		var s *pipeline.Sampler
 		var c config.Config
 		if s, c, what, err = loadForEval(pos[0], *raw); err == nil {
 			src, prior = pipeline.SourceOf(s), s.Prior
 			what = fmt.Sprintf("generator        %s (%s weights)", what, s.Weights)
-			ref, err = pipeline.EvalReference(c)
+			if *refSet == "" {
+				ref, err = pipeline.EvalReference(c)
+			}
+		}
+	}
+	if err == nil && *refSet != "" && len(pos) < 2 {
+		var r imageSet
+		if r, err = loadImageSet(*refSet, pr, stderr); err == nil {
+			r.warnCut(*n, stderr)
+			ref = imagegan.Reference{Name: *refSet, Images: r.images}
+			what += fmt.Sprintf("\nreference set    %s (%s)", *refSet, r.format)
 		}
 	}
 	if err != nil {
@@ -135,22 +214,80 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 // classifier uses (KALLIMA_MNIST_DIR, else the user cache; fetched with
 // progress on log if missing).
 func realMNIST(n int, log io.Writer) (imagegan.Source, imagegan.Reference, error) {
-	dir, err := classifier.DefaultDataDir()
+	train, err := loadMNISTSplit(data.Train, log)
 	if err != nil {
 		return nil, imagegan.Reference{}, err
 	}
-	train, err := classifier.LoadMNIST(dir, data.Train, log)
-	if err != nil {
-		return nil, imagegan.Reference{}, err
-	}
-	if have := train.Images.Size(0); n > have {
+	if have := train.Size(0); n > have {
 		return nil, imagegan.Reference{}, fmt.Errorf("-n %d: mnist/train has %d images", n, have)
 	}
-	test, err := classifier.LoadMNIST(dir, data.Test, log)
+	test, err := loadMNISTSplit(data.Test, log)
 	if err != nil {
 		return nil, imagegan.Reference{}, err
 	}
-	return &imagegan.Replay{Images: train.Images}, imagegan.Reference{Name: "mnist/test", Images: test.Images}, nil
+	return &imagegan.Replay{Images: train}, imagegan.Reference{Name: "mnist/test", Images: test}, nil
+}
+
+// loadMNISTSplit returns the images of an MNIST split, [N, 1, 28, 28] in
+// [-1, 1], from the classifier's folder (fetched with progress on log if
+// missing).
+func loadMNISTSplit(split data.Split, log io.Writer) (*tensor.Tensor, error) {
+	dir, err := classifier.DefaultDataDir()
+	if err != nil {
+		return nil, err
+	}
+	set, err := classifier.LoadMNIST(dir, split, log)
+	if err != nil {
+		return nil, err
+	}
+	return set.Images, nil
+}
+
+// imageSet is an image set named on eval's command line.
+type imageSet struct {
+	images  *tensor.Tensor // [N, 1, 28, 28] in [-1, 1]
+	format  string         // what was read, for the report
+	name    string
+	classes int // a folder's classes (data.GraySet.Classes)
+}
+
+// isImageSet reports whether path names an image set rather than a run:
+// an MNIST split, a .npy file, or a folder without a run's config.yaml.
+func isImageSet(path string) bool {
+	if _, ok := mnistSplit(path); ok || strings.EqualFold(filepath.Ext(path), ".npy") {
+		return true
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(path, runfolder.ConfigFile))
+	return os.IsNotExist(err)
+}
+
+// loadImageSet loads the image set spec names (see evalUsage): an MNIST
+// split, a folder of images or a .npy file, float arrays read in range r.
+func loadImageSet(spec string, r data.PixelRange, log io.Writer) (imageSet, error) {
+	if split, ok := mnistSplit(spec); ok {
+		im, err := loadMNISTSplit(split, log)
+		if err != nil {
+			return imageSet{}, err
+		}
+		return imageSet{images: im, format: fmt.Sprintf("MNIST, %d images", im.Size(0)), name: spec}, nil
+	}
+	set, err := data.LoadGray(spec, classifier.Side, r)
+	if err != nil {
+		return imageSet{}, err
+	}
+	return imageSet{images: set.Images, format: set.Format, name: spec, classes: set.Classes}, nil
+}
+
+// warnCut warns on log when only the first n of a folder's images are
+// scored and the folder has class subfolders: its first n images are then
+// not a sample of every class.
+func (s imageSet) warnCut(n int, log io.Writer) {
+	if have := s.images.Size(0); n < have && s.classes > 1 {
+		fmt.Fprintf(log, "warning: %s: scoring its first %d of %d images in path order, which with %d class folders is not a sample of every class\n", s.name, n, have, s.classes)
+	}
 }
 
 // valueText formats a score, with its spread over runs when it has one.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/pipeline"
 )
@@ -110,13 +112,39 @@ func TestEvalUsageErrors(t *testing.T) {
 		{[]string{"somewhere", "-bogus"}, "bogus"},
 		{[]string{"somewhere", "-n", "10"}, "-n 10"},
 		{[]string{}, "one run folder"},
-		{[]string{"a", "b"}, "one run folder"},
 		{[]string{"run", "-real", "mnist/train"}, "no run folder with it"},
 		{[]string{"-real", "mnist/test"}, "only mnist/train"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runEval(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), exitUsage, tc.want)
+		}
+	}
+}
+
+// TestEvalRunWithRef scores a tiny run against a .npy reference given with
+// -ref in place of its own training images.
+func TestEvalRunWithRef(t *testing.T) {
+	dir := evalRun(t)
+	ref := filepath.Join(t.TempDir(), "ref.npy")
+	pix := make([]byte, 150*28*28)
+	for i := range pix {
+		pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := data.WriteNPY(&buf, &data.NPY{Kind: 'u', Size: 1, Shape: []int{150, 28, 28}, Data: pix}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ref, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := runEval([]string{dir, "-ref", ref, "-metrics", "fid", "-n", "150"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"reference set    " + ref + " (npy |u1 [150 28 28])", "reference      " + ref + "[:150]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -35,8 +35,8 @@ var commands = []command{
 	{name: "sample", summary: "draw images from a trained run or weights file", run: runSample},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
 	{name: "inspect", summary: "summarise a run folder: config, checkpoints, metrics", run: runInspect},
-	{name: "eval", summary: "score a 28x28 generator with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
-	{name: "data", summary: "put a data set in place: kallima data fetch mnist", run: runData},
+	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
+	{name: "data", summary: "put a data set in place (kallima data fetch mnist) or export it (data export mnist/test -out DIR)", run: runData},
 	{name: "train-classifier", summary: "train the MNIST feature network used for scores", run: runTrainClassifier},
 	{name: "bench", summary: "time a training workload (dcgan, wgangp) or run the 2-D benchmark (toy)", run: runBench},
 }
