@@ -136,7 +136,9 @@ func Run(ctx context.Context, c config.Config, opts Options) (Result, error) {
 // config it was created with. sets are -set overrides (section.field=value)
 // of the run's config: only train.steps may change (to train a finished
 // run for longer, or stop it sooner), and the snapshot is rewritten with
-// it; any other field is refused, with the reason. A checkpoint made with
+// it; any other field is refused, with the reason. With train.lr_decay the
+// linear decay stretches to the new length, so the rates rise again from
+// where a finished run had decayed them to 0. A checkpoint made with
 // another GEMM thread count (another number of cores, without
 // train.deterministic) resumes with a warning: the continuation may then
 // differ in the last bits.
@@ -281,8 +283,11 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 			}
 		}
 	}()
-	// The first generator update's logs name the losses shown on the
-	// progress line: the first and the last phase's players.
+	if len(s.tr.Phases) == 0 {
+		return res, fmt.Errorf("model.kind %s: the model has no training phases", c.Model.Kind)
+	}
+	// The progress line shows the losses of the first and the last phase's
+	// players (D's and G's for a GAN).
 	first, last := s.tr.Phases[0].Player.Name, s.tr.Phases[len(s.tr.Phases)-1].Player.Name
 	s.tr.Callbacks = append(s.tr.Callbacks, func(t *gan.Trainer, logs gan.Logs) error {
 		if s.run == nil {
