@@ -26,42 +26,68 @@ const (
 	plotSize     = 480
 	scatterW     = marginLeft + plotSize + marginRight
 	scatterH     = marginTop + plotSize + marginBottom
-	heatBins     = 60   // histogram bins per axis (8 pixels each)
 	extentMargin = 0.05 // fraction of the span added on each side
 )
 
-// Colors of Scatter's picture.
+// How Scatter draws the two sets. Each point is painted over what is below
+// it with its opacity, so where points pile up the color deepens to the
+// set's own: a thin scatter stays pale and a mode stays dark, and the
+// generated points, on top, never vanish under the real ones.
+const (
+	realRadius = 4    // real points: disks of this radius in pixels
+	realAlpha  = 0.12 // opacity of one real disk
+	fakeSide   = 2    // generated points: squares of this side in pixels
+	fakeAlpha  = 0.55 // opacity of one generated square
+)
+
+// Colors of Scatter's picture: a blue and an orange that stay apart for
+// the common color-vision deficiencies.
 var (
-	realColor     = color.RGBA{33, 113, 181, 255} // real points: 3×3 blue squares
-	fakeColor     = color.RGBA{90, 0, 60, 255}    // generated points: 1-pixel dark plum dots
+	realColor     = color.RGBA{49, 130, 189, 255} // real points, underneath
+	fakeColor     = color.RGBA{217, 72, 1, 255}   // generated points, on top
 	background    = color.RGBA{255, 255, 255, 255}
 	gridColor     = color.RGBA{232, 232, 232, 255}
 	axisColor     = color.RGBA{64, 64, 64, 255}
-	heatStops     = []heatStop{{0, background}, {0.35, color.RGBA{254, 217, 118, 255}}, {0.7, color.RGBA{253, 141, 60, 255}}, {1, color.RGBA{227, 26, 28, 255}}}
 	textFace      = basicfont.Face7x13
 	textAscent    = 11 // basicfont.Face7x13's ascent
 	textCharWidth = 7
 )
 
-type heatStop struct {
-	t float64
-	c color.RGBA
-}
-
-// heatColor returns the density color for t in [0, 1]: white at 0 through
-// yellow and orange to red at 1, each channel non-increasing in t (so a
-// denser bin is never paler).
-func heatColor(t float64) color.RGBA {
-	t = math.Max(0, math.Min(1, t))
-	for i := 1; i < len(heatStops); i++ {
-		a, b := heatStops[i-1], heatStops[i]
-		if t <= b.t {
-			f := (t - a.t) / (b.t - a.t)
-			lerp := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
-			return color.RGBA{lerp(a.c.R, b.c.R), lerp(a.c.G, b.c.G), lerp(a.c.B, b.c.B), 255}
+// paint blends c with opacity a over the pixels of img in r (clipped to
+// clip), each pixel becoming blend(old, c, a).
+func paint(img *image.RGBA, r, clip image.Rectangle, c color.RGBA, a float64) {
+	r = r.Intersect(clip)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			img.SetRGBA(x, y, blend(img.RGBAAt(x, y), c, a))
 		}
 	}
-	return heatStops[len(heatStops)-1].c
+}
+
+// blend returns old moved the fraction a of the way to c, each channel
+// (1-a)*old + a*c rounded towards c, so that blending again and again
+// reaches c exactly rather than stalling short of it.
+func blend(old, c color.RGBA, a float64) color.RGBA {
+	mix := func(o, n uint8) uint8 {
+		v := (1-a)*float64(o) + a*float64(n)
+		if n > o {
+			return uint8(math.Ceil(v - 1e-9))
+		}
+		return uint8(math.Floor(v + 1e-9))
+	}
+	return color.RGBA{mix(old.R, c.R), mix(old.G, c.G), mix(old.B, c.B), 255}
+}
+
+// disk blends c with opacity a over the pixels of img within radius of
+// (cx, cy), clipped to clip.
+func disk(img *image.RGBA, cx, cy, radius int, clip image.Rectangle, c color.RGBA, a float64) {
+	for dy := -radius; dy <= radius; dy++ {
+		for dx := -radius; dx <= radius; dx++ {
+			if dx*dx+dy*dy <= radius*radius {
+				paint(img, image.Rect(cx+dx, cy+dy, cx+dx+1, cy+dy+1), clip, c, a)
+			}
+		}
+	}
 }
 
 // extent is the square data window of a scatter plot: [x0, x0+span] ×
@@ -128,15 +154,17 @@ func points(op string, t *tensor.Tensor) ([][2]float64, int) {
 	return pts, s[0] - len(pts)
 }
 
-// Scatter draws the 2-D toy benchmark's picture: the real points as blue 3×3
-// squares (realColor) over the generated points as 1-pixel dots (fakeColor),
-// over a heat map of the generated points' 2-D histogram (heatBins² bins,
-// colored heatColor(sqrt(count/maxCount)), empty bins left white). The axes
-// share one scale and fit both sets (see fitExtent); ticks fall on round
-// numbers (1, 2 or 5 × 10^k apart) with labels; the title is drawn centered
-// on top and a legend with the point counts below (rows with NaN or ±Inf are
-// skipped and counted there). Either tensor may be nil for no points. Text is
-// ASCII in basicfont's 7×13 face; other runes show as a box.
+// Scatter draws the 2-D toy benchmark's picture: the real points
+// underneath as translucent blue disks (realColor, radius realRadius,
+// opacity realAlpha each) and the generated points on top as translucent
+// orange squares (fakeColor, fakeSide pixels, opacity fakeAlpha each), so
+// both distributions show where they overlap and a pile of points is darker
+// than a lone one. The axes share one scale and fit both sets (see
+// fitExtent); ticks fall on round numbers (1, 2 or 5 × 10^k apart) with
+// labels; the title is drawn centered on top and a legend with the point
+// counts below (rows with NaN or ±Inf are skipped and counted there). Either
+// tensor may be nil for no points. Text is ASCII in basicfont's 7×13 face;
+// other runes show as a box.
 //
 // The picture is 560×568 pixels, with the plot area at
 // [60, 540) × [36, 516). It panics if a tensor is not [n, 2].
@@ -159,31 +187,13 @@ func Scatter(real, fake *tensor.Tensor, title string) *image.RGBA {
 		fill(img, image.Rect(plot.Min.X, y, plot.Max.X, y+1), gridColor)
 	}
 
-	var counts [heatBins][heatBins]int
-	most := 0
-	for _, p := range fp {
-		c, r := ext.cell(p, heatBins)
-		counts[r][c]++
-		most = max(most, counts[r][c])
-	}
-	const binPx = plotSize / heatBins
-	for r := range heatBins {
-		for c := range heatBins {
-			if counts[r][c] == 0 {
-				continue
-			}
-			col := heatColor(math.Sqrt(float64(counts[r][c]) / float64(most)))
-			x, y := plot.Min.X+c*binPx, plot.Min.Y+r*binPx
-			fill(img, image.Rect(x, y, x+binPx, y+binPx), col)
-		}
-	}
-	for _, p := range fp {
-		x, y := ext.pixel(p)
-		img.SetRGBA(x, y, fakeColor)
-	}
 	for _, p := range rp {
 		x, y := ext.pixel(p)
-		fill(img, image.Rect(x-1, y-1, x+2, y+2).Intersect(plot), realColor)
+		disk(img, x, y, realRadius, plot, realColor, realAlpha)
+	}
+	for _, p := range fp {
+		x, y := ext.pixel(p)
+		paint(img, image.Rect(x, y, x+fakeSide, y+fakeSide), plot, fakeColor, fakeAlpha)
 	}
 
 	// Frame, tick marks and labels.
@@ -215,7 +225,7 @@ func Scatter(real, fake *tensor.Tensor, title string) *image.RGBA {
 	for _, item := range []struct {
 		c     color.RGBA
 		label string
-	}{{realColor, legend("real", len(rp), rBad)}, {heatColor(1), legend("generated", len(fp), fBad)}} {
+	}{{realColor, legend("real", len(rp), rBad)}, {fakeColor, legend("generated", len(fp), fBad)}} {
 		fill(img, image.Rect(x, y, x+10, y+10), item.c)
 		text(img, x+14, y+textAscent-1, item.label)
 		x += 14 + len(item.label)*textCharWidth + 20

@@ -36,32 +36,64 @@ func TestFitExtent(t *testing.T) {
 	}
 }
 
-// TestScatterRealPoints checks the real points' pixels. With real points
-// (-1,-1) and (1,1) the window is [-1.1, 1.1]², so (1, 1) lands at column
-// floor(2.1/2.2*480) = 458 and row floor(0.1/2.2*480) = 21 of the plot area,
-// pixel (60+458, 36+21) = (518, 57); (-1, -1) at column 21, row 458, pixel
-// (81, 494).
-func TestScatterRealPoints(t *testing.T) {
-	img := Scatter(pts(-1, -1, 1, 1, 0.25, -0.5), pts(0, 0, 0.5, 0.5), "")
+// TestBlend checks blend on hand-computed channels and that blending again
+// and again reaches the color exactly.
+func TestBlend(t *testing.T) {
+	got := blend(color.RGBA{255, 255, 255, 255}, color.RGBA{49, 130, 189, 255}, 0.12)
+	// 0.88*255 + 0.12*49 = 230.28, + 0.12*130 = 240, + 0.12*189 = 247.08,
+	// each rounded down, towards the darker color.
+	if want := (color.RGBA{230, 240, 247, 255}); got != want {
+		t.Errorf("blend = %v, want %v", got, want)
+	}
+	for _, a := range []float64{realAlpha, fakeAlpha} {
+		c := background
+		for range 200 {
+			c = blend(c, realColor, a)
+		}
+		if c != realColor {
+			t.Errorf("200 blends at opacity %v reach %v, want %v", a, c, realColor)
+		}
+	}
+}
+
+// TestScatterPoints checks where single points land and what they paint. The
+// real points (-1,-1) and (1,1) fix the window to [-1.1, 1.1]² (ticks every
+// 0.5), so (0.3, -0.3) lands at column floor(1.4/2.2*480) = 305 and row
+// floor(1.4/2.2*480) = 305 of the plot area, pixel (365, 341), off the grid
+// lines: a lone real point there is one realAlpha disk of radius realRadius
+// over white, and a lone generated point at (-0.3, 0.3), pixel (234, 210),
+// one fakeAlpha square of side fakeSide (column and row floor(0.8/2.2*480) = 174).
+func TestScatterPoints(t *testing.T) {
+	img := Scatter(pts(-1, -1, 1, 1, 0.3, -0.3), pts(-0.3, 0.3), "")
 	if img.Bounds() != image.Rect(0, 0, 560, 568) {
 		t.Fatalf("bounds %v, want 560x568", img.Bounds())
 	}
-	for _, p := range []image.Point{{518, 57}, {81, 494}} {
-		for dy := -1; dy <= 1; dy++ {
-			for dx := -1; dx <= 1; dx++ {
-				if got := img.RGBAAt(p.X+dx, p.Y+dy); got != realColor {
-					t.Errorf("pixel %v%+d%+d = %v, want real color %v", p, dx, dy, got, realColor)
-				}
-			}
+	ext := fitExtent([][2]float64{{-1, -1}, {1, 1}})
+	if x, y := ext.pixel([2]float64{0.3, -0.3}); x != 365 || y != 341 {
+		t.Fatalf("(0.3,-0.3) at (%d,%d), want (365,341)", x, y)
+	}
+	lone := blend(background, realColor, realAlpha)
+	for _, d := range []image.Point{{0, 0}, {realRadius, 0}, {0, -realRadius}, {-2, 2}} {
+		if got := img.RGBAAt(365+d.X, 341+d.Y); got != lone {
+			t.Errorf("real disk pixel %+d%+d = %v, want %v", d.X, d.Y, got, lone)
 		}
 	}
-	// The third point, through the shared mapping, and a generated point.
-	ext := fitExtent([][2]float64{{-1, -1}, {1, 1}})
-	if x, y := ext.pixel([2]float64{0.25, -0.5}); img.RGBAAt(x, y) != realColor {
-		t.Errorf("real point (0.25,-0.5) at (%d,%d) is %v", x, y, img.RGBAAt(x, y))
+	for _, d := range []image.Point{{realRadius + 1, 0}, {realRadius, realRadius}} {
+		if got := img.RGBAAt(365+d.X, 341+d.Y); got != background {
+			t.Errorf("pixel %+d%+d outside the real disk = %v, want white", d.X, d.Y, got)
+		}
 	}
-	if x, y := ext.pixel([2]float64{0.5, 0.5}); img.RGBAAt(x, y) != fakeColor {
-		t.Errorf("generated point (0.5,0.5) at (%d,%d) is %v, want %v", x, y, img.RGBAAt(x, y), fakeColor)
+	if x, y := ext.pixel([2]float64{-0.3, 0.3}); x != 234 || y != 210 {
+		t.Fatalf("(-0.3,0.3) at (%d,%d), want (234,210)", x, y)
+	}
+	dot := blend(background, fakeColor, fakeAlpha)
+	for _, d := range []image.Point{{0, 0}, {fakeSide - 1, fakeSide - 1}} {
+		if got := img.RGBAAt(234+d.X, 210+d.Y); got != dot {
+			t.Errorf("generated square pixel %+d%+d = %v, want %v", d.X, d.Y, got, dot)
+		}
+	}
+	if got := img.RGBAAt(234+fakeSide, 210); got != background {
+		t.Errorf("pixel right of the generated square = %v, want white", got)
 	}
 	// Far from every point, the plot area is background or grid.
 	if got := img.RGBAAt(60+470, 36+470); got != background && got != gridColor {
@@ -69,77 +101,40 @@ func TestScatterRealPoints(t *testing.T) {
 	}
 }
 
-// TestScatterHeat puts 100, 25 and 4 generated points in three bins (each
-// group on one spot, so one pixel per bin is a dot and the rest is heat): the
-// bins take heatColor(1), heatColor(0.5), heatColor(0.2), each strictly paler
-// than the denser one, and an empty bin stays white.
-func TestScatterHeat(t *testing.T) {
-	var fake []float32
-	groups := []struct {
-		x, y float32
-		n    int
-		t    float64
-	}{{0.3, 0.3, 100, 1}, {-1.5, 1.5, 25, 0.5}, {1.5, -1.5, 4, 0.2}}
-	for _, g := range groups {
-		for range g.n {
-			fake = append(fake, g.x, g.y)
+// TestScatterGeneratedOverReal puts one generated point and then a pile of
+// 200 on a pile of 200 real points (a captured mode): the generated point is
+// on top, so its pixel is nearer fakeColor than realColor, and the real disk
+// still shows around it at full realColor.
+func TestScatterGeneratedOverReal(t *testing.T) {
+	pile := func(n int, x, y float32) *tensor.Tensor {
+		var xy []float32
+		for range n {
+			xy = append(xy, x, y)
 		}
+		return pts(xy...)
 	}
-	real := pts(-2, -2, 2, 2) // fixes the window to [-2.2, 2.2]²
-	img := Scatter(real, pts(fake...), "heat")
-	ext := fitExtent([][2]float64{{-2, -2}, {2, 2}})
-	const binPx = plotSize / heatBins
-	binColor := func(p [2]float64) color.RGBA {
-		c, r := ext.cell(p, heatBins)
-		x0, y0 := marginLeft+c*binPx, marginTop+r*binPx
-		counts := map[color.RGBA]int{}
-		for y := y0; y < y0+binPx; y++ {
-			for x := x0; x < x0+binPx; x++ {
-				counts[img.RGBAAt(x, y)]++
-			}
+	dist := func(a, b color.RGBA) float64 {
+		dr, dg, db := float64(a.R)-float64(b.R), float64(a.G)-float64(b.G), float64(a.B)-float64(b.B)
+		return math.Sqrt(dr*dr + dg*dg + db*db)
+	}
+	real := tensor.Concat([]*tensor.Tensor{pts(-1, -1, 1, 1), pile(200, 0.3, -0.3)}, 0)
+	for _, n := range []int{1, 200} {
+		img := Scatter(real, pile(n, 0.3, -0.3), "")
+		under := img.RGBAAt(365+realRadius, 341) // real disk, no generated point
+		if under != realColor {
+			t.Errorf("%d generated: edge of a pile of 200 real points is %v, want %v", n, under, realColor)
 		}
-		// The most common color in the bin is its fill (dots, grid lines
-		// and ticks cover only a few pixels).
-		var best color.RGBA
-		for c, n := range counts {
-			if n > counts[best] {
-				best = c
-			}
+		want := realColor
+		for range n {
+			want = blend(want, fakeColor, fakeAlpha)
 		}
-		return best
-	}
-	var blues []uint8
-	for _, g := range groups {
-		got := binColor([2]float64{float64(g.x), float64(g.y)})
-		if want := heatColor(g.t); got != want {
-			t.Errorf("bin of %d points: %v, want heatColor(%.1f) = %v", g.n, got, g.t, want)
+		got := img.RGBAAt(365, 341)
+		if got != want {
+			t.Errorf("%d generated over 200 real: %v, want %v", n, got, want)
 		}
-		x, y := ext.pixel([2]float64{float64(g.x), float64(g.y)})
-		if img.RGBAAt(x, y) != fakeColor {
-			t.Errorf("bin of %d points: dot at (%d,%d) is %v", g.n, x, y, img.RGBAAt(x, y))
+		if dist(got, fakeColor) >= dist(got, realColor) {
+			t.Errorf("%d generated over 200 real: %v is nearer the real color than the generated one", n, got)
 		}
-		blues = append(blues, got.B)
-	}
-	if !(blues[0] < blues[1] && blues[1] < blues[2] && blues[2] < 255) {
-		t.Errorf("blue channel by density %v, want strictly increasing towards white as counts fall", blues)
-	}
-	if got := binColor([2]float64{-1.5, -1.5}); got != background {
-		t.Errorf("empty bin is %v, want white", got)
-	}
-}
-
-// TestHeatColorMonotone checks no channel brightens as density grows.
-func TestHeatColorMonotone(t *testing.T) {
-	prev := heatColor(0)
-	if prev != background {
-		t.Fatalf("heatColor(0) = %v, want white", prev)
-	}
-	for i := 1; i <= 1000; i++ {
-		c := heatColor(float64(i) / 1000)
-		if c.R > prev.R || c.G > prev.G || c.B > prev.B {
-			t.Fatalf("heatColor(%v) = %v brighter than %v", float64(i)/1000, c, prev)
-		}
-		prev = c
 	}
 }
 
