@@ -92,7 +92,7 @@ func (s *session) savePreview() error {
 	if s.data.IsImage() {
 		return s.run.SaveSamples(s.tr.Step, picture.Grid(out, s.preview.cols, 2))
 	}
-	title := fmt.Sprintf("%s, %s loss, step %d", s.c.Data.Kind, s.c.Loss.Name, s.tr.Step)
+	title := fmt.Sprintf("%s, %s, step %d", s.c.Data.Kind, lossName(s.c), s.tr.Step)
 	return s.run.SaveSamples(s.tr.Step, picture.Scatter(s.preview.real, out, title))
 }
 
@@ -114,7 +114,7 @@ func (s *session) scorePoints() (*PointsResult, error) {
 		return r, nil
 	}
 	r.Plot = filepath.Join(s.run.Dir(), PlotFile)
-	title := fmt.Sprintf("%s, %s loss, %d steps: %d/%d modes, %.1f%% high quality, W1 %.3f", s.c.Data.Kind, s.c.Loss.Name, s.tr.Step, score.Modes, score.TotalModes, 100*score.HighQuality, score.W1)
+	title := fmt.Sprintf("%s, %s, %d steps: %d/%d modes, %.1f%% high quality, W1 %.3f", s.c.Data.Kind, lossName(s.c), s.tr.Step, score.Modes, score.TotalModes, 100*score.HighQuality, score.W1)
 	if err := picture.ScatterPlot(r.Plot, r.Real, r.Fake, title); err != nil {
 		return nil, err
 	}
@@ -151,4 +151,13 @@ func LoadData(c config.Config, progress io.Writer) (family.Data, error) {
 		classes = max(classes, l+1)
 	}
 	return family.Data{Channels: ch, Size: side, Classes: classes, Images: set}, nil
+}
+
+// lossName names the loss for a plot title: "ns loss", or with a penalty
+// "ns loss + r1".
+func lossName(c config.Config) string {
+	if c.Loss.Penalty == "" {
+		return c.Loss.Name + " loss"
+	}
+	return c.Loss.Name + " loss + " + c.Loss.Penalty
 }

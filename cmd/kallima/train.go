@@ -37,7 +37,7 @@ Flags:
 
 const trainExamples = `
 Examples:
-  kallima train                                  the default: ring8, non-saturating loss
+  kallima train                                  the default: ring8, non-saturating loss + R1 (about 20 s)
   kallima train -preset grid25                   an embedded preset
   kallima train -config my.yaml -out runs/mine   a config file
   kallima train -set loss.name=hinge -set train.steps=5000
