@@ -40,7 +40,7 @@ const (
 	// float32 noise.
 	noiseSamples = 8
 	// jitter is the relative size of those perturbations: 2^-16, some 128
-	// float32 ulps, enough to change the rounding of every intermediate
+	// float32 ulps of a typical entry, enough to change the rounding of every intermediate
 	// value (one ulp can leave it unchanged) and small enough that the
 	// second difference L(x+d)+L(x-d)-2L(x) holds no curvature worth
 	// counting (|d|^2 ~ 2e-10 |x|^2).
@@ -84,10 +84,10 @@ const (
 // (4*nL/h/2, plus nL/2h, over 3), and nA is the analytic value's own
 // float32 error. They are measured, not assumed: GradCheck evaluates L, the
 // gradient and the Hessian-vector product at noiseSamples pairs of points
-// x +- d, d a random relative jitter of 2^-16, and takes the largest second
-// difference, L(x+d) + L(x-d) - 2L(x), over sqrt(3) (three errors,
-// rescaled to the two of a difference) and over sqrt(6) for one
-// evaluation; each value's own final rounding (half an ulp, and for L the
+// x +- d, d a random jitter of 2^-16 relative to the entries' scale, and
+// takes the largest second difference, L(x+d) + L(x-d) - 2L(x), over
+// sqrt(3) (three errors, rescaled to the two of a difference) and over
+// sqrt(6) for one evaluation; each value's own final rounding (half an ulp, and for L the
 // outputs' half ulps weighted by r) is a floor under them, since the
 // errors at x+d and x-d can cancel. A machine whose BLAS rounds
 // differently, or not deterministically, gets a wider tolerance where the
@@ -181,11 +181,25 @@ func GradCheck(f func(xs []*Value) *Value, inputs []*tensor.Tensor, opts CheckOp
 	// measured errors of the gradient and Hessian-vector elements.
 	nG := halfUlps(inputs, analytic) // one gradient element's error, per element
 	nH := halfUlps(inputs, hv)       // one Hessian-vector element's error
+	// Each element is jittered relative to the larger of its own size and
+	// its tensor's root mean square (1 for an all-zero tensor), so zeros,
+	// such as the coefficients of a projected input, are jittered too.
+	scales := make([]float64, len(inputs))
+	for k, x := range inputs {
+		var ss float64
+		for _, v := range x.Data() {
+			ss += float64(v) * float64(v)
+		}
+		scales[k] = math.Sqrt(ss / float64(max(x.Len(), 1)))
+		if scales[k] == 0 {
+			scales[k] = 1
+		}
+	}
 	for range noiseSamples {
 		xp, xm := clones(inputs), clones(inputs)
 		for k, x := range inputs {
 			for i, v := range x.Data() {
-				d := float64(v) * jitter * (2*rng.Float64() - 1)
+				d := math.Max(math.Abs(float64(v)), scales[k]) * jitter * (2*rng.Float64() - 1)
 				xp[k].Data()[i] = float32(float64(v) + d)
 				xm[k].Data()[i] = float32(float64(v) - d)
 			}
