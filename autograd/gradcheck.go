@@ -42,8 +42,8 @@ const (
 	// jitter is the relative size of those perturbations: 2^-16, some 128
 	// float32 ulps of a typical entry, enough to change the rounding of every intermediate
 	// value (one ulp can leave it unchanged) and small enough that the
-	// second difference L(x+d)+L(x-d)-2L(x) holds no curvature worth
-	// counting (|d|^2 ~ 2e-10 |x|^2).
+	// second differences hold no curvature worth counting
+	// (|d|^2 ~ 2e-10 |x|^2).
 	jitter = 1.0 / 65536
 	// noiseSafety multiplies the measured noise. The largest of eight
 	// samples of a roughly normal error is below 0.6 standard deviations
@@ -84,16 +84,15 @@ const (
 // (4*nL/h/2, plus nL/2h, over 3), and nA is the analytic value's own
 // float32 error. They are measured, not assumed: GradCheck evaluates L, the
 // gradient and the Hessian-vector product at noiseSamples pairs of points
-// x +- d, d a random jitter of 2^-16 relative to the entries' scale, and
-// takes the largest second difference, L(x+d) + L(x-d) - 2L(x), over
-// sqrt(3) (three errors, rescaled to the two of a difference) and over
-// sqrt(6) for one evaluation; each value's own final rounding (half an ulp, and for L the
-// outputs' half ulps weighted by r) is a floor under them, since the
-// errors at x+d and x-d can cancel. A machine whose BLAS rounds
-// differently, or not deterministically, gets a wider tolerance where the
-// finite difference can tell less, never a failure from noise; a wrong
-// gradient, off by much more than the noise wherever the derivative is not
-// tiny, still fails.
+// x + a*d and x - b*d, d a random jitter of 2^-16 relative to the entries'
+// scale and a, b random in [0.5, 1.5), and takes the largest weighted
+// second difference (which cancels the linear part), rescaled to the error
+// of one evaluation or of a difference of two; each value's own final
+// rounding (half an ulp, and for L the outputs' half ulps weighted by r) is
+// a floor under them. A machine whose BLAS rounds differently, or not
+// deterministically, gets a wider tolerance where the finite difference can
+// tell less, never a failure from noise; a wrong gradient, off by much more
+// than the noise wherever the derivative is not tiny, still fails.
 //
 // The steps are exact: the first order uses the step float32 actually took,
 // and the second order corrects for the rounding of x +- s*v (see below).
@@ -196,20 +195,30 @@ func GradCheck(f func(xs []*Value) *Value, inputs []*tensor.Tensor, opts CheckOp
 		}
 	}
 	for range noiseSamples {
+		// x + a*d and x - b*d with a, b in [0.5, 1.5): the weighted second
+		// difference b f(x+ad) + a f(x-bd) - (a+b) f(x) cancels f's linear
+		// part for any a and b, and unequal arms keep the rounding errors
+		// at the two points from cancelling (a symmetric pair x +- d often
+		// rounds symmetrically, and shows no noise where there is some).
+		a, b := 0.5+rng.Float64(), 0.5+rng.Float64()
 		xp, xm := clones(inputs), clones(inputs)
 		for k, x := range inputs {
 			for i, v := range x.Data() {
 				d := math.Max(math.Abs(float64(v)), scales[k]) * jitter * (2*rng.Float64() - 1)
-				xp[k].Data()[i] = float32(float64(v) + d)
-				xm[k].Data()[i] = float32(float64(v) - d)
+				xp[k].Data()[i] = float32(float64(v) + a*d)
+				xm[k].Data()[i] = float32(float64(v) - b*d)
 			}
 		}
-		nL = math.Max(nL, math.Abs(loss(xp)+loss(xm)-2*l0)/math.Sqrt(3))
+		// The combination's error has sqrt(a^2 + b^2 + (a+b)^2) times one
+		// evaluation's standard deviation, and a difference of two
+		// evaluations sqrt(2) times it.
+		norm := math.Sqrt(a*a + b*b + (a+b)*(a+b))
+		nL = math.Max(nL, math.Sqrt2*math.Abs(b*loss(xp)+a*loss(xm)-(a+b)*l0)/norm)
 		gp, hp := grads(xp, dir)
 		gm, hm := grads(xm, dir)
-		maxSecondDiff(nG, gp, gm, analytic)
+		maxSecondDiff(nG, gp, gm, analytic, b, a, norm)
 		if opts.SecondOrder {
-			maxSecondDiff(nH, hp, hm, hv)
+			maxSecondDiff(nH, hp, hm, hv, b, a, norm)
 		}
 	}
 
@@ -321,12 +330,12 @@ func compare(a, n, tol float64) error {
 	return nil
 }
 
-// maxSecondDiff raises n[k][i] to |p + m - 2c| / sqrt(6), the error of
-// one evaluation estimated from a second difference of three.
-func maxSecondDiff(n, p, m, c [][]float64) {
+// maxSecondDiff raises n[k][i] to |wp p + wm m - (wp+wm) c| / norm, the
+// error of one evaluation estimated from a second difference of three.
+func maxSecondDiff(n, p, m, c [][]float64, wp, wm, norm float64) {
 	for k := range n {
 		for i := range n[k] {
-			e := math.Abs(at2(p, k, i)+at2(m, k, i)-2*at2(c, k, i)) / math.Sqrt(6)
+			e := math.Abs(wp*at2(p, k, i)+wm*at2(m, k, i)-(wp+wm)*at2(c, k, i)) / norm
 			if math.IsNaN(e) || math.IsInf(e, 0) {
 				continue // the comparison itself reports the NaN
 			}
