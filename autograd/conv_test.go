@@ -14,6 +14,15 @@ func init() {
 		gradCase{op: "conv_transpose2d", shapes: [][]int{{1, 2, 3, 2}, {2, 3, 3, 3}}, f: func(x []*Value) *Value {
 			return Square(ConvTranspose2d(x[0], x[1], q, [2]int{1, 0}))
 		}},
+		// C*kh*kw = 72 >= 64 takes the batched (one GEMM) path; a batch
+		// of 10 there, and on the per-sample path (C*kh*kw = 18), where
+		// the weight gradient sums 8 blocks of uneven size.
+		gradCase{op: "conv2d", shapes: [][]int{{10, 8, 4, 4}, {3, 8, 3, 3}}, f: func(x []*Value) *Value {
+			return Square(Conv2d(x[0], x[1], tensor.ConvParams{Padding: [2]int{1, 1}}))
+		}},
+		gradCase{op: "conv2d", shapes: [][]int{{10, 2, 4, 4}, {3, 2, 3, 3}}, f: func(x []*Value) *Value {
+			return Square(Conv2d(x[0], x[1], tensor.ConvParams{Padding: [2]int{1, 1}}))
+		}},
 		gradCase{op: "conv2d_weight_grad", shapes: [][]int{{2, 3, 5, 6}, {2, 4, 3, 4}}, f: func(x []*Value) *Value {
 			return Square(conv2dWeightGrad(x[0], x[1], p, 3, 2))
 		}},

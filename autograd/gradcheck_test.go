@@ -19,6 +19,10 @@ type gradCase struct {
 	away     float32
 	positive bool
 	first    bool // first order only (a documented reason in the case)
+	// spaced, when set, replaces normal inputs by seeded shuffles of
+	// values this far apart (see distinct), for ops whose kink lies where
+	// two inputs tie (max, max pool).
+	spaced float32
 	// fixed, when set, replaces random inputs (for ops with kinks where
 	// random inputs could land within a step of one).
 	fixed []*tensor.Tensor
@@ -37,6 +41,10 @@ func inputsFor(c gradCase, seed uint64) []*tensor.Tensor {
 	rng := tensor.NewRNG(seed)
 	xs := make([]*tensor.Tensor, len(c.shapes))
 	for i, s := range c.shapes {
+		if c.spaced > 0 {
+			xs[i] = distinct(seed+uint64(i), c.spaced, s...)
+			continue
+		}
 		x := rng.Normal(0, 1, s...)
 		d := x.Data()
 		for j := range d {
@@ -119,7 +127,8 @@ func init() {
 		gradCase{op: "sqrt", shapes: [][]int{{4, 2}}, f: un(Sqrt), positive: true},
 		gradCase{op: "pow", shapes: [][]int{{5}}, f: un(func(a *Value) *Value { return Pow(a, 3) })},
 		gradCase{op: "pow", shapes: [][]int{{5}}, f: un(func(a *Value) *Value { return Pow(a, 1.5) }), positive: true},
-		gradCase{op: "abs", shapes: [][]int{{6}}, f: nl(func(a *Value) *Value { return Abs(AddScalar(a, -1)) }), away: 0.2},
+		// |x| x: the second derivative 2 sign(x) is not 0, the kink is at 0.
+		gradCase{op: "abs", shapes: [][]int{{6}}, f: un(func(a *Value) *Value { return Mul(Abs(a), a) }), away: 0.2},
 		gradCase{op: "tanh", shapes: [][]int{{3, 3}}, f: un(Tanh)},
 		gradCase{op: "sigmoid", shapes: [][]int{{3, 3}}, f: un(Sigmoid)},
 		gradCase{op: "softplus", shapes: [][]int{{9}}, f: un(Softplus)},
@@ -132,7 +141,7 @@ func init() {
 			tensor.FromSlice([]float32{1, -1, 0.5, 2, -0.3, 0.7, -2, 1.5}, 2, 4), tensor.FromSlice([]float32{0.2, 0.1, -0.4, 1}, 4)}},
 		gradCase{op: "sum", shapes: [][]int{{2, 3, 4}}, f: nl(func(a *Value) *Value { return Sum(a, []int{0, 2}, false) })},
 		gradCase{op: "sum", shapes: [][]int{{2, 3}}, f: nl(func(a *Value) *Value { return Sum(a, nil, true) })},
-		gradCase{op: "max", shapes: [][]int{{3, 5}}, f: nl(func(a *Value) *Value { return Max(a, []int{1}, false) })},
+		gradCase{op: "max", shapes: [][]int{{3, 5}}, f: un(func(a *Value) *Value { return Square(Max(a, []int{1}, false)) }), spaced: 0.25},
 		gradCase{op: "broadcast_to", shapes: [][]int{{3, 1}}, f: nl(func(a *Value) *Value { return BroadcastTo(a, []int{2, 3, 4}) })},
 		gradCase{op: "sum_to", shapes: [][]int{{2, 3, 4}}, f: nl(func(a *Value) *Value { return SumTo(a, []int{3, 1}) })},
 		gradCase{op: "reshape", shapes: [][]int{{2, 6}}, f: nl(func(a *Value) *Value { return Reshape(a, 3, -1) })},
@@ -162,17 +171,4 @@ func init() {
 		gradCase{op: "gelu", shapes: [][]int{{8}}, f: un(GELU)},
 		gradCase{op: "norm", shapes: [][]int{{3, 2, 2}}, f: un(func(a *Value) *Value { return Norm(a, 1e-12) })},
 	)
-}
-
-// TestSecondOrderCatchesBadBackward shows the harness fails on a wrong rule.
-func TestGradCheckDetectsWrongGradient(t *testing.T) {
-	bad := func(x []*Value) *Value {
-		a := x[0]
-		return record("bad_square", tensor.Mul(a.data, a.data), []*Value{a}, func(g *Value) []*Value {
-			return []*Value{Mul(g, a)} // should be 2*g*a
-		})
-	}
-	if err := GradCheck(bad, []*tensor.Tensor{tensor.FromSlice([]float32{1, -2, 3}, 3)}, CheckOptions{}); err == nil {
-		t.Fatal("GradCheck accepted a gradient off by a factor of 2")
-	}
 }

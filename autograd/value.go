@@ -128,8 +128,12 @@ func Ops() []string {
 }
 
 // record makes the Value for an op's output, keeping its history only when
-// recording is on and some input needs a gradient.
+// recording is on and some input needs a gradient. It panics if op is not
+// registered: an unregistered op would escape TestEveryOpHasGradCheck.
 func record(op string, out *tensor.Tensor, inputs []*Value, back backwardFunc) *Value {
+	if !registry[op] {
+		panic("autograd: op not registered: " + op)
+	}
 	if !gradEnabled {
 		return &Value{data: out, op: op}
 	}

@@ -149,6 +149,9 @@ func TestStep(t *testing.T) {
 // pool as it found it and allocates little from the Go heap: its tensors
 // come from the previous step's buffers.
 func TestStepReusesMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs full-size training steps of both workloads")
+	}
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			w, err := New(name, 3)

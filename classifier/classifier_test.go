@@ -233,6 +233,9 @@ func TestSaveLoadFile(t *testing.T) {
 // losses must be identical run to run, and the mean loss of the last 5
 // steps under half that of the first 5 (it starts near ln 10 = 2.30).
 func TestFitReducesLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a classifier twice for 40 steps")
+	}
 	x, y := head(mnist(t, data.Train), 1280)
 	set := &data.Set{Images: x, Labels: y}
 	cfg := TrainConfig{DataDir: "unused", Epochs: 1, BatchSize: 32, LR: 2e-3, Seed: 3, Shift: 1, MaxSteps: 40}

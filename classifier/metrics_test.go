@@ -45,6 +45,9 @@ func TestScoreIS(t *testing.T) {
 // real one (measured: 169.4 and 11722, a factor 69; FID's scale is that
 // of the features, unnormalised fc1 pre-activations here).
 func TestScoreFID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores 15,000 images through the classifier")
+	}
 	c := loadEmbedded(t)
 	train, _ := head(mnist(t, data.Train), scoreN)
 	test, _ := head(mnist(t, data.Test), scoreN)
@@ -81,6 +84,9 @@ func TestScoreFID(t *testing.T) {
 // 0.25 and 0.2; measured 0.150 and 0.099: one class of ten covers about a
 // tenth of the real manifold).
 func TestScorePRDC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores 10,000 images through the classifier")
+	}
 	c := loadEmbedded(t)
 	train, _ := head(mnist(t, data.Train), scoreN)
 	test, labels := head(mnist(t, data.Test), scoreN)

@@ -114,16 +114,22 @@ func TestLoaderEpochs(t *testing.T) {
 					t.Fatalf("%s: epoch %d returned sample %d %d times", name, e, i, s)
 				}
 			}
-			if c.sequential {
-				for j, i := range order {
-					if i != j {
-						t.Fatalf("%s: sequential epoch %d order %v", name, e, order)
-					}
-				}
+			inFileOrder := true
+			for j, i := range order {
+				inFileOrder = inFileOrder && i == j
+			}
+			if c.sequential && !inFileOrder {
+				t.Fatalf("%s: sequential epoch %d order %v", name, e, order)
+			}
+			// A shuffle of more than 5 samples lands on file order with
+			// probability at most 1/720; the seed is fixed, so this
+			// catches an epoch served unshuffled, not bad luck.
+			if !c.sequential && c.n > 5 && inFileOrder {
+				t.Fatalf("%s: epoch %d is in file order: not shuffled", name, e)
 			}
 			orders = append(orders, order)
 		}
-		if !c.sequential && c.n > 5 && (slices.Equal(orders[0], orders[1]) || slices.Equal(orders[1], orders[2])) {
+		if !c.sequential && c.n > 5 && (slices.Equal(orders[0], orders[1]) || slices.Equal(orders[1], orders[2]) || slices.Equal(orders[0], orders[2])) {
 			t.Fatalf("%s: epochs were not reshuffled: %v", name, orders)
 		}
 	}
@@ -310,15 +316,23 @@ func TestLoaderCloseStopsGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines with 20 prefetching loaders, %d before", g, before)
 	}
 	for _, l := range ls {
+		done := l.done
 		l.Close()
 		l.Close()
+		// Close returns once the producer has closed done, its last act
+		// (deferred): a synchronisation, not a timing.
+		select {
+		case <-done:
+		default:
+			t.Fatal("Close returned before the producer goroutine ended")
+		}
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+	// Each producer is past its last statement; wait for the runtime to
+	// retire them. A leak never gets there and fails by the test timeout,
+	// however slow or loaded the machine is.
+	for runtime.NumGoroutine() > before {
+		runtime.Gosched()
 		time.Sleep(time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > before {
-		t.Fatalf("%d goroutines after Close, %d before", g, before)
 	}
 	defer func() {
 		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "loader is closed") {

@@ -48,6 +48,10 @@ func TestLossValues(t *testing.T) {
 		{"non-saturating G", NonSaturatingGeneratorLoss(fake), -meanOf(f, func(x float64) float64 { return math.Log(sig(x)) })},
 		{"LS D", LeastSquaresDiscriminatorLoss(real, fake, LSCoding{A: -1, B: 1, C: 0}),
 			0.5*meanOf(r, func(x float64) float64 { return (x - 1) * (x - 1) }) + 0.5*meanOf(f, func(x float64) float64 { return (x + 1) * (x + 1) })},
+		// The 0-1 coding the lsgan objective uses: real target b = 1,
+		// fake target a = 0 (Mao et al. 2017, arXiv:1611.04076, eq. 9).
+		{"LS D 0-1", LeastSquaresDiscriminatorLoss(real, fake, LSCoding01),
+			0.5*meanOf(r, func(x float64) float64 { return (x - 1) * (x - 1) }) + 0.5*meanOf(f, func(x float64) float64 { return x * x })},
 		{"LS G", LeastSquaresGeneratorLoss(fake, LSCoding01), 0.5 * meanOf(f, func(x float64) float64 { return (x - 1) * (x - 1) })},
 		{"W critic", WassersteinCriticLoss(real, fake), mf - mr},
 		{"W G", WassersteinGeneratorLoss(fake), -mf},
@@ -237,6 +241,38 @@ func TestGradientPenaltyLinearCritic(t *testing.T) {
 	// R1: gamma/2 |w|^2.
 	if v := R1Penalty(linearCritic(w), real, 10).Item(); math.Abs(float64(v)-125) > 1e-3 {
 		t.Fatalf("R1 %g, want 125", v)
+	}
+}
+
+// TestGradientPenaltyImageCritic is TestGradientPenaltyLinearCritic on
+// [N, C, H, W] inputs, where a norm over each sample's whole gradient
+// differs from one per channel or per pixel (on [N, 2] inputs they agree):
+// D(x) = sum(w * x) with w [1, 2, 2, 2], |w| = 3, its channels' norms
+// sqrt(5) and 2, its pixels' norms 1, 2, 2 and 0.
+func TestGradientPenaltyImageCritic(t *testing.T) {
+	w := ag.Param(tensor.FromSlice([]float32{1, 2, 0, 0, 0, 0, 2, 0}, 1, 2, 2, 2))
+	critic := func(x *ag.Value) *ag.Value {
+		return ag.Sum(ag.Mul(x, w), []int{1, 2, 3}, false)
+	}
+	rng := tensor.NewRNG(2)
+	real := rng.Normal(0, 1, 5, 2, 2, 2)
+	fake := rng.Normal(0, 1, 5, 2, 2, 2)
+	gp := GradientPenalty(critic, Interpolate(real, fake, rng), 10, false)
+	if got := gp.Item(); math.Abs(float64(got)-40) > 1e-3 { // 10 (3 - 1)^2
+		t.Fatalf("penalty %g, want 40", got)
+	}
+	g := ag.Grad([]*ag.Value{gp}, []*ag.Value{w}, nil, false)[0].Data().Data()
+	for i, wi := range w.Data().Data() {
+		want := 2 * 10 * 2 * float64(wi) / 3 // 2 lambda (|w| - 1) w/|w|
+		if math.Abs(float64(g[i])-want) > 1e-3 {
+			t.Fatalf("d penalty / dw = %v, want 2*10*2*w/3", g)
+		}
+	}
+	if v := DivergencePenalty(critic, Interpolate(real, fake, rng), 2, 6).Item(); math.Abs(float64(v)-2*729)/1458 > 1e-5 {
+		t.Fatalf("divergence penalty %g, want %g", v, 2*729.0)
+	}
+	if v := R1Penalty(critic, real, 10).Item(); math.Abs(float64(v)-45) > 1e-3 { // 10/2 * 9
+		t.Fatalf("R1 %g, want 45", v)
 	}
 }
 

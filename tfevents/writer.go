@@ -38,6 +38,7 @@ type Writer struct {
 	closed bool  // Close has begun
 	now    func() time.Time
 	ticker *time.Ticker
+	tick   <-chan time.Time // the flush loop's clock: ticker.C, or a test's
 	done   chan struct{}
 	wg     sync.WaitGroup
 	rec    []byte // scratch for one framed record
@@ -48,10 +49,13 @@ type Writer struct {
 // for; if that name is taken, a suffix .1, .2, ... is added. The first record
 // is the file_version event "brain.Event:2".
 func NewWriter(dir string) (*Writer, error) {
-	return newWriter(dir, time.Now)
+	return newWriter(dir, time.Now, nil)
 }
 
-func newWriter(dir string, now func() time.Time) (*Writer, error) {
+// newWriter is NewWriter with the clock injected: now stamps the file name
+// and events; tick, when not nil, drives the background flush instead of
+// the ticker (a test sends on it).
+func newWriter(dir string, now func() time.Time, tick <-chan time.Time) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("tfevents: %w", err)
 	}
@@ -92,6 +96,10 @@ func newWriter(dir string, now func() time.Time) (*Writer, error) {
 		return nil, err
 	}
 	w.ticker = time.NewTicker(DefaultFlushInterval)
+	w.tick = tick
+	if tick == nil {
+		w.tick = w.ticker.C
+	}
 	w.wg.Add(1)
 	go w.flushLoop()
 	return w, nil
@@ -105,7 +113,7 @@ func (w *Writer) flushLoop() {
 		select {
 		case <-w.done:
 			return
-		case <-w.ticker.C:
+		case <-w.tick:
 			w.mu.Lock()
 			if w.err == nil {
 				w.flushLocked()

@@ -63,6 +63,9 @@ func TestMain(m *testing.M) {
 // TestBenchToyJobs: cells run in worker processes give the same scores as
 // in-process ones (same seed, same config).
 func TestBenchToyJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains toy GANs in worker processes and in process")
+	}
 	t.Setenv("KALLIMA_TEST_AS_MAIN", "1")
 	dir := t.TempDir()
 	table := func(jobs string) string {

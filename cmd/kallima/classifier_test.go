@@ -57,6 +57,9 @@ func TestTrainClassifierHelp(t *testing.T) {
 // cache with npm if needed) and checks the progress, the final accuracy
 // line and the weights file with its metadata.
 func TestTrainClassifierQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a classifier and scores the 10,000 test images")
+	}
 	dir, err := classifier.DefaultDataDir()
 	if err != nil {
 		t.Fatal(err)

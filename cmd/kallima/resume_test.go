@@ -73,19 +73,29 @@ func TestKillAndResumeIsExact(t *testing.T) {
 			}
 			whole, killed := filepath.Join(root, "whole"), filepath.Join(root, "killed")
 
-			t0 := time.Now()
 			if out, err := exec.Command(bin, "train", "-config", cfg, "-out", whole).CombinedOutput(); err != nil {
 				t.Fatalf("uninterrupted run: %v\n%s", err, out)
 			}
-			full := time.Since(t0)
+			recs, err := runfolder.ReadMetrics(filepath.Join(whole, runfolder.MetricsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := len(recs)
+			// The kills come after a random number of logged steps, not
+			// after a random time: on a slow or loaded machine a timed
+			// kill could come after the run had finished. The first is in
+			// the first half of the run; the second, of the resumed run,
+			// after the first's step and before 80% of the run (the
+			// resumed run restarts from the last checkpoint before the
+			// kill, so it logs those steps again first).
+			k1 := 1 + rng.IntN(steps/2)
+			k2 := k1 + 1 + rng.IntN(steps*4/5-k1)
+			metrics := filepath.Join(killed, runfolder.MetricsFile)
 
 			kills := 0
 			args := []string{"train", "-config", cfg, "-out", killed}
 			var log bytes.Buffer
-			for attempt := 0; ; attempt++ {
-				if attempt > 20 {
-					t.Fatalf("no finish after %d attempts\n%s", attempt, log.String())
-				}
+			for kills < 2 {
 				cmd := exec.Command(bin, args...)
 				cmd.Stdout, cmd.Stderr = &log, &log
 				if err := cmd.Start(); err != nil {
@@ -93,42 +103,24 @@ func TestKillAndResumeIsExact(t *testing.T) {
 				}
 				done := make(chan error, 1)
 				go func() { done <- cmd.Wait() }()
-				if kills < 2 {
-					// Kill at a random moment of the training: after the
-					// run folder exists, within the first 60% of a whole run.
-					waitFor(t, filepath.Join(killed, runfolder.ConfigFile), done)
-					delay := time.Duration(rng.Float64() * 0.6 * float64(full))
-					finished := false
-					select {
-					case err := <-done:
-						// A resumed process may finish first: it had less to do.
-						if err != nil || kills == 0 {
-							t.Fatalf("process ended (%v) before the kill after %v\n%s", err, delay, log.String())
-						}
-						t.Logf("resumed run finished before the kill after %v", delay)
-						finished = true
-					case <-time.After(delay):
-					}
-					if finished {
-						break
-					}
-					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-						t.Fatal(err)
-					}
-					err := <-done
-					var ee *exec.ExitError
-					if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-						t.Fatalf("process was not killed by SIGKILL: %v", err)
-					}
-					kills++
-					t.Logf("killed after %v (whole run %v)", delay, full)
-					args = []string{"train", "-resume", killed}
-					continue
+				at := []int{k1, k2}[kills]
+				waitForRecords(t, metrics, at, done, &log)
+				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
 				}
-				if err := <-done; err != nil {
-					t.Fatalf("resumed run: %v\n%s", err, log.String())
+				err := <-done
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+					t.Fatalf("process was not killed by SIGKILL: %v", err)
 				}
-				break
+				kills++
+				t.Logf("killed after %d logged steps of %d", at, steps)
+				args = []string{"train", "-resume", killed}
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Stdout, cmd.Stderr = &log, &log
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("resumed run: %v\n%s", err, log.String())
 			}
 			if kills == 0 || !strings.Contains(log.String(), "steps ") {
 				t.Fatalf("no summary from the last run:\n%s", log.String())
@@ -143,20 +135,22 @@ func TestKillAndResumeIsExact(t *testing.T) {
 	}
 }
 
-// waitFor waits until path exists, failing if the process ends first.
-func waitFor(t *testing.T, path string, done chan error) {
+// waitForRecords waits until the metrics file at path holds at least n
+// records (one line each, written in one write), failing if the process
+// ends first. It polls; only the moment of the kill within the step, not
+// the test's outcome, depends on the machine's speed.
+func waitForRecords(t *testing.T, path string, n int, done chan error, log *bytes.Buffer) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if _, err := os.Stat(path); err == nil {
+	for {
+		if b, err := os.ReadFile(path); err == nil && bytes.Count(b, []byte("\n")) >= n {
 			return
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("process ended (%v) before creating %s", err, path)
+			t.Fatalf("process ended (%v) before logging %d steps\n%s", err, n, log.String())
 		case <-time.After(time.Millisecond):
 		}
 	}
-	t.Fatalf("%s did not appear", path)
 }
 
 // latest loads the run's newest checkpoint.
