@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +130,28 @@ func TestTrainMNISTSmoke(t *testing.T) {
 	}
 	if ck.Group("g")["project.weight"].Size(1) != 100 {
 		t.Fatalf("generator projection %v, want z_dim 100", ck.Group("g")["project.weight"].Shape())
+	}
+}
+
+// TestTrainResumeExtends trains a short 2-D run, extends the finished run
+// with -resume -set train.steps, and checks that any other -set is refused
+// with the reason.
+func TestTrainResumeExtends(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ring8")
+	var out, errs bytes.Buffer
+	if code := runTrain([]string{"-out", dir, "-set", "train.steps=30", "-set", "train.sample_n=100"}, &out, &errs); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, errs.String())
+	}
+	if !strings.Contains(out.String(), "modes captured") || !strings.Contains(out.String(), "steps            30 (from 0)") {
+		t.Fatalf("train output lacks the 2-D score or the steps:\n%s", out.String())
+	}
+	out.Reset()
+	errs.Reset()
+	if code := runTrain([]string{"-resume", dir, "-set", "train.steps=40"}, &out, &errs); code != exitOK || !strings.Contains(out.String(), "steps            40 (from 30)") {
+		t.Fatalf("extend: exit %d: %s%s", code, out.String(), errs.String())
+	}
+	errs.Reset()
+	if code := runTrain([]string{"-resume", dir, "-set", "loss.name=hinge"}, &out, &errs); code == exitOK || !strings.Contains(errs.String(), "only train.steps can change") {
+		t.Fatalf("resume changing the loss: exit %d: %s", code, errs.String())
 	}
 }
