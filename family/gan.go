@@ -79,6 +79,20 @@ func NewPlayer(name string, m nn.Module, t config.Train, lr float32, ema bool) (
 	return p, nil
 }
 
+// GANPlayers makes the two players of a GAN from the train: section: "g"
+// training g at train.lr_g with the generator's EMA (train.ema), and "d"
+// training d at train.lr_d with WGAN's weight clipping (train.clip_d).
+func GANPlayers(t config.Train, g, d nn.Module) (pg, pd *gan.Player, err error) {
+	if pg, err = NewPlayer("g", g, t, t.LRG, true); err != nil {
+		return nil, nil, err
+	}
+	if pd, err = NewPlayer("d", d, t, t.LRD, false); err != nil {
+		return nil, nil, err
+	}
+	pd.Clip = t.ClipD
+	return pg, pd, nil
+}
+
 // NewOptimizer returns train.optimizer (adam or rmsprop) over ps at rate
 // lr, with the section's betas for Adam.
 func NewOptimizer(t config.Train, lr float32, ps []*ag.Value) (optim.Optimizer, error) {

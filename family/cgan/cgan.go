@@ -9,6 +9,7 @@ import (
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/family/dcgan"
 	"github.com/kallima-gan/kallima/gan"
@@ -60,10 +61,6 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, fmt.Errorf("data: %d classes: a conditional GAN needs labelled images in at least 2 classes (class subfolders for a folder)", d.Classes)
 	}
 	initRNG, gameRNG, fixedRNG, loaderRNG := dcgan.Streams(root)
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
-	if err != nil {
-		return nil, err
-	}
 	cc := models.CGANConfig{DCGANConfig: s.Networks(d), Classes: d.Classes, EmbedDim: s.EmbedDim, Conditioning: s.Conditioning}
 	g, err := models.NewCondGenerator(cc, initRNG)
 	if err != nil {
@@ -77,23 +74,20 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, err
 	}
-	pg, err := family.NewPlayer("g", g, c.Train, c.Train.LRG, true)
+	pg, pd, err := family.GANPlayers(c.Train, g, dnet)
 	if err != nil {
 		return nil, err
 	}
-	pd, err := family.NewPlayer("d", dnet, c.Train, c.Train.LRD, false)
-	if err != nil {
-		return nil, err
-	}
-	pd.Clip = c.Train.ClipD
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
+	var loader *data.Loader
 	game := &gan.Conditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Classes: d.Classes,
 		Batch: c.Train.Batch, RNG: gameRNG, MatchingAware: s.MatchingAware,
 		Real: func(int) (*tensor.Tensor, []int) { b := loader.Next(); return b.Images, b.Labels }}
 	if err := game.Validate(); err != nil {
-		if loader != nil {
-			loader.Close()
-		}
+		return nil, err
+	}
+	// The loader starts a goroutine: make it last, when nothing can fail.
+	if loader, err = d.Loader(c.Train.Batch, loaderRNG); err != nil {
 		return nil, err
 	}
 	m := &family.Model{

@@ -107,10 +107,6 @@ func Finish(m *family.Model, l *data.Loader) *family.Model {
 func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, error) {
 	s := c.Model.Section.(*Section)
 	initRNG, gameRNG, fixedRNG, loaderRNG := Streams(root)
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
-	if err != nil {
-		return nil, err
-	}
 	nets := s.Networks(d)
 	g, err := models.NewDCGANGenerator(nets, initRNG)
 	if err != nil {
@@ -124,16 +120,16 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, err
 	}
-	pg, err := family.NewPlayer("g", g, c.Train, c.Train.LRG, true)
+	pg, pd, err := family.GANPlayers(c.Train, g, dnet)
 	if err != nil {
 		return nil, err
 	}
-	pd, err := family.NewPlayer("d", dnet, c.Train, c.Train.LRD, false)
-	if err != nil {
-		return nil, err
-	}
-	pd.Clip = c.Train.ClipD
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
+	// The loader starts a goroutine: make it last, when nothing can fail.
+	loader, err := d.Loader(c.Train.Batch, loaderRNG)
+	if err != nil {
+		return nil, err
+	}
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior,
 		Batch: c.Train.Batch, RNG: gameRNG, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
 	m := &family.Model{

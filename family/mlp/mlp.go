@@ -92,15 +92,10 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, err
 	}
-	pg, err := family.NewPlayer("g", g, c.Train, c.Train.LRG, true)
+	pg, pd, err := family.GANPlayers(c.Train, g, dnet)
 	if err != nil {
 		return nil, err
 	}
-	pd, err := family.NewPlayer("d", dnet, c.Train, c.Train.LRD, false)
-	if err != nil {
-		return nil, err
-	}
-	pd.Clip = c.Train.ClipD
 	// The networks see standardised coordinates (data.Mixture.Moments);
 	// samples are mapped back by Generate. A real batch is drawn inside the
 	// step and lives only as long as it.
