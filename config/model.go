@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 	known := fieldNames(sec)
 	for i := 0; i < len(rest.Content); i += 2 {
 		k := rest.Content[i]
-		if !contains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			return fmt.Errorf("model.%s: line %d: field %s not found in model (kind %s; known fields: kind, %s)", k.Value, k.Line, k.Value, kind, strings.Join(known, ", "))
 		}
 	}
@@ -139,15 +140,6 @@ func (m Model) MarshalYAML() (any, error) {
 		}
 	}
 	return n, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // String describes the model in one line: its kind and the section's
