@@ -41,7 +41,15 @@ func runData(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(words) == 2 && words[0] == "export" {
+		if isSet(fs, "dir") {
+			fmt.Fprintln(stderr, "kallima data export: -dir is fetch's destination; export writes to -out")
+			return exitUsage
+		}
 		return runDataExport(words[1], *out, *n, stdout, stderr)
+	}
+	if isSet(fs, "out") || isSet(fs, "n") {
+		fmt.Fprintln(stderr, "kallima data: -out and -n are for export; fetch writes into -dir")
+		return exitUsage
 	}
 	if len(words) != 2 || words[0] != "fetch" || words[1] != "mnist" {
 		fmt.Fprintf(stderr, "kallima data: want \"fetch mnist\" or \"export mnist/train\" (or mnist/test), got %q\n", words)

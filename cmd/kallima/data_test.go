@@ -55,3 +55,14 @@ func TestDataExportUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDataFlagsBelongToTheirVerb: fetch refuses export's -out and -n, and
+// export refuses fetch's -dir, instead of ignoring them.
+func TestDataFlagsBelongToTheirVerb(t *testing.T) {
+	for _, args := range [][]string{{"fetch", "mnist", "-out", "x"}, {"fetch", "mnist", "-n", "3"}, {"export", "mnist/test", "-dir", "d", "-out", "o"}} {
+		var out, errb bytes.Buffer
+		if code := runData(args, &out, &errb); code != exitUsage || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q: want a usage error", args, code, errb.String())
+		}
+	}
+}

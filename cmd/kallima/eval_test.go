@@ -75,6 +75,7 @@ func TestEvalPrintsProvenance(t *testing.T) {
 // feature network (a high IS-style score, precision and recall near 1),
 // far better than any generator of docs/RESULTS-mnist.md.
 func TestEvalReal(t *testing.T) {
+	needMNIST(t)
 	var out, errb bytes.Buffer
 	if code := runEval([]string{"-real", "mnist/train", "-metrics", "is,pr", "-n", "500", "-json"}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
