@@ -161,7 +161,7 @@ func TestSampleSeparate(t *testing.T) {
 
 // TestSampleClass draws one class from a conditional run and rejects a
 // class out of range (that the class changes the images is checked on the
-// tensors in imagegan's TestLoadSampler: a tiny run's images are too faint
+// tensors in pipeline's TestLoadSampler: a tiny run's images are too faint
 // to differ after 8-bit quantization).
 func TestSampleClass(t *testing.T) {
 	dir := trainTiny(t, "cgan")
