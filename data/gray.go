@@ -7,10 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -211,23 +208,7 @@ func loadGrayFolder(root string, side int) (*GraySet, error) {
 	}
 	px := side * side
 	pix := make([]float32, len(files)*px) // not from tensor's pool: no arena can reclaim it
-	errs := make([]error, len(files))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				errs[i] = loadGrayImage(files[i], side, pix[i*px:(i+1)*px])
-			}
-		}()
-	}
-	wg.Wait()
+	errs := decodeAll(len(files), func(i int) error { return loadGrayImage(files[i], side, pix[i*px:(i+1)*px]) })
 	for _, e := range errs {
 		if e != nil {
 			return nil, e

@@ -79,23 +79,7 @@ func LoadFolder(root string, cfg FolderConfig) (set *Set, skipped int, err error
 	}
 	chw := c * cfg.Height * cfg.Width
 	pix := make([]float32, len(files)*chw) // not from tensor's pool: no arena can reclaim it
-	errs := make([]error, len(files))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				errs[i] = loadImage(files[i], cfg, pix[i*chw:(i+1)*chw])
-			}
-		}()
-	}
-	wg.Wait()
+	errs := decodeAll(len(files), func(i int) error { return loadImage(files[i], cfg, pix[i*chw:(i+1)*chw]) })
 	n := 0
 	for i, e := range errs {
 		if e != nil {
@@ -378,4 +362,27 @@ func resize(src []float32, c, sh, sw, dh, dw int) []float32 {
 		}
 	}
 	return out
+}
+
+// decodeAll runs decode(i) for i in [0, n) on GOMAXPROCS goroutines and
+// returns each call's error, by index.
+func decodeAll(n int, decode func(i int) error) []error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				errs[i] = decode(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
