@@ -29,14 +29,17 @@ func (s *stepClock) Write(p []byte) (int, error) {
 // loop, the whole pipeline (game, loader, EMA, divergence checks, progress),
 // on 2048 synthetic 28x28 images so it needs no download: "memory" without
 // a run folder (pipeline.Run), "folder" with one (metrics.jsonl and
-// TensorBoard every step; checkpoints and samples off). Compare it with
+// TensorBoard every step; checkpoints and samples off), and "reuse", the
+// folder run with train.reuse_fake, whose G update reuses D's fake batch
+// as the bench step does (the default draws fresh noise: one generator
+// pass more, BenchmarkGeneratorForward). Compare them with
 // BenchmarkIteration/dcgan, the bench step, in the same run:
 //
 //	go test ./bench -run x -bench 'Iteration/dcgan|TrainStep|GeneratorForward' -benchtime 30x
 //
 // It reports the median step (b.N steps after 3 warm-up steps) as it/s.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, mode := range []string{"memory", "folder"} {
+	for _, mode := range []string{"memory", "folder", "reuse"} {
 		b.Run("dcgan-mnist/"+mode, func(b *testing.B) {
 			c, err := config.Preset("dcgan-mnist")
 			if err != nil {
@@ -47,6 +50,7 @@ func BenchmarkTrainStep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			c.Train.ReuseFake = mode == "reuse"
 			c.Train.Steps = b.N + 3
 			clock := &stepClock{}
 			opts := pipeline.Options{Progress: clock}

@@ -9,6 +9,9 @@ each other:
 - each step: one D update on a shuffled real batch of 64 and a fake batch of
   fresh noise (G run without gradients), then one G update on another fresh
   noise batch through the updated D, non-saturating BCE losses;
+  With --reuse-fake, G's update scores D's fake batch instead (G run with
+  gradients in D's update, its output detached for D's loss), as PyTorch's
+  DCGAN example does: Kallima's train.reuse_fake;
 - Adam lr 2e-4, betas (0.5, 0.999); an EMA of G's weights and buffers (decay
   0.999, with Kallima's warm-up min(decay, (1+t)/(10+t))) after every step;
 - every step's losses read back as Python floats (as Kallima logs them).
@@ -19,7 +22,7 @@ median seconds per step over the timed steps (after --warmup steps).
 
 Usage:
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_train.py [--steps 60] [--warmup 10]
-        [--mnist DIR] [--threads 2] [--seed 1] [--json]
+        [--mnist DIR] [--threads 2] [--seed 1] [--reuse-fake] [--json]
 """
 
 import argparse
@@ -96,6 +99,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mnist", default=os.path.expanduser("~/.cache/kallima/mnist"))
+    ap.add_argument("--reuse-fake", action="store_true")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -120,15 +124,19 @@ def main():
             order, pos = torch.randperm(len(x)), 0
         real = x[order[pos:pos + BATCH]]
         pos += BATCH
-        with torch.no_grad():
-            fake = g(torch.randn(BATCH, NZ))
+        if a.reuse_fake:
+            kept = g(torch.randn(BATCH, NZ))
+            fake = kept.detach()
+        else:
+            with torch.no_grad():
+                fake = g(torch.randn(BATCH, NZ))
         loss_d = F.softplus(-d(real)).mean() + F.softplus(d(fake)).mean()
         opt_d.zero_grad(set_to_none=False)
         loss_d.backward()
         opt_d.step()
         for p in d.parameters():
             p.requires_grad_(False)
-        loss_g = F.softplus(-d(g(torch.randn(BATCH, NZ)))).mean()
+        loss_g = F.softplus(-d(kept if a.reuse_fake else g(torch.randn(BATCH, NZ)))).mean()
         opt_g.zero_grad(set_to_none=False)
         loss_g.backward()
         opt_g.step()
@@ -144,7 +152,7 @@ def main():
             times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     if a.json:
-        print(json.dumps({"impl": "pytorch", "workload": "dcgan-mnist-train", "steps": a.steps,
+        print(json.dumps({"impl": "pytorch", "workload": "dcgan-mnist-train", "reuse_fake": a.reuse_fake, "steps": a.steps,
                           "median_s": med, "it_per_s": 1 / med, "torch": torch.__version__, "threads": a.threads}))
     else:
         print(f"pytorch dcgan-mnist training: {1 / med:.2f} it/s (median {med * 1000:.1f} ms/step over {a.steps} steps, torch {torch.__version__}, {a.threads} threads)")

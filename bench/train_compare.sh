@@ -8,18 +8,21 @@
 #   3. bench/pytorch_train.py, the same training loop in PyTorch,
 # and prints steps per second and the ratios train/bench and Kallima/PyTorch.
 #
-# Usage: bench/train_compare.sh [-steps N] [-warmup N]   (defaults 60 and 10)
+# Usage: bench/train_compare.sh [-steps N] [-warmup N] [-reuse]   (defaults 60 and 10)
+# -reuse trains both loops with G's update on D's fake batch
+# (train.reuse_fake, --reuse-fake), the work of the bench step.
 # Environment: PYTHON (default /usr/bin/python3), THREADS (default 2).
 # Needs MNIST (kallima data fetch mnist) and python3-torch.
 set -eu
 
 cd "$(dirname "$0")/.."
-steps=60 warmup=10
+steps=60 warmup=10 kreuse=false preuse=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-steps) steps=$2; shift 2 ;;
 	-warmup) warmup=$2; shift 2 ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-reuse) kreuse=true preuse=--reuse-fake; shift ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "train_compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -34,8 +37,8 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, OPENBLAS_
 bench=$(env -u OPENBLAS_NUM_THREADS GOMAXPROCS="$threads" "$tmp/kallima" bench -json -q -iters "$steps" -warmup "$warmup" dcgan)
 env -u OPENBLAS_NUM_THREADS GOMAXPROCS="$threads" "$tmp/kallima" train -preset dcgan-mnist -out "$tmp/run" \
 	-set train.steps=$((steps + warmup)) -set train.checkpoint_every=0 -set train.sample_every=0 \
-	-set train.log_every=1000000 >/dev/null 2>&1
-torch=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 "$python" bench/pytorch_train.py --json --steps "$steps" --warmup "$warmup" --threads "$threads")
+	-set train.log_every=1000000 -set train.reuse_fake=$kreuse >/dev/null 2>&1
+torch=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=1 "$python" bench/pytorch_train.py --json --steps "$steps" --warmup "$warmup" --threads "$threads" $preuse)
 
 "$python" - "$bench" "$tmp/run/metrics.jsonl" "$torch" "$warmup" <<'PY'
 import json, statistics, sys

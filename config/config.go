@@ -103,6 +103,11 @@ type Train struct {
 	LogEvery  int     `yaml:"log_every"` // steps between progress lines
 	SampleN   int     `yaml:"sample_n"`  // samples scored and plotted at the end
 	LRDecay   bool    `yaml:"lr_decay"`  // decay both learning rates linearly to 0
+	// ReuseFake makes the generator's update score the fake batch the
+	// discriminator's last update scored, as PyTorch's DCGAN example (and
+	// Kallima's bench step) does, saving one generator pass per step. The
+	// default draws fresh noise for it, as Goodfellow et al.'s Algorithm 1.
+	ReuseFake bool `yaml:"reuse_fake"`
 	// RollbackEvery, when positive, recovers from divergence (gan.Rollback):
 	// an in-memory snapshot every this many steps, and a NaN or Inf goes
 	// back to it with both learning rates halved, at most 3 times. 0: a

@@ -51,7 +51,16 @@ type Conditional struct {
 	Batch         int
 	RNG           *tensor.RNG
 	MatchingAware bool
+	// ReuseFake makes G's update score the fake batch (and labels) of D's
+	// last update in the step (see FakeReuser) instead of a fresh one.
+	ReuseFake bool
+
+	kept       *ag.Value // D's fake batch, with G's graph, for G's update
+	keptLabels []int
 }
+
+// ReusesFake reports ReuseFake (FakeReuser).
+func (c *Conditional) ReusesFake() bool { return c.ReuseFake }
 
 // Validate reports a game a config got wrong.
 func (c *Conditional) Validate() error {
@@ -126,10 +135,15 @@ func (c *Conditional) DiscriminatorTerms(step int) []Term {
 	real, yr := c.realBatch()
 	var fake *tensor.Tensor
 	var yf []int
-	ag.NoGrad(func() {
-		f, ys := c.fakes()
-		fake, yf = f.Data(), ys
-	})
+	if c.ReuseFake {
+		c.kept, c.keptLabels = c.fakes()
+		fake, yf = c.kept.Data(), c.keptLabels
+	} else {
+		ag.NoGrad(func() {
+			f, ys := c.fakes()
+			fake, yf = f.Data(), ys
+		})
+	}
 	dr := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), yr)
 	df := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(fake), step), yf)
 	var terms []Term
@@ -153,10 +167,13 @@ func (c *Conditional) DiscriminatorTerms(step int) []Term {
 	return terms
 }
 
-// GeneratorTerms scores a fresh fake batch under its labels (and a labelled
+// GeneratorTerms scores a fresh fake batch (D's with ReuseFake) under its labels (and a labelled
 // real batch for the relativistic objectives).
 func (c *Conditional) GeneratorTerms(step int) []Term {
-	fake, yf := c.fakes()
+	fake, yf := takeKept(&c.kept), c.keptLabels
+	if fake == nil {
+		fake, yf = c.fakes()
+	}
 	df := c.D.Forward(c.Noise.Apply(c.RNG, fake, step), yf)
 	var dr *ag.Value
 	if c.Objective.GUsesReal {

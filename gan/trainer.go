@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/nn"
@@ -71,12 +72,30 @@ type Phase struct {
 	Every int
 	// Terms builds the terms of one update at a step.
 	Terms func(step int) []Term
+	// Keep lists players whose parameters keep their gradients in this
+	// phase, because a later phase of the step backpropagates through a
+	// graph built here (a fake batch reused for G's update). The phase's
+	// intermediates then live until the end of the step, not the update.
+	Keep []*Player
+}
+
+// FakeReuser is a Game whose generator update reuses the fake batch of the
+// discriminator's last update in the same step (PyTorch's DCGAN example;
+// one generator pass per step fewer) instead of drawing fresh noise
+// (Goodfellow et al.'s Algorithm 1). TwoPlayer keeps G's gradients in D's
+// phase for such a game.
+type FakeReuser interface {
+	ReusesFake() bool
 }
 
 // TwoPlayer returns the phases of the classic game: nCritic updates of d
 // (at least one), then one of g.
 func TwoPlayer(game Game, g, d *Player, nCritic int) []Phase {
-	return []Phase{{Player: d, Repeat: nCritic, Terms: game.DiscriminatorTerms}, {Player: g, Terms: game.GeneratorTerms}}
+	ph := []Phase{{Player: d, Repeat: nCritic, Terms: game.DiscriminatorTerms}, {Player: g, Terms: game.GeneratorTerms}}
+	if r, ok := game.(FakeReuser); ok && r.ReusesFake() {
+		ph[0].Keep = []*Player{g}
+	}
+	return ph
 }
 
 // Trainer runs a list of phases for a number of steps. It owns the order of
@@ -224,22 +243,8 @@ func (t *Trainer) run(ctx context.Context) error {
 			logs["lr/"+p.Name] = float64(p.Opt.LR())
 		}
 		updated := map[*Player]bool{}
-		for _, ph := range t.Phases {
-			if ph.Every > 1 && t.Step%ph.Every != 0 {
-				continue
-			}
-			frozen := t.freezeOthers(ph.Player)
-			var err error
-			for range max(ph.Repeat, 1) {
-				if err = t.update(ph, logs); err != nil {
-					break
-				}
-			}
-			setRequiresGrad(frozen, true)
-			if err != nil {
-				return err
-			}
-			updated[ph.Player] = true
+		if err := t.phases(logs, updated); err != nil {
+			return err
 		}
 		for _, p := range t.Players {
 			if p.EMA != nil && updated[p] {
@@ -262,16 +267,44 @@ func (t *Trainer) run(ctx context.Context) error {
 	return nil
 }
 
+// phases runs one step's phases inside a step arena, which holds what a
+// phase with Keep builds for a later one.
+func (t *Trainer) phases(logs Logs, updated map[*Player]bool) error {
+	arena := tensor.OpenArena()
+	defer arena.Close()
+	for _, ph := range t.Phases {
+		if ph.Every > 1 && t.Step%ph.Every != 0 {
+			continue
+		}
+		frozen := t.freezeOthers(ph.Player, ph.Keep)
+		var err error
+		for range max(ph.Repeat, 1) {
+			if err = t.update(ph, logs); err != nil {
+				break
+			}
+		}
+		setRequiresGrad(frozen, true)
+		if err != nil {
+			return err
+		}
+		updated[ph.Player] = true
+	}
+	return nil
+}
+
 // freezeOthers turns off gradients for the parameters of every player but
-// p (except those p shares) and returns them, to be turned back on.
-func (t *Trainer) freezeOthers(p *Player) []*ag.Value {
+// p and keep (except those they share) and returns them, to be turned back
+// on.
+func (t *Trainer) freezeOthers(p *Player, keep []*Player) []*ag.Value {
 	own := map[*ag.Value]bool{}
-	for _, v := range nn.Parameters(p.Module) {
-		own[v] = true
+	for _, q := range append([]*Player{p}, keep...) {
+		for _, v := range nn.Parameters(q.Module) {
+			own[v] = true
+		}
 	}
 	var frozen []*ag.Value
 	for _, q := range t.Players {
-		if q == p {
+		if q == p || slices.Contains(keep, q) {
 			continue
 		}
 		for _, v := range nn.Parameters(q.Module) {
@@ -359,12 +392,15 @@ func moduleState(m nn.Module) map[string]*tensor.Tensor {
 	return r
 }
 
-// update runs one optimizer update of a phase's player inside a step
-// arena, so its intermediates are reused by the next update.
+// update runs one optimizer update of a phase's player inside an update
+// arena, so its intermediates are reused by the next update (in the step
+// arena instead for a phase with Keep).
 func (t *Trainer) update(ph Phase, logs Logs) error {
 	p := ph.Player
-	arena := tensor.OpenArena()
-	defer arena.Close()
+	if len(ph.Keep) == 0 {
+		arena := tensor.OpenArena()
+		defer arena.Close()
+	}
 	ts := ph.Terms(t.Step)
 	var loss *ag.Value
 	for _, term := range ts {

@@ -56,6 +56,13 @@ func (w WithTerms) GeneratorTerms(step int) []Term {
 	return ts
 }
 
+// ReusesFake reports whether the wrapped game reuses its fake batch
+// (FakeReuser), so TwoPlayer sees through the wrapper.
+func (w WithTerms) ReusesFake() bool {
+	r, ok := w.Game.(FakeReuser)
+	return ok && r.ReusesFake()
+}
+
 // CombineTerms returns a source of terms that calls each of fs in order and
 // joins their terms; nil entries are skipped.
 func CombineTerms(fs ...func(step int) []Term) func(step int) []Term {

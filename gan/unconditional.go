@@ -120,13 +120,28 @@ type Unconditional struct {
 	Real  func(n int) *tensor.Tensor
 	Batch int
 	RNG   *tensor.RNG
+	// ReuseFake makes G's update score the fake batch of D's last update
+	// in the step (see FakeReuser) instead of a fresh one.
+	ReuseFake bool
+
+	kept *ag.Value // D's fake batch, with G's graph, for G's update
 }
+
+// ReusesFake reports ReuseFake (FakeReuser).
+func (u *Unconditional) ReusesFake() bool { return u.ReuseFake }
 
 // DiscriminatorTerms scores a real batch and a detached fake batch.
 func (u *Unconditional) DiscriminatorTerms(step int) []Term {
 	real := u.Real(u.Batch)
 	var fake *tensor.Tensor
-	ag.NoGrad(func() { fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch))).Data() })
+	if u.ReuseFake {
+		// G's gradients stay on in this phase (TwoPlayer's Keep): the
+		// graph is kept for G's update, and D's loss sees it detached.
+		u.kept = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
+		fake = u.kept.Data()
+	} else {
+		ag.NoGrad(func() { fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch))).Data() })
+	}
 	dr := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(real), step))
 	df := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(fake), step))
 	terms := []Term{{Name: u.Objective.Name, Value: u.Objective.D(dr, df)}}
@@ -136,14 +151,29 @@ func (u *Unconditional) DiscriminatorTerms(step int) []Term {
 	return terms
 }
 
-// GeneratorTerms scores a fresh fake batch (and a real one for the
-// relativistic objectives).
+// GeneratorTerms scores a fresh fake batch, or D's with ReuseFake (and a
+// real one for the relativistic objectives).
 func (u *Unconditional) GeneratorTerms(step int) []Term {
-	fake := u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
+	fake := takeKept(&u.kept)
+	if fake == nil {
+		fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
+	}
 	df := u.D.Forward(u.Noise.Apply(u.RNG, fake, step))
 	var dr *ag.Value
 	if u.Objective.GUsesReal {
 		dr = u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(u.Real(u.Batch)), step))
 	}
 	return []Term{{Name: u.Objective.Name, Value: u.Objective.G(dr, df)}}
+}
+
+// takeKept returns the fake batch a discriminator update kept for the
+// generator's update and clears it; nil when there is none (ReuseFake off,
+// or G's update without a D update before it in the step).
+func takeKept(kept **ag.Value) *ag.Value {
+	f := *kept
+	*kept = nil
+	if f != nil && !f.RequiresGrad() {
+		panic("gan: the kept fake batch has no graph to G: run the game through TwoPlayer, which keeps G's gradients in D's phase")
+	}
+	return f
 }

@@ -81,7 +81,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
 	var loader *data.Loader
 	game := &gan.Conditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Classes: d.Classes,
-		Batch: c.Train.Batch, RNG: gameRNG, MatchingAware: s.MatchingAware,
+		Batch: c.Train.Batch, RNG: gameRNG, MatchingAware: s.MatchingAware, ReuseFake: c.Train.ReuseFake,
 		Real: func(int) (*tensor.Tensor, []int) { b := loader.Next(); return b.Images, b.Labels }}
 	if err := game.Validate(); err != nil {
 		return nil, err

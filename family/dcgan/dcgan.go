@@ -131,7 +131,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, err
 	}
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior,
-		Batch: c.Train.Batch, RNG: gameRNG, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
+		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),

@@ -103,7 +103,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	std /= trainSpread
 	real := func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Prior: prior, Batch: c.Train.Batch, RNG: gameRNG,
-		Penalty: penalty, Noise: noise, Real: real}
+		Penalty: penalty, Noise: noise, Real: real, ReuseFake: c.Train.ReuseFake}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Generator:       &generator{g: g, prior: prior, mean: mean, std: std},
