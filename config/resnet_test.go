@@ -42,7 +42,7 @@ func TestResNetConfigs(t *testing.T) {
 			t.Fatalf("%s: section %T of kind %s", tc.preset, back.Model.Section, back.Model.Kind)
 		}
 		n := s.Networks(family.Data{Size: 28, Channels: 1, Classes: 10}, tc.attention)
-		if n.GWidth != 64 || n.DWidth != 64 || n.ZDim != 128 || n.Attention != tc.attention || n.GSpectralNorm != tc.attention ||
+		if n.GWidth != 32 || n.DWidth != 32 || n.ZDim != 128 || n.Attention != tc.attention || n.GSpectralNorm != tc.attention ||
 			(n.Classes == 10) != tc.conditional {
 			t.Errorf("%s: networks %+v", tc.preset, n)
 		}
