@@ -125,6 +125,36 @@ func layerCases(seed uint64) []layerCase {
 				b.SetTraining(false)
 				return sq(b.Forward(x[0]))
 			}},
+		{"CondBatchNorm2d/train", []*tensor.Tensor{randn(rng, 4, 2, 2, 2), randn(rng, 3, 2), randn(rng, 3, 2)},
+			func(x []*autograd.Value) *autograd.Value {
+				b := NewCondBatchNorm2d(2, 3)
+				b.Gain.Weight, b.Bias.Weight = x[1], x[2]
+				return sq(b.Forward(x[0], []int{2, 0, 2, 1}))
+			}},
+		{"CondBatchNorm2d/eval", []*tensor.Tensor{randn(rng, 3, 2, 2, 2), randn(rng, 3, 2), randn(rng, 3, 2)},
+			func(x []*autograd.Value) *autograd.Value {
+				b := NewCondBatchNorm2d(2, 3)
+				b.Gain.Weight, b.Bias.Weight = x[1], x[2]
+				b.Norm.RunningMean.CopyFrom(tensor.FromSlice([]float32{0.3, -0.2}, 2))
+				b.Norm.RunningVar.CopyFrom(tensor.FromSlice([]float32{0.5, 2}, 2))
+				b.SetTraining(false)
+				return sq(b.Forward(x[0], []int{1, 1, 0}))
+			}},
+		{"LinearCondBatchNorm2d/train", []*tensor.Tensor{randn(rng, 3, 2, 2, 2), randn(rng, 3, 4), randn(rng, 2, 4), randn(rng, 2, 4)},
+			func(x []*autograd.Value) *autograd.Value {
+				b := NewLinearCondBatchNorm2d(2, 4, tensor.NewRNG(1))
+				b.Gain.Weight, b.Bias.Weight = x[2], x[3]
+				return sq(b.Forward(x[0], x[1]))
+			}},
+		{"LinearCondBatchNorm2d/eval", []*tensor.Tensor{randn(rng, 2, 2, 2, 2), randn(rng, 2, 4), randn(rng, 2, 4), randn(rng, 2, 4)},
+			func(x []*autograd.Value) *autograd.Value {
+				b := NewLinearCondBatchNorm2d(2, 4, tensor.NewRNG(1))
+				b.Gain.Weight, b.Bias.Weight = x[2], x[3]
+				b.Norm.RunningMean.CopyFrom(tensor.FromSlice([]float32{0.3, -0.2}, 2))
+				b.Norm.RunningVar.CopyFrom(tensor.FromSlice([]float32{0.5, 2}, 2))
+				b.SetTraining(false)
+				return sq(b.Forward(x[0], x[1]))
+			}},
 		{"LayerNorm", []*tensor.Tensor{randn(rng, 3, 2, 4), randn(rng, 2, 4), randn(rng, 2, 4)},
 			func(x []*autograd.Value) *autograd.Value {
 				l := NewLayerNorm(2, 4)

@@ -20,13 +20,20 @@ import (
 func tinyConfig(t *testing.T, kind string) config.Config {
 	t.Helper()
 	c := config.Default()
-	family := strings.TrimSuffix(kind, "-reuse")
+	family := strings.TrimSuffix(strings.TrimSuffix(kind, "-reuse"), "-cond")
 	sets := []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=" + family, "model.width=4", "model.z_dim=8",
 		"train.batch=8", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.ema=0.9", "train.lr_decay=true"}
 	switch kind {
 	case "cgan-reuse":
 		// G's update reuses D's fake batch (train.reuse_fake).
 		sets = append(sets, "train.reuse_fake=true")
+	case "sngan", "sngan-cond", "sagan":
+		// The ResNet families name their widths per network.
+		sets[4] = "model.g_width=4"
+		sets = append(sets, "model.d_width=4", "loss.name=hinge", "train.lr_d=4e-4")
+		if kind == "sngan-cond" {
+			sets = append(sets, "model.conditional=true")
+		}
 	case "mlp":
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
 	case "mlp-tricks":
@@ -61,7 +68,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "mlp", "mlp-tricks"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1
