@@ -12,14 +12,22 @@ import (
 type Prior struct {
 	Kind string // "normal" (N(0, 1)) or "uniform" (U[-1, 1])
 	Dim  int
+	// Truncation, set only when sampling a trained generator, draws
+	// truncated noise (the truncation trick); the zero value draws the
+	// prior itself, as training does.
+	Truncation Truncation
 }
 
 // Sample draws n noise vectors [n, Dim].
 func (p Prior) Sample(rng *tensor.RNG, n int) *tensor.Tensor {
+	var z *tensor.Tensor
 	if p.Kind == "uniform" {
-		return rng.Uniform(-1, 1, n, p.Dim)
+		z = rng.Uniform(-1, 1, n, p.Dim)
+	} else {
+		z = rng.Normal(0, 1, n, p.Dim)
 	}
-	return rng.Normal(0, 1, n, p.Dim)
+	p.Truncation.apply(p, rng, z)
+	return z
 }
 
 // Validate reports a prior a config got wrong.
@@ -30,7 +38,7 @@ func (p Prior) Validate() error {
 	if p.Dim <= 0 {
 		return fmt.Errorf("prior dimension %d must be positive", p.Dim)
 	}
-	return nil
+	return p.Truncation.Validate()
 }
 
 // Penalty is a gradient penalty on the discriminator, selectable by name.

@@ -44,6 +44,11 @@ first -n of REFERENCE, e.g. another library's samples against MNIST:
   kallima eval samples.npy mnist-test -n 10000
   kallima eval mnist-test mnist/train                  # a real-data row
 
+-truncation T scores a generator on truncated noise (see kallima sample
+-h); -truncation-sweep 0.25,0.5,1,2 scores it at each threshold and without
+truncation (FID, IS, precision, recall, the same noise seed each time) and
+-plot curve.png draws the four curves: the fidelity/variety trade-off.
+
 An image set (IMAGES, REFERENCE, -ref) is one of:
   - mnist/train or mnist/test: MNIST's split (write ./mnist/test for a
     folder of that name);
@@ -84,9 +89,35 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	realSet := fs.String("real", "", "score real images instead of a generator: mnist/train (against mnist/test)")
 	refSet := fs.String("ref", "", "reference image set in place of the default: mnist/train, mnist/test, a folder or a .npy file")
 	rangeName := fs.String("range", "auto", "value range of float .npy images: auto, 0,1, -1,1 or 0,255")
+	truncation := truncationFlags(fs)
+	sweep := fs.String("truncation-sweep", "", "score the generator at each of these comma-separated thresholds (and without truncation): FID, IS, precision, recall; with -truncation-mode")
+	plot := fs.String("plot", "", "with -truncation-sweep: write the curves as this PNG")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	trunc, err := truncation()
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitUsage
+	}
+	var thresholds []float64
+	if *sweep != "" {
+		if thresholds, err = parseThresholds(*sweep, trunc.Mode); err != nil {
+			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+			return exitUsage
+		}
+		if trunc.Threshold > 0 || isSet(fs, "metrics") {
+			fmt.Fprintln(stderr, "kallima eval: -truncation-sweep sets the thresholds and scores FID, IS and precision/recall; give neither -truncation nor -metrics with it")
+			return exitUsage
+		}
+	} else if *plot != "" {
+		fmt.Fprintln(stderr, "kallima eval: -plot draws the curves of -truncation-sweep; give that too")
+		return exitUsage
+	}
+	if (trunc.Threshold > 0 || thresholds != nil) && (*realSet != "" || len(pos) == 2) {
+		fmt.Fprintln(stderr, "kallima eval: -truncation and -truncation-sweep draw a generator's noise; they do not apply to image sets")
+		return exitUsage
 	}
 	switch {
 	case *realSet != "" && len(pos) != 0:
@@ -159,8 +190,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		var s *pipeline.Sampler
 		var c config.Config
 		if s, c, what, err = loadForEval(pos[0], *raw); err == nil {
+			s.Prior.Truncation = trunc
 			src, prior = pipeline.SourceOf(s), s.Prior
 			what = fmt.Sprintf("generator        %s (%s weights)", what, s.Weights)
+			if trunc.Threshold > 0 {
+				what += fmt.Sprintf("\ntruncation       %s", trunc)
+			}
 			if *refSet == "" {
 				ref, err = pipeline.EvalReference(c)
 			}
@@ -177,6 +212,13 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
+	}
+	if thresholds != nil {
+		if err := truncationSweep(src, prior, trunc.Mode, thresholds, *n, ref, *seed, what, *plot, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+			return exitError
+		}
+		return exitOK
 	}
 	res, err := imagegan.Evaluate(src, prior, *n, which, ref, tensor.NewRNG(*seed))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/kallima-gan/kallima/gan"
 )
 
 // flagSet returns a flag set for command name whose usage prints head, the
@@ -64,4 +66,25 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// truncationFlags adds -truncation and -truncation-mode to fs; the
+// returned function checks them after parsing and returns the truncation
+// (the zero value when -truncation is not given).
+func truncationFlags(fs *flag.FlagSet) func() (gan.Truncation, error) {
+	thr := fs.Float64("truncation", 0, "truncation trick: draw noise within this bound (resample) or scaled by it (scale); 0 for none")
+	mode := fs.String("truncation-mode", "resample", "how -truncation truncates: resample (values beyond the bound drawn again, BigGAN's), clamp, or scale (psi, StyleGAN's in z)")
+	return func() (gan.Truncation, error) {
+		t := gan.Truncation{Threshold: *thr, Mode: *mode}
+		if isSet(fs, "truncation-mode") && !isSet(fs, "truncation") {
+			return t, fmt.Errorf("-truncation-mode %s: give -truncation too", *mode)
+		}
+		if isSet(fs, "truncation") && *thr == 0 {
+			return t, fmt.Errorf("-truncation 0: give a positive threshold, or leave the flag out for none")
+		}
+		if err := t.Validate(); err != nil {
+			return t, fmt.Errorf("-%v", err)
+		}
+		return t, nil
+	}
 }

@@ -43,6 +43,8 @@ Examples:
   kallima sample runs/cgan -per-class 8              one row per class, 8 columns
   kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
   kallima sample runs/dcgan/checkpoints/step-001000.safetensors   an earlier checkpoint of the run
+  kallima sample runs/dcgan -truncation 0.5          noise within [-0.5, 0.5]: values beyond redrawn (BigGAN's truncation)
+  kallima sample runs/dcgan -truncation 0.7 -truncation-mode scale   noise times 0.7 (StyleGAN's psi, in z)
   kallima sample runs/ring8 -n 2500                  2-D points into samples.csv
   kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
 `
@@ -155,9 +157,15 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	perClass := fs.Int("per-class", 0, "for a conditional model: this many images of every class, one row per class")
+	truncation := truncationFlags(fs)
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	trunc, err := truncation()
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+		return exitUsage
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "kallima sample: want one run folder or weights file, got %d arguments (see kallima sample -h)\n", len(pos))
@@ -189,6 +197,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if !checkClass("sample", g, *class, stderr) {
 		return exitUsage
 	}
+	g.Prior.Truncation = trunc
 	if *perClass > 0 && g.Classes == 0 {
 		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a conditional model\n", g.Config.Model.Kind)
 		return exitUsage
