@@ -116,71 +116,79 @@ func TestGoldenResNet(t *testing.T) {
 	for name, c := range g.Cases {
 		t.Run(name, func(t *testing.T) {
 			m, forward := resnetModule(t, name, c.Labels)
-			state := map[string]*tensor.Tensor{}
-			for n, s := range c.State {
-				state[n] = s.tensor()
-			}
-			if err := nn.LoadState(m, state); err != nil {
-				t.Fatalf("PyTorch's state_dict names should load: %v", err)
-			}
-			ps := m.Params("")
-			x := autograd.Param(c.X.tensor())
-			inputs := []*autograd.Value{x}
-			var v *autograd.Value
-			if c.V.Shape != nil {
-				v = autograd.Param(c.V.tensor())
-				inputs = append(inputs, v)
-			}
-			np := len(inputs)
-			for _, p := range ps {
-				inputs = append(inputs, p.Value)
-			}
-			out := forward(x, v)
-			checkClose(t, "out", out.Data(), c.Out)
-			l := autograd.Sum(autograd.Mul(out, autograd.Const(c.R.tensor())), nil, false)
-			grads := autograd.Grad([]*autograd.Value{l}, inputs, nil, true)
-			checkClose(t, "grad x", grads[0].Data(), c.GradX)
-			if v != nil {
-				checkClose(t, "grad v", grads[1].Data(), c.GradV)
-			}
-			data := func(v *autograd.Value) *tensor.Tensor {
-				if v == nil {
-					return nil
-				}
-				return v.Data()
-			}
-			for i, p := range ps {
-				want, ok := c.Grad[p.Name]
-				if !ok {
-					t.Fatalf("no PyTorch gradient for %s", p.Name)
-				}
-				checkCloseOrZero(t, "grad "+p.Name, data(grads[np+i]), want, scale(c.Grad))
-			}
-			gx := grads[0]
-			pen := autograd.Sum(autograd.Mul(gx, gx), nil, false)
-			pg := autograd.Grad([]*autograd.Value{pen}, inputs[np:], nil, false)
-			for i, p := range ps {
-				checkCloseOrZero(t, "penalty grad "+p.Name, data(pg[i]), c.PenGrad[p.Name], scale(c.PenGrad))
-			}
-			bs := m.Buffers("")
-			if len(bs) != len(c.After) {
-				t.Fatalf("%d buffers, PyTorch has %d", len(bs), len(c.After))
-			}
-			for _, b := range bs {
-				checkClose(t, "buffer "+b.Name, b.Tensor, c.After[b.Name])
-			}
-			m.SetTraining(false)
-			var eo *autograd.Value
-			autograd.NoGrad(func() {
-				var vc *autograd.Value
-				if v != nil {
-					vc = autograd.Const(v.Data())
-				}
-				eo = forward(autograd.Const(x.Data()), vc)
-			})
-			checkClose(t, "eval out", eo.Data(), c.EvalOut)
+			checkGolden(t, c, m, forward)
 		})
 	}
+}
+
+// checkGolden checks module m (built with other weights) and its forward
+// pass against a golden case: it loads the case's state and compares the
+// quantities gen_golden_resnet.py's case() records.
+func checkGolden(t *testing.T, c *resnetCase, m nn.Module, forward func(x, v *autograd.Value) *autograd.Value) {
+	t.Helper()
+	state := map[string]*tensor.Tensor{}
+	for n, s := range c.State {
+		state[n] = s.tensor()
+	}
+	if err := nn.LoadState(m, state); err != nil {
+		t.Fatalf("PyTorch's state_dict names should load: %v", err)
+	}
+	ps := m.Params("")
+	x := autograd.Param(c.X.tensor())
+	inputs := []*autograd.Value{x}
+	var v *autograd.Value
+	if c.V.Shape != nil {
+		v = autograd.Param(c.V.tensor())
+		inputs = append(inputs, v)
+	}
+	np := len(inputs)
+	for _, p := range ps {
+		inputs = append(inputs, p.Value)
+	}
+	out := forward(x, v)
+	checkClose(t, "out", out.Data(), c.Out)
+	l := autograd.Sum(autograd.Mul(out, autograd.Const(c.R.tensor())), nil, false)
+	grads := autograd.Grad([]*autograd.Value{l}, inputs, nil, true)
+	checkClose(t, "grad x", grads[0].Data(), c.GradX)
+	if v != nil {
+		checkClose(t, "grad v", grads[1].Data(), c.GradV)
+	}
+	data := func(v *autograd.Value) *tensor.Tensor {
+		if v == nil {
+			return nil
+		}
+		return v.Data()
+	}
+	for i, p := range ps {
+		want, ok := c.Grad[p.Name]
+		if !ok {
+			t.Fatalf("no PyTorch gradient for %s", p.Name)
+		}
+		checkCloseOrZero(t, "grad "+p.Name, data(grads[np+i]), want, scale(c.Grad))
+	}
+	gx := grads[0]
+	pen := autograd.Sum(autograd.Mul(gx, gx), nil, false)
+	pg := autograd.Grad([]*autograd.Value{pen}, inputs[np:], nil, false)
+	for i, p := range ps {
+		checkCloseOrZero(t, "penalty grad "+p.Name, data(pg[i]), c.PenGrad[p.Name], scale(c.PenGrad))
+	}
+	bs := m.Buffers("")
+	if len(bs) != len(c.After) {
+		t.Fatalf("%d buffers, PyTorch has %d", len(bs), len(c.After))
+	}
+	for _, b := range bs {
+		checkClose(t, "buffer "+b.Name, b.Tensor, c.After[b.Name])
+	}
+	m.SetTraining(false)
+	var eo *autograd.Value
+	autograd.NoGrad(func() {
+		var vc *autograd.Value
+		if v != nil {
+			vc = autograd.Const(v.Data())
+		}
+		eo = forward(autograd.Const(x.Data()), vc)
+	})
+	checkClose(t, "eval out", eo.Data(), c.EvalOut)
 }
 
 // scale is the largest root mean square of the tensors of gs: the size of
