@@ -19,6 +19,7 @@ import (
 )
 
 const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
+       kallima eval -per-class RUN_OR_WEIGHTS [-n 1000] [flags]
        kallima eval -real mnist/train [-ref IMAGES] [flags]
        kallima eval IMAGES REFERENCE [flags]
 
@@ -35,6 +36,14 @@ newest), a checkpoint file inside one, or a weights file with a config.yaml
 beside it. The EMA weights are used when the run keeps them, unless -raw.
 With -real mnist/train, MNIST's first -n training images are scored in
 place of a generator: the real-data row that calibrates a results table.
+
+With -per-class, a conditional run on MNIST (cgan, acgan) is scored class
+by class: -n/10 samples of each digit k (-n defaults to 1000 there), the
+fraction the feature network classifies as k (class agreement), and
+precision/recall (k=3) and density/coverage (k=5) of the samples of k
+against the first -n/10 test images of digit k (fidelity and diversity
+within the class); then FID and precision/recall of all -n samples against
+the first -n test images.
 
 With two image sets (pytorch-fid's convention), the first -n images of
 IMAGES (all of them by default) are scored as if generated against the
@@ -84,9 +93,20 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	realSet := fs.String("real", "", "score real images instead of a generator: mnist/train (against mnist/test)")
 	refSet := fs.String("ref", "", "reference image set in place of the default: mnist/train, mnist/test, a folder or a .npy file")
 	rangeName := fs.String("range", "auto", "value range of float .npy images: auto, 0,1, -1,1 or 0,255")
+	perClass := fs.Bool("per-class", false, "score a conditional MNIST run class by class (class agreement, per-class precision/recall)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	if *perClass {
+		if isSet(fs, "metrics") || isSet(fs, "ref") || isSet(fs, "real") || isSet(fs, "range") || len(pos) != 1 {
+			fmt.Fprintln(stderr, "kallima eval: -per-class takes one run folder or weights file, and -n, -seed, -raw and -json only")
+			return exitUsage
+		}
+		if !isSet(fs, "n") {
+			*n = 1000
+		}
+		return runEvalPerClass(pos[0], *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	switch {
 	case *realSet != "" && len(pos) != 0:
