@@ -20,6 +20,7 @@ import (
 
 const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
        kallima eval -per-class RUN_OR_WEIGHTS [-n 1000] [flags]
+       kallima eval -per-class -real mnist/train [-n 1000] [flags]
        kallima eval -real mnist/train [-ref IMAGES] [flags]
        kallima eval IMAGES REFERENCE [flags]
 
@@ -43,7 +44,8 @@ fraction the feature network classifies as k (class agreement), and
 precision/recall (k=3) and density/coverage (k=5) of the samples of k
 against the first -n/10 test images of digit k (fidelity and diversity
 within the class); then FID and precision/recall of all -n samples against
-the first -n test images.
+the first -n test images. With -real mnist/train, MNIST's training images
+of each digit (in order) stand in for the generator: the real-data row.
 
 With two image sets (pytorch-fid's convention), the first -n images of
 IMAGES (all of them by default) are scored as if generated against the
@@ -99,14 +101,22 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *perClass {
-		if isSet(fs, "metrics") || isSet(fs, "ref") || isSet(fs, "real") || isSet(fs, "range") || len(pos) != 1 {
-			fmt.Fprintln(stderr, "kallima eval: -per-class takes one run folder or weights file, and -n, -seed, -raw and -json only")
+		if isSet(fs, "metrics") || isSet(fs, "ref") || isSet(fs, "range") || len(pos) != 1 && *realSet == "" || len(pos) != 0 && *realSet != "" {
+			fmt.Fprintln(stderr, "kallima eval: -per-class takes one run folder or weights file (or -real mnist/train), and -n, -seed, -raw and -json only")
+			return exitUsage
+		}
+		if *realSet != "" && *realSet != "mnist/train" {
+			fmt.Fprintf(stderr, "kallima eval: -real %s: only mnist/train (mnist/test is the reference it is scored against)\n", *realSet)
 			return exitUsage
 		}
 		if !isSet(fs, "n") {
 			*n = 1000
 		}
-		return runEvalPerClass(pos[0], *n, *seed, *raw, *asJSON, stdout, stderr)
+		path := *realSet
+		if path == "" {
+			path = pos[0]
+		}
+		return runEvalPerClass(path, *realSet != "", *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	switch {
 	case *realSet != "" && len(pos) != 0:

@@ -67,6 +67,25 @@ func TestEvalPerClass(t *testing.T) {
 	}
 }
 
+// TestEvalPerClassReal scores MNIST's training images as a conditional
+// generator: the feature network agrees with nearly every label (it was
+// trained on them) and precision and recall per class are high.
+func TestEvalPerClassReal(t *testing.T) {
+	needMNIST(t)
+	code, stdout, stderr := call(runEval, "-per-class", "-real", "mnist/train", "-n", "300", "-json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res imagegan.ClassScores
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v: %q", err, stdout)
+	}
+	if len(res.Classes) != 10 || res.PerClass != 30 || !(res.Agreement > 0.97) || !(res.Precision > 0.7) || !(res.Recall > 0.7) {
+		t.Fatalf("real images: %d classes of %d, agreement %.3f, precision %.3f, recall %.3f; want 10 of 30, above 0.97, 0.7, 0.7",
+			len(res.Classes), res.PerClass, res.Agreement, res.Precision, res.Recall)
+	}
+}
+
 // TestEvalPerClassErrors: -per-class refuses an unconditional run, a run
 // not on MNIST, an -n that does not split into the classes, and the flags
 // it does not take.
@@ -83,6 +102,8 @@ func TestEvalPerClassErrors(t *testing.T) {
 		{[]string{"-per-class", mnist, "-n", "120"}, "129 in all"},
 		{[]string{"-per-class", acgan, "-metrics", "fid"}, "-per-class takes one run folder"},
 		{[]string{"-per-class", acgan, acgan}, "-per-class takes one run folder"},
+		{[]string{"-per-class", acgan, "-real", "mnist/train"}, "-per-class takes one run folder"},
+		{[]string{"-per-class", "-real", "mnist/test"}, "only mnist/train"},
 	} {
 		if code, _, stderr := call(runEval, tc.args...); code != exitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
