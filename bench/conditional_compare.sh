@@ -6,11 +6,13 @@
 # beta1 0.5, EMA 0.999, the ns loss), scores each run's EMA generator class by
 # class (kallima eval -per-class: 100 samples per digit) and by FID on 10000
 # class-balanced samples, scores real MNIST the same way, and draws one
-# sample grid per model (one row per class) into docs/img/.
+# sample grid per model (one row per class) into docs/img/. acgan-nofake is
+# ACGAN with d_fake_class: false (D's class loss on real images only).
 # Heavy steps run one at a time under the shared lock /tmp/kallima-cpu.lock.
 #
 #   bash bench/conditional_compare.sh                 all stages: train eval grids summary
 #   bash bench/conditional_compare.sh eval summary    some of them
+#   ONLY="acgan cgan" bash bench/conditional_compare.sh   only those models
 #
 # Environment: STEPS (default 3000), SEEDS (default "1 2 3"), RUNS (default
 # /tmp/acgan-cmp), KALLIMA (binary; built from this tree if unset).
@@ -24,7 +26,13 @@ if [[ -z "${KALLIMA:-}" ]]; then
 	KALLIMA=/tmp/kallima-conditional-compare
 	go build -o "$KALLIMA" ./cmd/kallima
 fi
-MODELS=(acgan cgan)
+# name  preset  overrides
+MODELS=(
+	"acgan        acgan-mnist"
+	"cgan         cgan-mnist"
+	"acgan-nofake acgan-mnist -set model.d_fake_class=false"
+)
+wanted() { [[ -z "${ONLY:-}" || " $ONLY " == *" $1 "* ]]; }
 STAGES=("$@")
 [[ ${#STAGES[@]} -eq 0 ]] && STAGES=(train eval grids summary)
 has() { local s; for s in "${STAGES[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
@@ -32,12 +40,15 @@ mkdir -p "$RUNS" docs/img
 
 if has train; then
 	for seed in $SEEDS; do
-		for m in "${MODELS[@]}"; do
+		for spec in "${MODELS[@]}"; do
+			read -r m preset over <<<"$spec"
+			wanted "$m" || continue
 			run="$RUNS/$m-s$seed"
 			[[ -f $run/checkpoints/step-$(printf %06d "$STEPS").safetensors ]] && continue
 			rm -rf "$run"
 			echo "== train $m seed $seed ($STEPS steps)"
-			flock "$LOCK" "$KALLIMA" train -preset "$m-mnist" -set "seed=$seed" -set "train.steps=$STEPS" -out "$run" \
+			# shellcheck disable=SC2086
+			flock "$LOCK" "$KALLIMA" train -preset "$preset" -set "seed=$seed" -set "train.steps=$STEPS" $over -out "$run" \
 				>"$run.train.log" 2>&1
 			grep "wall time" "$run.train.log"
 		done
@@ -48,8 +59,11 @@ if has eval; then
 	flock "$LOCK" "$KALLIMA" eval -per-class -real mnist/train -json >"$RUNS/real.perclass.json"
 	flock "$LOCK" "$KALLIMA" eval -real mnist/train -metrics fid -n 10000 -json >"$RUNS/real.fid.json"
 	for seed in $SEEDS; do
-		for m in "${MODELS[@]}"; do
+		for spec in "${MODELS[@]}"; do
+			read -r m _ <<<"$spec"
+			wanted "$m" || continue
 			run="$RUNS/$m-s$seed"
+			[[ -d $run ]] || continue
 			echo "== eval $m seed $seed"
 			flock "$LOCK" "$KALLIMA" eval -per-class "$run" -json >"$run.perclass.json"
 			flock "$LOCK" "$KALLIMA" eval "$run" -metrics fid -n 10000 -json >"$run.fid.json"
@@ -59,7 +73,9 @@ fi
 
 if has grids; then
 	first=${SEEDS%% *}
-	for m in "${MODELS[@]}"; do
+	for spec in "${MODELS[@]}"; do
+		read -r m _ <<<"$spec"
+		wanted "$m" && [[ -d $RUNS/$m-s$first ]] || continue
 		"$KALLIMA" sample "$RUNS/$m-s$first" -per-class 10 -out "docs/img/conditional-$m-mnist.png"
 	done
 fi
@@ -86,18 +102,22 @@ def fmt(vals, k):
 real = load(f"{runs}/real")
 print("| real MNIST train | " + " | ".join(fmt([real[k]], k) for k in keys) + " |")
 rows = {}
-for m in ["acgan", "cgan"]:
-    rs = [load(f"{runs}/{m}-s{s}") for s in seeds]
-    rows[m] = rs
+for m in ["acgan", "cgan", "acgan-nofake"]:
+    have = [s for s in seeds if os.path.exists(f"{runs}/{m}-s{s}.fid.json")]
+    if not have:
+        continue
+    rs = [load(f"{runs}/{m}-s{s}") for s in have]
+    rows[m] = list(zip(have, rs))
     print(f"| {m} ({len(rs)} seeds) | " + " | ".join(fmt([r[k] for r in rs], k) for k in keys) + " |")
 print()
 print("per seed:")
-for m, rs in rows.items():
-    for s, r in zip(seeds, rs):
+for m, sr in rows.items():
+    for s, r in sr:
         print(f"  {m} seed {s}: " + ", ".join(f"{k} {r[k]:.3f}" for k in keys))
 print()
 print("per class (mean over seeds): class, agreement, precision, recall")
-for m, rs in rows.items():
+for m, sr in rows.items():
+    rs = [r for _, r in sr]
     print(f"  {m}:")
     for k in range(10):
         a = st.mean(r["per_class"][k][1] for r in rs)
