@@ -68,6 +68,8 @@ type Reference struct {
 	Name string
 	// Images are [N, 1, 28, 28] in [-1, 1] (data.LoadMNIST's range).
 	Images *tensor.Tensor
+	// Labels, when known, hold one class per image (PerClass needs them).
+	Labels []int
 }
 
 // MetricNames are the scores Evaluate computes, by the names it takes:

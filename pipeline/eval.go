@@ -33,13 +33,13 @@ func EvalReference(c config.Config) (imagegan.Reference, error) {
 		if err != nil {
 			return imagegan.Reference{}, fmt.Errorf("evaluate: reference: %w", err)
 		}
-		return imagegan.Reference{Name: "mnist/test", Images: set.Images}, nil
+		return imagegan.Reference{Name: "mnist/test", Images: set.Images, Labels: set.Labels}, nil
 	}
 	set, err := loadImages(c, nil)
 	if err != nil {
 		return imagegan.Reference{}, fmt.Errorf("evaluate: reference: %w", err)
 	}
-	return imagegan.Reference{Name: c.Data.Kind + "/train", Images: set.Images}, nil
+	return imagegan.Reference{Name: c.Data.Kind + "/train", Images: set.Images, Labels: set.Labels}, nil
 }
 
 // source is a family's Generator as an imagegan.Source; a conditional

@@ -58,6 +58,12 @@ data: {kind: synthetic, size: 28, n: 24, classes: 3}
 model: {kind: cgan, z_dim: 8, width: 4, embed_dim: 2}
 train: {steps: 4, batch: 6, ema: 0.9, log_every: 0, checkpoint_every: 2}
 `, 3},
+		{"acgan", `
+seed: 6
+data: {kind: synthetic, size: 28, n: 24, classes: 4}
+model: {kind: acgan, z_dim: 8, width: 4}
+train: {steps: 4, batch: 6, ema: 0.9, log_every: 0, checkpoint_every: 2}
+`, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

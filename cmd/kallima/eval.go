@@ -19,6 +19,8 @@ import (
 )
 
 const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
+       kallima eval -per-class RUN_OR_WEIGHTS [-n 1000] [flags]
+       kallima eval -per-class -real mnist/train [-n 1000] [flags]
        kallima eval -real mnist/train [-ref IMAGES] [flags]
        kallima eval IMAGES REFERENCE [flags]
 
@@ -35,6 +37,15 @@ newest), a checkpoint file inside one, or a weights file with a config.yaml
 beside it. The EMA weights are used when the run keeps them, unless -raw.
 With -real mnist/train, MNIST's first -n training images are scored in
 place of a generator: the real-data row that calibrates a results table.
+
+With -per-class, a conditional run on MNIST (cgan, acgan) is scored class
+by class: -n/10 samples of each digit k (-n defaults to 1000 there), the
+fraction the feature network classifies as k (class agreement), and
+precision/recall (k=3) and density/coverage (k=5) of the samples of k
+against the first -n/10 test images of digit k (fidelity and diversity
+within the class); then FID and precision/recall of all -n samples against
+the first -n test images. With -real mnist/train, MNIST's training images
+of each digit (in order) stand in for the generator: the real-data row.
 
 With two image sets (pytorch-fid's convention), the first -n images of
 IMAGES (all of them by default) are scored as if generated against the
@@ -92,6 +103,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	truncation := truncationFlags(fs)
 	sweep := fs.String("truncation-sweep", "", "score the generator at each of these comma-separated thresholds (and without truncation): FID, IS, precision, recall; with -truncation-mode")
 	plot := fs.String("plot", "", "with -truncation-sweep: write the curves as this PNG")
+	perClass := fs.Bool("per-class", false, "score a conditional MNIST run class by class (class agreement, per-class precision/recall)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -118,6 +130,28 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if (trunc.Threshold > 0 || thresholds != nil) && (*realSet != "" || len(pos) == 2) {
 		fmt.Fprintln(stderr, "kallima eval: -truncation and -truncation-sweep draw a generator's noise; they do not apply to image sets")
 		return exitUsage
+	}
+	if *perClass {
+		if trunc.Threshold > 0 || thresholds != nil {
+			fmt.Fprintln(stderr, "kallima eval: -per-class scores untruncated samples; give no -truncation or -truncation-sweep with it")
+			return exitUsage
+		}
+		if isSet(fs, "metrics") || isSet(fs, "ref") || isSet(fs, "range") || len(pos) != 1 && *realSet == "" || len(pos) != 0 && *realSet != "" {
+			fmt.Fprintln(stderr, "kallima eval: -per-class takes one run folder or weights file (or -real mnist/train), and -n, -seed, -raw and -json only")
+			return exitUsage
+		}
+		if *realSet != "" && *realSet != "mnist/train" {
+			fmt.Fprintf(stderr, "kallima eval: -real %s: only mnist/train (mnist/test is the reference it is scored against)\n", *realSet)
+			return exitUsage
+		}
+		if !isSet(fs, "n") {
+			*n = 1000
+		}
+		path := *realSet
+		if path == "" {
+			path = pos[0]
+		}
+		return runEvalPerClass(path, *realSet != "", *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	switch {
 	case *realSet != "" && len(pos) != 0:

@@ -26,7 +26,7 @@ or a safetensors file of G's weights with the config it was trained with
 (-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
 PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
-conditional (cgan) model draws class K with -class K, else the classes in
+conditional (cgan, acgan) model draws class K with -class K, else the classes in
 turn; -per-class K lays it out one row per class instead, K images each, the
 same K noise vectors in every row (so a column keeps its noise).
 A 2-D run's samples are points: they go into a CSV file (x,y per line;

@@ -36,6 +36,13 @@ data: {kind: synthetic, size: 28, n: 32, classes: 4}
 model: {kind: cgan, z_dim: 8, width: 4, embed_dim: 3}
 train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
+	"acgan": `
+name: tiny-acgan
+seed: 7
+data: {kind: synthetic, size: 28, n: 32, classes: 4}
+model: {kind: acgan, z_dim: 8, width: 4}
+train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
+`,
 }
 
 // trainTiny trains tinyRuns[kind] into a new folder and returns it.
@@ -159,12 +166,18 @@ func TestSampleSeparate(t *testing.T) {
 	}
 }
 
-// TestSampleClass draws one class from a conditional run and rejects a
+// TestSampleClass draws one class from a conditional run (cgan, acgan) and rejects a
 // class out of range (that the class changes the images is checked on the
 // tensors in pipeline's TestLoadSampler: a tiny run's images are too faint
 // to differ after 8-bit quantization).
 func TestSampleClass(t *testing.T) {
-	dir := trainTiny(t, "cgan")
+	for _, kind := range []string{"cgan", "acgan"} {
+		t.Run(kind, func(t *testing.T) { testSampleClass(t, kind) })
+	}
+}
+
+func testSampleClass(t *testing.T, kind string) {
+	dir := trainTiny(t, kind)
 	out := t.TempDir()
 	draw := func(k string) []byte {
 		p := filepath.Join(out, "c"+k+".png")
