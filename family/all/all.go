@@ -7,5 +7,6 @@ import (
 	// Each family registers itself in its init.
 	_ "github.com/kallima-gan/kallima/family/cgan"
 	_ "github.com/kallima-gan/kallima/family/dcgan"
+	_ "github.com/kallima-gan/kallima/family/infogan"
 	_ "github.com/kallima-gan/kallima/family/mlp"
 )
