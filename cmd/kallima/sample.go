@@ -196,6 +196,14 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
 	}
+	if codes.given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
+		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
+		return exitUsage
+	}
+	if isSet(fs, "rows") && (codes.trav == nil || *rows < 2) {
+		fmt.Fprintf(stderr, "kallima sample: -rows %d: want at least 2, with a -code NAME=LO:HI traversal\n", *rows)
+		return exitUsage
+	}
 	g, code := loadSampler("sample", pos[0], *cfgPath, *raw, stderr)
 	if g == nil {
 		return code
@@ -205,14 +213,6 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	if *perClass > 0 && g.Classes == 0 {
 		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a conditional model\n", g.Config.Model.Kind)
-		return exitUsage
-	}
-	if codes.given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
-		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
-		return exitUsage
-	}
-	if isSet(fs, "rows") && (codes.trav == nil || *rows < 2) {
-		fmt.Fprintf(stderr, "kallima sample: -rows %d: want at least 2, with a -code NAME=LO:HI traversal\n", *rows)
 		return exitUsage
 	}
 	var z *tensor.Tensor
