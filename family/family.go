@@ -221,6 +221,17 @@ type Coded interface {
 	Codes() []Code
 }
 
+// CodeReader is a Coded model that reads its categorical codes back from
+// images: InfoGAN's Q head, on the discriminator player's weights (load
+// them to use it).
+type CodeReader interface {
+	Coded
+	// ReadCategorical returns, for each categorical code in Codes order,
+	// the most probable category of each image of x [N, C, H, W], without
+	// recording gradients, in whatever mode the network is in.
+	ReadCategorical(x *tensor.Tensor) ([][]int, error)
+}
+
 // NoCodes returns an error when req names latent codes for a generator of
 // model.kind kind that has none.
 func NoCodes(req Request, kind string) error {

@@ -3,10 +3,13 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/cluster"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -18,6 +21,11 @@ type CodeScore struct {
 	Categorical []CategoricalScore
 	// Continuous has one entry per continuous code.
 	Continuous []ContinuousScore
+	// Real, when set, scores Q's reading of each categorical code from
+	// real labelled images (ScoreReader): the paper's measure. RealSet
+	// names the images.
+	Real    []CategoricalScore `json:",omitempty"`
+	RealSet string             `json:",omitempty"`
 }
 
 // CategoricalScore scores one categorical code as a clustering of the
@@ -173,18 +181,24 @@ func Agreement(classes []int, rows, cols int) float64 {
 // scoreCategorical matches a code's values (0 .. k-1) to the classifier's
 // classes and scores the matching.
 func scoreCategorical(values, classes []int, k int) (CategoricalScore, error) {
-	n, err := cluster.Contingency(values, classes, k, classifier.Classes)
+	return scoreMatch(values, classes, k, classifier.Classes)
+}
+
+// scoreMatch matches values (0 .. k-1) to classes (0 .. ny-1) one to one
+// and scores the matching: accuracy under it, and NMI.
+func scoreMatch(values, classes []int, k, ny int) (CategoricalScore, error) {
+	n, err := cluster.Contingency(values, classes, k, ny)
 	if err != nil {
 		return CategoricalScore{}, err
 	}
 	cs := CategoricalScore{Counts: n, NMI: cluster.NMI(n)}
-	if k <= classifier.Classes {
+	if k <= ny {
 		cs.Match, cs.Accuracy, err = cluster.Match(n)
 		return cs, err
 	}
 	// More values than classes: match classes to values instead; the
 	// values no class takes stay unmatched.
-	t := make([][]int, classifier.Classes)
+	t := make([][]int, ny)
 	for y := range t {
 		t[y] = make([]int, k)
 		for v := range k {
@@ -236,4 +250,97 @@ func traversalClasses(g family.Coded, net Predictor, t family.Traversal, z *tens
 		}
 	}
 	return classes, nil
+}
+
+// LoadCodeReader loads the model of the run in dir with every player's
+// live weights from its newest checkpoint that verifies, in evaluation
+// mode, and returns it as a family.CodeReader (an InfoGAN's Q head on its
+// discriminator) with the checkpoint's step. It returns an error for a
+// model that cannot read codes back.
+func LoadCodeReader(dir string) (family.CodeReader, int, error) {
+	c, err := RunConfig(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	infos, err := ListCheckpoints(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := len(infos) - 1; i >= 0; i-- {
+		ck, err := run.LoadCheckpoint(infos[i].Path)
+		if err != nil {
+			continue
+		}
+		classes, _ := strconv.Atoi(ck.Meta[metaClasses])
+		_, m, err := newSampler(c, classes)
+		if err != nil {
+			return nil, 0, err
+		}
+		r, ok := m.Generator.(family.CodeReader)
+		if !ok {
+			return nil, 0, fmt.Errorf("pipeline: model.kind %s does not read codes back from images", c.Model.Kind)
+		}
+		for _, p := range m.Players {
+			if err := nn.LoadState(p.Module, ck.Group(p.Name)); err != nil {
+				return nil, 0, fmt.Errorf("pipeline: checkpoint at step %d: group %s: %w", ck.Step, p.Name, err)
+			}
+			p.Module.SetTraining(false)
+		}
+		return r, ck.Step, nil
+	}
+	return nil, 0, fmt.Errorf("pipeline: %s: no checkpoint verifies: %w", dir, run.ErrNoCheckpoint)
+}
+
+// readBatch is how many images ScoreReader reads at once.
+const readBatch = 500
+
+// ScoreReader scores each categorical code as r reads it from labelled
+// images [N, C, H, W] (real digits, say): Q's category of each image
+// against its label, matched one-to-one by the Hungarian algorithm
+// (accuracy) and by NMI, as the InfoGAN paper scores c1 as a classifier
+// of MNIST. PerValue is 0 in the scores: the images are not grouped by
+// value.
+func ScoreReader(r family.CodeReader, images *tensor.Tensor, labels []int, classes int) ([]CategoricalScore, error) {
+	n := images.Size(0)
+	if len(labels) != n {
+		return nil, fmt.Errorf("pipeline: %d labels for %d images", len(labels), n)
+	}
+	px := images.Len() / max(n, 1)
+	shape := images.Shape()[1:]
+	var cats [][]int
+	for lo := 0; lo < n; lo += readBatch {
+		hi := min(n, lo+readBatch)
+		var part [][]int
+		var err error
+		func() {
+			arena := tensor.OpenArena()
+			defer arena.Close()
+			x := tensor.FromSlice(images.Data()[lo*px:hi*px], append([]int{hi - lo}, shape...)...)
+			part, err = r.ReadCategorical(x)
+		}()
+		if err != nil {
+			return nil, err
+		}
+		if cats == nil {
+			cats = make([][]int, len(part))
+		}
+		for j := range part {
+			cats[j] = append(cats[j], part[j]...)
+		}
+	}
+	var out []CategoricalScore
+	j := 0
+	for _, c := range r.Codes() {
+		if c.Categories == 0 {
+			continue
+		}
+		s, err := scoreMatch(cats[j], labels, c.Categories, classes)
+		if err != nil {
+			return nil, err
+		}
+		s.Code = c.Name
+		out = append(out, s)
+		j++
+	}
+	return out, nil
 }

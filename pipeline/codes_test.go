@@ -1,7 +1,11 @@
 package pipeline
 
 import (
+	"context"
+	"io"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/family"
@@ -104,5 +108,74 @@ func TestScoreCategoricalMoreValuesThanClasses(t *testing.T) {
 	}
 	if unmatched != 2 || math.Abs(s.Accuracy-50.0/60) > 1e-12 {
 		t.Fatalf("match %v, accuracy %v: want 2 unmatched values and 50/60", s.Match, s.Accuracy)
+	}
+}
+
+// pixelReader reads c1 back from pixel 0 of an image.
+type pixelReader struct{ pixelCoded }
+
+func (pixelReader) ReadCategorical(x *tensor.Tensor) ([][]int, error) {
+	r := make([]int, x.Size(0))
+	for i := range r {
+		r[i] = int(x.Data()[i*784])
+	}
+	return [][]int{r}, nil
+}
+
+// TestScoreReader: images whose c1 pixel is perm^-1 of their label, but
+// for 3 of 600, read back as a perfect clustering but for those; the
+// reader's batches (500) are joined in order.
+func TestScoreReader(t *testing.T) {
+	perm := []int{3, 0, 4, 1, 2} // value -> label
+	n := 600
+	x := tensor.New(n, 1, 28, 28)
+	labels := make([]int, n)
+	for i := range n {
+		v := i % 5
+		labels[i] = perm[v]
+		if i%200 == 7 {
+			labels[i] = perm[(v+1)%5]
+		}
+		x.Data()[i*784] = float32(v)
+	}
+	s, err := ScoreReader(pixelReader{}, x, labels, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 1 || s[0].Code != "c1" || math.Abs(s[0].Accuracy-597.0/600) > 1e-12 {
+		t.Fatalf("%+v, want c1 with accuracy 597/600", s)
+	}
+	for v, y := range perm {
+		if s[0].Match[v] != y {
+			t.Fatalf("match %v, want %v", s[0].Match, perm)
+		}
+	}
+	if _, err := ScoreReader(pixelReader{}, x, labels[:5], 5); err == nil {
+		t.Fatal("5 labels for 600 images were accepted")
+	}
+}
+
+// TestLoadCodeReader loads a trained InfoGAN's Q and refuses a DCGAN.
+func TestLoadCodeReader(t *testing.T) {
+	for _, kind := range []string{"infogan", "dcgan"} {
+		c := tinyConfig(t, kind)
+		dir := filepath.Join(t.TempDir(), kind)
+		if _, err := Train(context.Background(), c, dir, Options{Warn: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		r, step, err := LoadCodeReader(dir)
+		if kind == "dcgan" {
+			if err == nil || !strings.Contains(err.Error(), "does not read codes") {
+				t.Fatalf("dcgan: %v, want an error", err)
+			}
+			continue
+		}
+		if err != nil || step != c.Train.Steps {
+			t.Fatalf("infogan: step %d, %v", step, err)
+		}
+		cats, err := r.ReadCategorical(tensor.NewRNG(1).Uniform(-1, 1, 4, 1, 28, 28))
+		if err != nil || len(cats) != 1 || len(cats[0]) != 4 {
+			t.Fatalf("ReadCategorical: %v, %v", cats, err)
+		}
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/kallima-gan/kallima/classifier"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/pipeline"
 )
@@ -42,6 +44,25 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
+	if fi, err := os.Stat(pos[0]); err == nil && fi.IsDir() && s.Config.Data.Kind == "mnist" {
+		// The paper's measure: Q reads c1 from MNIST's real test digits.
+		r, step, err := pipeline.LoadCodeReader(pos[0])
+		if err == nil {
+			var set *data.Set
+			var dir string
+			if dir, err = classifier.DefaultDataDir(); err == nil {
+				set, err = classifier.LoadMNIST(dir, data.Test, stderr)
+			}
+			if err == nil {
+				score.Real, err = pipeline.ScoreReader(r, set.Images, set.Labels, classifier.Classes)
+				score.RealSet = fmt.Sprintf("mnist/test, Q of step %d", step)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima eval: Q on real digits: %v\n", err)
+			return exitError
+		}
+	}
 	if asJSON {
 		b, err := json.Marshal(score)
 		if err != nil {
@@ -59,6 +80,9 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 		}
 		fmt.Fprintf(stdout, "code %-4s        categorical, %d images per value: accuracy %.4f, NMI %.4f\n", c.Code, c.PerValue, c.Accuracy, c.NMI)
 		fmt.Fprintf(stdout, "  value->class   %s\n", strings.Join(m, " "))
+	}
+	for _, c := range score.Real {
+		fmt.Fprintf(stdout, "code %-4s        read by Q from %s: accuracy %.4f, NMI %.4f\n", c.Code, score.RealSet, c.Accuracy, c.NMI)
 	}
 	for _, c := range score.Continuous {
 		fmt.Fprintf(stdout, "code %-4s        continuous, %d traversals of %d values in [%g, %g]: class agreement %.4f\n", c.Code, c.Columns, c.Values, c.Lo, c.Hi, c.Agreement)

@@ -130,7 +130,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
-		Generator:       &Generator{g: g, prior: prior, codes: codes},
+		Generator:       &Generator{g: g, q: dnet, prior: prior, codes: codes},
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,
 		Streams:         map[string]*tensor.RNG{"game": gameRNG},
@@ -138,9 +138,11 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	return dcgan.Finish(m, loader), nil
 }
 
-// Generator is the family's generator: a family.Coded.
+// Generator is the family's generator: a family.Coded, and a
+// family.CodeReader through the discriminator's Q head.
 type Generator struct {
 	g     *models.DCGANGenerator
+	q     *models.InfoDiscriminator
 	prior gan.Prior
 	codes gan.LatentCodes
 }
@@ -267,5 +269,27 @@ func (g *Generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(g.codes.Input(z, b))).Data() })
+	return out, nil
+}
+
+// ReadCategorical returns Q's most probable category of each categorical
+// code for each image of x [N, C, H, W] (ties go to the smaller category).
+func (g *Generator) ReadCategorical(x *tensor.Tensor) ([][]int, error) {
+	if x.Dim() != 4 {
+		return nil, fmt.Errorf("infogan: images of shape %v, want [N C H W]", x.Shape())
+	}
+	var q *tensor.Tensor
+	ag.NoGrad(func() { _, v := g.q.ForwardQ(ag.Const(x)); q = v.Data() })
+	n, w := q.Size(0), q.Size(1)
+	out := make([][]int, len(g.codes.Categorical))
+	off := 0
+	for j, k := range g.codes.Categorical {
+		out[j] = make([]int, n)
+		for i := range n {
+			row := q.Data()[i*w+off : i*w+off+k]
+			out[j][i] = slices.Index(row, slices.Max(row))
+		}
+		off += k
+	}
 	return out, nil
 }
