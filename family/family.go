@@ -186,6 +186,59 @@ type Generator interface {
 type Request struct {
 	// Labels holds one class per noise row, for a Conditional generator.
 	Labels []int
+	// Codes holds named latent codes for a Coded generator (InfoGAN), one
+	// value per noise row. The names are c1, c2, ...: the categorical
+	// codes first, then the continuous ones, in the order of the family's
+	// config (Coded.Codes lists them). A categorical code's value is a
+	// category 0 .. K-1 (a whole number); a continuous one's lies in its
+	// Code's [Lo, Hi]. A code the request does not name is a function of
+	// the row's noise (see Coded), so a row keeps it whatever else is
+	// asked. A generator without codes refuses a non-empty Codes, and a
+	// Coded one refuses an unknown name, a value count other than the
+	// noise's rows or a value out of range, naming them.
+	Codes map[string][]float64
+}
+
+// Code is one named latent code of a Coded generator.
+type Code struct {
+	// Name is the code's request name, c1, c2, ...
+	Name string
+	// Categories is the number of categories of a categorical code (values
+	// 0 .. Categories-1); 0 for a continuous code.
+	Categories int
+	// Lo and Hi bound a continuous code's values in a request (its prior
+	// may be narrower: a traversal may go past it).
+	Lo, Hi float64
+}
+
+// Coded is a Generator with named latent codes beside its noise (InfoGAN).
+// Prior is the noise's alone; codes a request does not name are drawn from
+// their priors by a stream seeded with the row's noise, so Generate stays a
+// function of z and the request.
+type Coded interface {
+	Generator
+	// Codes lists the codes in request-name order (c1, c2, ...).
+	Codes() []Code
+}
+
+// CodeReader is a Coded model that reads its categorical codes back from
+// images: InfoGAN's Q head, on the discriminator player's weights (load
+// them to use it).
+type CodeReader interface {
+	Coded
+	// ReadCategorical returns, for each categorical code in Codes order,
+	// the most probable category of each image of x [N, C, H, W], without
+	// recording gradients, in whatever mode the network is in.
+	ReadCategorical(x *tensor.Tensor) ([][]int, error)
+}
+
+// NoCodes returns an error when req names latent codes for a generator of
+// model.kind kind that has none.
+func NoCodes(req Request, kind string) error {
+	if len(req.Codes) > 0 {
+		return fmt.Errorf("%s: latent codes given to a generator without codes (model.kind infogan has them)", kind)
+	}
+	return nil
 }
 
 // Conditional is a Generator that takes a class per sample.

@@ -334,6 +334,11 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 				return res, err
 			}
 		}
+		if s.tr.Step == s.tr.Steps {
+			if err := s.saveTraversals(); err != nil {
+				return res, err
+			}
+		}
 		if s.lastCk != s.tr.Step {
 			if err := s.checkpoint(opts.Progress, nil); err != nil {
 				return res, err

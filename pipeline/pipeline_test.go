@@ -23,10 +23,14 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 	family := strings.TrimSuffix(strings.TrimSuffix(kind, "-reuse"), "-cond")
 	sets := []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=" + family, "model.width=4", "model.z_dim=8",
 		"train.batch=8", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.ema=0.9", "train.lr_decay=true"}
-	switch kind {
-	case "cgan-reuse", "acgan-reuse":
+	if strings.HasSuffix(kind, "-reuse") {
 		// G's update reuses D's fake batch (train.reuse_fake).
 		sets = append(sets, "train.reuse_fake=true")
+	}
+	switch kind {
+	case "infogan", "infogan-reuse":
+		// The paper's codes (Cat(10), two continuous), a small Q head.
+		sets = append(sets, "model.q_hidden=6")
 	case "sngan", "sngan-cond", "sagan":
 		// The ResNet families name their widths per network.
 		sets[4] = "model.g_width=4"
@@ -72,7 +76,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan", "biggan"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan", "biggan"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -11,6 +11,7 @@ import (
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/metrics"
 	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -43,6 +44,13 @@ func newPreview(c config.Config, d family.Data, m *family.Model) *preview {
 		return &preview{z: prior.Sample(m.SampleRNG, c.Train.SampleN), points: d.Points, n: c.Train.SampleN,
 			real: d.Points.Sample(tensor.NewRNG(c.Seed^plotSeed), c.Train.SampleN)}
 	}
+	if cg, ok := m.Generator.(family.Coded); ok {
+		// Row r holds the first code's r-th value (every category of a
+		// categorical code), column j noise vector j.
+		z := prior.Sample(m.SampleRNG, sampleCols)
+		zs, req := previewTraversal(cg, cg.Codes()[0], sampleCols).Grid(z)
+		return &preview{z: zs, req: req, cols: sampleCols}
+	}
 	cg, ok := m.Generator.(family.Conditional)
 	if !ok {
 		return &preview{z: prior.Sample(m.SampleRNG, sampleCols*sampleCols), cols: sampleCols}
@@ -66,6 +74,12 @@ func newPreview(c config.Config, d family.Data, m *family.Model) *preview {
 // (when it keeps an EMA) in evaluation mode, leaving every weight and
 // statistic as it was.
 func (s *session) generate() (*tensor.Tensor, error) {
+	return s.generateFrom(s.preview.z, s.preview.req)
+}
+
+// generateFrom runs noise z and request req through the generator as
+// generate does.
+func (s *session) generateFrom(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
 	p := s.model.GeneratorPlayer
 	if p.EMA != nil {
 		p.EMA.Swap()
@@ -75,7 +89,7 @@ func (s *session) generate() (*tensor.Tensor, error) {
 	defer p.Module.SetTraining(true)
 	var out *tensor.Tensor
 	var err error
-	tensor.Persistent(func() { out, err = s.model.Generator.Generate(s.preview.z, s.preview.req) })
+	tensor.Persistent(func() { out, err = s.model.Generator.Generate(z, req) })
 	return out, err
 }
 
@@ -160,4 +174,53 @@ func lossName(c config.Config) string {
 		return c.Loss.Name + " loss"
 	}
 	return c.Loss.Name + " loss + " + c.Loss.Penalty
+}
+
+// traversalSeed seeds the noise of the traversal grids written at the end
+// of a coded run; it never touches the training streams.
+const traversalSeed = 0x7a1e
+
+// previewTraversal is the traversal a grid shows of code c: every category
+// of a categorical code, or rows values from -2 to 2 (the paper's figure
+// 2 range, twice the prior's) of a continuous one.
+func previewTraversal(g family.Coded, c family.Code, rows int) family.Traversal {
+	lo, hi := -2.0, 2.0
+	if c.Categories > 0 {
+		lo, hi = 0, float64(c.Categories-1)
+	}
+	t, err := family.NewTraversal(g, c.Name, lo, hi, rows)
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: traversal of code %s: %v", c.Name, err)) // the family's own codes and ranges
+	}
+	return t
+}
+
+// TraversalFile is the name of the traversal grid of code name that a
+// coded run (InfoGAN) writes into its samples folder at the end.
+func TraversalFile(name string) string { return "traversal-" + name + ".png" }
+
+// saveTraversals writes, for a coded generator, one traversal grid per code
+// into the run's samples folder (TraversalFile): rows the code's values
+// (every category, or 9 values from -2 to 2), 10 columns of noise drawn
+// from the seed apart from the training streams, the other codes fixed per
+// column. EMA weights and evaluation mode, as the previews.
+func (s *session) saveTraversals() error {
+	g, ok := s.model.Generator.(family.Coded)
+	if !ok || s.run == nil || !s.data.IsImage() {
+		return nil
+	}
+	const cols, rows = 10, 9
+	z := g.Prior().Sample(tensor.NewRNG(s.c.Seed^traversalSeed), cols)
+	for _, c := range g.Codes() {
+		zs, req := previewTraversal(g, c, rows).Grid(z)
+		out, err := s.generateFrom(zs, req)
+		if err != nil {
+			return fmt.Errorf("traversal of code %s: %w", c.Name, err)
+		}
+		path := filepath.Join(s.run.Dir(), run.SamplesDir, TraversalFile(c.Name))
+		if err := picture.SavePNG(path, picture.Grid(out, cols, 2)); err != nil {
+			return fmt.Errorf("traversal of code %s: %w", c.Name, err)
+		}
+	}
+	return nil
 }

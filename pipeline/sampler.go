@@ -55,7 +55,16 @@ func (g *Sampler) Sample(z *tensor.Tensor, labels []int) (*tensor.Tensor, error)
 	if labels != nil && g.Classes == 0 {
 		return nil, fmt.Errorf("pipeline: labels given to an unconditional generator (model.kind %s)", g.Config.Model.Kind)
 	}
-	return g.Generator.Generate(z, family.Request{Labels: labels})
+	return g.SampleRequest(z, family.Request{Labels: labels})
+}
+
+// SampleRequest is Sample with a whole request: labels and, for a
+// family.Coded generator, named latent codes.
+func (g *Sampler) SampleRequest(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+	if req.Labels != nil && g.Classes == 0 {
+		return nil, fmt.Errorf("pipeline: labels given to an unconditional generator (model.kind %s)", g.Config.Model.Kind)
+	}
+	return g.Generator.Generate(z, req)
 }
 
 // LoadSampler loads the generator of the run in dir from its newest

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
@@ -29,6 +30,14 @@ PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
 conditional (cgan, acgan) model draws class K with -class K, else the classes in
 turn; -per-class K lays it out one row per class instead, K images each, the
 same K noise vectors in every row (so a column keeps its noise).
+An InfoGAN model's latent codes are named c1, c2, ... (categorical ones
+first, then continuous, as in its config): -code c1=3 holds c1 at 3 in
+every image (a categorical code takes a category 0..K-1, a continuous one
+a value in [-2, 2]), and codes not given follow the noise. -code c2=-2:2
+draws a traversal grid instead: one row per value of c2 (-rows values
+evenly spaced from LO to HI; for a categorical code every category from LO
+to HI), one column per noise vector (-n of them, 8 by default), so a
+column keeps its noise and its other codes while c2 changes down it.
 A 2-D run's samples are points: they go into a CSV file (x,y per line;
 -out samples.csv by default).
 
@@ -41,6 +50,8 @@ Examples:
   kallima sample runs/dcgan -n 16 -seed 3 -out s.png
   kallima sample runs/cgan -class 7 -n 25            25 images of class 7
   kallima sample runs/cgan -per-class 8              one row per class, 8 columns
+  kallima sample runs/infogan -code c1=0:9           one row per category of c1, 8 noise columns
+  kallima sample runs/infogan -code c2=-2:2 -code c1=7 -n 10   c2 from -2 to 2 down the rows, all with c1=7
   kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
   kallima sample runs/dcgan/checkpoints/step-001000.safetensors   an earlier checkpoint of the run
   kallima sample runs/dcgan -truncation 0.5          noise within [-0.5, 0.5]: values beyond redrawn (BigGAN's truncation)
@@ -158,6 +169,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	perClass := fs.Int("per-class", 0, "for a conditional model: this many images of every class, one row per class")
 	truncation := truncationFlags(fs)
+	var codes codeFlags
+	fs.Var(&codes, "code", "for an InfoGAN model: NAME=VALUE holds latent code NAME (c1, c2, ...) at VALUE; NAME=LO:HI traverses it (repeatable, one traversal)")
+	rows := fs.Int("rows", 9, "with a -code traversal of a continuous code: the number of values from LO to HI")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -190,6 +204,14 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
 	}
+	if codes.given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
+		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
+		return exitUsage
+	}
+	if isSet(fs, "rows") && (codes.trav == nil || *rows < 2) {
+		fmt.Fprintf(stderr, "kallima sample: -rows %d: want at least 2, with a -code NAME=LO:HI traversal\n", *rows)
+		return exitUsage
+	}
 	g, code := loadSampler("sample", pos[0], *cfgPath, *raw, stderr)
 	if g == nil {
 		return code
@@ -204,8 +226,28 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	var z *tensor.Tensor
 	var labels []int
+	var req family.Request
 	perRow := int(math.Ceil(math.Sqrt(float64(*n))))
+	coded, isCoded := g.Generator.(family.Coded)
 	switch {
+	case codes.given() && !isCoded:
+		fmt.Fprintf(stderr, "kallima sample: -code: the model (%s) has no latent codes (model.kind infogan has)\n", g.Config.Model.Kind)
+		return exitUsage
+	case codes.given():
+		// A traversal: -n noise vectors, one per column (8 by default).
+		cols := *n
+		if !isSet(fs, "n") {
+			cols = 8
+		}
+		var err error
+		if z, req, perRow, err = codes.codeBatch(coded, tensor.NewRNG(*seed), *n, cols, *rows); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: -code: %v\n", err)
+			return exitUsage
+		}
+		if *n = z.Size(0); *n > maxSamples {
+			fmt.Fprintf(stderr, "kallima sample: -code: the traversal makes %d images, more than %d\n", *n, maxSamples)
+			return exitUsage
+		}
 	case *perClass > 0:
 		// Row k is class k, and every row reuses the same noise.
 		if *n = *perClass * g.Classes; *n > maxSamples {
@@ -234,7 +276,8 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	imgs, err := drawSamples(g, z, labels)
+	req.Labels = labels
+	imgs, err := drawSamples(g, z, req)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 		return exitError
@@ -272,19 +315,25 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 }
 
 // drawSamples draws the images [n, C, H, W] of the noise z [n, dim] (and
-// labels, for a conditional model) from g, in chunks.
-func drawSamples(g *pipeline.Sampler, z *tensor.Tensor, labels []int) (*tensor.Tensor, error) {
+// the request's labels or codes, one per row) from g, in chunks.
+func drawSamples(g *pipeline.Sampler, z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
 	n, d := z.Size(0), g.Prior.Dim
 	var all []float32
 	var shape []int
 	for lo := 0; lo < n; lo += sampleChunk {
 		hi := min(n, lo+sampleChunk)
 		zc := tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d)
-		var lc []int
-		if labels != nil {
-			lc = labels[lo:hi]
+		var part family.Request
+		if req.Labels != nil {
+			part.Labels = req.Labels[lo:hi]
 		}
-		img, err := g.Sample(zc, lc)
+		if req.Codes != nil {
+			part.Codes = map[string][]float64{}
+			for name, vs := range req.Codes {
+				part.Codes[name] = vs[lo:hi]
+			}
+		}
+		img, err := g.SampleRequest(zc, part)
 		if err != nil {
 			return nil, err
 		}

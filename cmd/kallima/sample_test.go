@@ -43,6 +43,13 @@ data: {kind: synthetic, size: 28, n: 32, classes: 4}
 model: {kind: acgan, z_dim: 8, width: 4}
 train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
+	"infogan": `
+name: tiny-infogan
+seed: 7
+data: {kind: synthetic, size: 28, n: 32}
+model: {kind: infogan, z_dim: 6, width: 4, cat_codes: [4], cont_codes: 1, q_hidden: 8}
+train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
+`,
 }
 
 // trainTiny trains tinyRuns[kind] into a new folder and returns it.

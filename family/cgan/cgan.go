@@ -119,6 +119,9 @@ func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	if len(req.Labels) != z.Size(0) {
 		return nil, fmt.Errorf("cgan: %d labels for %d noise vectors", len(req.Labels), z.Size(0))
 	}
+	if err := family.NoCodes(req, "cgan"); err != nil {
+		return nil, err
+	}
 	for _, k := range req.Labels {
 		if k < 0 || k >= g.classes {
 			return nil, fmt.Errorf("cgan: class %d out of range [0, %d)", k, g.classes)

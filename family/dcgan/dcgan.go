@@ -155,6 +155,9 @@ func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	if req.Labels != nil {
 		return nil, fmt.Errorf("dcgan: labels given to an unconditional generator")
 	}
+	if err := family.NoCodes(req, "dcgan"); err != nil {
+		return nil, err
+	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
 	return out, nil

@@ -152,6 +152,9 @@ func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	if req.Labels != nil {
 		return nil, fmt.Errorf("mlp: labels given to an unconditional generator")
 	}
+	if err := family.NoCodes(req, "mlp"); err != nil {
+		return nil, err
+	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
 	return unstandardise(out, g.mean, g.std), nil

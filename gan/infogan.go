@@ -1,0 +1,322 @@
+package gan
+
+import (
+	"fmt"
+	"math"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// LatentCodes describes InfoGAN's latent codes (Chen et al. 2016,
+// "InfoGAN: Interpretable Representation Learning by Information
+// Maximizing Generative Adversarial Nets", arXiv:1606.03657): categorical
+// codes c ~ Cat(K) with uniform probabilities, one size K per code, and
+// Continuous codes c ~ U(-1, 1) (uniform, as the paper and its official
+// code draw them, not normal). G sees the codes beside the noise: each
+// categorical code one-hot, then the continuous ones, Dim() columns in all.
+//
+// Q, the posterior network, gives per sample [N, QDim()] outputs: each
+// categorical code's logits (K columns each), then the continuous codes'
+// means, then (with LearnVariance) their log-variances; without it every
+// continuous code's variance is fixed at 1, as in the official code's
+// fix_std.
+type LatentCodes struct {
+	Categorical   []int
+	Continuous    int
+	LearnVariance bool
+}
+
+// Validate reports codes no model can have.
+func (l LatentCodes) Validate() error {
+	for i, k := range l.Categorical {
+		if k < 2 {
+			return fmt.Errorf("categorical code %d has %d categories (want at least 2)", i+1, k)
+		}
+	}
+	if l.Continuous < 0 {
+		return fmt.Errorf("%d continuous codes (want 0 or more)", l.Continuous)
+	}
+	if len(l.Categorical) == 0 && l.Continuous == 0 {
+		return fmt.Errorf("no latent codes: want at least one categorical or continuous code")
+	}
+	return nil
+}
+
+// Count is the number of codes, categorical and continuous.
+func (l LatentCodes) Count() int { return len(l.Categorical) + l.Continuous }
+
+// Dim is the number of columns the codes add to G's input: the sum of the
+// categorical sizes plus the continuous count.
+func (l LatentCodes) Dim() int {
+	n := l.Continuous
+	for _, k := range l.Categorical {
+		n += k
+	}
+	return n
+}
+
+// QDim is the width of Q's output: the categorical logits, the continuous
+// means and, with LearnVariance, their log-variances.
+func (l LatentCodes) QDim() int {
+	n := l.Dim()
+	if l.LearnVariance {
+		n += l.Continuous
+	}
+	return n
+}
+
+// CodeBatch is one value of every code for each of N samples.
+type CodeBatch struct {
+	// Cat[j][i] is categorical code j of sample i, in 0 .. K_j-1.
+	Cat [][]int
+	// Cont is [N, Continuous], the continuous codes (nil without any).
+	Cont *tensor.Tensor
+}
+
+// Sample draws n code rows from the prior: each categorical code
+// uniformly over its categories, then the continuous codes from U(-1, 1).
+func (l LatentCodes) Sample(rng *tensor.RNG, n int) CodeBatch {
+	var b CodeBatch
+	for _, k := range l.Categorical {
+		b.Cat = append(b.Cat, SampleLabels(rng, n, k))
+	}
+	if l.Continuous > 0 {
+		b.Cont = rng.Uniform(-1, 1, n, l.Continuous)
+	}
+	return b
+}
+
+// Encode returns the codes as G's extra input columns [n, Dim()]: each
+// categorical code one-hot, then the continuous codes.
+func (l LatentCodes) Encode(b CodeBatch, n int) *tensor.Tensor {
+	dim := l.Dim()
+	out := tensor.New(n, dim)
+	od := out.Data()
+	off := 0
+	for j, k := range l.Categorical {
+		for i, c := range b.Cat[j] {
+			od[i*dim+off+c] = 1
+		}
+		off += k
+	}
+	for i := range n {
+		for j := range l.Continuous {
+			od[i*dim+off+j] = b.Cont.Data()[i*l.Continuous+j]
+		}
+	}
+	return out
+}
+
+// Input joins noise z [n, zDim] and the encoded codes into G's input
+// [n, zDim + Dim()].
+func (l LatentCodes) Input(z *tensor.Tensor, b CodeBatch) *tensor.Tensor {
+	return tensor.Concat([]*tensor.Tensor{z, l.Encode(b, z.Size(0))}, 1)
+}
+
+// CategoricalNLL is the categorical part of InfoGAN's mutual-information
+// term: the cross-entropy -log Q(c_j | x) summed over the categorical codes
+// and averaged over the batch, from Q's outputs q [N, QDim()]. The lower
+// bound L_I of the paper is H(c) minus it (H(c) = sum_j log K_j is a
+// constant). It returns nil without categorical codes.
+func (l LatentCodes) CategoricalNLL(q *ag.Value, b CodeBatch) *ag.Value {
+	if len(l.Categorical) == 0 {
+		return nil
+	}
+	n := q.Shape()[0]
+	var total *ag.Value
+	off := 0
+	for j, k := range l.Categorical {
+		logp := ag.LogSoftmax(ag.Slice(q, 1, off, off+k), 1)
+		idx := make([]int32, n)
+		for i, c := range b.Cat[j] {
+			idx[i] = int32(i*k + c)
+		}
+		nll := ag.Scale(ag.Sum(ag.Gather(logp, idx, n), nil, false), -1/float32(n))
+		if total == nil {
+			total = nll
+		} else {
+			total = ag.Add(total, nll)
+		}
+		off += k
+	}
+	return total
+}
+
+// halfLog2Pi is log(2 pi) / 2, the Gaussian density's constant.
+var halfLog2Pi = float32(0.5 * math.Log(2*math.Pi))
+
+// ContinuousNLL is the continuous part of the mutual-information term: the
+// Gaussian negative log-likelihood
+//
+//	-log N(c; mu, sigma^2) = log(2 pi)/2 + log(sigma^2)/2 + (c - mu)^2 / (2 sigma^2)
+//
+// summed over the continuous codes and averaged over the batch, with mu
+// Q's means and log(sigma^2) its log-variances (LearnVariance) or 0
+// (sigma = 1). It returns nil without continuous codes.
+func (l LatentCodes) ContinuousNLL(q *ag.Value, b CodeBatch) *ag.Value {
+	if l.Continuous == 0 {
+		return nil
+	}
+	n := q.Shape()[0]
+	off := l.Dim() - l.Continuous
+	mu := ag.Slice(q, 1, off, off+l.Continuous)
+	d := ag.Sub(ag.Const(b.Cont), mu)
+	var per *ag.Value // [N, Continuous]
+	if l.LearnVariance {
+		lv := ag.Slice(q, 1, off+l.Continuous, off+2*l.Continuous)
+		per = ag.Add(ag.Scale(lv, 0.5), ag.Scale(ag.Mul(ag.Square(d), ag.Exp(ag.Neg(lv))), 0.5))
+	} else {
+		per = ag.Scale(ag.Square(d), 0.5)
+	}
+	sum := ag.Scale(ag.Sum(per, nil, false), 1/float32(n))
+	return ag.AddScalar(sum, halfLog2Pi*float32(l.Continuous))
+}
+
+// InfoDiscriminator is InfoGAN's discriminator with its Q head: one module
+// (one player) whose body is shared by D's logit and Q's outputs.
+type InfoDiscriminator interface {
+	nn.Module
+	// Forward returns D's logits [N, 1] (penalties take it as the critic).
+	Forward(x *ag.Value) *ag.Value
+	// ForwardQ returns D's logits [N, 1] and Q's outputs [N, QDim] of one
+	// pass through the shared body.
+	ForwardQ(x *ag.Value) (logits, q *ag.Value)
+}
+
+// InfoGAN is the InfoGAN game (Chen et al. 2016, arXiv:1606.03657): G maps
+// noise and latent codes to a sample; D scores samples and its Q head
+// recovers the codes of generated ones. Both players add the
+// mutual-information terms to their GAN losses, as in the paper's
+// objective min_{G,Q} max_D V(D, G) - lambda L_I(G, Q) and the official
+// code (which subtracts lambda * MI from both losses):
+//
+//	D's update (D's body, D's logit head and Q's head; G frozen, its
+//	  samples detached):
+//	    Objective.D(D(x), D(G(z, c)))
+//	    mi_cat:  LambdaCat  * CategoricalNLL(Q(G(z, c)), c)
+//	    mi_cont: LambdaCont * ContinuousNLL(Q(G(z, c)), c)
+//	G's update (G's weights only; D and Q frozen, so the MI terms make G
+//	  produce samples whose codes Q can read back):
+//	    Objective.G(D(G(z, c)))
+//	    mi_cat, mi_cont as above, through G
+//
+// The MI terms train Q (with D's body) in D's update and G in G's update;
+// neither update takes the other's term, so the two are not swapped. The
+// terms are logged under those names; each is lambda times the
+// cross-entropy, so the bound is L_I = H(c) - mi / lambda.
+type InfoGAN struct {
+	// G takes [N, Prior.Dim + Codes.Dim()]: the noise, then the codes.
+	G         nn.Layer
+	D         InfoDiscriminator
+	Objective Objective
+	Penalty   Penalty
+	Noise     InstanceNoise
+	Prior     Prior
+	Codes     LatentCodes
+	// LambdaCat and LambdaCont weigh the categorical and continuous MI
+	// terms.
+	LambdaCat, LambdaCont float32
+	// Real draws a batch of n real samples.
+	Real  func(n int) *tensor.Tensor
+	Batch int
+	RNG   *tensor.RNG
+	// ReuseFake makes G's update score the fake batch (and codes) of D's
+	// last update in the step (see FakeReuser).
+	ReuseFake bool
+
+	kept      *ag.Value
+	keptCodes CodeBatch
+}
+
+// ReusesFake reports ReuseFake (FakeReuser).
+func (g *InfoGAN) ReusesFake() bool { return g.ReuseFake }
+
+// Validate reports a game a config got wrong.
+func (g *InfoGAN) Validate() error {
+	switch {
+	case g.G == nil || g.D == nil:
+		return fmt.Errorf("infogan game: missing generator or discriminator")
+	case g.Real == nil:
+		return fmt.Errorf("infogan game: no real data")
+	case g.RNG == nil:
+		return fmt.Errorf("infogan game: no random source")
+	case g.Objective.D == nil || g.Objective.G == nil:
+		return fmt.Errorf("infogan game: no objective")
+	case g.Batch <= 0:
+		return fmt.Errorf("infogan game: batch size %d must be positive", g.Batch)
+	case g.LambdaCat < 0 || g.LambdaCont < 0:
+		return fmt.Errorf("infogan game: negative MI weight (lambda_cat %g, lambda_cont %g)", g.LambdaCat, g.LambdaCont)
+	}
+	if err := g.Codes.Validate(); err != nil {
+		return fmt.Errorf("infogan game: %w", err)
+	}
+	if err := g.Prior.Validate(); err != nil {
+		return fmt.Errorf("infogan game: %w", err)
+	}
+	if err := g.Penalty.Validate(); err != nil {
+		return fmt.Errorf("infogan game: %w", err)
+	}
+	return nil
+}
+
+// fakes draws noise and codes and G's samples for them.
+func (g *InfoGAN) fakes() (*ag.Value, CodeBatch) {
+	z := g.Prior.Sample(g.RNG, g.Batch)
+	c := g.Codes.Sample(g.RNG, g.Batch)
+	return g.G.Forward(ag.Const(g.Codes.Input(z, c))), c
+}
+
+// miTerms are the weighted MI terms of Q's outputs q for codes c.
+func (g *InfoGAN) miTerms(q *ag.Value, c CodeBatch) []Term {
+	var t []Term
+	if v := g.Codes.CategoricalNLL(q, c); v != nil {
+		t = append(t, Term{Name: "mi_cat", Value: ag.Scale(v, g.LambdaCat)})
+	}
+	if v := g.Codes.ContinuousNLL(q, c); v != nil {
+		t = append(t, Term{Name: "mi_cont", Value: ag.Scale(v, g.LambdaCont)})
+	}
+	return t
+}
+
+// DiscriminatorTerms scores a real batch and a detached fake batch, and
+// trains Q (with D's body) to read the fake batch's codes back.
+func (g *InfoGAN) DiscriminatorTerms(step int) []Term {
+	real := g.Real(g.Batch)
+	var fake *tensor.Tensor
+	var codes CodeBatch
+	if g.ReuseFake {
+		g.kept, g.keptCodes = g.fakes()
+		fake, codes = g.kept.Data(), g.keptCodes
+	} else {
+		ag.NoGrad(func() {
+			f, c := g.fakes()
+			fake, codes = f.Data(), c
+		})
+	}
+	dr := g.D.Forward(g.Noise.Apply(g.RNG, ag.Const(real), step))
+	df, q := g.D.ForwardQ(g.Noise.Apply(g.RNG, ag.Const(fake), step))
+	terms := []Term{{Name: g.Objective.Name, Value: g.Objective.D(dr, df)}}
+	terms = append(terms, g.miTerms(q, codes)...)
+	if g.Penalty.Kind != "" {
+		terms = append(terms, Term{Name: g.Penalty.Kind, Value: g.Penalty.Term(g.D.Forward, real, fake, g.RNG)})
+	}
+	return terms
+}
+
+// GeneratorTerms scores a fresh fake batch (D's with ReuseFake) with D and
+// with Q against its codes (and a real batch for the relativistic
+// objectives).
+func (g *InfoGAN) GeneratorTerms(step int) []Term {
+	fake, codes := takeKept(&g.kept), g.keptCodes
+	if fake == nil {
+		fake, codes = g.fakes()
+	}
+	df, q := g.D.ForwardQ(g.Noise.Apply(g.RNG, fake, step))
+	var dr *ag.Value
+	if g.Objective.GUsesReal {
+		dr = g.D.Forward(g.Noise.Apply(g.RNG, ag.Const(g.Real(g.Batch)), step))
+	}
+	return append([]Term{{Name: g.Objective.Name, Value: g.Objective.G(dr, df)}}, g.miTerms(q, codes)...)
+}

@@ -1,0 +1,193 @@
+package gan
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// TestCategoricalNLL checks hand-computed cross-entropies: two Cat(3)
+// rows, logits (0, 0, 0) with code 1 (-log 1/3 = ln 3) and (ln 3, 0, 0)
+// with code 0 (softmax 3/5, 1/5, 1/5: -log 3/5), so the mean is ln 5 / 2;
+// a second code Cat(2) with logits (0, ln 4) and code 1 in both rows adds
+// -log 4/5 = ln 5/4. The continuous mean column after them is ignored.
+func TestCategoricalNLL(t *testing.T) {
+	l3 := float32(math.Log(3))
+	l4 := float32(math.Log(4))
+	q := tensor.FromSlice([]float32{0, 0, 0, 0, l4, 9, l3, 0, 0, 0, l4, -9}, 2, 6)
+	l := LatentCodes{Categorical: []int{3, 2}, Continuous: 1}
+	b := CodeBatch{Cat: [][]int{{1, 0}, {1, 1}}, Cont: tensor.New(2, 1)}
+	got := float64(l.CategoricalNLL(ag.Const(q), b).Item())
+	want := math.Log(5)/2 + math.Log(5.0/4)
+	if math.Abs(got-want) > 1e-6 {
+		t.Fatalf("CategoricalNLL = %v, want %v", got, want)
+	}
+	if (LatentCodes{Continuous: 1}).CategoricalNLL(ag.Const(q), b) != nil {
+		t.Fatal("CategoricalNLL without categorical codes is not nil")
+	}
+}
+
+// TestContinuousNLL checks the Gaussian NLL: codes 0.5 and -1 with means 0
+// and fixed unit variance give (0.125 + 0.5) / 2 + log(2 pi)/2; with a
+// learnt log-variance of ln 4 (sigma^2 = 4) in both rows, each row adds
+// ln 4 / 2 and divides its square by 4: (ln 4 + 0.125/4 + 0.5/4) / 2 + ...
+func TestContinuousNLL(t *testing.T) {
+	half := 0.5 * math.Log(2*math.Pi)
+	b := CodeBatch{Cont: tensor.FromSlice([]float32{0.5, -1}, 2, 1)}
+	fixed := LatentCodes{Continuous: 1}
+	q := tensor.FromSlice([]float32{0, 0}, 2, 1)
+	if got, want := float64(fixed.ContinuousNLL(ag.Const(q), b).Item()), 0.3125+half; math.Abs(got-want) > 1e-6 {
+		t.Fatalf("fixed variance: %v, want %v", got, want)
+	}
+	learnt := LatentCodes{Continuous: 1, LearnVariance: true}
+	l4 := float32(math.Log(4))
+	q = tensor.FromSlice([]float32{0, l4, 0, l4}, 2, 2)
+	want := (math.Log(4)+0.125/4+0.5/4)/2 + half
+	if got := float64(learnt.ContinuousNLL(ag.Const(q), b).Item()); math.Abs(got-want) > 1e-6 {
+		t.Fatalf("learnt variance: %v, want %v", got, want)
+	}
+	if learnt.QDim() != 2 || fixed.QDim() != 1 {
+		t.Fatalf("QDim %d and %d, want 2 and 1", learnt.QDim(), fixed.QDim())
+	}
+}
+
+// TestMITermsBackward checks both MI terms' gradients with respect to Q's
+// outputs against finite differences (first and second order).
+func TestMITermsBackward(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	for _, learn := range []bool{false, true} {
+		l := LatentCodes{Categorical: []int{4, 3}, Continuous: 2, LearnVariance: learn}
+		b := l.Sample(rng, 5)
+		f := func(xs []*ag.Value) *ag.Value {
+			return ag.Add(l.CategoricalNLL(xs[0], b), l.ContinuousNLL(xs[0], b))
+		}
+		q := rng.Normal(0, 1, 5, l.QDim())
+		if err := ag.GradCheck(f, []*tensor.Tensor{q}, ag.CheckOptions{SecondOrder: true, Seed: 7}); err != nil {
+			t.Fatalf("learn variance %v: %v", learn, err)
+		}
+	}
+}
+
+// TestLatentCodesSampleEncode: categorical codes are one-hot at their
+// drawn category, continuous ones uniform in [-1, 1] (not normal: none
+// outside, and about a quarter beyond ±0.5 on each side).
+func TestLatentCodesSampleEncode(t *testing.T) {
+	l := LatentCodes{Categorical: []int{3, 2}, Continuous: 2}
+	b := l.Sample(tensor.NewRNG(1), 4000)
+	x := l.Encode(b, 4000)
+	if x.Size(1) != l.Dim() || l.Dim() != 7 {
+		t.Fatalf("encoded width %d, Dim %d, want 7", x.Size(1), l.Dim())
+	}
+	beyond := 0
+	for i := range 4000 {
+		row := x.Data()[i*7 : (i+1)*7]
+		for j, k := range []int{0, 3} {
+			for c := range l.Categorical[j] {
+				want := float32(0)
+				if c == b.Cat[j][i] {
+					want = 1
+				}
+				if row[k+c] != want {
+					t.Fatalf("row %d: %v, code %d = %d", i, row, j, b.Cat[j][i])
+				}
+			}
+		}
+		for _, v := range row[5:] {
+			if v < -1 || v > 1 {
+				t.Fatalf("continuous code %v outside [-1, 1]", v)
+			}
+			if v > 0.5 {
+				beyond++
+			}
+		}
+	}
+	if frac := float64(beyond) / 8000; math.Abs(frac-0.25) > 0.03 {
+		t.Fatalf("%.3f of continuous codes above 0.5, want about 0.25 (uniform on [-1, 1])", frac)
+	}
+	if err := (LatentCodes{Categorical: []int{1}}).Validate(); err == nil {
+		t.Fatal("a one-category code was accepted")
+	}
+	if err := (LatentCodes{}).Validate(); err == nil {
+		t.Fatal("no codes was accepted")
+	}
+}
+
+// touched reports, for each module, whether any of its parameters got
+// a non-zero gradient.
+func touched(ms ...nn.Module) []bool {
+	r := make([]bool, len(ms))
+	for i, m := range ms {
+		for _, p := range nn.Parameters(m) {
+			if g := p.Grad(); g != nil && slices.ContainsFunc(g.Data(), func(v float32) bool { return v != 0 }) {
+				r[i] = true
+			}
+		}
+	}
+	return r
+}
+
+// TestInfoGANTermsReachTheRightPlayers builds a tiny InfoGAN and checks,
+// term by term with every parameter unfrozen, what each term's gradient
+// reaches: in D's update the MI terms train Q and D's trunk and never G
+// (its batch is detached); in G's update they reach G. So the terms are in
+// both updates and not swapped.
+func TestInfoGANTermsReachTheRightPlayers(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	codes := LatentCodes{Categorical: []int{3}, Continuous: 2}
+	nets := models.DCGANConfig{Size: 28, Channels: 1, Width: 2, ZDim: 4 + codes.Dim(), NormalInit: true}
+	g, err := models.NewDCGANGenerator(nets, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := models.NewInfoDiscriminator(nets, 5, codes.QDim(), rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := LookupObjective("ns", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := rng.Uniform(-1, 1, 6, 1, 28, 28)
+	game := &InfoGAN{G: g, D: d, Objective: obj, Prior: Prior{Kind: "uniform", Dim: 4}, Codes: codes, LambdaCat: 1, LambdaCont: 1,
+		Real: func(int) *tensor.Tensor { return real }, Batch: 6, RNG: rng}
+	if err := game.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	q := nn.Children{{Name: "fc", Module: d.QFC}, {Name: "bn", Module: d.QBN}, {Name: "out", Module: d.QOut}}
+	for _, phase := range []struct {
+		name  string
+		terms func(int) []Term
+		// want[term] = touched (G, D's trunk, Q)
+		want map[string][3]bool
+	}{
+		{"d", game.DiscriminatorTerms, map[string][3]bool{"ns": {false, true, false}, "mi_cat": {false, true, true}, "mi_cont": {false, true, true}}},
+		{"g", game.GeneratorTerms, map[string][3]bool{"ns": {true, true, false}, "mi_cat": {true, true, true}, "mi_cont": {true, true, true}}},
+	} {
+		terms := phase.terms(0)
+		var names []string
+		for _, term := range terms {
+			names = append(names, term.Name)
+		}
+		if !slices.Equal(names, []string{"ns", "mi_cat", "mi_cont"}) {
+			t.Fatalf("%s terms %v, want ns, mi_cat, mi_cont", phase.name, names)
+		}
+		for _, term := range terms {
+			for _, m := range []nn.Module{g, d} {
+				for _, p := range nn.Parameters(m) {
+					p.ZeroGrad()
+				}
+			}
+			ag.Backward(term.Value)
+			got := touched(g, d.D, q)
+			w := phase.want[term.Name]
+			if got[0] != w[0] || got[1] != w[1] || got[2] != w[2] {
+				t.Errorf("%s/%s reaches (G, D trunk, Q) = %v, want %v", phase.name, term.Name, got, w)
+			}
+		}
+	}
+}
