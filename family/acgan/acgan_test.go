@@ -109,7 +109,7 @@ func tinyConfig(t *testing.T, classes, steps int) config.Config {
 // the seeds 1 to 12 (with seeds 8 and 12 one class's samples collapse onto a
 // neighbour's position in 300 steps): it checks that the family trains, not
 // that every tiny run does.
-var seed uint64 = 2
+const seed = 2
 
 // TestTrainsClassConditional trains the family on synthetic 28x28 images in
 // four classes, a blob whose horizontal position is the class's (x = 7,
