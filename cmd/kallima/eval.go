@@ -127,7 +127,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	trunc, err := truncation()
+	trunc, err := truncation(*sweep != "")
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitUsage

@@ -70,13 +70,15 @@ func isSet(fs *flag.FlagSet, name string) bool {
 
 // truncationFlags adds -truncation and -truncation-mode to fs; the
 // returned function checks them after parsing and returns the truncation
-// (the zero value when -truncation is not given).
-func truncationFlags(fs *flag.FlagSet) func() (gan.Truncation, error) {
+// (the zero value when -truncation is not given). sweeping says that
+// another flag gives the thresholds (eval's -truncation-sweep), so
+// -truncation-mode may come alone.
+func truncationFlags(fs *flag.FlagSet) func(sweeping bool) (gan.Truncation, error) {
 	thr := fs.Float64("truncation", 0, "truncation trick: draw noise within this bound (resample) or scaled by it (scale); 0 for none")
 	mode := fs.String("truncation-mode", "resample", "how -truncation truncates: resample (values beyond the bound drawn again, BigGAN's), clamp, or scale (psi, StyleGAN's in z)")
-	return func() (gan.Truncation, error) {
+	return func(sweeping bool) (gan.Truncation, error) {
 		t := gan.Truncation{Threshold: *thr, Mode: *mode}
-		if isSet(fs, "truncation-mode") && !isSet(fs, "truncation") {
+		if isSet(fs, "truncation-mode") && !isSet(fs, "truncation") && !sweeping {
 			return t, fmt.Errorf("-truncation-mode %s: give -truncation too", *mode)
 		}
 		if isSet(fs, "truncation") && *thr == 0 {

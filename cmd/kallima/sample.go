@@ -176,7 +176,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	trunc, err := truncation()
+	trunc, err := truncation(false)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 		return exitUsage

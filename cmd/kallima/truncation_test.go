@@ -50,11 +50,11 @@ func TestSampleTruncation(t *testing.T) {
 func TestEvalTruncationSweep(t *testing.T) {
 	run := evalRun(t)
 	plot := filepath.Join(t.TempDir(), "curve.png")
-	code, stdout, stderr := call(runEval, run, "-n", "150", "-truncation-sweep", "0.5,1.5", "-plot", plot)
+	code, stdout, stderr := call(runEval, run, "-n", "150", "-truncation-sweep", "0.5,1.5", "-truncation-mode", "clamp", "-plot", plot)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"truncation mode  resample", "| threshold | FID | IS | precision | recall |", "\n| none | ", "\n| 0.5 | ", "\n| 1.5 | ", "wrote " + plot} {
+	for _, want := range []string{"truncation mode  clamp", "| threshold | FID | IS | precision | recall |", "\n| none | ", "\n| 0.5 | ", "\n| 1.5 | ", "wrote " + plot} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
