@@ -241,6 +241,24 @@ func NoCodes(req Request, kind string) error {
 	return nil
 }
 
+// CheckLabels reports a request a class-conditional generator of the
+// given kind cannot answer for n noise rows: a label count other than n, a
+// label outside 0 .. classes-1, or latent codes.
+func CheckLabels(req Request, kind string, n, classes int) error {
+	if len(req.Labels) != n {
+		return fmt.Errorf("%s: %d labels for %d noise vectors", kind, len(req.Labels), n)
+	}
+	if err := NoCodes(req, kind); err != nil {
+		return err
+	}
+	for _, k := range req.Labels {
+		if k < 0 || k >= classes {
+			return fmt.Errorf("%s: class %d out of range [0, %d)", kind, k, classes)
+		}
+	}
+	return nil
+}
+
 // Conditional is a Generator that takes a class per sample.
 type Conditional interface {
 	Generator

@@ -9,10 +9,10 @@ package acgan
 import (
 	"fmt"
 
-	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/family/cgan"
 	"github.com/kallima-gan/kallima/family/dcgan"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/models"
@@ -101,35 +101,10 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
-		Generator:       &generator{g: g, prior: prior, classes: d.Classes},
+		Generator:       cgan.NewGenerator(g, prior, d.Classes, "acgan"),
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,
 		Streams:         map[string]*tensor.RNG{"game": gameRNG},
 	}
 	return dcgan.Finish(m, loader), nil
-}
-
-// generator is the family's Generator; it is family.Conditional.
-type generator struct {
-	g       *models.CondGenerator
-	prior   gan.Prior
-	classes int
-}
-
-func (g *generator) Prior() gan.Prior { return g.prior }
-
-func (g *generator) Classes() int { return g.classes }
-
-func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
-	if len(req.Labels) != z.Size(0) {
-		return nil, fmt.Errorf("acgan: %d labels for %d noise vectors", len(req.Labels), z.Size(0))
-	}
-	for _, k := range req.Labels {
-		if k < 0 || k >= g.classes {
-			return nil, fmt.Errorf("acgan: class %d out of range [0, %d)", k, g.classes)
-		}
-	}
-	var out *tensor.Tensor
-	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z), req.Labels).Data() })
-	return out, nil
 }

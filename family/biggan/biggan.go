@@ -173,13 +173,8 @@ func (g *generator) Prior() gan.Prior { return g.prior }
 func (g *generator) Classes() int { return g.g.Classes() }
 
 func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
-	if len(req.Labels) != z.Size(0) {
-		return nil, fmt.Errorf("biggan: %d labels for %d noise vectors (BigGAN draws every sample for a class)", len(req.Labels), z.Size(0))
-	}
-	for _, y := range req.Labels {
-		if y < 0 || y >= g.g.Classes() {
-			return nil, fmt.Errorf("biggan: class %d out of range [0, %d)", y, g.g.Classes())
-		}
+	if err := family.CheckLabels(req, "biggan", z.Size(0), g.g.Classes()); err != nil {
+		return nil, err
 	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z), req.Labels).Data() })

@@ -93,7 +93,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
-		Generator:       &generator{g: g, prior: prior, classes: d.Classes},
+		Generator:       NewGenerator(g, prior, d.Classes, "cgan"),
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,
 		Streams:         map[string]*tensor.RNG{"game": gameRNG},
@@ -106,6 +106,7 @@ type generator struct {
 	g       *models.CondGenerator
 	prior   gan.Prior
 	classes int
+	kind    string // model.kind, for errors
 }
 
 func (g *generator) Prior() gan.Prior { return g.prior }
@@ -116,18 +117,17 @@ func (g *generator) Classes() int { return g.classes }
 func (g *generator) Module() *models.CondGenerator { return g.g }
 
 func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
-	if len(req.Labels) != z.Size(0) {
-		return nil, fmt.Errorf("cgan: %d labels for %d noise vectors", len(req.Labels), z.Size(0))
-	}
-	if err := family.NoCodes(req, "cgan"); err != nil {
+	if err := family.CheckLabels(req, g.kind, z.Size(0), g.classes); err != nil {
 		return nil, err
-	}
-	for _, k := range req.Labels {
-		if k < 0 || k >= g.classes {
-			return nil, fmt.Errorf("cgan: class %d out of range [0, %d)", k, g.classes)
-		}
 	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z), req.Labels).Data() })
 	return out, nil
+}
+
+// NewGenerator returns the family.Conditional that samples g (drawing
+// noise from prior) for model.kind kind: cgan's, and that of any family
+// built on models.CondGenerator (acgan).
+func NewGenerator(g *models.CondGenerator, prior gan.Prior, classes int, kind string) family.Conditional {
+	return &generator{g: g, prior: prior, classes: classes, kind: kind}
 }
