@@ -22,12 +22,18 @@ import (
 // recorded loss is finite, the checkpoint has both players with spectral
 // norm on D's first convolution, and the run's generator samples images in
 // [-1, 1], taking labels exactly when conditional. It returns the run
-// folder. Package sagan's test has a copy (test files do not export).
+// folder. Package sagan, which builds through this package, is tested
+// here too (TestTrainSyntheticSAGAN).
 func trainSynthetic(t *testing.T, preset string, conditional bool) string {
 	t.Helper()
 	c, err := config.Preset(preset)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if conditional {
+		if err := c.Set("model.conditional=true"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, kv := range []string{"data.kind=synthetic", "data.n=64", "data.classes=3", "model.g_width=8", "model.d_width=8",
 		"model.z_dim=16", "train.batch=16", "train.steps=40", "train.log_every=1", "train.sample_every=20", "train.checkpoint_every=20"} {
@@ -114,6 +120,35 @@ func TestTrainSynthetic(t *testing.T) {
 				t.Skip("the conditional variant runs in the long checks (-short)")
 			}
 			trainSynthetic(t, tc.preset, tc.conditional)
+		})
+	}
+}
+
+// TestTrainSyntheticSAGAN trains sagan-mnist (and, without -short, its conditional variant) on
+// synthetic images; it also checks the self-attention blocks are in the
+// checkpoint, spectrally normalised in both networks.
+func TestTrainSyntheticSAGAN(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		conditional bool
+	}{{"sagan", false}, {"sagan-cond", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.conditional && testing.Short() {
+				t.Skip("the conditional variant runs in the long checks (-short)")
+			}
+			dir := trainSynthetic(t, "sagan-mnist", tc.conditional)
+			ck, err := run.LoadCheckpoint(filepath.Join(dir, "checkpoints", "step-000040.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{"g", "d"} {
+				if ck.Group(p)["attn.gamma"] == nil || ck.Group(p)["attn.h.weight_orig"] == nil {
+					t.Errorf("%s: no spectrally normalised self-attention in the checkpoint", p)
+				}
+			}
+			if ck.Group("g")["blocks.0.c1.weight_orig"] == nil {
+				t.Error("G's convolutions have no spectral norm")
+			}
 		})
 	}
 }
