@@ -112,7 +112,7 @@ func TestModelSectionIsTheFamilys(t *testing.T) {
 		t.Fatalf("-set model.kind=dcgan: %v, %+v (want dcgan's defaults)", err, c.Model.Section)
 	}
 	for _, tc := range []struct{ yaml, want string }{
-		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm)"},
+		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm, dense)"},
 		{"model:\n  kind: cgan\n  conditioning: channels\n  widht: 3\n", "model.widht: line 4"},
 		{"model: {kind: vae}\n", `model.kind: "vae" is not a model family (have acgan, biggan, cgan, dcgan, infogan, mlp, sagan, sngan)`},
 		{"model: {kind: mlp, z_dim: many}\n", "z_dim"},
@@ -213,6 +213,8 @@ func TestImageConfigs(t *testing.T) {
 		{"dcgan-mnist", []string{"model.size=28"}, nil},
 		{"dcgan-mnist", []string{"data.size=32"}, []string{"data.size", "mnist images are 28x28"}},
 		{"dcgan-mnist", []string{"model.width=0"}, []string{"model.width"}},
+		{"dcgan-mnist", []string{"model.dense=-1"}, []string{"model.dense", "1024"}},
+		{"infogan-mnist", []string{"model.dense=0"}, nil},
 		{"dcgan-mnist", []string{"model.kind=mlp"}, []string{"model.kind", "dcgan or cgan"}},
 		{"dcgan-mnist", []string{"model.conditioning=channels"}, []string{"model.conditioning", "not found in model (kind dcgan"}},
 		{"cgan-mnist", []string{"model.conditioning=concat"}, []string{"model.conditioning", "projection or channels"}},

@@ -45,6 +45,13 @@ type DCGANConfig struct {
 	// weights N(0, 0.02), batch norm scales N(1, 0.02), all biases 0. When
 	// false the layers keep PyTorch's default initialisation.
 	NormalInit bool
+	// Dense, when positive, adds a fully connected layer of this many units
+	// to both networks, as InfoGAN's MNIST networks have (Chen et al. 2016,
+	// appendix C.1: FC 1024): in G between z and the projection (batch
+	// norm, ReLU), in D between the flattened maps and the logit (batch
+	// norm unless D has none, LeakyReLU 0.2; spectral norm under
+	// SpectralNorm), where it becomes the features phi(x).
+	Dense int
 }
 
 // Validate reports the first field of c that no DCGAN can have, naming it.
@@ -57,6 +64,8 @@ func (c DCGANConfig) Validate() error {
 		return fmt.Errorf("dcgan: Channels %d: want 1 or 3", c.Channels)
 	case c.Width <= 0:
 		return fmt.Errorf("dcgan: Width %d: must be positive", c.Width)
+	case c.Dense < 0:
+		return fmt.Errorf("dcgan: Dense %d: want 0 (none) or a positive width", c.Dense)
 	}
 	return nil
 }
@@ -124,6 +133,25 @@ func blockChildren(blocks []*ConvBlock) nn.Children {
 	return c
 }
 
+// denseBlock is the fully connected layer of DCGANConfig.Dense from in to
+// out units with activation act, and batch norm when bn (the linear map then
+// has no bias), and spectral norm when sn.
+func denseBlock(in, out int, bn, sn bool, act nn.Layer, c DCGANConfig, rng *tensor.RNG) *ConvBlock {
+	l := nn.NewLinear(in, out, rng)
+	b := &ConvBlock{Conv: l, Act: act}
+	if bn {
+		l.Bias = nil
+		b.BN = newBN(out, false, c.NormalInit, rng)
+	}
+	if c.NormalInit {
+		normalInit(l.Weight, l.Bias, rng)
+	}
+	if sn {
+		b.Conv = l.WithSpectralNorm(rng)
+	}
+	return b
+}
+
 // stride2 is the geometry of every DCGAN (transposed) convolution: kernel 4,
 // stride 2, padding 1, which halves (doubles) the side exactly.
 var stride2 = nn.ConvOptions{Stride: 2, Padding: 1}
@@ -154,7 +182,8 @@ func newBN(c int, twoD, normal bool, rng *tensor.RNG) *nn.BatchNorm {
 // DCGANGenerator maps noise z [N, ZDim] to images [N, Channels, Size, Size]
 // in [-1, 1]:
 //
-//	z -> Linear(ZDim -> C0*b*b) -> BatchNorm1d -> ReLU -> reshape [C0, b, b]
+//	z -> (Linear(ZDim -> Dense) -> BatchNorm1d -> ReLU, with Dense only)
+//	  -> Linear(-> C0*b*b) -> BatchNorm1d -> ReLU -> reshape [C0, b, b]
 //	  -> (ConvTranspose2d k4 s2 p1 -> BatchNorm2d -> ReLU) per doubling but the last
 //	  -> ConvTranspose2d(Width -> Channels, k4 s2 p1) -> tanh
 //
@@ -164,9 +193,11 @@ func newBN(c int, twoD, normal bool, rng *tensor.RNG) *nn.BatchNorm {
 // linear map as the paper's "project and reshape" and as a 4x4 transposed
 // convolution on a 1x1 input; its batch norm is per feature.
 //
-// State names: project.weight, project_bn.{weight,bias,running_mean,
-// running_var}, blocks.<i>.conv.weight, blocks.<i>.bn.*, out.{weight,bias}.
+// State names: dense.weight, dense_bn.* (with Dense only), project.weight,
+// project_bn.{weight,bias,running_mean, running_var},
+// blocks.<i>.conv.weight, blocks.<i>.bn.*, out.{weight,bias}.
 type DCGANGenerator struct {
+	Dense      *ConvBlock // nil without DCGANConfig.Dense: Conv is an *nn.Linear
 	Project    *nn.Linear
 	ProjectBN  *nn.BatchNorm
 	ProjectAct nn.Layer // ReLU
@@ -193,7 +224,12 @@ func NewDCGANGenerator(c DCGANConfig, rng *tensor.RNG) (*DCGANGenerator, error) 
 func newDCGANGenerator(c DCGANConfig, rng *tensor.RNG) *DCGANGenerator {
 	base, n := c.levels()
 	g := &DCGANGenerator{ProjectAct: nn.ReLU{}, zDim: c.ZDim, base: base, c0: c.widthAt(0)}
-	g.Project = nn.NewLinear(c.ZDim, g.c0*base*base, rng)
+	in := c.ZDim
+	if c.Dense > 0 {
+		g.Dense = denseBlock(in, c.Dense, true, false, nn.ReLU{}, c, rng)
+		in = c.Dense
+	}
+	g.Project = nn.NewLinear(in, g.c0*base*base, rng)
 	g.Project.Bias = nil
 	g.ProjectBN = newBN(g.c0*base*base, false, c.NormalInit, rng)
 	if c.NormalInit {
@@ -224,7 +260,11 @@ func (g *DCGANGenerator) Forward(z *autograd.Value) *autograd.Value {
 	if zs := z.Shape(); len(zs) != 2 || zs[1] != g.zDim {
 		panic(fmt.Sprintf("models.DCGANGenerator: noise shape %v, want [N %d]", zs, g.zDim))
 	}
-	h := g.ProjectAct.Forward(g.ProjectBN.Forward(g.Project.Forward(z)))
+	h := z
+	if g.Dense != nil {
+		h = g.Dense.Forward(h)
+	}
+	h = g.ProjectAct.Forward(g.ProjectBN.Forward(g.Project.Forward(h)))
 	h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
 	for _, b := range g.Blocks {
 		h = b.Forward(h)
@@ -233,7 +273,11 @@ func (g *DCGANGenerator) Forward(z *autograd.Value) *autograd.Value {
 }
 
 func (g *DCGANGenerator) children() nn.Children {
-	c := nn.Children{{Name: "project", Module: g.Project}, {Name: "project_bn", Module: g.ProjectBN}}
+	var c nn.Children
+	if g.Dense != nil {
+		c = nn.Children{{Name: "dense", Module: g.Dense.Conv}, {Name: "dense_bn", Module: g.Dense.BN}}
+	}
+	c = append(c, nn.Child{Name: "project", Module: g.Project}, nn.Child{Name: "project_bn", Module: g.ProjectBN})
 	c = append(c, blockChildren(g.Blocks)...)
 	return append(c, nn.Child{Name: "out", Module: g.Out})
 }
@@ -253,7 +297,9 @@ func (g *DCGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 //
 //	x -> Conv2d(Channels -> Width, k4 s2 p1) -> LeakyReLU(0.2)
 //	  -> (Conv2d k4 s2 p1, channels doubling -> BatchNorm2d -> LeakyReLU(0.2)) per further halving
-//	  -> flatten (the features phi(x)) -> Linear(-> 1)
+//	  -> flatten (the features phi(x))
+//	  -> (Linear(-> Dense) -> BatchNorm1d -> LeakyReLU(0.2), with Dense only: then the features phi(x))
+//	  -> Linear(-> 1)
 //
 // down to the base side (7 for Size 28, 4 otherwise). Without batch norm
 // (NoBatchNorm or SpectralNorm) every convolution has a bias; with it, the
@@ -261,10 +307,11 @@ func (g *DCGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 // b x b maps is the paper's final 4x4 convolution to one output.
 //
 // State names: blocks.<i>.conv.weight (weight_orig, weight_u, weight_v under
-// spectral norm), blocks.<i>.conv.bias, blocks.<i>.bn.*, head.weight,
-// head.bias.
+// spectral norm), blocks.<i>.conv.bias, blocks.<i>.bn.*, dense.*,
+// dense_bn.* (with Dense only), head.weight, head.bias.
 type DCGANDiscriminator struct {
 	Blocks []*ConvBlock
+	Dense  *ConvBlock // nil without DCGANConfig.Dense: Conv is an *nn.Linear
 	Head   *nn.Linear
 
 	inChannels, size, features int
@@ -307,6 +354,10 @@ func newDCGANDiscriminator(c DCGANConfig, in int, rng *tensor.RNG) *DCGANDiscrim
 		in = out
 	}
 	d.features = in * base * base
+	if c.Dense > 0 {
+		d.Dense = denseBlock(d.features, c.Dense, useBN, c.SpectralNorm, nn.LeakyReLU{Slope: 0.2}, c, rng)
+		d.features = c.Dense
+	}
 	d.Head = nn.NewLinear(d.features, 1, rng)
 	if c.NormalInit {
 		normalInit(d.Head.Weight, d.Head.Bias, rng)
@@ -334,6 +385,9 @@ func (d *DCGANDiscriminator) Features(x *autograd.Value) (features, logits *auto
 		h = b.Forward(h)
 	}
 	features = autograd.Flatten(h)
+	if d.Dense != nil {
+		features = d.Dense.Forward(features)
+	}
 	return features, d.Head.Forward(features)
 }
 
@@ -344,7 +398,11 @@ func (d *DCGANDiscriminator) Forward(x *autograd.Value) *autograd.Value {
 }
 
 func (d *DCGANDiscriminator) children() nn.Children {
-	return append(blockChildren(d.Blocks), nn.Child{Name: "head", Module: d.Head})
+	c := blockChildren(d.Blocks)
+	if d.Dense != nil {
+		c = append(c, nn.Child{Name: "dense", Module: d.Dense.Conv}, nn.Child{Name: "dense_bn", Module: d.Dense.BN})
+	}
+	return append(c, nn.Child{Name: "head", Module: d.Head})
 }
 
 // Params lists the parameters in forward order.

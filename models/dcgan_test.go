@@ -480,3 +480,51 @@ func expectPanic(t *testing.T, f func(), want string) {
 	}()
 	f()
 }
+
+// TestDCGANDense checks the optional fully connected layer (InfoGAN's FC
+// 1024): its place in both networks' state, D's features becoming its
+// output, spectral norm on it in an SN discriminator, and the error for a
+// negative width.
+func TestDCGANDense(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	c := DCGANConfig{Size: 28, Channels: 1, Width: 2, ZDim: 5, Dense: 7}
+	g, err := NewDCGANGenerator(c, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"dense.weight [7 5]", "dense_bn.weight [7]", "dense_bn.bias [7]",
+		"project.weight [196 7]", "project_bn.weight [196]", "project_bn.bias [196]",
+		"blocks.0.conv.weight [4 2 4 4]", "blocks.0.bn.weight [2]", "blocks.0.bn.bias [2]",
+		"out.weight [2 1 4 4]", "out.bias [1]", "--",
+		"dense_bn.running_mean [7]", "dense_bn.running_var [7]",
+		"project_bn.running_mean [196]", "project_bn.running_var [196]",
+		"blocks.0.bn.running_mean [2]", "blocks.0.bn.running_var [2]"}
+	if got := shapes(g); !slices.Equal(got, want) {
+		t.Errorf("G state:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	x := g.Forward(autograd.Const(rng.Normal(0, 1, 3, 5)))
+	for _, dv := range dVariants {
+		dc := c
+		dc.NoBatchNorm, dc.SpectralNorm = dv.noBN, dv.specNrm
+		d, err := NewDCGANDiscriminator(dc, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, l := d.Features(x)
+		if !slices.Equal(f.Shape(), []int{3, 7}) || d.FeatureDim() != 7 || !slices.Equal(l.Shape(), []int{3, 1}) {
+			t.Errorf("%s: features %v (dim %d), logits %v, want [3 7], [3 1]", dv.name, f.Shape(), d.FeatureDim(), l.Shape())
+		}
+		names := strings.Join(shapes(d), " ")
+		wantDense := map[string]string{"bn": "dense.weight [7 196] dense_bn.weight [7] dense_bn.bias [7] head.weight [1 7]",
+			"nobn": "dense.weight [7 196] dense.bias [7] head.weight [1 7]",
+			"sn":   "dense.weight_orig [7 196] dense.bias [7] head.weight_orig [1 7]"}[dv.name]
+		if !strings.Contains(names, wantDense) {
+			t.Errorf("%s: D state %s, want it to hold %q", dv.name, names, wantDense)
+		}
+		nn.State(d)
+	}
+	c.Dense = -1
+	if _, err := NewDCGANGenerator(c, rng); err == nil || !strings.Contains(err.Error(), "Dense -1") {
+		t.Errorf("negative Dense: error %v", err)
+	}
+}

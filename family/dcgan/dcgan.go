@@ -32,6 +32,10 @@ type Section struct {
 	// needs.
 	DSpecNorm    bool `yaml:"d_specnorm"`
 	DNoBatchNorm bool `yaml:"d_no_batchnorm"`
+	// Dense, when positive, adds a fully connected layer of this many units
+	// to both networks (G after z, D before the logit; InfoGAN's MNIST
+	// networks have 1024). Default 0, none.
+	Dense int `yaml:"dense"`
 }
 
 // Defaults returns the section's defaults.
@@ -67,6 +71,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	if s.Width <= 0 {
 		return fmt.Errorf("model.width: %d (want a positive channel count; 64 is the DCGAN paper's)", s.Width)
 	}
+	if s.Dense < 0 {
+		return fmt.Errorf("model.dense: %d (want 0 for none or a layer width; InfoGAN's is 1024)", s.Dense)
+	}
 	_, side := c.ImageShape()
 	if side != 28 && side != 32 && side != 64 {
 		return fmt.Errorf("data.size: %d, but the DCGAN models take 28, 32 or 64 (set data.size to one of them)", side)
@@ -82,7 +89,7 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 
 // Networks returns the models.DCGANConfig of the section for d's images.
 func (s *Section) Networks(d family.Data) models.DCGANConfig {
-	return models.DCGANConfig{Size: d.Size, Channels: d.Channels, Width: s.Width, ZDim: s.ZDim, SpectralNorm: s.DSpecNorm, NoBatchNorm: s.DNoBatchNorm, NormalInit: true}
+	return models.DCGANConfig{Size: d.Size, Channels: d.Channels, Width: s.Width, ZDim: s.ZDim, SpectralNorm: s.DSpecNorm, NoBatchNorm: s.DNoBatchNorm, NormalInit: true, Dense: s.Dense}
 }
 
 // Streams splits an image family's streams from the seed, in the order

@@ -14,6 +14,7 @@ import (
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	_ "github.com/kallima-gan/kallima/family/all"
+	"github.com/kallima-gan/kallima/family/infogan"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
@@ -58,6 +59,9 @@ func TestPresetIsThePapers(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if d := c.Model.Section.(*infogan.Section).Dense; d != 1024 {
+		t.Errorf("model.dense %d, want the paper's FC 1024 in both networks", d)
 	}
 	g := generator(t, c)
 	var kinds []int
