@@ -90,8 +90,8 @@ def load(prefix):
     fid = json.load(open(f"{prefix}.fid.json"))
     return {"agreement": pc["agreement"], "precision": pc["precision"], "recall": pc["recall"],
             "density": pc["density"], "coverage": pc["coverage"], "fid1k": pc["fid"],
-            "fid10k": fid["values"][0]["value"], "min_recall": min(c["prdc"]["Recall"] for c in pc["classes"]),
-            "per_class": [(c["class"], c["agreement"], c["prdc"]["Precision"], c["prdc"]["Recall"]) for c in pc["classes"]]}
+            "fid10k": fid["values"][0]["value"], "min_recall": min(c["prdc"]["recall"] for c in pc["classes"]),
+            "per_class": [(c["class"], c["agreement"], c["prdc"]["precision"], c["prdc"]["recall"]) for c in pc["classes"]]}
 keys = ["agreement", "precision", "recall", "min_recall", "density", "coverage", "fid1k", "fid10k"]
 print("| model | " + " | ".join(keys) + " |")
 print("|---" * (len(keys) + 1) + "|")

@@ -34,15 +34,15 @@ func (c PRDCConfig) withDefaults() PRDCConfig {
 // PRDCScore holds improved precision and recall, density and coverage,
 // with what they were computed from.
 type PRDCScore struct {
-	Precision float64 // fraction of fake samples inside the real manifold (k = K)
-	Recall    float64 // fraction of real samples inside the fake manifold (k = K)
-	Density   float64 // mean count of real k-NN balls (k = KDensity) holding a fake sample, over KDensity; can exceed 1
-	Coverage  float64 // fraction of real k-NN balls (k = KDensity) holding at least one fake sample
-	K         int     // neighbours for precision and recall
-	KDensity  int     // neighbours for density and coverage
-	NReal     int     // real samples
-	NFake     int     // fake samples
-	Dim       int     // feature dimension
+	Precision float64 `json:"precision"` // fraction of fake samples inside the real manifold (k = K)
+	Recall    float64 `json:"recall"`    // fraction of real samples inside the fake manifold (k = K)
+	Density   float64 `json:"density"`   // mean count of real k-NN balls (k = KDensity) holding a fake sample, over KDensity; can exceed 1
+	Coverage  float64 `json:"coverage"`  // fraction of real k-NN balls (k = KDensity) holding at least one fake sample
+	K         int     `json:"k"`         // neighbours for precision and recall
+	KDensity  int     `json:"k_density"` // neighbours for density and coverage
+	NReal     int     `json:"n_real"`    // real samples
+	NFake     int     `json:"n_fake"`    // fake samples
+	Dim       int     `json:"dim"`       // feature dimension
 }
 
 // PRDC returns improved precision and recall (Kynkaanniemi et al. 2019,
