@@ -163,7 +163,10 @@ func (a *Autoencoder) SetOutputBias(b []float32) error {
 		default:
 			continue
 		}
-		if bias == nil || bias.Data().Len() != len(b) {
+		if bias == nil {
+			return fmt.Errorf("autoencoder: the decoder's output layer has no bias")
+		}
+		if bias.Data().Len() != len(b) {
 			return fmt.Errorf("autoencoder: output bias of %d values, want %d", len(b), bias.Data().Len())
 		}
 		copy(bias.Data().Data(), b)
