@@ -71,6 +71,21 @@ func TestBernoulliLogLik(t *testing.T) {
 	}
 }
 
+// TestBernoulliLogLikLongRow checks the float64 twin's blocks of 512
+// pixels on a row of 1100 against the sum of textbook terms.
+func TestBernoulliLogLikLongRow(t *testing.T) {
+	rng := tensor.NewRNG(8)
+	l, x := rng.Normal(0, 6, 1100).Data(), rng.Bernoulli(0.3, 1100).Data()
+	want := 0.0
+	for j := range l {
+		p := 1 / (1 + math.Exp(-float64(l[j])))
+		want += float64(x[j])*math.Log(p) + (1-float64(x[j]))*math.Log(1-p)
+	}
+	if got := bernoulliLogLik(x, l); math.Abs(got-want) > 1e-9*math.Abs(want) {
+		t.Errorf("%v, want %v", got, want)
+	}
+}
+
 // TestGaussianLogLik compares GaussianLogLik with the density's formula,
 // for a shared log sigma, and its float64 twin (mean sigmoid(pre)).
 func TestGaussianLogLik(t *testing.T) {
