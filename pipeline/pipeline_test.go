@@ -42,6 +42,10 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		// Three chunks of z at 28x28; G's orthogonal regularisation on.
 		sets[4], sets[5] = "model.g_width=4", "model.z_dim=9"
 		sets = append(sets, "model.d_width=4", "model.shared_dim=4", "model.ortho=1e-3", "loss.name=hinge", "train.lr_d=4e-4")
+	case "vae-conv":
+		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
+		sets[3] = "model.kind=vae"
+		sets = append(sets, "model.net=conv", "model.likelihood=gaussian", "model.learn_sigma=true")
 	case "mlp":
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
 	case "mlp-tricks":
@@ -76,7 +80,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan", "biggan"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -13,4 +13,5 @@ import (
 	_ "github.com/kallima-gan/kallima/family/mlp"
 	_ "github.com/kallima-gan/kallima/family/sagan"
 	_ "github.com/kallima-gan/kallima/family/sngan"
+	_ "github.com/kallima-gan/kallima/family/vae"
 )
