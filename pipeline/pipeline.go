@@ -287,11 +287,21 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		return res, fmt.Errorf("model.kind %s: the model has no training phases", c.Model.Kind)
 	}
 	// The progress line shows the losses of the first and the last phase's
-	// players (D's and G's for a GAN).
-	first, last := s.tr.Phases[0].Player.Name, s.tr.Phases[len(s.tr.Phases)-1].Player.Name
+	// players (D's and G's for a GAN; a one-player model's once).
+	players := []string{s.tr.Phases[0].Player.Name}
+	if last := s.tr.Phases[len(s.tr.Phases)-1].Player.Name; last != players[0] {
+		players = append(players, last)
+	}
+	losses := func(logs gan.Logs) []progress.Loss {
+		ls := make([]progress.Loss, len(players))
+		for i, p := range players {
+			ls[i] = progress.Loss{Name: p, Value: logs[p+"/loss"]}
+		}
+		return ls
+	}
 	s.tr.Callbacks = append(s.tr.Callbacks, func(t *gan.Trainer, logs gan.Logs) error {
 		if s.run == nil {
-			progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, logs[first+"/loss"], logs[last+"/loss"], time.Since(start)))
+			progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, losses(logs), time.Since(start)))
 			return nil
 		}
 		var score *float64
@@ -312,7 +322,7 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		if err := s.run.Log(t.Step, logs); err != nil {
 			return err
 		}
-		progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, logs[first+"/loss"], logs[last+"/loss"], time.Since(start)))
+		progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, losses(logs), time.Since(start)))
 		if c.Train.SampleEvery > 0 && t.Step%c.Train.SampleEvery == 0 {
 			if err := s.savePreview(); err != nil {
 				return err

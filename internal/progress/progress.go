@@ -126,13 +126,26 @@ func Report(w io.Writer, step, steps, every int, text string) {
 	}
 }
 
-// Line formats a training progress line: the step, both players' losses,
-// the rate since step from (where this session started) and the time left.
-func Line(step, steps, from int, dLoss, gLoss float64, elapsed time.Duration) string {
+// Loss is one player's loss on a progress line.
+type Loss struct {
+	Name  string // the player's name: "d", "g", "vae"
+	Value float64
+}
+
+// Line formats a training progress line: the step, the players' losses
+// ("<name>/loss"), the rate since step from (where this session started)
+// and the time left.
+func Line(step, steps, from int, losses []Loss, elapsed time.Duration) string {
 	rate := float64(step-from) / elapsed.Seconds()
 	eta := "?"
 	if rate > 0 {
 		eta = (time.Duration(float64(steps-step)/rate*1e9) / time.Second * time.Second).String()
 	}
-	return fmt.Sprintf("step %d/%d  d/loss %.4f  g/loss %.4f  %.2f it/s  ETA %s", step, steps, dLoss, gLoss, rate, eta)
+	var b strings.Builder
+	fmt.Fprintf(&b, "step %d/%d", step, steps)
+	for _, l := range losses {
+		fmt.Fprintf(&b, "  %s/loss %.4f", l.Name, l.Value)
+	}
+	fmt.Fprintf(&b, "  %.2f it/s  ETA %s", rate, eta)
+	return b.String()
 }

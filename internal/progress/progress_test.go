@@ -54,8 +54,13 @@ func TestBarThrottles(t *testing.T) {
 }
 
 func TestLine(t *testing.T) {
-	got := Line(150, 250, 50, 1.25, 0.5, 4*time.Second)
+	got := Line(150, 250, 50, []Loss{{"d", 1.25}, {"g", 0.5}}, 4*time.Second)
 	if want := "step 150/250  d/loss 1.2500  g/loss 0.5000  25.00 it/s  ETA 4s"; got != want {
+		t.Fatalf("Line = %q, want %q", got, want)
+	}
+	// A one-player model (a VAE) shows its one loss.
+	got = Line(10, 20, 0, []Loss{{"vae", 92.5}}, time.Second)
+	if want := "step 10/20  vae/loss 92.5000  10.00 it/s  ETA 1s"; got != want {
 		t.Fatalf("Line = %q, want %q", got, want)
 	}
 }
