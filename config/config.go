@@ -107,7 +107,9 @@ type Train struct {
 	// discriminator's last update scored, as PyTorch's DCGAN example (and
 	// Kallima's bench step) does, saving one generator pass per step. The
 	// default draws fresh noise for it, as Goodfellow et al.'s Algorithm 1.
-	ReuseFake bool `yaml:"reuse_fake"`
+	// Left out of the YAML when false, so configs that do not use it (and
+	// the fingerprints of docs/toy-journal.tsv) are as before it existed.
+	ReuseFake bool `yaml:"reuse_fake,omitempty"`
 	// RollbackEvery, when positive, recovers from divergence (gan.Rollback):
 	// an in-memory snapshot every this many steps, and a NaN or Inf goes
 	// back to it with both learning rates halved, at most 3 times. 0: a

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,41 @@ func TestJournalRejectsBadLines(t *testing.T) {
 	}
 	if _, err := OpenJournal(filepath.Join(t.TempDir(), "no", "such", "dir", "j.tsv")); err == nil {
 		t.Fatal("a journal in a missing folder was accepted")
+	}
+}
+
+// TestCommittedJournalMatchesPresets checks every run of
+// docs/toy-journal.tsv against the config its cell has now: a change to the
+// presets or to the config's YAML changes the fingerprints, and
+// `kallima bench toy -journal` would then silently retrain the whole table
+// (it happened once: train.reuse_fake joined the YAML and all 120 keys went
+// stale). If this fails on purpose, rerun the journal or re-key it.
+func TestCommittedJournalMatchesPresets(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "toy-journal.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		seed, err1 := strconv.ParseUint(f[2], 10, 64)
+		steps, err2 := strconv.Atoi(f[3])
+		if len(f) < 5 || err1 != nil || err2 != nil {
+			t.Fatalf("journal line %q", line)
+		}
+		fp, err := Cell{Loss: f[0], Data: f[1], Seed: seed, Steps: steps}.Fingerprint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fp != f[4] {
+			t.Errorf("%s %s seed %d: journal fingerprint %s, the cell's config now %s", f[0], f[1], seed, f[4], fp)
+		}
+		n++
+	}
+	if n < 100 {
+		t.Errorf("%d runs in the journal, want the full table's 120", n)
 	}
 }
