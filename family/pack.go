@@ -6,15 +6,15 @@ import (
 	"github.com/kallima-gan/kallima/config"
 )
 
-// CheckPack validates a model.pack of m for model.kind kind: at least 1,
-// and above 1 only where the family supports packing (supported), with
+// CheckPack validates a model.pack of m for model.kind kind: 0 or 1 (no
+// packing), or above 1 only where the family supports packing (supported), with
 // train.batch a multiple of m and no feature matching (its statistics are
 // of single samples' features).
 func CheckPack(c config.Config, m int, supported bool, kind string) error {
 	switch {
-	case m < 1:
+	case m < 0:
 		return fmt.Errorf("model.pack: %d (want 1 for no packing, or m >= 2 samples per packed group)", m)
-	case m == 1:
+	case m <= 1:
 		return nil
 	case !supported:
 		return fmt.Errorf("model.pack: %d, but model.kind %s has no packing (its D reads a label or code per sample; packing is for mlp and dcgan): set model.pack: 1", m, kind)

@@ -19,7 +19,8 @@ func TestPackConfig(t *testing.T) {
 	}{
 		{"mlp pack 2", []string{"model.pack=2"}, nil},
 		{"mlp pack 4 with r1", []string{"model.pack=4", "loss.penalty=r1", "loss.penalty_weight=1"}, nil},
-		{"mlp pack 0", []string{"model.pack=0"}, []string{"model.pack: 0"}},
+		{"mlp pack 1", []string{"model.pack=1"}, nil},
+		{"mlp pack -2", []string{"model.pack=-2"}, []string{"model.pack: -2"}},
 		{"mlp pack 3, batch 128", []string{"model.pack=3", "train.batch=128"}, []string{"train.batch: 128", "model.pack 3"}},
 		{"mlp pack with feature matching", []string{"model.pack=2", "loss.feature_matching=1"}, []string{"loss.feature_matching", "model.pack"}},
 		{"dcgan pack 2", append(image, "model.kind=dcgan", "model.pack=2"), nil},

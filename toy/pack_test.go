@@ -2,6 +2,7 @@ package toy
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
@@ -31,5 +32,26 @@ func TestPackTrainsRing8(t *testing.T) {
 	if !(after.Score.W1 < before.Score.W1/3) {
 		t.Fatalf("pack 2 after 800 steps: W1 %.3f (%d modes, %.1f%% high quality); untrained: W1 %.3f",
 			after.Score.W1, after.Score.Modes, 100*after.Score.HighQuality, before.Score.W1)
+	}
+}
+
+// TestPackOffLeavesConfigYAML checks that model.pack is left out of a
+// config's YAML when off, so the fingerprints of configs made before it
+// (the journal's keys) do not change; when on, it is written.
+func TestPackOffLeavesConfigYAML(t *testing.T) {
+	for _, pack := range []string{"", "2"} {
+		c := config.Default()
+		if pack != "" {
+			if err := c.Set("model.pack=" + pack); err != nil {
+				t.Fatal(err)
+			}
+		}
+		y, err := c.YAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(string(y), "pack:"); has != (pack != "") {
+			t.Fatalf("model.pack %q: YAML has pack: %v\n%s", pack, has, y)
+		}
 	}
 }

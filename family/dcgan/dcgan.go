@@ -40,15 +40,17 @@ type Section struct {
 	// arXiv:1712.04086; see gan.Pack): D scores m images concatenated
 	// along channels, all real or all fake, so its first convolution takes
 	// m times the channels; train.batch must be a multiple of m, and D's
-	// loss averages over the batch/m groups. Default 1, none. Only model.kind
+	// loss averages over the batch/m groups. Default 0 or 1, none (left out
+	// of a run's config.yaml, so configs made before it keep their
+	// fingerprints). Only model.kind
 	// dcgan takes it: the families that embed this section (cgan, acgan,
 	// infogan) refuse pack > 1, since their D reads one label or code per
 	// sample.
-	Pack int `yaml:"pack"`
+	Pack int `yaml:"pack,omitempty"`
 }
 
 // Defaults returns the section's defaults.
-func Defaults() Section { return Section{Prior: "normal", ZDim: 100, Width: 64, Pack: 1} }
+func Defaults() Section { return Section{Prior: "normal", ZDim: 100, Width: 64} }
 
 func init() {
 	family.Register(family.Family{

@@ -37,8 +37,10 @@ type Section struct {
 	// arXiv:1712.04086; see gan.Pack): D scores m points concatenated
 	// along features ([batch/m, m*2]), all real or all fake, so its input
 	// layer is m times wider; train.batch must be a multiple of m. Default
-	// 1, none. Feature matching is refused with it.
-	Pack int `yaml:"pack"`
+	// 0 or 1, none (left out of a run's config.yaml, so the toy journal's
+	// fingerprints stay those of configs made before it). Feature matching
+	// is refused with it.
+	Pack int `yaml:"pack,omitempty"`
 }
 
 func init() {
@@ -46,7 +48,7 @@ func init() {
 		Name:    "mlp",
 		Summary: "MLP generator and discriminator for 2-D point sets (ring8, grid25, mixtures)",
 		NewSection: func() config.ModelSection {
-			return &Section{Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu", Pack: 1}
+			return &Section{Prior: "normal", ZDim: 8, GHidden: []int{128, 128, 128}, DHidden: []int{128, 128, 128}, GAct: "relu", DAct: "leaky_relu"}
 		},
 		Build: build,
 	})
@@ -92,7 +94,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	// The feature MLP is NewMLP's network plus a Features method (and the
 	// minibatch layer when asked for).
 	dnet, err := models.NewFeatureMLP(models.FeatureMLPConfig{
-		MLPConfig:        models.MLPConfig{In: mix.Dim() * s.Pack, Out: 1, Hidden: s.DHidden, Act: s.DAct, SpecNorm: s.DSpecNorm},
+		MLPConfig:        models.MLPConfig{In: mix.Dim() * max(s.Pack, 1), Out: 1, Hidden: s.DHidden, Act: s.DAct, SpecNorm: s.DSpecNorm},
 		MinibatchKernels: c.Loss.MinibatchKernels}, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("discriminator: %w", err)
