@@ -131,9 +131,22 @@ type Unconditional struct {
 	// ReuseFake makes G's update score the fake batch of D's last update
 	// in the step (see FakeReuser) instead of a fresh one.
 	ReuseFake bool
+	// Pack is PacGAN's packing degree m (see Pack): D scores groups of m
+	// samples, all real or all fake, so it must take m times the samples'
+	// channels (features) and Batch must be a multiple of m. The loss
+	// averages over the Batch/m groups, as the paper's D loss averages
+	// over packed samples; G still draws Batch samples. A gradient penalty
+	// works on packed groups: interpolates are drawn per group (one mixing
+	// weight for a real group and a fake group), r1/r2/DRAGAN perturb the
+	// packed real (fake) groups, and the norm is that of D's gradient with
+	// respect to the whole group. 0 or 1: no packing.
+	Pack int
 
 	kept *ag.Value // D's fake batch, with G's graph, for G's update
 }
+
+// score is D's output on a batch x [Batch, ...], packed when Pack > 1.
+func (u *Unconditional) score(x *ag.Value) *ag.Value { return u.D.Forward(Pack(x, u.Pack)) }
 
 // ReusesFake reports ReuseFake (FakeReuser).
 func (u *Unconditional) ReusesFake() bool { return u.ReuseFake }
@@ -150,11 +163,13 @@ func (u *Unconditional) DiscriminatorTerms(step int) []Term {
 	} else {
 		ag.NoGrad(func() { fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch))).Data() })
 	}
-	dr := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(real), step))
-	df := u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(fake), step))
+	dr := u.score(u.Noise.Apply(u.RNG, ag.Const(real), step))
+	df := u.score(u.Noise.Apply(u.RNG, ag.Const(fake), step))
 	terms := []Term{{Name: u.Objective.Name, Value: u.Objective.D(dr, df)}}
 	if u.Penalty.Kind != "" {
-		terms = append(terms, Term{Name: u.Penalty.Kind, Value: u.Penalty.Term(u.D.Forward, real, fake, u.RNG)})
+		// The penalty sees D on packed groups (see Pack).
+		pen := u.Penalty.Term(u.D.Forward, PackTensor(real, u.Pack), PackTensor(fake, u.Pack), u.RNG)
+		terms = append(terms, Term{Name: u.Penalty.Kind, Value: pen})
 	}
 	return terms
 }
@@ -166,10 +181,10 @@ func (u *Unconditional) GeneratorTerms(step int) []Term {
 	if fake == nil {
 		fake = u.G.Forward(ag.Const(u.Prior.Sample(u.RNG, u.Batch)))
 	}
-	df := u.D.Forward(u.Noise.Apply(u.RNG, fake, step))
+	df := u.score(u.Noise.Apply(u.RNG, fake, step))
 	var dr *ag.Value
 	if u.Objective.GUsesReal {
-		dr = u.D.Forward(u.Noise.Apply(u.RNG, ag.Const(u.Real(u.Batch)), step))
+		dr = u.score(u.Noise.Apply(u.RNG, ag.Const(u.Real(u.Batch)), step))
 	}
 	return []Term{{Name: u.Objective.Name, Value: u.Objective.G(dr, df)}}
 }

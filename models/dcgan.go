@@ -33,6 +33,12 @@ type DCGANConfig struct {
 	Width    int // channels at the highest hidden resolution (the paper's code uses 64); must be positive
 	ZDim     int // generator only: the noise dimension (100 in the paper); must be positive
 
+	// Pack (discriminator only) is PacGAN's packing degree m (Lin et al.
+	// 2018, arXiv:1712.04086; gan.Pack): D's first convolution takes
+	// m*Channels input channels, m images concatenated along channels, and
+	// nothing else changes. 0 or 1: no packing.
+	Pack int
+
 	// SpectralNorm (discriminator only) wraps every convolution and the
 	// final linear map in spectral normalisation (Miyato et al. 2018,
 	// arXiv:1802.05957) and drops batch norm.
@@ -66,6 +72,8 @@ func (c DCGANConfig) Validate() error {
 		return fmt.Errorf("dcgan: Width %d: must be positive", c.Width)
 	case c.Dense < 0:
 		return fmt.Errorf("dcgan: Dense %d: want 0 (none) or a positive width", c.Dense)
+	case c.Pack < 0:
+		return fmt.Errorf("dcgan: Pack %d: want 0 or 1 (none) or a packing degree", c.Pack)
 	}
 	return nil
 }
@@ -324,7 +332,7 @@ func NewDCGANDiscriminator(c DCGANConfig, rng *tensor.RNG) (*DCGANDiscriminator,
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return newDCGANDiscriminator(c, c.Channels, rng), nil
+	return newDCGANDiscriminator(c, c.Channels*max(c.Pack, 1), rng), nil
 }
 
 // newDCGANDiscriminator builds the discriminator of a valid c with in input

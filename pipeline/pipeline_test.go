@@ -20,7 +20,7 @@ import (
 func tinyConfig(t *testing.T, kind string) config.Config {
 	t.Helper()
 	c := config.Default()
-	family := strings.TrimSuffix(strings.TrimSuffix(kind, "-reuse"), "-cond")
+	family := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(kind, "-reuse"), "-cond"), "-pac")
 	sets := []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=" + family, "model.width=4", "model.z_dim=8",
 		"train.batch=8", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.ema=0.9", "train.lr_decay=true"}
 	if strings.HasSuffix(kind, "-reuse") {
@@ -48,6 +48,12 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		sets = append(sets, "model.net=conv", "model.likelihood=gaussian", "model.learn_sigma=true")
 	case "mlp":
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
+	case "mlp-pac":
+		// PacGAN packing: D scores groups of 4 points.
+		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9", "model.pack=4"}
+	case "dcgan-pac":
+		// PacDCGAN2, with R1 on the packed real groups.
+		sets = append(sets, "model.pack=2", "model.d_no_batchnorm=true", "loss.penalty=r1", "loss.penalty_weight=1")
 	case "mlp-tricks":
 		// Historical averages are the family's extra checkpoint state.
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200",
@@ -80,7 +86,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1
@@ -102,6 +108,13 @@ func TestStopThenResumeMatchesWholeRun(t *testing.T) {
 			a, b := latest(t, whole), latest(t, stopped)
 			if a.Step != 24 || b.Step != 24 || len(a.Tensors) != len(b.Tensors) {
 				t.Fatalf("final checkpoints at %d and %d with %d and %d tensors", a.Step, b.Step, len(a.Tensors), len(b.Tensors))
+			}
+			// A packed D's input layer is m times wider: 4 points of 2
+			// features (mlp-pac), 2 one-channel images (dcgan-pac).
+			if first, want := map[string]string{"mlp-pac": "d/0.weight", "dcgan-pac": "d/blocks.0.conv.weight"}[kind], map[string]int{"mlp-pac": 8, "dcgan-pac": 2}[kind]; first != "" {
+				if w := a.Tensors[first]; w == nil || w.Shape()[1] != want {
+					t.Fatalf("%s: D's first layer %s is %v, want input width %d", kind, first, w, want)
+				}
 			}
 			for name, x := range a.Tensors {
 				xs, ys := x.Data(), b.Tensors[name].Data()

@@ -36,6 +36,17 @@ type Section struct {
 	// to both networks (G after z, D before the logit; InfoGAN's MNIST
 	// networks have 1024). Default 0, none.
 	Dense int `yaml:"dense"`
+	// Pack is PacGAN's packing degree m (Lin et al. 2018,
+	// arXiv:1712.04086; see gan.Pack): D scores m images concatenated
+	// along channels, all real or all fake, so its first convolution takes
+	// m times the channels; train.batch must be a multiple of m, and D's
+	// loss averages over the batch/m groups. Default 0 or 1, none (left out
+	// of a run's config.yaml, so configs made before it keep their
+	// fingerprints). Only model.kind
+	// dcgan takes it: the families that embed this section (cgan, acgan,
+	// infogan) refuse pack > 1, since their D reads one label or code per
+	// sample.
+	Pack int `yaml:"pack,omitempty"`
 }
 
 // Defaults returns the section's defaults.
@@ -73,6 +84,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	}
 	if s.Dense < 0 {
 		return fmt.Errorf("model.dense: %d (want 0 for none or a layer width; InfoGAN's is 1024)", s.Dense)
+	}
+	if err := family.CheckPack(c, s.Pack, kind == "dcgan", kind); err != nil {
+		return err
 	}
 	_, side := c.ImageShape()
 	if side != 28 && side != 32 && side != 64 {
@@ -119,7 +133,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, fmt.Errorf("generator: %w", err)
 	}
-	dnet, err := models.NewDCGANDiscriminator(nets, initRNG)
+	dnets := nets
+	dnets.Pack = s.Pack
+	dnet, err := models.NewDCGANDiscriminator(dnets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("discriminator: %w", err)
 	}
@@ -138,7 +154,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, err
 	}
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior,
-		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
+		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, Pack: s.Pack, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),

@@ -33,6 +33,14 @@ type Section struct {
 	DAct       string `yaml:"d_act"`       // discriminator activation; default leaky_relu
 	GBatchNorm bool   `yaml:"g_batchnorm"` // batch norm in the generator
 	DSpecNorm  bool   `yaml:"d_specnorm"`  // spectral norm on the discriminator's layers
+	// Pack is PacGAN's packing degree m (Lin et al. 2018,
+	// arXiv:1712.04086; see gan.Pack): D scores m points concatenated
+	// along features ([batch/m, m*2]), all real or all fake, so its input
+	// layer is m times wider; train.batch must be a multiple of m. Default
+	// 0 or 1, none (left out of a run's config.yaml, so the toy journal's
+	// fingerprints stay those of configs made before it). Feature matching
+	// is refused with it.
+	Pack int `yaml:"pack,omitempty"`
 }
 
 func init() {
@@ -60,6 +68,9 @@ func (s *Section) Validate(c config.Config) error {
 			return fmt.Errorf("model.g_hidden/d_hidden: width %d must be positive", h)
 		}
 	}
+	if err := family.CheckPack(c, s.Pack, true, "mlp"); err != nil {
+		return err
+	}
 	return family.CheckLoss(c)
 }
 
@@ -83,7 +94,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	// The feature MLP is NewMLP's network plus a Features method (and the
 	// minibatch layer when asked for).
 	dnet, err := models.NewFeatureMLP(models.FeatureMLPConfig{
-		MLPConfig:        models.MLPConfig{In: mix.Dim(), Out: 1, Hidden: s.DHidden, Act: s.DAct, SpecNorm: s.DSpecNorm},
+		MLPConfig:        models.MLPConfig{In: mix.Dim() * max(s.Pack, 1), Out: 1, Hidden: s.DHidden, Act: s.DAct, SpecNorm: s.DSpecNorm},
 		MinibatchKernels: c.Loss.MinibatchKernels}, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("discriminator: %w", err)
@@ -103,7 +114,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	std /= trainSpread
 	real := func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Prior: prior, Batch: c.Train.Batch, RNG: gameRNG,
-		Penalty: penalty, Noise: noise, Real: real, ReuseFake: c.Train.ReuseFake}
+		Penalty: penalty, Noise: noise, Real: real, ReuseFake: c.Train.ReuseFake, Pack: s.Pack}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
 		Generator:       &generator{g: g, prior: prior, mean: mean, std: std},
