@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -55,4 +57,55 @@ func StackedMNIST(mnist *Set, n int, seed uint64) (*Set, error) {
 		names[k] = fmt.Sprintf("%03d", k)
 	}
 	return &Set{Images: tensor.FromSlice(img, n, 3, s[2], s[3]), Labels: labels, Classes: names}, nil
+}
+
+// LoadRGB reads colour images of side x side from a .npy file, for the
+// Stacked MNIST score: shape [N, 3, side, side] (channels first, as
+// Kallima's generators write) or [N, side, side, 3] (channels last, as
+// NumPy image code and PacGAN's TensorFlow samples are), uint8 (0..255) or
+// float32/float64 in the range r (RangeAuto picks it from the values), read
+// with LoadGray's rules for each channel. It returns the images
+// [N, 3, side, side] in [-1, 1] and a description of what was read.
+func LoadRGB(path string, side int, r PixelRange) (*tensor.Tensor, string, error) {
+	if side <= 0 || r < RangeAuto || r > Range255 {
+		return nil, "", fmt.Errorf("colour images %s: side %d, range %v: want a positive side and a pixel range", path, side, r)
+	}
+	if !strings.EqualFold(filepath.Ext(path), ".npy") {
+		return nil, "", fmt.Errorf("colour images %s: not a .npy file (want an array [N, 3, %d, %d] or [N, %d, %d, 3])", path, side, side, side, side)
+	}
+	x, err := ReadNPYFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	s := x.Shape
+	first := len(s) == 4 && s[1] == 3 && s[2] == side && s[3] == side
+	last := len(s) == 4 && s[1] == side && s[2] == side && s[3] == 3
+	if !first && !last || s[0] == 0 {
+		return nil, "", fmt.Errorf("read %s: images of shape %v: want colour images [N, 3, %d, %d] or [N, %d, %d, 3] with N > 0", path, s, side, side, side, side)
+	}
+	n, plane := s[0], side*side
+	planes := *x // the channels as 3N gray images [3N, side, side]
+	planes.Shape = []int{3 * n, side, side}
+	if last {
+		// Channels last to channels first, value by value (Size bytes each).
+		planes.Data = make([]byte, len(x.Data))
+		for i := range n {
+			for p := range plane {
+				for ch := range 3 {
+					src := ((i*plane+p)*3 + ch) * x.Size
+					dst := ((i*3+ch)*plane + p) * x.Size
+					copy(planes.Data[dst:dst+x.Size], x.Data[src:src+x.Size])
+				}
+			}
+		}
+	}
+	set, err := grayFromNPY(&planes, side, r)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", path, err)
+	}
+	format := fmt.Sprintf("npy %s %v", x.Descr(), s)
+	if i := strings.Index(set.Format, ", values"); i >= 0 {
+		format += set.Format[i:]
+	}
+	return tensor.Reshape(set.Images, n, 3, side, side), format, nil
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -104,5 +105,56 @@ func TestStackedMNISTErrors(t *testing.T) {
 		if _, err := StackedMNIST(c.src, c.n, 1); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("StackedMNIST(n=%d): error %v, want one saying %q", c.n, err, c.want)
 		}
+	}
+}
+
+// TestLoadRGB: the same uint8 images written channels first and channels
+// last load the same, byte v as v/127.5 - 1 in channel order; a gray
+// array is an error naming the shapes wanted.
+func TestLoadRGB(t *testing.T) {
+	// side 3 would make [N, 3, 3, 3] ambiguous.
+	const n, side = 2, 4
+	chw := make([]byte, n*3*side*side) // a distinct byte per image, channel and pixel
+	hwc := make([]byte, len(chw))
+	for i := range n {
+		for ch := range 3 {
+			for p := range side * side {
+				v := byte(i*100 + ch*30 + p)
+				chw[(i*3+ch)*side*side+p] = v
+				hwc[(i*side*side+p)*3+ch] = v
+			}
+		}
+	}
+	dir := t.TempDir()
+	write := func(name string, shape []int, b []byte) string {
+		path := dir + "/" + name
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := WriteNPY(f, &NPY{Kind: 'u', Size: 1, Shape: shape, Data: b}); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a, _, err := LoadRGB(write("chw.npy", []int{n, 3, side, side}, chw), side, RangeAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, format, err := LoadRGB(write("hwc.npy", []int{n, side, side, 3}, hwc), side, RangeAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Shape(); !slices.Equal(got, []int{n, 3, side, side}) || !slices.Equal(a.Data(), b.Data()) {
+		t.Fatalf("channels first %v and channels last (%s) differ", got, format)
+	}
+	for k, v := range chw {
+		if want := float32(v)/127.5 - 1; a.Data()[k] != want {
+			t.Fatalf("value %d: %g, want %g", k, a.Data()[k], want)
+		}
+	}
+	if _, _, err := LoadRGB(write("gray.npy", []int{n, side, side}, chw[:n*side*side]), side, RangeAuto); err == nil || !strings.Contains(err.Error(), "want colour images [N, 3, 4, 4] or [N, 4, 4, 3]") {
+		t.Errorf("gray array: error %v, want one naming the colour shapes", err)
 	}
 }
