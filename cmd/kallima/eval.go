@@ -110,7 +110,7 @@ reconstructions. k = 5000 on 1000 digits takes minutes on two cores.
 With -modes, the Stacked MNIST mode-collapse score (VEEGAN, arXiv:1705.07761;
 PacGAN, arXiv:1712.04086): -n images (default 26000, the protocol's) of a
 run trained on data.kind stacked-mnist, or of a .npy file [N,3,28,28] or
-[N,28,28,3] (read as -range says), or with -real stacked-mnist real Stacked
+[N,28,28,3] (read as -range says; all of it when it holds fewer), or with -real stacked-mnist real Stacked
 MNIST images built with -seed. The feature network reads the digit of each
 channel; the image's mode is 100*R + 10*G + B, one of 1000. It prints the
 modes found and KL(generated mode histogram || uniform over 1000) in nats,
@@ -194,8 +194,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kallima eval: -range: %v\n", err)
 			return exitUsage
 		}
-		if !isSet(fs, "n") {
-			*n = imagegan.StackedSamples
+		switch {
+		case !isSet(fs, "n"):
+			*n = 0 // imagegan.StackedSamples, or all of a smaller .npy
+		case *n < 1:
+			fmt.Fprintf(stderr, "kallima eval: -modes -n %d: want at least one image (%d is the protocol's)\n", *n, imagegan.StackedSamples)
+			return exitUsage
 		}
 		return runEvalModes(pos, *realSet, *n, *seed, *raw, *asJSON, pr, stdout, stderr)
 	}

@@ -40,7 +40,8 @@ type ModesScore struct {
 }
 
 // runEvalModes is kallima eval -modes: the Stacked MNIST mode-collapse
-// score of a run's generator, a .npy file of images, or (real true) real
+// score of n images (0: imagegan.StackedSamples, or all of a smaller .npy
+// file) of a run's generator, a .npy file, or (real "stacked-mnist") real
 // Stacked MNIST images.
 func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON bool, pr data.PixelRange, stdout, stderr io.Writer) int {
 	switch {
@@ -50,7 +51,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 	case real != "" && len(pos) != 0, real == "" && len(pos) != 1:
 		fmt.Fprintln(stderr, "kallima eval: -modes scores one run folder, checkpoint or .npy file (kallima eval -modes RUN_OR_NPY), or -real stacked-mnist")
 		return exitUsage
-	case n < 1:
+	case n < 0:
 		fmt.Fprintf(stderr, "kallima eval: -modes -n %d: want at least one image (%d is the protocol's)\n", n, imagegan.StackedSamples)
 		return exitUsage
 	}
@@ -60,6 +61,20 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	start := time.Now()
+	var npy *tensor.Tensor
+	var format string
+	if real == "" && strings.EqualFold(filepath.Ext(pos[0]), ".npy") {
+		if npy, format, err = data.LoadRGB(pos[0], classifier.Side, pr); err != nil {
+			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+			return exitError
+		}
+		if n == 0 {
+			n = min(imagegan.StackedSamples, npy.Size(0))
+		}
+	}
+	if n == 0 {
+		n = imagegan.StackedSamples
+	}
 	score := ModesScore{Seed: seed, N: n, Network: net.Name}
 	var next func(lo, hi int) (*tensor.Tensor, error) // images lo..hi-1
 	switch {
@@ -75,17 +90,13 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 				}
 			}
 		}
-	case strings.EqualFold(filepath.Ext(pos[0]), ".npy"):
-		var x *tensor.Tensor
-		var format string
-		if x, format, err = data.LoadRGB(pos[0], classifier.Side, pr); err == nil {
-			if have := x.Size(0); n > have {
-				err = fmt.Errorf("-n %d: %s has %d images", n, pos[0], have)
-				break
-			}
-			next = func(lo, hi int) (*tensor.Tensor, error) { return tensor.Slice(x, 0, lo, hi), nil }
-			score.Source = fmt.Sprintf("%s[:%d] (%s)", pos[0], n, format)
+	case npy != nil:
+		if have := npy.Size(0); n > have {
+			err = fmt.Errorf("-n %d: %s has %d images", n, pos[0], have)
+			break
 		}
+		next = func(lo, hi int) (*tensor.Tensor, error) { return tensor.Slice(npy, 0, lo, hi), nil }
+		score.Source = fmt.Sprintf("%s[:%d] (%s)", pos[0], n, format)
 	default:
 		var s *pipeline.Sampler
 		var what string
