@@ -52,9 +52,10 @@ func stackedReal(t *testing.T) (*data.Set, *classifier.Classifier, []int) {
 }
 
 // TestStackedModesReal: the classifier reads the three digits of real
-// Stacked MNIST images back as their labels. Its accuracy on single
-// training digits is about 99.7%, so each channel must agree at least 99%
-// of the time and whole images (three digits right) at least 97%.
+// Stacked MNIST images back as their labels. It reads 99.4-99.5% of the
+// channels' digits as labelled (measured, seed 1; 99.0%+ on MNIST's test
+// split), so each channel must agree at least 99% of the time and whole
+// images (three digits right, measured 98.3%) at least 97%.
 func TestStackedModesReal(t *testing.T) {
 	set, _, modes := stackedReal(t)
 	var digitOK [3]int
@@ -71,7 +72,9 @@ func TestStackedModesReal(t *testing.T) {
 		}
 	}
 	for ch, ok := range digitOK {
-		if acc := float64(ok) / stackedN; acc < 0.99 {
+		acc := float64(ok) / stackedN
+		t.Logf("channel %d: digits read as labelled: %.4f", ch, acc)
+		if acc < 0.99 {
 			t.Errorf("channel %d: the classifier reads %.4f of the digits as labelled, want at least 0.99", ch, acc)
 		}
 	}
