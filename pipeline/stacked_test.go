@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/classifier"
@@ -30,7 +31,8 @@ func stackedConfig(t *testing.T) config.Config {
 
 // TestStackedMNISTRun: data.kind stacked-mnist loads data.n seeded 3x28x28
 // images in 1000 classes (the same set for the same seed), and a DCGAN
-// trains on it and samples 3-channel images.
+// trains on it and samples 3-channel images; the gray-image scores refuse
+// it, naming the Stacked MNIST score.
 func TestStackedMNISTRun(t *testing.T) {
 	c := stackedConfig(t)
 	set, err := loadImages(c, io.Discard)
@@ -61,5 +63,8 @@ func TestStackedMNISTRun(t *testing.T) {
 	}
 	if got := img.Shape(); !slices.Equal(got, []int{5, 3, 28, 28}) {
 		t.Errorf("samples %v, want [5 3 28 28]", got)
+	}
+	if _, err := EvalReference(c); err == nil || !strings.Contains(err.Error(), "kallima eval -modes") {
+		t.Errorf("EvalReference of a stacked-mnist run: %v, want an error pointing to kallima eval -modes", err)
 	}
 }
