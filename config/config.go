@@ -39,10 +39,14 @@ type Data struct {
 	// Dir when missing), "folder" (the PNG and JPEG files under Dir, one
 	// class per subfolder, resized to Size x Size with Channels channels)
 	// or "synthetic" (N seeded random images of Size x Size with Channels
-	// channels in Classes classes, for tests and smoke runs).
+	// channels in Classes classes, for tests and smoke runs), or
+	// "stacked-mnist" (N 28x28x3 images whose R, G and B channels are three
+	// MNIST training digits drawn at random from the seed, 1000 classes
+	// 100*d1 + 10*d2 + d3: the VEEGAN/PacGAN mode-collapse benchmark; MNIST
+	// is read from Dir as for mnist).
 	Kind    string        `yaml:"kind"`
 	Mixture *data.Mixture `yaml:"mixture"`
-	// Dir is where mnist lives (default: the user cache directory's
+	// Dir is where mnist (and stacked-mnist's digits) lives (default: the user cache directory's
 	// kallima/mnist) or the image folder's root (required for folder).
 	Dir string `yaml:"dir"`
 	// Size is the image side for folder and synthetic (mnist is 28); 0
@@ -51,7 +55,8 @@ type Data struct {
 	// Channels is 1 (gray) or 3 (RGB) for folder and synthetic; 0 means 3
 	// for folder and 1 for synthetic.
 	Channels int `yaml:"channels"`
-	// N is the number of synthetic images; 0 means 512.
+	// N is the number of synthetic images (0 means 512) or of
+	// stacked-mnist images (0 means 128000, data.StackedDefaultN).
 	N int `yaml:"n"`
 	// Classes is the number of synthetic classes; 0 means 10.
 	Classes int `yaml:"classes"`
@@ -261,11 +266,11 @@ func (c *Config) Set(kv string) error {
 // YAML returns the config as YAML, for the run folder's snapshot.
 func (c Config) YAML() ([]byte, error) { return yaml.Marshal(c) }
 
-// IsImage reports whether the data set is an image set (mnist, folder or
-// synthetic) rather than a 2-D toy set.
+// IsImage reports whether the data set is an image set (mnist, folder,
+// synthetic or stacked-mnist) rather than a 2-D toy set.
 func (c Config) IsImage() bool {
 	switch c.Data.Kind {
-	case "mnist", "folder", "synthetic":
+	case "mnist", "folder", "synthetic", "stacked-mnist":
 		return true
 	}
 	return false
@@ -277,6 +282,8 @@ func (c Config) ImageShape() (channels, size int) {
 	switch c.Data.Kind {
 	case "mnist":
 		return 1, 28
+	case "stacked-mnist":
+		return 3, 28
 	case "folder":
 		return cmp.Or(c.Data.Channels, 3), c.Data.Size
 	case "synthetic":
@@ -291,11 +298,15 @@ func (c Config) SyntheticSet() (n, classes int) { return c.syntheticN(), cmp.Or(
 
 func (c Config) syntheticN() int { return cmp.Or(c.Data.N, 512) }
 
-// DataDir returns data.dir, or for mnist when it is empty the default
+// StackedN returns the number of stacked-mnist images, data.n or its
+// default data.StackedDefaultN.
+func (c Config) StackedN() int { return cmp.Or(c.Data.N, data.StackedDefaultN) }
+
+// DataDir returns data.dir, or for mnist and stacked-mnist when it is empty the default
 // cache folder: os.UserCacheDir()/kallima/mnist (os.TempDir() stands in
 // for the cache when there is none).
 func (c Config) DataDir() string {
-	if c.Data.Dir != "" || c.Data.Kind != "mnist" {
+	if c.Data.Dir != "" || c.Data.Kind != "mnist" && c.Data.Kind != "stacked-mnist" {
 		return c.Data.Dir
 	}
 	base, err := os.UserCacheDir()

@@ -228,6 +228,15 @@ func TestImageConfigs(t *testing.T) {
 		{"dcgan-mnist", []string{"data.kind=folder", "data.dir=x", "data.size=64", "data.channels=2"}, []string{"data.channels"}},
 		{"dcgan-mnist", []string{"data.kind=synthetic", "data.size=32", "data.channels=3"}, nil},
 		{"dcgan-mnist", []string{"data.kind=synthetic", "data.n=10"}, []string{"train.batch", "data.n"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0"}, nil},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.size=28", "data.channels=3", "data.n=25600"}, nil},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=500"}, []string{"train.eval_every", "3x28x28"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.size=32"}, []string{"data.size", "stacked-mnist images are 28x28"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.channels=1"}, []string{"data.channels", "3 channels"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.n=-1"}, []string{"data.n", "must not be negative"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.classes=10"}, []string{"data.classes", "1000 classes"}},
+		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.n=10"}, []string{"train.batch", "stacked-mnist images", "data.n"}},
+		{"dcgan-mnist", []string{"data.kind=stacked"}, []string{"data.kind", "stacked-mnist"}},
 		{"dcgan-mnist", []string{"train.checkpoint_every=-1"}, []string{"train.checkpoint_every"}},
 		{"dcgan-mnist", []string{"loss.historical_average=1"}, []string{"historical_average"}},
 		{"ring8", []string{"model.kind=dcgan"}, []string{"model.kind", "needs image data"}},
@@ -259,6 +268,15 @@ func TestImageConfigs(t *testing.T) {
 	}
 	if got := (config.Config{Data: config.Data{Kind: "mnist"}}).DataDir(); !strings.HasSuffix(got, "kallima/mnist") {
 		t.Errorf("default mnist dir %q", got)
+	}
+	if got := (config.Config{Data: config.Data{Kind: "stacked-mnist"}}).DataDir(); !strings.HasSuffix(got, "kallima/mnist") {
+		t.Errorf("default stacked-mnist dir %q, want MNIST's", got)
+	}
+	if c := (config.Config{Data: config.Data{Kind: "stacked-mnist"}}); !c.IsImage() || c.StackedN() != 128000 {
+		t.Errorf("stacked-mnist: image %v, %d images by default, want an image set of 128000", c.IsImage(), c.StackedN())
+	}
+	if ch, side := (config.Config{Data: config.Data{Kind: "stacked-mnist"}}).ImageShape(); ch != 3 || side != 28 {
+		t.Errorf("stacked-mnist images %dx%dx%d, want 3x28x28", ch, side, side)
 	}
 	if got := (config.Config{Data: config.Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
 		t.Errorf("mnist dir %q", got)

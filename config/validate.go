@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kallima-gan/kallima/data"
 )
 
 // Validate checks every field, naming the first one that is wrong and how
@@ -37,6 +39,19 @@ func (c Config) validateData() error {
 		if d.Channels != 0 && d.Channels != 1 {
 			return fmt.Errorf("data.channels: %d, but mnist images are gray (leave data.channels out)", d.Channels)
 		}
+	case "stacked-mnist":
+		if d.Size != 0 && d.Size != 28 {
+			return fmt.Errorf("data.size: %d, but stacked-mnist images are 28x28 (leave data.size out)", d.Size)
+		}
+		if d.Channels != 0 && d.Channels != 3 {
+			return fmt.Errorf("data.channels: %d, but stacked-mnist images have 3 channels, one digit each (leave data.channels out)", d.Channels)
+		}
+		if d.N < 0 {
+			return fmt.Errorf("data.n: %d must not be negative (0: %d stacked images)", d.N, data.StackedDefaultN)
+		}
+		if d.Classes != 0 {
+			return fmt.Errorf("data.classes: %d, but stacked-mnist has 1000 classes, its modes (leave data.classes out)", d.Classes)
+		}
 	case "folder":
 		if d.Dir == "" {
 			return errors.New("data.dir: data.kind is folder but no folder is given (data.dir: path/to/images)")
@@ -49,7 +64,7 @@ func (c Config) validateData() error {
 			return errors.New("data.size/n/classes: must not be negative")
 		}
 	default:
-		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, folder or synthetic)", d.Kind)
+		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, stacked-mnist, folder or synthetic)", d.Kind)
 	}
 	if d.Kind == "folder" || d.Kind == "synthetic" {
 		if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
@@ -117,6 +132,9 @@ func (c Config) validateRest() error {
 	}
 	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
 		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
+	}
+	if c.Data.Kind == "stacked-mnist" && t.Batch > c.StackedN() {
+		return fmt.Errorf("train.batch: %d is more than the %d stacked-mnist images (raise data.n)", t.Batch, c.StackedN())
 	}
 	return nil
 }

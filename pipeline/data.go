@@ -26,6 +26,16 @@ func loadImages(c config.Config, progress io.Writer) (*data.Set, error) {
 			return nil, fmt.Errorf("data: %w", err)
 		}
 		return set, nil
+	case "stacked-mnist":
+		digits, err := loadImages(config.Config{Seed: c.Seed, Data: config.Data{Kind: "mnist", Dir: c.Data.Dir}}, progress)
+		if err != nil {
+			return nil, err
+		}
+		set, err := data.StackedMNIST(digits, c.StackedN(), c.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		return set, nil
 	case "folder":
 		ch, side := c.ImageShape()
 		set, skipped, err := data.LoadFolder(c.Data.Dir, data.FolderConfig{Height: side, Width: side, Gray: ch == 1, CenterCrop: true, Skip: true, Warnings: progress})

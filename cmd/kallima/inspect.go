@@ -220,6 +220,9 @@ func describeConfig(c config.Config) (data, model, loss string) {
 			n, classes := c.SyntheticSet()
 			data += fmt.Sprintf(", %d images in %d classes", n, classes)
 		}
+		if c.Data.Kind == "stacked-mnist" {
+			data += fmt.Sprintf(", %d images in 1000 modes (seed %d)", c.StackedN(), c.Seed)
+		}
 	}
 	model = c.Model.String()
 	var extra []string
