@@ -74,7 +74,7 @@ func (s *Section) Validate(c config.Config) error {
 // no batch norm in D under a per-sample penalty.
 func (s *Section) ValidateImage(c config.Config, kind string) error {
 	if !c.IsImage() {
-		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic, or model.kind mlp)", kind, c.Data.Kind)
+		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, stacked-mnist, folder or synthetic, or model.kind mlp)", kind, c.Data.Kind)
 	}
 	if err := family.CheckPrior(s.Prior, s.ZDim); err != nil {
 		return err

@@ -59,7 +59,7 @@ func (s *Section) Validate(c config.Config) error { return s.ValidateKind(c, "sn
 // ValidateKind checks the section for model.kind kind.
 func (s *Section) ValidateKind(c config.Config, kind string) error {
 	if !c.IsImage() {
-		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic, or model.kind mlp)", kind, c.Data.Kind)
+		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, stacked-mnist, folder or synthetic, or model.kind mlp)", kind, c.Data.Kind)
 	}
 	if err := family.CheckPrior(s.Prior, s.ZDim); err != nil {
 		return err

@@ -82,7 +82,7 @@ func init() {
 func (s *Section) Validate(c config.Config) error {
 	kind := c.Model.Kind
 	if !c.IsImage() {
-		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, folder or synthetic)", kind, c.Data.Kind)
+		return fmt.Errorf("model.kind: %s needs image data, and data.kind is %s (use mnist, stacked-mnist, folder or synthetic)", kind, c.Data.Kind)
 	}
 	if s.ZDim <= 0 {
 		return fmt.Errorf("model.z_dim: %d (want a positive latent dimension; 50 is Burda et al.'s)", s.ZDim)
