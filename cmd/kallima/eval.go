@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -537,4 +538,16 @@ func loadForEval(path string, raw bool) (*pipeline.Sampler, config.Config, strin
 	}
 	s, err := pipeline.LoadSamplerWeights(c, path)
 	return s, c, path, err
+}
+
+// printJSON writes v as one line of JSON to stdout (eval's -json), or the
+// error to stderr.
+func printJSON(v any, stdout, stderr io.Writer) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	return exitOK
 }

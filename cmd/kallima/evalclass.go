@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -67,13 +66,7 @@ func runEvalPerClass(path string, real bool, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	if asJSON {
-		b, err := json.Marshal(res)
-		if err != nil {
-			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return printJSON(res, stdout, stderr)
 	}
 	fmt.Fprintln(stdout, what)
 	fmt.Fprintf(stdout, "reference        %s: the first %d images of each class; all: the first %d\n", res.Reference, res.PerClass, n)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -64,13 +63,7 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 		}
 	}
 	if asJSON {
-		b, err := json.Marshal(score)
-		if err != nil {
-			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return printJSON(score, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "generator        %s (%s weights)\nclassifier       %s\n", what, s.Weights, net.Name)
 	for _, c := range score.Categorical {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -142,13 +141,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 	}
 	score.Modes, score.Total, score.KL, score.Seconds = ms.Modes, ms.Total, ms.KL, time.Since(start).Seconds()
 	if asJSON {
-		b, err := json.Marshal(score)
-		if err != nil {
-			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return printJSON(score, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "images           %s\n", score.Source)
 	fmt.Fprintf(stdout, "modes            %d of %d\n", score.Modes, score.Total)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -101,13 +100,7 @@ func runEvalNLL(pos []string, k, n int, seed uint64, raw, asJSON bool, recon str
 		}
 	}
 	if asJSON {
-		b, err := json.Marshal(score)
-		if err != nil {
-			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
-			return exitError
-		}
-		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return printJSON(score, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "model            %s (%s weights)\n", what, s.Weights)
 	fmt.Fprintf(stdout, "images           %s, observed as the decoder's likelihood defines (binarised with the seed's first stream for a Bernoulli decoder)\n", score.Set)
