@@ -2,6 +2,7 @@ package gan
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	ag "github.com/kallima-gan/kallima/autograd"
@@ -47,7 +48,7 @@ func TestPack(t *testing.T) {
 	} {
 		x := rng.Normal(0, 1, tc.in...)
 		got := Pack(ag.Const(x), tc.m).Data()
-		if !equalInts(got.Shape(), tc.want) {
+		if !slices.Equal(got.Shape(), tc.want) {
 			t.Fatalf("Pack(%v, %d): shape %v, want %v", tc.in, tc.m, got.Shape(), tc.want)
 		}
 		want := handPack(x, max(tc.m, 1))
@@ -56,7 +57,7 @@ func TestPack(t *testing.T) {
 				t.Fatalf("Pack(%v, %d)[%d] = %v, hand-packed %v", tc.in, tc.m, i, got.Data()[i], v)
 			}
 		}
-		if pt := PackTensor(x, tc.m); !equalInts(pt.Shape(), tc.want) || pt.Data()[len(pt.Data())-1] != want.Data()[len(want.Data())-1] {
+		if pt := PackTensor(x, tc.m); !slices.Equal(pt.Shape(), tc.want) || pt.Data()[len(pt.Data())-1] != want.Data()[len(want.Data())-1] {
 			t.Fatalf("PackTensor(%v, %d): shape %v", tc.in, tc.m, pt.Shape())
 		}
 	}
@@ -138,7 +139,7 @@ func TestUnconditionalPacksRealAndFakeApart(t *testing.T) {
 	}
 	for k, want := range []*tensor.Tensor{handPack(realBatch, m), handPack(fake, m)} {
 		got := d.seen[k]
-		if !equalInts(got.Shape(), []int{batch / m, 2 * m}) {
+		if !slices.Equal(got.Shape(), []int{batch / m, 2 * m}) {
 			t.Fatalf("batch %d: D saw shape %v, want [%d %d]", k, got.Shape(), batch/m, 2*m)
 		}
 		for i, v := range got.Data() {
@@ -160,7 +161,7 @@ func TestUnconditionalPacksRealAndFakeApart(t *testing.T) {
 	// G's update scores a packed fresh fake batch.
 	d.seen = nil
 	u.GeneratorTerms(0)
-	if len(d.seen) != 1 || !equalInts(d.seen[0].Shape(), []int{batch / m, 2 * m}) {
+	if len(d.seen) != 1 || !slices.Equal(d.seen[0].Shape(), []int{batch / m, 2 * m}) {
 		t.Fatalf("G's update: D saw %d batches, first %v", len(d.seen), d.seen)
 	}
 }
@@ -195,16 +196,4 @@ func TestPackedGradientPenalty(t *testing.T) {
 	if got := float64(terms[1].Value.Data().Data()[0]); math.Abs(got-want) > 1e-4*math.Max(1, want) {
 		t.Fatalf("packed gp %v, want lambda (|w| - 1)^2 = %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
