@@ -25,3 +25,14 @@ type Reconstructor interface {
 	// [-1, 1], without recording gradients.
 	Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error)
 }
+
+// Encoder is a model that maps images to latent codes: an autoencoder's or
+// a VAE's encoder (its posterior mean), an AAE's, a BiGAN's E. kallima
+// encode and the encoder scores type-assert it.
+type Encoder interface {
+	// Encode maps images x [N, C, H, W] in [-1, 1] to codes [N, D]
+	// (a stochastic encoder's mean) without recording gradients, and
+	// returns an error naming the shape expected for images of
+	// another shape.
+	Encode(x *tensor.Tensor) (*tensor.Tensor, error)
+}

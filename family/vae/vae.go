@@ -15,7 +15,7 @@
 // Sampling decodes z ~ N(0, I) to the decoder's mean, mapped to [-1, 1]
 // (family.Generator), so train, sample and previews work unchanged; the VAE
 // also estimates log p(x) by importance sampling (IWAE; family.Likelihood)
-// and both reconstruct images (family.Reconstructor).
+// and both encode and reconstruct images (family.Encoder, family.Reconstructor).
 package vae
 
 import (
@@ -313,6 +313,16 @@ func (m *model) decodeMean(z *tensor.Tensor) *tensor.Tensor {
 // in [0, 1], not binarised) to a code (a VAE's posterior mean) and decodes
 // it to the decoder's mean, in [-1, 1].
 func (m *model) Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error) {
+	z, err := m.Encode(x)
+	if err != nil {
+		return nil, err
+	}
+	return m.decodeMean(z), nil
+}
+
+// Encode implements family.Encoder: the code of each image (a VAE's
+// posterior mean).
+func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	c := m.net.Config
 	if x.Dim() != 4 || x.Size(1) != c.Channels || x.Size(2) != c.Size || x.Size(3) != c.Size {
 		return nil, fmt.Errorf("%s: images of shape %v, want [N %d %d %d]", m.kind, x.Shape(), c.Channels, c.Size, c.Size)
@@ -326,7 +336,7 @@ func (m *model) Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if c.Stochastic {
 		z = tensor.Slice(z, 1, 0, c.ZDim)
 	}
-	return m.decodeMean(z), nil
+	return z, nil
 }
 
 // Posterior returns q(z|x)'s means and log-variances for observations x

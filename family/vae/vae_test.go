@@ -155,6 +155,13 @@ func TestCapabilities(t *testing.T) {
 		if _, err := r.Reconstruct(tensor.New(3, 1, 14, 14)); err == nil {
 			t.Errorf("%s: 14x14 images reconstructed", kind)
 		}
+		e, ok := g.(family.Encoder)
+		if !ok {
+			t.Fatalf("%s: not an Encoder", kind)
+		}
+		if z, err := e.Encode(tensor.New(3, 1, 28, 28)); err != nil || z.Size(0) != 3 || z.Size(1) != 4 {
+			t.Errorf("%s: encode: %v", kind, err)
+		}
 		_, lk := g.(family.Likelihood)
 		if lk != (kind == "vae") {
 			t.Errorf("%s: family.Likelihood %v", kind, lk)
