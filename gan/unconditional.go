@@ -2,6 +2,7 @@ package gan
 
 import (
 	"fmt"
+	"math"
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/nn"
@@ -199,4 +200,35 @@ func takeKept(kept **ag.Value) *ag.Value {
 		panic("gan: the kept fake batch has no graph to G: run the game through TwoPlayer, which keeps G's gradients in D's phase")
 	}
 	return f
+}
+
+// Plane returns rows*rows noise vectors [rows*rows, Dim] spread over the
+// plane of the first two dimensions, the others at the prior's centre 0:
+// vector r*rows+c has dimension 0 at the prior's quantile (c+0.5)/rows and
+// dimension 1 at (r+0.5)/rows, so a grid laid out rows per row walks
+// dimension 0 across and dimension 1 down, each cell holding an equal share
+// of the prior's mass. It is the latent-space picture of Kingma and
+// Welling's figure 4 (a 2-d latent) and, for more dimensions, a slice
+// through the centre. It panics for fewer than two dimensions or rows.
+func (p Prior) Plane(rows int) *tensor.Tensor {
+	if p.Dim < 2 || rows < 1 {
+		panic(fmt.Sprintf("gan: Plane(%d) of a %d-d prior: want 2 or more dimensions and 1 or more rows", rows, p.Dim))
+	}
+	q := make([]float32, rows)
+	for i := range q {
+		u := (float64(i) + 0.5) / float64(rows)
+		if p.Kind == "uniform" {
+			q[i] = float32(2*u - 1)
+		} else {
+			q[i] = float32(math.Sqrt2 * math.Erfinv(2*u-1))
+		}
+	}
+	z := tensor.New(rows*rows, p.Dim)
+	for r := range rows {
+		for c := range rows {
+			z.Data()[(r*rows+c)*p.Dim] = q[c]
+			z.Data()[(r*rows+c)*p.Dim+1] = q[r]
+		}
+	}
+	return z
 }

@@ -38,6 +38,10 @@ draws a traversal grid instead: one row per value of c2 (-rows values
 evenly spaced from LO to HI; for a categorical code every category from LO
 to HI), one column per noise vector (-n of them, 8 by default), so a
 column keeps its noise and its other codes while c2 changes down it.
+-plane P decodes the latent plane instead: a PxP grid whose column c and
+row r hold the first two noise dimensions at the prior's quantiles
+(c+0.5)/P and (r+0.5)/P, the other dimensions at 0 (the picture of a VAE's
+2-d latent manifold, or a slice through the centre of a larger one).
 A 2-D run's samples are points: they go into a CSV file (x,y per line;
 -out samples.csv by default).
 
@@ -56,6 +60,7 @@ Examples:
   kallima sample runs/dcgan/checkpoints/step-001000.safetensors   an earlier checkpoint of the run
   kallima sample runs/dcgan -truncation 0.5          noise within [-0.5, 0.5]: values beyond redrawn (BigGAN's truncation)
   kallima sample runs/dcgan -truncation 0.7 -truncation-mode scale   noise times 0.7 (StyleGAN's psi, in z)
+  kallima sample runs/vae -plane 15                 the latent plane: z1 across, z2 down, 15x15
   kallima sample runs/ring8 -n 2500                  2-D points into samples.csv
   kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
 `
@@ -172,6 +177,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	var codes codeFlags
 	fs.Var(&codes, "code", "for an InfoGAN model: NAME=VALUE holds latent code NAME (c1, c2, ...) at VALUE; NAME=LO:HI traverses it (repeatable, one traversal)")
 	rows := fs.Int("rows", 9, "with a -code traversal of a continuous code: the number of values from LO to HI")
+	plane := fs.Int("plane", 0, "draw the latent plane instead: a PxP grid over the first two noise dimensions at the prior's quantiles, the rest 0")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -212,6 +218,10 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima sample: -rows %d: want at least 2, with a -code NAME=LO:HI traversal\n", *rows)
 		return exitUsage
 	}
+	if isSet(fs, "plane") && (*plane < 2 || *plane**plane > maxSamples || isSet(fs, "n") || isSet(fs, "per-class") || codes.given() || trunc.Threshold > 0) {
+		fmt.Fprintf(stderr, "kallima sample: -plane %d: want 2 to %d rows, without -n, -per-class, -code or -truncation\n", *plane, int(math.Sqrt(maxSamples)))
+		return exitUsage
+	}
 	g, code := loadSampler("sample", pos[0], *cfgPath, *raw, stderr)
 	if g == nil {
 		return code
@@ -230,6 +240,22 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	perRow := int(math.Ceil(math.Sqrt(float64(*n))))
 	coded, isCoded := g.Generator.(family.Coded)
 	switch {
+	case *plane > 0:
+		if g.Prior.Dim < 2 {
+			fmt.Fprintf(stderr, "kallima sample: -plane: the model's noise has %d dimension; the plane needs 2\n", g.Prior.Dim)
+			return exitUsage
+		}
+		if g.Classes > 0 && *class < 0 {
+			fmt.Fprintf(stderr, "kallima sample: -plane: the model (%s) is conditional; give the class of the plane (-class K)\n", g.Config.Model.Kind)
+			return exitUsage
+		}
+		z, *n, perRow = g.Prior.Plane(*plane), *plane**plane, *plane
+		if g.Classes > 0 {
+			labels = make([]int, *n)
+			for i := range labels {
+				labels[i] = *class
+			}
+		}
 	case codes.given() && !isCoded:
 		fmt.Fprintf(stderr, "kallima sample: -code: the model (%s) has no latent codes (model.kind infogan has)\n", g.Config.Model.Kind)
 		return exitUsage

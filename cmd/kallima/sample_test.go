@@ -287,3 +287,48 @@ func TestSampleErrors(t *testing.T) {
 		t.Errorf("-h: exit %d, stdout %q", code, stdout)
 	}
 }
+
+// TestSamplePlane: -plane P draws a PxP grid of the latent plane, the same
+// file twice, a conditional model's plane needs -class, and -plane refuses
+// -n and sizes outside 2..100.
+func TestSamplePlane(t *testing.T) {
+	dcgan, cgan := trainTiny(t, "dcgan"), trainTiny(t, "cgan")
+	out := t.TempDir()
+	a, b, c := filepath.Join(out, "a.png"), filepath.Join(out, "b.png"), filepath.Join(out, "c.png")
+	for _, p := range []string{a, b} {
+		code, stdout, stderr := call(runSample, dcgan, "-plane", "3", "-out", p)
+		if code != exitOK || !strings.Contains(stdout, "9 images, 3 per row") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	}
+	if g := decodePNG(t, a).Bounds(); g.Dx() != 2+3*30 || g.Dy() != 2+3*30 {
+		t.Errorf("grid %v, want 92x92", g)
+	}
+	if !bytes.Equal(readFile(t, a), readFile(t, b)) {
+		t.Error("the same plane drawn twice differs")
+	}
+	// The plane is not the seed's random noise.
+	if code, _, stderr := call(runSample, dcgan, "-n", "9", "-out", c); code != exitOK {
+		t.Fatal(stderr)
+	}
+	if bytes.Equal(readFile(t, a), readFile(t, c)) {
+		t.Error("-plane drew the seed's noise")
+	}
+	if code, _, stderr := call(runSample, cgan, "-plane", "2", "-class", "1", "-out", c); code != exitOK {
+		t.Errorf("conditional plane with -class: %s", stderr)
+	}
+	for _, cs := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{dcgan, "-plane", "1"}, "-plane 1"},
+		{[]string{dcgan, "-plane", "101"}, "2 to 100"},
+		{[]string{dcgan, "-plane", "3", "-n", "9"}, "without -n"},
+		{[]string{dcgan, "-plane", "3", "-truncation", "0.5"}, "-truncation"},
+		{[]string{cgan, "-plane", "3", "-out", c}, "give the class"},
+	} {
+		if code, _, stderr := call(runSample, cs.args...); code != exitUsage || !strings.Contains(stderr, cs.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", cs.args[1:], code, stderr, exitUsage, cs.want)
+		}
+	}
+}
