@@ -20,6 +20,13 @@ type ModelSection interface {
 	Validate(c Config) error
 }
 
+// Objectiver is a ModelSection whose family trains on an objective of its
+// own rather than the loss: section (a VAE's negative ELBO). Objective
+// names it for listings such as kallima inspect.
+type Objectiver interface {
+	Objective() string
+}
+
 // DefaultModelKind is the family of a config that names none.
 const DefaultModelKind = "mlp"
 

@@ -236,6 +236,9 @@ func describeConfig(c config.Config) (data, model, loss string) {
 		extra = append(extra, fmt.Sprintf("ema %g", c.Train.EMA))
 	}
 	loss = c.Loss.Name
+	if o, ok := c.Model.Section.(config.Objectiver); ok {
+		loss = o.Objective()
+	}
 	if len(extra) > 0 {
 		loss += ", " + strings.Join(extra, ", ")
 	}

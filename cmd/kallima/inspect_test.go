@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kallima-gan/kallima/config"
 	runfolder "github.com/kallima-gan/kallima/run"
 )
 
@@ -168,5 +169,23 @@ func TestInspectErrors(t *testing.T) {
 	code, stdout, _ := call(runInspect, "-h")
 	if code != exitOK || strings.Count(stdout, "Usage: kallima inspect") != 1 || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestDescribeObjective: a family with its own objective (a VAE) is not
+// described by the loss: section's default.
+func TestDescribeObjective(t *testing.T) {
+	for kind, want := range map[string]string{
+		"vae":   "negative ELBO (bernoulli decoder)",
+		"ae":    "reconstruction (bernoulli)",
+		"dcgan": "ns",
+	} {
+		c, err := config.Parse(strings.NewReader("data: {kind: mnist}\nmodel: {kind: " + kind + "}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, loss := describeConfig(c); loss != want {
+			t.Errorf("%s: loss line %q, want %q", kind, loss, want)
+		}
 	}
 }

@@ -55,6 +55,8 @@ type Section struct {
 	// sigma shared by every pixel); default 0.1.
 	Sigma      float64 `yaml:"sigma"`
 	LearnSigma bool    `yaml:"learn_sigma"`
+
+	ae bool // model.kind ae, set by the registration
 }
 
 // Defaults returns the section's defaults.
@@ -71,10 +73,19 @@ func init() {
 		family.Register(family.Family{
 			Name:       kind,
 			Summary:    summary,
-			NewSection: func() config.ModelSection { s := Defaults(); return &s },
+			NewSection: func() config.ModelSection { s := Defaults(); s.ae = kind == "ae"; return &s },
 			Build:      build,
 		})
 	}
+}
+
+// Objective implements config.Objectiver: the loss: section does not
+// apply.
+func (s *Section) Objective() string {
+	if s.ae {
+		return "reconstruction (" + s.Likelihood + ")"
+	}
+	return "negative ELBO (" + s.Likelihood + " decoder)"
 }
 
 // Validate checks the section against the config: image data, the net,
