@@ -47,6 +47,11 @@ type Section struct {
 	// infogan) refuse pack > 1, since their D reads one label or code per
 	// sample.
 	Pack int `yaml:"pack,omitempty"`
+	// DWidth, when positive, is D's width instead of Width, so D can be
+	// smaller than G (the Unrolled-GAN setting of PacGAN's Stacked MNIST
+	// table has D at a quarter or half of G's size). Default 0: Width.
+	// Only model.kind dcgan takes it.
+	DWidth int `yaml:"d_width,omitempty"`
 }
 
 // Defaults returns the section's defaults.
@@ -84,6 +89,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	}
 	if s.Dense < 0 {
 		return fmt.Errorf("model.dense: %d (want 0 for none or a layer width; InfoGAN's is 1024)", s.Dense)
+	}
+	if s.DWidth < 0 || (s.DWidth > 0 && kind != "dcgan") {
+		return fmt.Errorf("model.d_width: %d (want 0 for D as wide as G, or a positive channel count; only model.kind dcgan takes it)", s.DWidth)
 	}
 	if err := family.CheckPack(c, s.Pack, kind == "dcgan", kind); err != nil {
 		return err
@@ -135,6 +143,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	}
 	dnets := nets
 	dnets.Pack = s.Pack
+	if s.DWidth > 0 {
+		dnets.Width = s.DWidth
+	}
 	dnet, err := models.NewDCGANDiscriminator(dnets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("discriminator: %w", err)
