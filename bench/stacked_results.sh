@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The Stacked MNIST table of docs/RESULTS-encoders.md: for each row (a
+# preset and its -set flags), SEEDS runs trained one after another, each
+# scored with kallima eval -modes (26000 samples: modes of 1000 and KL to
+# the uniform, in nats). Run it under the shared CPU lock:
+#
+#   flock /tmp/kallima-cpu.lock bash bench/stacked_results.sh
+#
+# ROWS picks rows by name (default all); STEPS, when set, overrides each
+# preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
+# per run to RUNS/results.jsonl, with the row, the seed and the wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-/tmp/stacked-runs}
+SEEDS=${SEEDS:-1 2 3}
+KALLIMA=${KALLIMA:-$RUNS/kallima}
+mkdir -p "$RUNS"
+go build -o "$KALLIMA" ./cmd/kallima
+lscpu | grep 'Model name'
+declare -A ROW=(
+	[dcgan]="dcgan-stacked"
+	[pacdcgan2]="dcgan-stacked -set model.pack=2"
+	[small-d4]="dcgan-stacked-small"
+	[small-d4-pack4]="dcgan-stacked-small -set model.pack=4"
+	[small-d8]="dcgan-stacked-small -set model.d_width=8"
+	[small-d8-pack4]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4"
+)
+for row in ${ROWS:-dcgan pacdcgan2 small-d4 small-d4-pack4 small-d8 small-d8-pack4}; do
+	read -r -a spec <<<"${ROW[$row]}"
+	for seed in $SEEDS; do
+		dir="$RUNS/$row-s$seed"
+		rm -rf "$dir"
+		extra=(-set "seed=$seed")
+		[ -n "${STEPS:-}" ] && extra+=(-set "train.steps=$STEPS")
+		echo "== $row seed $seed: kallima train -preset ${spec[*]} ${extra[*]}"
+		start=$(date +%s)
+		"$KALLIMA" train -preset "${spec[@]}" "${extra[@]}" -out "$dir" 2>&1 | tail -2
+		secs=$(($(date +%s) - start))
+		score=$("$KALLIMA" eval -modes "$dir" -json 2>/dev/null)
+		echo "{\"row\":\"$row\",\"seed\":$seed,\"train_seconds\":$secs,\"score\":$score}" | tee -a "$RUNS/results.jsonl"
+	done
+done
