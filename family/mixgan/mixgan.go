@@ -271,7 +271,7 @@ func (m *Mixture) WeightValues() []float64 {
 
 // Payoff returns sum_i sum_j wu_i wv_j phi[i][j]: the mixed payoff of
 // generator weights wu [K], discriminator weights wv [K] and the scalar
-// losses phi[i][j] of D_j against G_i's samples (arXiv:1703.00573, eq. 7's
+// losses phi[i][j] of D_j against G_i's samples (arXiv:1703.00573, section 4's
 // objective with the loss in place of phi).
 func Payoff(wu, wv *ag.Value, phi [][]*ag.Value) *ag.Value {
 	k, l := len(phi), len(phi[0])
