@@ -54,6 +54,13 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 	case "dcgan-pac":
 		// PacDCGAN2, with R1 on the packed real groups.
 		sets = append(sets, "model.pack=2", "model.d_no_batchnorm=true", "loss.penalty=r1", "loss.penalty_weight=1")
+	case "mixgan":
+		// Three DCGAN-net components a side (width 4), uneven chunks of 8.
+		sets = append(sets, "model.components=3")
+	case "mixgan-mlp":
+		// Three MLP components a side, the R1 penalty per D.
+		sets = []string{"model.kind=mixgan", "model.components=3", "model.g_hidden=[16]", "model.d_hidden=[16]", "loss.penalty=r1", "loss.penalty_weight=1",
+			"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
 	case "mlp-tricks":
 		// Historical averages are the family's extra checkpoint state.
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200",
@@ -86,7 +93,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

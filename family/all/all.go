@@ -10,6 +10,7 @@ import (
 	_ "github.com/kallima-gan/kallima/family/cgan"
 	_ "github.com/kallima-gan/kallima/family/dcgan"
 	_ "github.com/kallima-gan/kallima/family/infogan"
+	_ "github.com/kallima-gan/kallima/family/mixgan"
 	_ "github.com/kallima-gan/kallima/family/mlp"
 	_ "github.com/kallima-gan/kallima/family/sagan"
 	_ "github.com/kallima-gan/kallima/family/sngan"
