@@ -79,7 +79,9 @@ func TestProposalIWAEExactPosterior(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, v := range got {
-			if want := lin.exact(linData.Data()[2*i : 2*i+2]); math.Abs(v-want) > 3e-3 {
+			want := lin.exact(linData.Data()[2*i : 2*i+2])
+			t.Logf("k %d, x %d: error %.2g", k, i, v-want)
+			if math.Abs(v-want) > 3e-3 {
 				t.Errorf("k %d, x %d: %v, exact %v", k, i, v, want)
 			}
 		}
