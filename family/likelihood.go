@@ -4,7 +4,8 @@ import "github.com/kallima-gan/kallima/tensor"
 
 // Likelihood is a Generator with an explicit density that can be estimated
 // on images: a VAE (model.kind vae), whose log-likelihood is estimated by
-// importance sampling. kallima eval -nll type-asserts it.
+// importance sampling, or an AVB (model.kind avb), with a Gaussian proposal
+// fitted to its implicit encoder's samples. kallima eval -nll type-asserts it.
 type Likelihood interface {
 	Generator
 	// Observe maps images [N, C, H, W] in [-1, 1] to the observations the

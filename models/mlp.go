@@ -14,7 +14,7 @@ import (
 type MLPConfig struct {
 	In, Out   int     // input and output widths
 	Hidden    []int   // hidden layer widths
-	Act       string  // hidden activation: "relu", "leaky_relu", "tanh" or "elu"
+	Act       string  // hidden activation: "relu", "leaky_relu", "tanh", "elu" or "softplus"
 	Slope     float32 // LeakyReLU slope; default 0.2
 	BatchNorm bool    // batch norm after each hidden linear layer
 	OutAct    string  // output activation: "" (none), "tanh" or "sigmoid"
@@ -77,6 +77,8 @@ func activation(name string, slope float32) (nn.Layer, error) {
 		return nn.Tanh{}, nil
 	case "elu":
 		return nn.ELU{Alpha: 1}, nil
+	case "softplus":
+		return nn.Softplus{}, nil
 	}
-	return nil, fmt.Errorf("unknown activation %q (want relu, leaky_relu, tanh or elu)", name)
+	return nil, fmt.Errorf("unknown activation %q (want relu, leaky_relu, tanh, elu or softplus)", name)
 }

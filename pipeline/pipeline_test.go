@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +47,12 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"
 		sets = append(sets, "model.net=conv", "model.likelihood=gaussian", "model.learn_sigma=true")
+	case "avb", "avb-ac":
+		// AVB: encoder, decoder and T as two players; adaptive contrast's
+		// encoder samples come from the game stream too.
+		sets[3], sets[4] = "model.kind=avb", "model.hidden=[8]"
+		sets = append(sets, "model.adv_hidden=[8]", "model.adv_features=4", "model.eps_dim=4", "model.proposal_samples=4",
+			"model.adaptive_contrast="+strconv.FormatBool(kind == "avb-ac"), "model.ac_samples=3")
 	case "mlp":
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
 	case "mlp-pac":
@@ -93,7 +100,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -99,7 +99,9 @@ matched to their labels the same way: the InfoGAN paper's measure.
 With -nll, RUN is a VAE run (model.kind vae) and its log-likelihood is
 estimated with the IWAE estimator (Burda et al. 2016, arXiv:1509.00519):
 log p(x) ~= logsumexp_j [log p(x|z_j) + log p(z_j) - log q(z_j|x)] - log k
-with k = -k samples z_j ~ q(z|x) per image (5000, the paper's), on the
+with k = -k samples z_j ~ q(z|x) per image (5000, the paper's; for an AVB
+run, model.kind avb, q is a Gaussian fitted to its implicit encoder's
+samples: model.proposal_samples), on the
 first -n images of MNIST's test split (the run's own images for other
 data), binarised once for a Bernoulli decoder by a stream split from -seed
 (so every run is scored on the same binary digits). It prints the mean in

@@ -54,7 +54,7 @@ func runEvalNLL(pos []string, k, n int, seed uint64, raw, asJSON bool, recon str
 	}
 	lk, ok := s.Generator.(family.Likelihood)
 	if !ok {
-		fmt.Fprintf(stderr, "kallima eval: -nll: the model (%s) has no likelihood to estimate (model.kind vae has)\n", c.Model.Kind)
+		fmt.Fprintf(stderr, "kallima eval: -nll: the model (%s) has no likelihood to estimate (model.kind vae and avb have)\n", c.Model.Kind)
 		return exitUsage
 	}
 	images, set, err := nllImages(c, stderr)

@@ -156,7 +156,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, err
 	}
 	if d.Images != nil {
-		if err := net.SetOutputBias(meanLogits(d.Images.Images, s.Net == "conv")); err != nil {
+		if err := net.SetOutputBias(MeanLogits(d.Images.Images, s.Net == "conv")); err != nil {
 			return nil, err
 		}
 	}
@@ -195,11 +195,11 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	return m, nil
 }
 
-// meanLogits returns the logit of the mean intensity (x + 1) / 2 of the
+// MeanLogits returns the logit of the mean intensity (x + 1) / 2 of the
 // images [N, C, H, W], per pixel, or per channel when perChannel is set,
 // clamped to [1e-3, 1 - 1e-3]: the decoder's starting output bias, so the
 // untrained model decodes every code to the mean image.
-func meanLogits(x *tensor.Tensor, perChannel bool) []float32 {
+func MeanLogits(x *tensor.Tensor, perChannel bool) []float32 {
 	n, ch := x.Size(0), x.Size(1)
 	px := x.Len() / n
 	sum := make([]float64, px)
@@ -275,12 +275,20 @@ func (m *model) logLik(out, x *ag.Value) *ag.Value {
 // intensities (x + 1) / 2 in [0, 1], binarised by Bernoulli draws from
 // rng under a Bernoulli decoder (one uniform per pixel, in order).
 func (m *model) Observe(x *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor {
+	return Observe(x, rng, m.sec.Likelihood == "bernoulli")
+}
+
+// Observe maps images x in [-1, 1] to intensities (x + 1) / 2 in [0, 1]
+// and, when binary, binarises them dynamically: each pixel is 1 with its
+// intensity as probability, by one uniform from rng per pixel, in order.
+// x is not changed.
+func Observe(x *tensor.Tensor, rng *tensor.RNG, binary bool) *tensor.Tensor {
 	obs := tensor.New(x.Shape()...)
 	od, xd := obs.Data(), x.Data()
 	for i, v := range xd {
 		od[i] = min(max((v+1)/2, 0), 1)
 	}
-	if m.sec.Likelihood == "bernoulli" {
+	if binary {
 		u := rng.Uniform(0, 1, x.Shape()...).Data()
 		for i, p := range od {
 			if u[i] < p {
@@ -369,15 +377,31 @@ func (v *variational) LogLik(x []float32, z *tensor.Tensor) []float64 {
 	if v.net.LogSigma != nil {
 		logSigma = float64(v.net.LogSigma.Data().Data()[0])
 	}
+	if v.sec.Likelihood == "bernoulli" {
+		return BernoulliRows(x, out)
+	}
 	r := make([]float64, rows)
 	forRows(rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			row := out.Data()[i*px : (i+1)*px]
-			if v.sec.Likelihood == "bernoulli" {
-				r[i] = bernoulliLogLik(x, row)
-			} else {
-				r[i] = gaussianLogLik(x, row, logSigma)
-			}
+			r[i] = gaussianLogLik(x, out.Data()[i*px:(i+1)*px], logSigma)
+		}
+	})
+	return r
+}
+
+// BernoulliRows returns log p(x|l_i) in float64 for one flattened binary
+// observation x [P] and each row l_i of a Bernoulli decoder's logits
+// [M, P] (BernoulliLogLik of each row), the rows spread over the CPUs:
+// the decoder term of an importance-sampled likelihood.
+func BernoulliRows(x []float32, logits *tensor.Tensor) []float64 {
+	rows, px := logits.Size(0), len(x)
+	if logits.Len() != rows*px {
+		panic(fmt.Sprintf("vae.BernoulliRows: logits of shape %v for %d pixels", logits.Shape(), px))
+	}
+	r := make([]float64, rows)
+	forRows(rows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r[i] = bernoulliLogLik(x, logits.Data()[i*px:(i+1)*px])
 		}
 	})
 	return r
