@@ -43,6 +43,15 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		// Three chunks of z at 28x28; G's orthogonal regularisation on.
 		sets[4], sets[5] = "model.g_width=4", "model.z_dim=9"
 		sets = append(sets, "model.d_width=4", "model.shared_dim=4", "model.ortho=1e-3", "loss.name=hinge", "train.lr_d=4e-4")
+	case "aae", "aae-mixture":
+		// Four players (ae, d, enc, semi) sharing the encoder; the
+		// semi-supervised phase on 6 labelled images.
+		sets[3], sets[4] = "model.kind=aae", "model.hidden=[8]"
+		sets = append(sets, "model.d_hidden=[6]", "model.z_dim=3", "model.classes=3", "model.prior=categorical", "model.labels=6", "model.input_noise=0.1")
+		if kind == "aae-mixture" {
+			sets = sets[:len(sets)-3]
+			sets = append(sets, "model.prior=mixture")
+		}
 	case "vae-conv":
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"
@@ -100,7 +109,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -26,6 +26,7 @@ const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
        kallima eval IMAGES REFERENCE [flags]
        kallima eval -modes RUN_OR_NPY [-n 26000] [flags]
        kallima eval -modes -real stacked-mnist [-n 26000] [flags]
+       kallima eval -classify RUN [-n 10000] [flags]
 
 Scores a trained MNIST-shaped (28x28 gray) image generator: -n generated
 images against the first -n images of the reference set (MNIST's test split
@@ -124,6 +125,16 @@ KL 0.024, the finite sample's floor.
   kallima eval -modes runs/dcgan-stacked -json
   kallima eval -modes -real stacked-mnist
 
+With -classify, RUN is a run whose model classifies images (model.kind
+aae with model.prior categorical: the argmax of its softmax y). Its classes
+for the first -n test digits (MNIST's test split, default all 10000) are
+scored against their labels: the error rate with each class read as the
+label (the semi-supervised score), the accuracy after matching classes to
+labels one to one by the Hungarian algorithm (each cluster to its most
+frequent label when there are more classes than labels), and the NMI.
+
+  kallima eval -classify runs/aae-semi-mnist -json
+
 These scores use Kallima's MNIST feature network: they compare runs scored
 the same way and are NOT comparable with Inception-based numbers in papers,
 nor across -n: FID falls as n grows (MNIST test against train: 399 at
@@ -157,10 +168,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	nll := fs.Bool("nll", false, "estimate a VAE run's test log-likelihood by importance sampling instead (-n test images, -k samples each)")
 	k := fs.Int("k", 5000, "with -nll: importance samples per image")
 	recon := fs.String("recon", "", "with -nll: write test images and their reconstructions as this PNG")
+	classify := fs.Bool("classify", false, "score a classifying run (aae, categorical prior) on the test digits instead: error rate, cluster accuracy, NMI")
 	modes := fs.Bool("modes", false, "score Stacked MNIST mode collapse instead: modes found of 1000 and KL to the uniform (-n default 26000)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	if *classify {
+		return evalClassifyFlags(fs, pos, *n, *raw, *asJSON, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {

@@ -5,6 +5,7 @@ package all
 
 import (
 	// Each family registers itself in its init.
+	_ "github.com/kallima-gan/kallima/family/aae"
 	_ "github.com/kallima-gan/kallima/family/acgan"
 	_ "github.com/kallima-gan/kallima/family/avb"
 	_ "github.com/kallima-gan/kallima/family/biggan"
