@@ -42,6 +42,9 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		// Three chunks of z at 28x28; G's orthogonal regularisation on.
 		sets[4], sets[5] = "model.g_width=4", "model.z_dim=9"
 		sets = append(sets, "model.d_width=4", "model.shared_dim=4", "model.ortho=1e-3", "loss.name=hinge", "train.lr_d=4e-4")
+	case "bigan", "ali":
+		// The exponential decay of model.decay_start in place of lr_decay.
+		sets[len(sets)-1] = "train.lr_decay=false"
 	case "vae-conv":
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"
@@ -86,7 +89,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "bigan", "ali"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -6,6 +6,7 @@ package all
 import (
 	// Each family registers itself in its init.
 	_ "github.com/kallima-gan/kallima/family/acgan"
+	_ "github.com/kallima-gan/kallima/family/bigan"
 	_ "github.com/kallima-gan/kallima/family/biggan"
 	_ "github.com/kallima-gan/kallima/family/cgan"
 	_ "github.com/kallima-gan/kallima/family/dcgan"
