@@ -138,7 +138,7 @@ Flags:
 var realPrior = gan.Prior{Kind: "normal", Dim: 4}
 
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima eval", evalUsage, "")
+	fs := flagSet("kallima eval", evalUsage, nnUsage)
 	list := fs.String("metrics", "fid,kid,is,pr", "comma-separated metrics: fid, kid, is, pr")
 	n := fs.Int("n", 10000, "generated images (and reference images, at most the set's size)")
 	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
@@ -156,9 +156,13 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	k := fs.Int("k", 5000, "with -nll: importance samples per image")
 	recon := fs.String("recon", "", "with -nll: write test images and their reconstructions as this PNG")
 	modes := fs.Bool("modes", false, "score Stacked MNIST mode collapse instead: modes found of 1000 and KL to the uniform (-n default 26000)")
+	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	if *nn {
+		return runEvalNN(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {
