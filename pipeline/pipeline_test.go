@@ -43,8 +43,12 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		sets[4], sets[5] = "model.g_width=4", "model.z_dim=9"
 		sets = append(sets, "model.d_width=4", "model.shared_dim=4", "model.ortho=1e-3", "loss.name=hinge", "train.lr_d=4e-4")
 	case "bigan", "ali":
-		// The exponential decay of model.decay_start in place of lr_decay.
+		// The exponential decay of model.decay_start in place of lr_decay;
+		// ali alternates its updates (bigan's are simultaneous).
 		sets[len(sets)-1] = "train.lr_decay=false"
+		if kind == "ali" {
+			sets = append(sets, "model.simultaneous=false", "train.n_critic=2")
+		}
 	case "vae-conv":
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"

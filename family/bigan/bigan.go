@@ -21,11 +21,14 @@
 // and decayed exponentially to 1% of it over the last 200 (their
 // --epochs 200 --decay_epochs 200 and final_lr_mult default 0.01). The
 // rate here decays per step, not per epoch, from model.decay_start of
-// train.steps. Two choices differ from their code: the three networks
-// update in turn (D, then E and G) rather than simultaneously (see Game),
-// and Kallima's batch norm keeps running averages (momentum 0.1) where
+// train.steps. D, E and G update simultaneously, as the authors' code
+// does (model.simultaneous; see Game), D scoring the real and the fake
+// pairs as two batches (model.joint_batch off). What differs: Kallima's
+// batch norm keeps running averages (momentum 0.1) for evaluation where
 // their code averages 1000 training batches' statistics before each
-// evaluation.
+// evaluation, and its eps is 1e-5 (theirs 1e-8); an epoch is 468 steps of
+// all 60000 training digits (theirs 391 steps of 50000, the other 10000
+// held out to score on).
 //
 // The model samples (family.Generator), encodes (family.Encoder: E's code,
 // its mean for ALI), reconstructs G(E(x)) (family.Reconstructor) and gives
@@ -69,12 +72,20 @@ type Section struct {
 	// DecayFinal is the factor the rates decay to; default 0.01, the
 	// authors'.
 	DecayFinal float64 `yaml:"decay_final"`
+	// JointBatch makes D score the real pairs and the fake pairs as one
+	// batch, so its batch norm shares their statistics (the authors'
+	// --cat_inputs, off in their MNIST run); default false, two batches.
+	JointBatch bool `yaml:"joint_batch"`
+	// Simultaneous updates D, E and G from the same point each step, as
+	// the authors' code does (default true); false alternates them as
+	// other GANs do, D first (then train.n_critic may exceed 1).
+	Simultaneous bool `yaml:"simultaneous"`
 }
 
 // Defaults returns the section's defaults for model.kind kind (bigan or
 // ali).
 func Defaults(kind string) Section {
-	s := Section{Prior: "uniform", ZDim: 50, Width: 1024, WeightDecay: 2.5e-5, DecayStart: 0.5, DecayFinal: 0.01}
+	s := Section{Prior: "uniform", ZDim: 50, Width: 1024, WeightDecay: 2.5e-5, DecayStart: 0.5, DecayFinal: 0.01, Simultaneous: true}
 	if kind == "ali" {
 		s.Prior = "normal"
 	}
@@ -127,6 +138,8 @@ func (s *Section) Validate(c config.Config) error {
 		return fmt.Errorf("loss.name: %s (model.kind %s plays the cross-entropy game: ns, the authors' swapped-label E and G loss, or minimax)", c.Loss.Name, kind)
 	case c.Loss.Penalty != "" || c.Loss.InstanceNoise > 0 || c.Loss.LabelSmoothing > 0:
 		return fmt.Errorf("loss.penalty/instance_noise/label_smoothing: not available for model.kind %s (leave them out)", kind)
+	case s.Simultaneous && c.Train.NCritic != 1:
+		return fmt.Errorf("train.n_critic: %d, but simultaneous updates make one D update per step (set model.simultaneous: false to alternate)", c.Train.NCritic)
 	case c.Train.LRDecay:
 		return fmt.Errorf("train.lr_decay: model.kind %s decays its rates exponentially from model.decay_start (set decay_start: 1 for none); leave train.lr_decay out", kind)
 	case c.Train.ClipD > 0 || c.Train.ReuseFake:
@@ -255,9 +268,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return m, nil
 	}
 	m.Extras["loader"], m.Close = family.LoaderExtra{L: loader}, loader.Close
-	game := &Game{G: g, E: e, D: dnet, Prior: prior, Code: mod.code, Minimax: c.Loss.Name == "minimax",
+	game := &Game{G: g, E: e, D: dnet, Prior: prior, Code: mod.code, Minimax: c.Loss.Name == "minimax", JointBatch: s.JointBatch, Simultaneous: s.Simultaneous,
 		Real: func() *tensor.Tensor { return loader.Next().Images }, Batch: c.Train.Batch, RNG: gameRNG}
-	m.Phases = gan.TwoPlayer(game, pge, pd, c.Train.NCritic)
+	m.Phases = game.Phases(pge, pd, c.Train.NCritic)
 	return m, nil
 }
 

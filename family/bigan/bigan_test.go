@@ -13,6 +13,7 @@ import (
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -73,14 +74,15 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"train.reuse_fake=true"}, "train.clip_d/reuse_fake"},
 		{[]string{"loss.feature_matching=1"}, "loss.feature_matching"},
 		{[]string{"data.kind=ring8"}, "needs image data"},
+		{[]string{"train.n_critic=2"}, "train.n_critic: 2, but simultaneous"},
 	} {
 		_, err := parse(t, "bigan-mnist", tc.sets...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want it to name %q", tc.sets, err, tc.want)
 		}
 	}
-	if _, err := parse(t, "bigan-mnist", "train.optimizer=rmsprop", "model.weight_decay=0", "loss.name=minimax", "model.prior=normal"); err != nil {
-		t.Errorf("rmsprop without weight decay, minimax, a normal prior: %v", err)
+	if _, err := parse(t, "bigan-mnist", "train.optimizer=rmsprop", "model.weight_decay=0", "loss.name=minimax", "model.prior=normal", "model.simultaneous=false", "train.n_critic=2"); err != nil {
+		t.Errorf("rmsprop without weight decay, minimax, a normal prior, alternating updates: %v", err)
 	}
 }
 
@@ -284,8 +286,9 @@ func TestCapabilities(t *testing.T) {
 // G together; every weight of the three moves (D's output layer starts at
 // zero), and the logged terms add up to each player's loss.
 func TestOneStepUpdatesEveryNetwork(t *testing.T) {
-	for _, kind := range []string{"bigan", "ali"} {
-		m, _ := tiny(t, kind)
+	for _, tc := range []struct{ kind, set string }{{"bigan", "model.simultaneous=true"}, {"bigan", "model.simultaneous=false"}, {"ali", "model.simultaneous=true"}} {
+		kind := tc.kind + " " + tc.set
+		m, _ := tiny(t, tc.kind, tc.set)
 		before := map[string][]float32{}
 		for _, p := range m.Players {
 			for _, q := range p.Module.Params(p.Name) {
@@ -299,6 +302,10 @@ func TestOneStepUpdatesEveryNetwork(t *testing.T) {
 		}
 		if names := []string{m.Players[0].Name, m.Players[1].Name}; !slices.Equal(names, []string{"ge", "d"}) {
 			t.Errorf("%s: players %v", kind, names)
+		}
+		first := map[bool]string{true: "ge", false: "d"}[strings.HasSuffix(tc.set, "true")]
+		if len(m.Phases) != 2 || m.Phases[0].Player.Name != first {
+			t.Errorf("%s: the first phase updates %s, want %s", kind, m.Phases[0].Player.Name, first)
 		}
 		for _, p := range m.Players {
 			for _, q := range p.Module.Params(p.Name) {
@@ -347,5 +354,44 @@ func TestWeightDecay(t *testing.T) {
 				t.Fatalf("weight decay %s: weight %d moved from %v to %v, want %v", wd, i, before[i], v, want)
 			}
 		}
+	}
+}
+
+// TestSimultaneousUpdates: with simultaneous updates D's update scores the
+// pairs E and G made before their own update, so both gradients are taken
+// at the same point, as the authors' update_both does.
+func TestSimultaneousUpdates(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	nets := models.BiGANConfig{Channels: 1, Size: 4, ZDim: 2, Hidden: 6}
+	g, _ := models.NewBiGANGenerator(nets, rng)
+	e, _ := models.NewBiGANEncoder(nets, rng)
+	d, _ := models.NewBiGANDiscriminator(nets, rng)
+	nn.InitNormal(d.Out.Weight.Data(), 0, 1, rng) // D's logits depend on its inputs
+	x := rng.Uniform(-1, 1, 8, 1, 4, 4)
+	game := &Game{G: g, E: e, D: d, Prior: gan.Prior{Kind: "uniform", Dim: 2}, Code: CodeUniform,
+		Real: func() *tensor.Tensor { return x }, Batch: 8, RNG: tensor.NewRNG(2), Simultaneous: true}
+	ge := game.GeneratorTerms(0)
+	if len(ge) != 2 || ge[0].Name != "e" || ge[1].Name != "g" {
+		t.Fatalf("E and G's terms %v", ge)
+	}
+	ez, gx, z := game.ezBuf.Clone(), game.gxBuf.Clone(), game.z.Clone()
+	// E and G's update moves their weights.
+	for _, p := range append(nn.Parameters(e), nn.Parameters(g)...) {
+		for i := range p.Data().Data() {
+			p.Data().Data()[i] += 0.1
+		}
+	}
+	var now *tensor.Tensor
+	ag.NoGrad(func() { now = CodeUniform.encode(e.Forward(ag.Const(x)), 2, nil).Data() })
+	if slices.Equal(now.Data(), ez.Data()) {
+		t.Fatal("moving E's weights left its codes unchanged: the test cannot tell")
+	}
+	terms := game.DiscriminatorTerms(0)
+	r, f := DiscriminatorLoss(d.Forward(ag.Const(x), ag.Const(ez)), d.Forward(ag.Const(gx), ag.Const(z)))
+	if terms[0].Value.Item() != r.Item() || terms[1].Value.Item() != f.Item() {
+		t.Errorf("D's terms %v, %v; on the pairs before E and G's update %v, %v", terms[0].Value.Item(), terms[1].Value.Item(), r.Item(), f.Item())
+	}
+	if game.pending {
+		t.Errorf("D's update left the pairs pending")
 	}
 }

@@ -44,12 +44,13 @@ func EncoderGeneratorLoss(real, fake *ag.Value, minimax bool) (eTerm, gTerm *ag.
 }
 
 // Game is the BiGAN/ALI game as a gan.Game: D's update scores a real
-// batch x with E's codes and a generated batch with its noise, E and G's
-// update (one player) scores the same pairs through the updated D. The
-// authors' code updates D, E and G simultaneously from one pass (its
-// update_both); Kallima's trainer runs phases in order, so D updates
-// first and E and G then see the D just updated, on the same batch: one
-// batch of the loader per step either way.
+// batch x with E's codes and a generated batch with its noise, and E and
+// G's update (one player) scores the same pairs, one batch of the loader
+// per step. The authors' code updates D, E and G simultaneously from one
+// pass (its update_both): with Simultaneous, E and G update first and D
+// then scores the pairs they made before their update, which takes both
+// gradients at the same point. Without it the updates alternate as
+// gan.TwoPlayer's: D first, then E and G against the D just updated.
 type Game struct {
 	G *models.BiGANGenerator
 	E *models.BiGANEncoder
@@ -59,6 +60,10 @@ type Game struct {
 	Code  Code
 	// Minimax selects EncoderGeneratorLoss's minimax form.
 	Minimax bool
+	// JointBatch makes D score the real and the fake pairs as one batch
+	// (shared batch-norm statistics; the authors' --cat_inputs), instead
+	// of two.
+	JointBatch bool
 	// Real returns the next real batch [Batch, C, S, S]; it must stay
 	// valid until the step's end (a data.Loader's batch does).
 	Real  func() *tensor.Tensor
@@ -66,9 +71,15 @@ type Game struct {
 	// RNG draws z and ALI's encoder noise.
 	RNG *tensor.RNG
 
-	x      *tensor.Tensor // the step's real batch
-	z      *tensor.Tensor // the step's noise, [Batch, ZDim], outside any arena
-	ez, gx *ag.Value      // E(x) and G(z) of D's update, kept for E and G's
+	// Simultaneous runs E and G's update first and D's on the pairs they
+	// made before it (the authors' update_both; see Phases).
+	Simultaneous bool
+
+	x            *tensor.Tensor // the step's real batch
+	z            *tensor.Tensor // the step's noise, [Batch, ZDim], outside any arena
+	ez, gx       *ag.Value      // E(x) and G(z) of D's update, kept for E and G's
+	ezBuf, gxBuf *tensor.Tensor // E(x) and G(z) of E and G's update, for D's
+	pending      bool           // ezBuf and gxBuf hold this step's pairs
 }
 
 // Code says how E's linear output becomes a code.
@@ -111,34 +122,76 @@ func (g *Game) forward(x, z *tensor.Tensor) (ez, gx *ag.Value) {
 	return g.Code.encode(g.E.Forward(ag.Const(x)), g.Prior.Dim, g.RNG), g.G.Forward(ag.Const(z))
 }
 
-// ReusesFake reports true (gan.FakeReuser): D's update builds E(x) and
-// G(z) with their graphs, which TwoPlayer keeps for E and G's update in
-// the same step. E and G do not change between the two updates, so this
-// is the same computation done once (and ALI's encoder noise is drawn
-// once per step).
-func (g *Game) ReusesFake() bool { return true }
+// ReusesFake reports whether D's update builds E(x) and G(z) with their
+// graphs for E and G's update in the same step (gan.FakeReuser), as it
+// does when the updates alternate: E and G do not change between the two
+// updates, so this is the same computation done once (and ALI's encoder
+// noise is drawn once per step).
+func (g *Game) ReusesFake() bool { return !g.Simultaneous }
 
-// DiscriminatorTerms draws the step's real batch and noise and returns D's
-// loss as its two halves, "real" and "fake"; D sees E(x) and G(z)
-// detached.
+// Phases returns the trainer's phases for the players ge (E and G) and d.
+// Simultaneous: E and G's update first, then D's on the pairs E and G
+// made before their update, so both gradients are taken at the same
+// point. Otherwise gan.TwoPlayer's: nCritic updates of D, then E and G's.
+func (g *Game) Phases(ge, d *gan.Player, nCritic int) []gan.Phase {
+	if g.Simultaneous {
+		return []gan.Phase{{Player: ge, Terms: g.GeneratorTerms}, {Player: d, Terms: g.DiscriminatorTerms}}
+	}
+	return gan.TwoPlayer(g, ge, d, nCritic)
+}
+
+// score returns D's logits on the real pairs (x, ez) and the fake pairs
+// (gx, z): two passes, so each batch has its own batch-norm statistics,
+// or with JointBatch one pass over both batches together.
+func (g *Game) score(x, ez, gx, z *ag.Value) (real, fake *ag.Value) {
+	if !g.JointBatch {
+		return g.D.Forward(x, ez), g.D.Forward(gx, z)
+	}
+	n := x.Shape()[0]
+	out := g.D.Forward(ag.Concat([]*ag.Value{x, gx}, 0), ag.Concat([]*ag.Value{ez, z}, 0))
+	return ag.Slice(out, 0, 0, n), ag.Slice(out, 0, n, 2*n)
+}
+
+// DiscriminatorTerms returns D's loss as its two halves, "real" and
+// "fake", on the pairs E and G's update of the step made (simultaneous
+// updates), or on a fresh batch and noise; D sees E(x) and G(z) detached.
 func (g *Game) DiscriminatorTerms(step int) []gan.Term {
-	g.draw()
-	g.ez, g.gx = g.forward(g.x, g.z)
-	r, f := DiscriminatorLoss(g.D.Forward(ag.Const(g.x), ag.Const(g.ez.Data())), g.D.Forward(ag.Const(g.gx.Data()), ag.Const(g.z)))
+	var ez, gx *ag.Value
+	if g.pending {
+		g.pending = false
+		ez, gx = ag.Const(g.ezBuf), ag.Const(g.gxBuf)
+	} else {
+		g.draw()
+		g.ez, g.gx = g.forward(g.x, g.z)
+		ez, gx = ag.Const(g.ez.Data()), ag.Const(g.gx.Data())
+	}
+	r, f := DiscriminatorLoss(g.score(ag.Const(g.x), ez, gx, ag.Const(g.z)))
 	return []gan.Term{{Name: "real", Value: r}, {Name: "fake", Value: f}}
 }
 
-// GeneratorTerms returns E and G's loss on the step's pairs (fresh ones
-// when no D update came before in the step) as its two halves, "e" and
-// "g".
+// GeneratorTerms returns E and G's loss as its two halves, "e" and "g",
+// on the pairs of D's update of the step (alternating updates) or on a
+// fresh batch and noise, whose pairs it keeps for D's update (simultaneous
+// updates).
 func (g *Game) GeneratorTerms(step int) []gan.Term {
 	ez, gx := g.ez, g.gx
 	g.ez, g.gx = nil, nil
 	if ez == nil || !ez.RequiresGrad() {
 		g.draw()
 		ez, gx = g.forward(g.x, g.z)
+		if g.Simultaneous {
+			// D's update of the step scores these pairs, as made now.
+			tensor.Persistent(func() {
+				if g.ezBuf == nil {
+					g.ezBuf, g.gxBuf = tensor.New(ez.Shape()...), tensor.New(gx.Shape()...)
+				}
+			})
+			copy(g.ezBuf.Data(), ez.Data().Data())
+			copy(g.gxBuf.Data(), gx.Data().Data())
+			g.pending = true
+		}
 	}
-	real, fake := g.D.Forward(ag.Const(g.x), ez), g.D.Forward(gx, ag.Const(g.z))
+	real, fake := g.score(ag.Const(g.x), ez, gx, ag.Const(g.z))
 	e, gt := EncoderGeneratorLoss(real, fake, g.Minimax)
 	return []gan.Term{{Name: "e", Value: e}, {Name: "g", Value: gt}}
 }
