@@ -113,9 +113,10 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	names := make([]string, len(files))
+	fi, err := os.Stat(*in)
 	for i, f := range files {
 		names[i] = filepath.Base(f)
-		if fi, err := os.Stat(*in); err == nil && fi.IsDir() {
+		if err == nil && fi.IsDir() {
 			if rel, err := filepath.Rel(*in, f); err == nil {
 				names[i] = filepath.ToSlash(rel)
 			}
