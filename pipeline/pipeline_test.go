@@ -52,6 +52,13 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 			sets = sets[:len(sets)-3]
 			sets = append(sets, "model.prior=mixture")
 		}
+	case "bigan", "ali":
+		// The exponential decay of model.decay_start in place of lr_decay;
+		// ali alternates its updates (bigan's are simultaneous).
+		sets[len(sets)-1] = "train.lr_decay=false"
+		if kind == "ali" {
+			sets = append(sets, "model.simultaneous=false", "train.n_critic=2")
+		}
 	case "vae-conv":
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"
@@ -109,7 +116,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -151,7 +151,7 @@ Flags:
 var realPrior = gan.Prior{Kind: "normal", Dim: 4}
 
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima eval", evalUsage, "")
+	fs := flagSet("kallima eval", evalUsage, nnUsage)
 	list := fs.String("metrics", "fid,kid,is,pr", "comma-separated metrics: fid, kid, is, pr")
 	n := fs.Int("n", 10000, "generated images (and reference images, at most the set's size)")
 	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
@@ -170,12 +170,16 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	recon := fs.String("recon", "", "with -nll: write test images and their reconstructions as this PNG")
 	classify := fs.Bool("classify", false, "score a classifying run (aae, categorical prior) on the test digits instead: error rate, cluster accuracy, NMI")
 	modes := fs.Bool("modes", false, "score Stacked MNIST mode collapse instead: modes found of 1000 and KL to the uniform (-n default 26000)")
+	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
 	}
 	if *classify {
 		return evalClassifyFlags(fs, pos, *n, *raw, *asJSON, stdout, stderr)
+	}
+	if *nn {
+		return runEvalNN(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {

@@ -33,6 +33,7 @@ type command struct {
 var commands = []command{
 	{name: "train", summary: "train a GAN from a preset or config (toy 2-D or images), or resume one", run: runTrain},
 	{name: "sample", summary: "draw images from a trained run or weights file", run: runSample},
+	{name: "encode", summary: "map images to an encoder run's latent codes (bigan, ali, vae, ae), with reconstructions", run: runEncode},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
 	{name: "inspect", summary: "summarise a run folder: config, checkpoints, metrics", run: runInspect},
 	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},

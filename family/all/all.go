@@ -8,6 +8,7 @@ import (
 	_ "github.com/kallima-gan/kallima/family/aae"
 	_ "github.com/kallima-gan/kallima/family/acgan"
 	_ "github.com/kallima-gan/kallima/family/avb"
+	_ "github.com/kallima-gan/kallima/family/bigan"
 	_ "github.com/kallima-gan/kallima/family/biggan"
 	_ "github.com/kallima-gan/kallima/family/cgan"
 	_ "github.com/kallima-gan/kallima/family/dcgan"

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/internal/atomicfile"
+	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+const encodeUsage = `Usage: kallima encode RUN_OR_WEIGHTS -in DIR_OR_IMAGE -out DIR [flags]
+
+Maps images to latent codes with a trained model that has an encoder
+(model.kind bigan, ali, vae or ae; family.Encoder): BiGAN's E(x), ALI's and
+the VAE's posterior mean. RUN_OR_WEIGHTS is a run folder (its newest
+checkpoint that verifies; the EMA weights when the run keeps them, unless
+-raw), a checkpoint file of a run, or a weights file with -config.
+
+-in is one PNG or JPEG image, or a folder: its .png, .jpg and .jpeg files
+at any depth, in path order (other files are skipped with a note; names
+starting with "." are left out). Every image is brought to the run's
+shape: another size is resized (an area filter when shrinking, bilinear
+when growing; a non-square image is stretched) and a colour image is
+reduced to gray by luma, 0.299 R + 0.587 G + 0.114 B, for a gray model, or
+a gray image copied to R, G and B for a colour one; each change gets a
+note on stderr. A file that cannot be read or is not a PNG or JPEG image
+is an error naming it, and so is a folder without images.
+
+-out DIR receives:
+  codes.npy            the codes, float32 [N, D], one row per image (NumPy's
+                       .npy format: numpy.load("codes.npy"))
+  names.txt            the images' paths relative to -in (the file's name
+                       for a single image), one per line, in row order
+  reconstructions.png  for a model that decodes its codes too
+                       (family.Reconstructor: bigan, ali, vae, ae): the
+                       first 64 images (after resizing) in rows of 8, each
+                       row followed by a row of their reconstructions
+
+Flags:
+`
+
+const encodeExamples = `
+Examples:
+  kallima encode runs/bigan-mnist -in digits/ -out codes/
+  kallima encode runs/vae-mnist -in seven.png -out seven/
+  kallima encode runs/bigan-mnist/checkpoints/step-004000.safetensors -in digits/ -out early/
+`
+
+// encodeBatch is the number of images encoded per forward pass, and
+// encodeGrid the number shown in reconstructions.png.
+const (
+	encodeBatch = 256
+	encodeGrid  = 64
+)
+
+// encodeNotes is the number of per-file notes printed before they are
+// summarised.
+const encodeNotes = 10
+
+func runEncode(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("kallima encode", encodeUsage, encodeExamples)
+	in := fs.String("in", "", "an image (PNG or JPEG) or a folder of them")
+	out := fs.String("out", "", "folder to write codes.npy, names.txt and reconstructions.png into (made if missing)")
+	raw := fs.Bool("raw", false, "use the trained weights, not their EMA")
+	cfgPath := fs.String("config", "", "the config a weights file was trained with")
+	pos, code, done := parseCommand(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) != 1:
+		fmt.Fprintln(stderr, "kallima encode: give one run folder or weights file (kallima encode RUN -in DIR_OR_IMAGE -out DIR)")
+		return exitUsage
+	case *in == "" || *out == "":
+		fmt.Fprintln(stderr, "kallima encode: -in (an image or a folder of images) and -out (a folder) are both required")
+		return exitUsage
+	}
+	s, code := loadSampler("encode", pos[0], *cfgPath, *raw, stderr)
+	if s == nil {
+		return code
+	}
+	enc, ok := s.Generator.(family.Encoder)
+	if !ok || !s.IsImage {
+		fmt.Fprintf(stderr, "kallima encode: the model (model.kind %s) has no encoder: kallima encode takes bigan, ali, vae and ae runs\n", s.Config.Model.Kind)
+		return exitError
+	}
+	files, skipped, err := data.ListImageFiles(*in)
+	for _, f := range skipped {
+		fmt.Fprintf(stderr, "note: skipping %s: not a .png, .jpg or .jpeg file\n", f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	ch, side := s.Config.ImageShape()
+	x, info, err := data.ReadImages(files, data.FolderConfig{Height: side, Width: side, Gray: ch == 1})
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	noteConversions(info, ch, side, stderr)
+	codes, err := encodeImages(enc, x)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	names := make([]string, len(files))
+	fi, err := os.Stat(*in)
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+		if err == nil && fi.IsDir() {
+			if rel, err := filepath.Rel(*in, f); err == nil {
+				names[i] = filepath.ToSlash(rel)
+			}
+		}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	if err := writeCodes(*out, codes, names); err != nil {
+		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "codes            %s: %d images x %d dimensions (float32), names in %s\n",
+		filepath.Join(*out, "codes.npy"), codes.Size(0), codes.Size(1), filepath.Join(*out, "names.txt"))
+	if rec, ok := enc.(family.Reconstructor); ok {
+		path := filepath.Join(*out, "reconstructions.png")
+		if err := saveRowPairs(rec, x, path); err != nil {
+			fmt.Fprintf(stderr, "kallima encode: reconstructions: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "reconstructions  %s (rows of up to 8 images, each followed by their reconstructions)\n", path)
+	}
+	return exitOK
+}
+
+// noteConversions writes a note per image that was resized or changed
+// channels (at most encodeNotes of each kind, then a count).
+func noteConversions(info []data.ImageFile, ch, side int, log io.Writer) {
+	var resized, converted int
+	for _, f := range info {
+		if f.Width != side || f.Height != side {
+			if resized++; resized <= encodeNotes {
+				how := ""
+				if f.Width != f.Height {
+					how = " (not square: stretched)"
+				}
+				fmt.Fprintf(log, "note: %s: %dx%d pixels resized to the model's %dx%d%s\n", f.Path, f.Width, f.Height, side, side, how)
+			}
+		}
+		switch {
+		case ch == 1 && !f.Gray:
+			if converted++; converted <= encodeNotes {
+				fmt.Fprintf(log, "note: %s: colour converted to gray by luma (0.299 R + 0.587 G + 0.114 B) for the model's 1 channel\n", f.Path)
+			}
+		case ch == 3 && f.Gray:
+			if converted++; converted <= encodeNotes {
+				fmt.Fprintf(log, "note: %s: gray copied to R, G and B for the model's 3 channels\n", f.Path)
+			}
+		}
+	}
+	if resized > encodeNotes {
+		fmt.Fprintf(log, "note: %d images resized in all\n", resized)
+	}
+	if converted > encodeNotes {
+		fmt.Fprintf(log, "note: %d images converted to the model's %d channels in all\n", converted, ch)
+	}
+}
+
+// encodeImages encodes x [N, C, H, W] in batches of encodeBatch and
+// returns the codes [N, D].
+func encodeImages(enc family.Encoder, x *tensor.Tensor) (*tensor.Tensor, error) {
+	n := x.Size(0)
+	var codes []float32
+	dim := 0
+	for lo := 0; lo < n; lo += encodeBatch {
+		hi := min(lo+encodeBatch, n)
+		arena := tensor.OpenArena()
+		z, err := enc.Encode(tensor.Slice(x, 0, lo, hi))
+		if err == nil {
+			dim = z.Size(1)
+			codes = append(codes, z.Data()...)
+		}
+		arena.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return tensor.FromSlice(codes, n, dim), nil
+}
+
+// writeCodes writes codes.npy (float32, little-endian) and names.txt into
+// dir, each atomically.
+func writeCodes(dir string, codes *tensor.Tensor, names []string) error {
+	raw := make([]byte, 4*codes.Len())
+	for i, v := range codes.Data() {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+	}
+	x := &data.NPY{Kind: 'f', Size: 4, Shape: []int{codes.Size(0), codes.Size(1)}, Data: raw}
+	if err := atomicfile.Write(filepath.Join(dir, "codes.npy"), func(w io.Writer) error { return data.WriteNPY(w, x) }); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "names.txt"), func(w io.Writer) error {
+		_, err := io.WriteString(w, strings.Join(names, "\n")+"\n")
+		return err
+	})
+}
+
+// saveRowPairs writes the first encodeGrid images of x and their
+// reconstructions as a grid of 8 columns: a row of images, then a row of
+// their reconstructions.
+func saveRowPairs(rec family.Reconstructor, x *tensor.Tensor, path string) error {
+	n := min(encodeGrid, x.Size(0))
+	cols := min(8, n)
+	orig := tensor.Slice(x, 0, 0, n)
+	out, err := rec.Reconstruct(orig)
+	if err != nil {
+		return err
+	}
+	var rows []*tensor.Tensor
+	for lo := 0; lo < n; lo += cols {
+		hi := min(lo+cols, n)
+		a, b := tensor.Slice(orig, 0, lo, hi), tensor.Slice(out, 0, lo, hi)
+		if hi-lo < cols { // pad a short last row with blank (-1) images
+			pad := tensor.Full(-1, append([]int{cols - (hi - lo)}, x.Shape()[1:]...)...)
+			a, b = tensor.Concat([]*tensor.Tensor{a, pad}, 0), tensor.Concat([]*tensor.Tensor{b, pad}, 0)
+		}
+		rows = append(rows, a, b)
+	}
+	return picture.SavePNG(path, picture.Grid(tensor.Concat(rows, 0), cols, 2))
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// TestNNAccuracy checks the 1-NN scorer on codes with a known answer: the
+// distance is Euclidean (a test code nearer to one training code but at a
+// smaller angle to another takes the nearer one's label), ties go to the
+// lowest index, and on random codes over several row blocks it agrees
+// with a plain float64 search.
+func TestNNAccuracy(t *testing.T) {
+	train := []float32{1, 0, 10, 1, 0, 5, 0, 5}
+	trainLabels := []int{0, 1, 2, 3}
+	// (2, 0.3): Euclidean-nearest (1, 0), label 0; cosine-nearest (10, 1).
+	// (0, 4.9): nearest (0, 5), the first of two equal codes: label 2.
+	// (9, 1): nearest (10, 1) either way, label 1.
+	test := []float32{2, 0.3, 0, 4.9, 9, 1}
+	if got := nnAccuracy(train, trainLabels, test, []int{0, 2, 0}, 2); math.Abs(got-2.0/3) > 1e-12 {
+		t.Errorf("accuracy %v, want 2/3 (a cosine search would give 1/3)", got)
+	}
+	if got := nnAccuracy(train, trainLabels, test, []int{1, 2, 1}, 2); math.Abs(got-2.0/3) > 1e-12 {
+		t.Errorf("accuracy %v, want 2/3 (a cosine search would give 1)", got)
+	}
+	rng := tensor.NewRNG(4)
+	const n, m, dim = 300, 3*nnRows + 17, 5
+	tr, te := rng.Normal(0, 1, n, dim).Data(), rng.Normal(0, 1, m, dim).Data()
+	trL, teL := make([]int, n), make([]int, m)
+	for i := range trL {
+		trL[i] = rng.Intn(4)
+	}
+	for i := range teL {
+		teL[i] = rng.Intn(4)
+	}
+	correct := 0
+	for i := 0; i < m; i++ {
+		best, bestD := 0, math.Inf(1)
+		for j := 0; j < n; j++ {
+			d := 0.0
+			for k := 0; k < dim; k++ {
+				x := float64(te[i*dim+k]) - float64(tr[j*dim+k])
+				d += x * x
+			}
+			if d < bestD {
+				best, bestD = j, d
+			}
+		}
+		if trL[best] == teL[i] {
+			correct++
+		}
+	}
+	if got, want := nnAccuracy(tr, trL, te, teL, dim), float64(correct)/m; got != want {
+		t.Errorf("random codes: accuracy %v, plain search %v", got, want)
+	}
+}
+
+// identity reconstructs every image as itself; shift adds a constant.
+type shiftRecon struct{ by float32 }
+
+func (s shiftRecon) Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error) {
+	out := x.Clone()
+	for i := range out.Data() {
+		out.Data()[i] += s.by
+	}
+	return out, nil
+}
+
+// TestReconErrors: a perfect reconstruction scores 0 and its random-pair
+// errors agree; a shift of 0.2 in [-1, 1] is 0.1 per pixel in [0, 1], so
+// sqrt(P)/10 per image of P pixels; x' is never x itself.
+func TestReconErrors(t *testing.T) {
+	x := tensor.New(3, 1, 2, 2)
+	copy(x.Data(), []float32{-1, -1, -1, -1, 1, 1, 1, 1, -1, 1, -1, 1})
+	r, err := reconErrors(shiftRecon{0}, x, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Recon != 0 || r.RandomPair != r.RandomRecon || !(r.RandomPair > 0) {
+		t.Errorf("perfect reconstruction: %+v", r)
+	}
+	// Pairs of the three images are at distance 2 (all four pixels apart by
+	// one) or sqrt 2 (two pixels): a derangement of 3 is a 3-cycle, which
+	// meets each pair once: (2 + sqrt2 + sqrt2)/3.
+	if want := (2 + 2*math.Sqrt2) / 3; math.Abs(r.RandomPair-want) > 1e-6 {
+		t.Errorf("random pairs %v, want %v", r.RandomPair, want)
+	}
+	r, err = reconErrors(shiftRecon{0.2}, x, tensor.NewRNG(1))
+	if err != nil || math.Abs(r.Recon-0.2) > 1e-6 {
+		t.Errorf("shift 0.2 on 4 pixels: %+v, %v (want 0.2 = sqrt(4)/10)", r, err)
+	}
+	if _, err := reconErrors(shiftRecon{0}, tensor.New(1, 1, 2, 2), tensor.NewRNG(1)); err == nil {
+		t.Errorf("one image accepted")
+	}
+	for n := 2; n < 40; n++ {
+		p := derangement(n, tensor.NewRNG(uint64(n)))
+		s := slices.Clone(p)
+		slices.Sort(s)
+		for i := range p {
+			if p[i] == i || s[i] != i {
+				t.Fatalf("n %d: %v is not a derangement", n, p)
+			}
+		}
+	}
+}
+
+// TestEvalNN scores a tiny BiGAN and a tiny VAE on MNIST: both print the
+// codes' accuracy and reconstruction errors, the BiGAN its features'
+// accuracy too; a model without an encoder and foreign flags are refused.
+// Encoding MNIST three times takes seconds: the scoring runs without
+// -short only.
+func TestEvalNN(t *testing.T) {
+	if code, _, stderr := call(runEval, "-nn", trainTiny(t, "dcgan")); code != exitUsage || !strings.Contains(stderr, "(dcgan) has no encoder") {
+		t.Errorf("dcgan run: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := call(runEval, "-nn", "x", "-metrics", "fid"); code != exitUsage || !strings.Contains(stderr, "-metrics does not go with -nn") {
+		t.Errorf("-metrics: exit %d, %q", code, stderr)
+	}
+	if testing.Short() {
+		t.Skip("encoding MNIST: without -short only")
+	}
+	needMNIST(t)
+	for _, tc := range []struct {
+		dir      string
+		dim      int
+		features bool
+	}{{trainTiny(t, "bigan"), 4, true}, {trainTinyAE(t, "vae"), 4, false}} {
+		code, stdout, stderr := call(runEval, "-nn", tc.dir, "-n", "300", "-json")
+		var s NNScore
+		if code != exitOK || json.Unmarshal([]byte(stdout), &s) != nil {
+			t.Fatalf("%s: exit %d, %q, %s", tc.dir, code, stdout, stderr)
+		}
+		if !strings.Contains(stderr, "nn: encoded 60300/60300 images") {
+			t.Errorf("progress %q", stderr)
+		}
+		if s.Train != 60000 || s.Test != 300 || s.CodeDim != tc.dim || s.Distance != "euclidean" || (s.FeatureAccuracy != nil) != tc.features || s.Recon == nil {
+			t.Fatalf("%s: score %+v", tc.dir, s)
+		}
+		// Even a barely trained encoder's codes carry the digits' class
+		// above chance (10%), and so do its features.
+		fa := 1.0
+		if s.FeatureAccuracy != nil {
+			fa = *s.FeatureAccuracy
+		}
+		if !(s.CodeAccuracy > 0.2 && s.CodeAccuracy <= 1) || !(fa > 0.3 && fa <= 1) {
+			t.Errorf("%s: accuracies %v (codes) and %v (features)", tc.dir, s.CodeAccuracy, fa)
+		}
+		if r := s.Recon; !(r.Recon > 0 && r.RandomPair > 0 && r.RandomRecon > 0) {
+			t.Errorf("%s: reconstruction %+v", tc.dir, r)
+		}
+	}
+	code, stdout, _ := call(runEval, "-nn", trainTiny(t, "bigan"), "-n", "50")
+	if code != exitOK || !strings.Contains(stdout, "codes            ") || !strings.Contains(stdout, "features         ") || !strings.Contains(stdout, "||G(E(x)) - x||") {
+		t.Errorf("text output: exit %d, %q", code, stdout)
+	}
+}
