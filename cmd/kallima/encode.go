@@ -19,8 +19,9 @@ import (
 const encodeUsage = `Usage: kallima encode RUN_OR_WEIGHTS -in DIR_OR_IMAGE -out DIR [flags]
 
 Maps images to latent codes with a trained model that has an encoder
-(model.kind bigan, ali, vae or ae; family.Encoder): BiGAN's E(x), ALI's and
-the VAE's posterior mean. RUN_OR_WEIGHTS is a run folder (its newest
+(model.kind bigan, ali, vae, ae, aae or avb; family.Encoder): BiGAN's
+E(x), the posterior mean of ALI and the VAE, the AAE's code (for its
+categorical prior, y then the style), AVB's mean code. RUN_OR_WEIGHTS is a run folder (its newest
 checkpoint that verifies; the EMA weights when the run keeps them, unless
 -raw), a checkpoint file of a run, or a weights file with -config.
 
@@ -40,7 +41,7 @@ is an error naming it, and so is a folder without images.
   names.txt            the images' paths relative to -in (the file's name
                        for a single image), one per line, in row order
   reconstructions.png  for a model that decodes its codes too
-                       (family.Reconstructor: bigan, ali, vae, ae): the
+                       (family.Reconstructor: all of the above): the
                        first 64 images (after resizing) in rows of 8, each
                        row followed by a row of their reconstructions
 
