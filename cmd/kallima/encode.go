@@ -21,9 +21,10 @@ const encodeUsage = `Usage: kallima encode RUN_OR_WEIGHTS -in DIR_OR_IMAGE -out 
 Maps images to latent codes with a trained model that has an encoder
 (model.kind bigan, ali, vae, ae, aae or avb; family.Encoder): BiGAN's
 E(x), the posterior mean of ALI and the VAE, the AAE's code (for its
-categorical prior, y then the style), AVB's mean code. RUN_OR_WEIGHTS is a run folder (its newest
-checkpoint that verifies; the EMA weights when the run keeps them, unless
--raw), a checkpoint file of a run, or a weights file with -config.
+categorical prior, y then the style), the mean of AVB's samples.
+RUN_OR_WEIGHTS is a run folder (its newest checkpoint that verifies; the
+EMA weights when the run keeps them, unless -raw), a checkpoint file of
+a run, or a weights file with -config.
 
 -in is one PNG or JPEG image, or a folder: its .png, .jpg and .jpeg files
 at any depth, in path order (other files are skipped with a note; names
