@@ -303,3 +303,20 @@ func (e LoaderExtra) Load(ck *run.Checkpoint, name string) error {
 	}
 	return e.L.SetState(st)
 }
+
+// StartLoader starts the loader of d's images in batches of batch, drawn
+// by rng, and keeps it in m: its position as the extra "loader" and its
+// goroutine stopped by m.Close. It returns nil and no error when d has no
+// images (a model built only to sample). The loader starts a goroutine, so
+// a Build calls it last, when nothing else can fail.
+func (m *Model) StartLoader(d Data, batch int, rng *tensor.RNG) (*data.Loader, error) {
+	l, err := d.Loader(batch, rng)
+	if err != nil || l == nil {
+		return nil, err
+	}
+	if m.Extras == nil {
+		m.Extras = map[string]Extra{}
+	}
+	m.Extras["loader"], m.Close = LoaderExtra{L: l}, l.Close
+	return l, nil
+}

@@ -300,11 +300,10 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		}
 	}
 	// The loader starts a goroutine: make it last, when nothing can fail.
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
+	loader, err := m.StartLoader(d, c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}
-	m.Extras["loader"], m.Close = family.LoaderExtra{L: loader}, loader.Close
 	// One batch per step, drawn by the reconstruction phase and seen by
 	// the regularisation phase too (the loader keeps it valid until the
 	// next draw).

@@ -211,14 +211,13 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		Extras:          map[string]family.Extra{},
 	}
 	// The loader starts a goroutine: make it last, when nothing can fail.
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
+	loader, err := fm.StartLoader(d, c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}
 	if loader == nil {
 		return fm, nil
 	}
-	fm.Extras["loader"], fm.Close = family.LoaderExtra{L: loader}, loader.Close
 	fm.Phases = []gan.Phase{
 		{Player: pd, Terms: func(int) []gan.Term {
 			m.draw(loader.Next().Images, gameRNG)

@@ -260,14 +260,13 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		Extras:          map[string]family.Extra{},
 	}
 	// The loader starts a goroutine: make it last, when nothing can fail.
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
+	loader, err := m.StartLoader(d, c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}
 	if loader == nil {
 		return m, nil
 	}
-	m.Extras["loader"], m.Close = family.LoaderExtra{L: loader}, loader.Close
 	game := &Game{G: g, E: e, D: dnet, Prior: prior, Code: mod.code, Minimax: c.Loss.Name == "minimax", JointBatch: s.JointBatch, Simultaneous: s.Simultaneous,
 		Real: func() *tensor.Tensor { return loader.Next().Images }, Batch: c.Train.Batch, RNG: gameRNG}
 	m.Phases = game.Phases(pge, pd, c.Train.NCritic)

@@ -181,14 +181,13 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		m.Generator = core
 	}
 	// The loader starts a goroutine: make it last, when nothing can fail.
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
+	loader, err := m.StartLoader(d, c.Train.Batch, loaderRNG)
 	if err != nil {
 		return nil, err
 	}
 	if loader == nil {
 		return m, nil
 	}
-	m.Extras["loader"], m.Close = family.LoaderExtra{L: loader}, loader.Close
 	m.Phases = []gan.Phase{{Player: p, Terms: func(int) []gan.Term {
 		return core.Terms(loader.Next().Images, gameRNG)
 	}}}
