@@ -11,6 +11,7 @@ import (
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/internal/famtest"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -484,20 +485,6 @@ func trainLogs(t *testing.T, m *family.Model, steps int) []gan.Logs {
 	return logs
 }
 
-// mnist loads MNIST's split, or skips the test.
-func mnist(t *testing.T, split data.Split) *data.Set {
-	t.Helper()
-	c, _ := config.Preset("aae-mnist")
-	if _, err := data.MNISTFiles(c.DataDir()); err != nil {
-		t.Skipf("MNIST not found in %s (kallima data fetch mnist): %v", c.DataDir(), err)
-	}
-	set, err := data.LoadMNIST(c.DataDir(), split)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // criticAccuracy is the code adversary's accuracy telling n prior codes
 // (logit > 0) from the codes of the first n images (logit < 0).
 func criticAccuracy(g *model, images *tensor.Tensor, n int) float64 {
@@ -522,7 +509,7 @@ func criticAccuracy(g *model, images *tensor.Tensor, n int) float64 {
 // semi-supervised categorical model (without -short) classifies test
 // digits far better than chance.
 func TestTrainMNIST(t *testing.T) {
-	train, test := mnist(t, data.Train), mnist(t, data.Test)
+	train, test := famtest.MNIST(t, data.Train), famtest.MNIST(t, data.Test)
 	build := func(steps int, sets ...string) (*family.Model, []gan.Logs) {
 		c, err := parse(t, "aae-mnist", append([]string{"model.hidden=[128]", "model.d_hidden=[64]", "model.z_dim=4"}, sets...)...)
 		if err != nil {

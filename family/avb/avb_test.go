@@ -12,6 +12,7 @@ import (
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/internal/blas"
+	"github.com/kallima-gan/kallima/internal/famtest"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -308,20 +309,6 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
-// mnistSet loads MNIST's training images, or skips the test.
-func mnistSet(t *testing.T) *data.Set {
-	t.Helper()
-	c, _ := config.Preset("avb-mnist")
-	if _, err := data.MNISTFiles(c.DataDir()); err != nil {
-		t.Skipf("MNIST not found in %s (kallima data fetch mnist): %v", c.DataDir(), err)
-	}
-	set, err := data.LoadMNIST(c.DataDir(), data.Train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // TestTrainingMNIST trains a narrow AVB with adaptive contrast on real
 // MNIST. The decoder starts at the mean image (about 206 nats per digit):
 // the primal loss (-ELBO with T's estimate of the KL) must fall well below
@@ -334,7 +321,7 @@ func mnistSet(t *testing.T) *data.Set {
 // mode runs the short one (1500 preset steps take many minutes there;
 // .ci/long's OpenBLAS pass runs them).
 func TestTrainingMNIST(t *testing.T) {
-	set := mnistSet(t)
+	set := famtest.MNIST(t, data.Train)
 	sets := []string{"train.steps=120", "model.hidden=[100]", "model.act=tanh", "model.adv_hidden=[64]", "model.adv_features=32", "model.ac_samples=16", "train.lr_g=1e-3", "train.lr_d=2e-3"}
 	limit, advLimit := 190.0, 0.0
 	if !testing.Short() && blas.Impl != "go" {

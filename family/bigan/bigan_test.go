@@ -14,6 +14,7 @@ import (
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/internal/blas"
+	"github.com/kallima-gan/kallima/internal/famtest"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
@@ -397,20 +398,6 @@ func TestSimultaneousUpdates(t *testing.T) {
 	}
 }
 
-// mnistSet loads MNIST's training images, or skips the test.
-func mnistSet(t *testing.T) *data.Set {
-	t.Helper()
-	c, _ := config.Preset("bigan-mnist")
-	if _, err := data.MNISTFiles(c.DataDir()); err != nil {
-		t.Skipf("MNIST not found in %s (kallima data fetch mnist): %v", c.DataDir(), err)
-	}
-	set, err := data.LoadMNIST(c.DataDir(), data.Train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // meanSample is the mean pixel of 256 samples G(z) in [-1, 1], G in
 // evaluation mode.
 func meanSample(t *testing.T, m *family.Model) float64 {
@@ -442,7 +429,7 @@ func TestTrainingLearnsOnMNIST(t *testing.T) {
 	if blas.Impl == "go" {
 		t.Skip("1000 MNIST steps take minutes with the pure-Go GEMM; .ci/long's OpenBLAS pass runs it")
 	}
-	set := mnistSet(t)
+	set := famtest.MNIST(t, data.Train)
 	train := func() (before, after, dLoss, geLoss float64) {
 		c, err := parse(t, "bigan-mnist", "model.width=256", "train.steps=1000")
 		if err != nil {

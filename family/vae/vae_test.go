@@ -11,6 +11,7 @@ import (
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/internal/famtest"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -206,20 +207,6 @@ func TestTerms(t *testing.T) {
 	}
 }
 
-// mnistSet loads MNIST's training images, or skips the test.
-func mnistSet(t *testing.T) *data.Set {
-	t.Helper()
-	c, _ := config.Preset("vae-mnist")
-	if _, err := data.MNISTFiles(c.DataDir()); err != nil {
-		t.Skipf("MNIST not found in %s (kallima data fetch mnist): %v", c.DataDir(), err)
-	}
-	set, err := data.LoadMNIST(c.DataDir(), data.Train)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // TestTrainingImprovesELBO trains the vae-mnist model for 300 steps on real
 // MNIST. The decoder starts at the mean image (its output bias), about 206
 // nats per digit, the best a model that ignores its code can do: the
@@ -227,7 +214,7 @@ func mnistSet(t *testing.T) *data.Set {
 // 5 nats (the code is used), and the AE's reconstruction loss below 160.
 // Without -short, the same seed repeats the VAE's run bit for bit.
 func TestTrainingImprovesELBO(t *testing.T) {
-	set := mnistSet(t)
+	set := famtest.MNIST(t, data.Train)
 	train := func(kind string) (first, last, kl float64) {
 		c, err := parse(t, "vae-mnist", "model.kind="+kind, "train.steps=300")
 		if err != nil {
