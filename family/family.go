@@ -108,8 +108,18 @@ type Data struct {
 	// Size]; Classes is its number of labels (0 for unlabelled data).
 	Channels, Size, Classes int
 	// Images is the training set of an image run; nil when the model is
-	// built only to sample.
+	// built only to sample. For a two-domain data set it is domain A.
 	Images *data.Set
+	// B is domain B's training images for a two-domain data set (nil
+	// otherwise): with Paired, B's image i is the target of Images' image
+	// i (pix2pix); without, an independent set of the same shape
+	// (CycleGAN's unpaired trainA and trainB).
+	B      *data.Set
+	Paired bool
+	// ClassNames names the classes (or a multi-domain model's domains) in
+	// label order when the data has names; it may be nil, and then class
+	// k is called by its number.
+	ClassNames []string
 }
 
 // IsImage reports whether d describes images rather than 2-D points.
@@ -152,6 +162,11 @@ type Model struct {
 	// Streams are the random streams training draws from, by name; a
 	// checkpoint keeps every one, so resume is exact.
 	Streams map[string]*tensor.RNG
+	// Translator, when the family maps images between domains, answers
+	// translation requests with the weights of GeneratorPlayer (its EMA
+	// when it has one and the caller asks for it). A family may set both
+	// Generator and Translator, or only one.
+	Translator Translator
 	// Extras is any other state a checkpoint must keep (a loader's
 	// position, an image pool, a historical average, a growth stage), by
 	// name. Resume loads extras before the players' weights, so a family
