@@ -30,7 +30,18 @@ func loadTranslation(c config.Config, progress io.Writer) (a, b *data.Set, paire
 	case "unpaired":
 		a, b, _, skipped, err = data.LoadUnpaired(c.Data.Dir, cfg)
 	default:
-		return nil, nil, false, fmt.Errorf("data.kind: %s is not a translation set", c.Data.Kind)
+		name, ok := c.MNISTTask()
+		if !ok {
+			return nil, nil, false, fmt.Errorf("data.kind: %s is not a translation set", c.Data.Kind)
+		}
+		task, err := loadTask(c, name, progress)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if task.Domains != nil {
+			return task.Domains, nil, false, nil
+		}
+		return task.A, task.B, task.Kind == "paired", nil
 	}
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("data: %w", err)
@@ -62,4 +73,18 @@ func loadTranslationData(c config.Config, progress io.Writer) (family.Data, erro
 		return family.Data{}, fmt.Errorf("data: %d images in domain A and %d in B, but paired data has one target per image", a.Len(), b.Len())
 	}
 	return family.Data{Channels: ch, Size: side, Classes: classCount(a), Images: a, B: b, Paired: paired, ClassNames: a.Classes}, nil
+}
+
+// loadTask makes the MNIST task name (data.MakeTask) from MNIST's training
+// digits (fetched into c's data folder when missing) with c's seed.
+func loadTask(c config.Config, name string, progress io.Writer) (*data.Task, error) {
+	digits, err := loadImages(config.Config{Seed: c.Seed, Data: config.Data{Kind: "mnist", Dir: c.Data.Dir}}, progress)
+	if err != nil {
+		return nil, err
+	}
+	task, err := data.MakeTask(name, digits, c.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return task, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/picture"
 )
 
@@ -74,4 +75,52 @@ func TestLoadDataTranslationKinds(t *testing.T) {
 	if _, err := LoadData(config.Config{Data: config.Data{Kind: "paired", Dir: unpaired, Size: 4, Channels: 1}}, io.Discard); err == nil {
 		t.Error("an unpaired layout loaded as paired data")
 	}
+}
+
+func TestLoadDataMNISTTasks(t *testing.T) {
+	dir := mnistDirOrSkip(t)
+	digits, err := loadImages(config.Config{Data: config.Data{Kind: "mnist", Dir: dir}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := config.MNISTTasks
+	if testing.Short() {
+		kinds = []string{"mnist-inverted", "mnist-width"} // the cheapest of each layout; edges and thick in the long run
+	}
+	for _, kind := range kinds {
+		c := config.Config{Seed: 3, Data: config.Data{Kind: kind, Dir: dir}}
+		d, err := LoadData(c, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if d.Channels != 1 || d.Size != 28 || d.Images == nil {
+			t.Fatalf("%s: %+v", kind, d)
+		}
+		name, _ := c.MNISTTask()
+		task, err := data.MakeTask(name, digits, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch kind {
+		case "mnist-width":
+			if d.B != nil || d.Paired || d.Classes != 3 || !slices.Equal(d.ClassNames, data.WidthDomains) || !slices.Equal(d.Images.Images.Data(), task.Domains.Images.Data()) {
+				t.Errorf("%s: B %v, paired %v, classes %d %v", kind, d.B != nil, d.Paired, d.Classes, d.ClassNames)
+			}
+		default:
+			if d.B == nil || d.Paired != (kind == "mnist-edges") || d.Classes != 10 || !slices.Equal(d.Images.Images.Data(), task.A.Images.Data()) || !slices.Equal(d.B.Images.Data(), task.B.Images.Data()) {
+				t.Errorf("%s: B %v, paired %v, classes %d", kind, d.B != nil, d.Paired, d.Classes)
+			}
+		}
+	}
+}
+
+// mnistDirOrSkip returns the default MNIST folder, or skips the test when
+// MNIST is not there.
+func mnistDirOrSkip(t *testing.T) string {
+	t.Helper()
+	dir := config.Config{Data: config.Data{Kind: "mnist"}}.DataDir()
+	if _, err := data.MNISTFiles(dir); err != nil {
+		t.Skipf("MNIST not found in %s (kallima data fetch mnist): %v", dir, err)
+	}
+	return dir
 }
