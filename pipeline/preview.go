@@ -94,8 +94,12 @@ func (s *session) generateFrom(z *tensor.Tensor, req family.Request) (*tensor.Te
 }
 
 // savePreview writes the sample step's picture: an image grid, or the
-// generated points over the real ones.
+// generated points over the real ones; for a translator its translation
+// grid (saveTranslationPreview).
 func (s *session) savePreview() error {
+	if err := s.saveTranslationPreview(); err != nil {
+		return err
+	}
 	if s.preview == nil {
 		return nil
 	}
