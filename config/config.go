@@ -294,6 +294,22 @@ func (c Config) IsImage() bool {
 	return ok
 }
 
+// TwoDomain reports whether the data kind is a two-domain translation set
+// (domain A as the images, domain B beside them): paired, unpaired,
+// mnist-edges, mnist-thick or mnist-inverted; paired says whether B's
+// image i is the target of A's image i (paired and mnist-edges). Other
+// image kinds are one-domain sets, or multi-domain ones whose labels are
+// the domains (folder with a subfolder per domain, mnist-width).
+func (c Config) TwoDomain() (two, paired bool) {
+	switch c.Data.Kind {
+	case "paired", "mnist-edges":
+		return true, true
+	case "unpaired", "mnist-thick", "mnist-inverted":
+		return true, false
+	}
+	return false, false
+}
+
 // MNISTTasks are the data kinds of the translation tasks made from MNIST,
 // "mnist-" and the data.MakeTask name.
 var MNISTTasks = []string{"mnist-edges", "mnist-thick", "mnist-inverted", "mnist-width"}

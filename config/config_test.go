@@ -293,6 +293,12 @@ func TestImageConfigs(t *testing.T) {
 			t.Errorf("%s: image %v, task %q %v, %dx%dx%d, dir %q", k, c.IsImage(), task, ok, ch, side, side, c.DataDir())
 		}
 	}
+	for kind, want := range map[string][2]bool{"paired": {true, true}, "mnist-edges": {true, true}, "unpaired": {true, false}, "mnist-thick": {true, false},
+		"mnist-inverted": {true, false}, "mnist-width": {false, false}, "folder": {false, false}, "mnist": {false, false}} {
+		if two, paired := (config.Config{Data: config.Data{Kind: kind}}).TwoDomain(); two != want[0] || paired != want[1] {
+			t.Errorf("%s: two domains %v, paired %v, want %v", kind, two, paired, want)
+		}
+	}
 	for _, k := range []string{"paired", "unpaired"} {
 		c := config.Config{Data: config.Data{Kind: k, Dir: "/d", Size: 64}}
 		if ch, side := c.ImageShape(); !c.IsImage() || ch != 3 || side != 64 || c.DataDir() != "/d" {

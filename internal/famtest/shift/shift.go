@@ -4,10 +4,12 @@
 // from tests: registering it is its only effect.
 //
 // The model has one player, "g", whose one parameter b is pulled towards
-// 0.5 (loss (b - 0.5)^2). A two-domain model (the data has a domain B)
+// 0.5 (loss (b - 0.5)^2). A two-domain model (data of a kind that
+// config.TwoDomain reports)
 // translates A to B as -x + b and B to A as -(x - b), so translating back
 // gives x again; with model.one_way it refuses B to A. A multi-domain model
-// (the data's labels are the domains) maps x to x + b + 0.25 * to. Translate
+// (any other data: its labels are the domains, named by its class names)
+// maps x to x + b + 0.25 * to. Translate
 // refuses to run in training mode, so tests see that callers put the
 // network in evaluation mode first.
 package shift
@@ -125,7 +127,8 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			names, multi := []string{"A", "B"}, s.Multi || d.B == nil && d.Images != nil
+			two, _ := c.TwoDomain()
+			names, multi := []string{"A", "B"}, s.Multi || !two
 			if multi {
 				names = slices.Clone(d.ClassNames)
 				for len(names) < d.Classes {
