@@ -398,6 +398,7 @@ func (s *session) checkpoint(progress io.Writer, score *float64) error {
 	}
 	ck.Meta[metaThreads] = strconv.Itoa(blas.Threads())
 	ck.Meta[metaClasses] = strconv.Itoa(s.data.Classes)
+	putClassNames(ck, s.data.ClassNames)
 	ck.Meta[metaLRScale] = strconv.FormatFloat(float64(s.tr.LRScale), 'g', -1, 32)
 	ck.Meta[metaRollbacks] = strconv.Itoa(s.tr.Rollbacks)
 	if err := s.run.SaveCheckpoint(ck, score); err != nil {
