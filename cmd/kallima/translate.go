@@ -17,7 +17,7 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-const translateUsage = `Usage: kallima translate RUN -in IMAGE_OR_DIR -out DIR [-from A] [-to B] [flags]
+const translateCmdUsage = `Usage: kallima translate RUN -in IMAGE_OR_DIR -out DIR [-from A] [-to B] [flags]
 
 Translates images with a trained image-to-image model (model.kind pix2pix,
 cyclegan or stargan; family.Translator). RUN is a run folder (its newest
@@ -51,7 +51,7 @@ but -from, each into its own subfolder of -out.
 Flags:
 `
 
-const translateExamples = `
+const translateCmdExamples = `
 Examples:
   kallima translate runs/cyclegan-thick -in digits/ -out thick/
   kallima translate runs/cyclegan-thick -in thick-digits/ -from B -to A -out thin/
@@ -69,7 +69,7 @@ const (
 const gridFile = "grid.png"
 
 func runTranslate(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima translate", translateUsage, translateExamples)
+	fs := flagSet("kallima translate", translateCmdUsage, translateCmdExamples)
 	in := fs.String("in", "", "an image (PNG or JPEG) or a folder of them")
 	out := fs.String("out", "", "folder to write the translations and grid.png into (made if missing)")
 	from := fs.String("from", "", "the inputs' domain (default: the model's first)")

@@ -26,11 +26,11 @@ func solidGray(w, h int, v uint8) *image.Gray {
 	return img
 }
 
-// trainShift trains a testshift run of 4 steps (checkpoints at 2 and 4)
+// trainShiftFolder trains a testshift run of 4 steps (checkpoints at 2 and 4)
 // on 8x8 gray images: paired (A/ and B/) for two domains, or three
 // domain subfolders x, y, z for multi. It returns the run folder and the
 // EMA of b at the end (what the translations add).
-func trainShift(t *testing.T, multi bool, sets ...string) (string, float32) {
+func trainShiftFolder(t *testing.T, multi bool, sets ...string) (string, float32) {
 	t.Helper()
 	dataDir := t.TempDir()
 	kind := "paired"
@@ -92,7 +92,7 @@ func cmdRun(f func([]string, io.Writer, io.Writer) int, args ...string) (code in
 // inputs' names, the notes for resized and converted images, the grid
 // with its reconstruction row, and the errors.
 func TestTranslate(t *testing.T) {
-	dir, b := trainShift(t, false)
+	dir, b := trainShiftFolder(t, false)
 	in := t.TempDir()
 	writeImage(t, filepath.Join(in, "a.png"), solidGray(8, 8, 64))
 	rgb := image.NewRGBA(image.Rect(0, 0, 16, 12))
@@ -141,7 +141,7 @@ func TestTranslate(t *testing.T) {
 	twice := t.TempDir()
 	writeImage(t, filepath.Join(twice, "x.png"), solidGray(8, 8, 0))
 	writeImage(t, filepath.Join(twice, "x.jpg"), solidGray(8, 8, 0))
-	other, _ := trainShift(t, false, "model.one_way=true")
+	other, _ := trainShiftFolder(t, false, "model.one_way=true")
 	otherCk := filepath.Join(other, runfolder.CheckpointsDir, "step-000004.safetensors")
 	for _, c := range []struct {
 		args []string
@@ -173,7 +173,7 @@ func TestTranslate(t *testing.T) {
 // TestTranslateDomains: a multi-domain model translates to every other
 // domain by default, each into its subfolder, or to the one -to names.
 func TestTranslateDomains(t *testing.T) {
-	dir, b := trainShift(t, true)
+	dir, b := trainShiftFolder(t, true)
 	in := t.TempDir()
 	writeImage(t, filepath.Join(in, "a.png"), solidGray(8, 8, 64))
 	out := t.TempDir()
