@@ -125,6 +125,10 @@ func TestTranslate(t *testing.T) {
 	if v, w, h := grayPNG(t, filepath.Join(out, gridFile)); w != 2+2*10 || h != 2+3*10 || v != 0 {
 		t.Errorf("grid %dx%d, corner %d: want 22x32 with black padding", w, h, v)
 	}
+	// inspect describes the run's data kind.
+	if code, stdout, stderr := cmdRun(runInspect, dir); code != exitOK || !strings.Contains(stdout, "paired, 1x8x8") {
+		t.Errorf("inspect: exit %d: %s%s", code, stdout, stderr)
+	}
 	// B to A, from a checkpoint file of the run.
 	ck := filepath.Join(dir, runfolder.CheckpointsDir, "step-000002.safetensors")
 	code, _, stderr = cmdRun(runTranslate, dir, "-in", filepath.Join(in, "a.png"), "-out", out+"2", "-from", "B", "-to", "0", "-checkpoint", ck, "-raw")
