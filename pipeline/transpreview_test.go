@@ -221,3 +221,37 @@ func emaParam0(t *testing.T, st map[string]*tensor.Tensor) *tensor.Tensor {
 	t.Fatalf("no parameter shadow in %v", slices.Collect(maps.Keys(st)))
 	return nil
 }
+
+// TestTranslationPreviewBesideSamples: a model that draws from noise and
+// translates keeps its noise grid as the step's samples and writes the
+// translation grid beside it.
+func TestTranslationPreviewBesideSamples(t *testing.T) {
+	paired := t.TempDir()
+	for i := range 4 {
+		name := string(rune('a'+i)) + ".png"
+		writeGray(t, filepath.Join(paired, "A", name), 8, uint8(60*i))
+		writeGray(t, filepath.Join(paired, "B", name), 8, uint8(255-60*i))
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), shiftConfig(t, "paired", paired, "model.generator=true"), dir, Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file string
+		w, h int
+	}{
+		{"step-000004.png", 8*6 + 2, 8*6 + 2},    // the noise grid: 8x8 images of 4x4
+		{TranslationFile(4), 8*10 + 2, 4*10 + 2}, // 4 rows (inputs, translations, back, targets) of 8 tiles of 8x8
+		{TranslationFile(2), 8*10 + 2, 4*10 + 2},
+	} {
+		f, err := os.Open(filepath.Join(dir, run.SamplesDir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := image.DecodeConfig(f)
+		f.Close()
+		if err != nil || cfg.Width != c.w || cfg.Height != c.h {
+			t.Errorf("%s: %dx%d (%v), want %dx%d", c.file, cfg.Width, cfg.Height, err, c.w, c.h)
+		}
+	}
+}

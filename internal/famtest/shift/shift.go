@@ -34,6 +34,31 @@ type Section struct {
 	// Multi makes the model multi-domain even when built without data
 	// (when sampling, the domains are the data's class names).
 	Multi bool `yaml:"multi"`
+	// Generator makes the model draw from noise too: a uniform prior of
+	// one dimension, each image filled with its z + b.
+	Generator bool `yaml:"generator"`
+}
+
+// Generator is testshift's family.Generator (with model.generator).
+type Generator struct{ Net *Net }
+
+// Prior is U[-1, 1] in one dimension.
+func (g Generator) Prior() gan.Prior { return gan.Prior{Kind: "uniform", Dim: 1} }
+
+// Generate fills image i, [1, 4, 4], with z_i + b.
+func (g Generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+	if err := family.NoCodes(req, "testshift"); err != nil {
+		return nil, err
+	}
+	n := z.Size(0)
+	out := tensor.New(n, 1, 4, 4)
+	b := g.Net.B.Data().Data()[0]
+	for i := range n {
+		for k := range 16 {
+			out.Data()[i*16+k] = z.Data()[i] + b
+		}
+	}
+	return out, nil
 }
 
 // Validate accepts any image data.
@@ -137,6 +162,9 @@ func init() {
 			}
 			tr := &Translator{Net: net, Names: names, Dims: []int{d.Channels, d.Size, d.Size}, OneWay: s.OneWay, Multi: multi}
 			m := &family.Model{Players: []*gan.Player{p}, GeneratorPlayer: p, Translator: tr, SampleRNG: sampleRNG}
+			if s.Generator {
+				m.Generator = Generator{net}
+			}
 			m.Phases = []gan.Phase{{Player: p, Terms: func(int) []gan.Term {
 				diff := ag.AddScalar(net.B, -0.5)
 				return []gan.Term{{Name: "pull", Value: ag.Mean(ag.Mul(diff, diff), nil, false)}}
