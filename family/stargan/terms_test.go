@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	ag "github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/models"
@@ -231,5 +232,25 @@ func TestConfigErrors(t *testing.T) {
 		if got := s.dLayers(side); got != want {
 			t.Errorf("default D layers at %d: %d, want %d", side, got, want)
 		}
+	}
+}
+
+// TestPreset: stargan-width is the paper's loss and optimiser on the width
+// domains, with its narrowed networks.
+func TestPreset(t *testing.T) {
+	c, err := config.Preset("stargan-width")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.Model.Section.(*Section)
+	tr, l := c.Train, c.Loss
+	if c.Data.Kind != "mnist-width" || c.Model.Kind != "stargan" || s.GWidth != 16 || s.Blocks != 3 || s.DWidth != 32 || s.DLayers != 0 || s.LambdaCls != 1 || s.LambdaRec != 10 {
+		t.Errorf("data %s, model %s %+v", c.Data.Kind, c.Model.Kind, s)
+	}
+	if l.Name != "wgan" || l.Penalty != "gp" || l.PenaltyWeight != 10 || tr.NCritic != 5 || tr.Batch != 16 || tr.LRG != 1e-4 || tr.LRD != 1e-4 || tr.Beta1 != 0.5 || tr.Beta2 != 0.999 || tr.Optimizer != "adam" {
+		t.Errorf("loss %+v, train %+v", l, tr)
 	}
 }
