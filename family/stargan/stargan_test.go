@@ -79,8 +79,9 @@ func meanWidth(x *tensor.Tensor) float64 {
 // TestTrainTranslatesBars trains on 480 bar images for 400 steps at a
 // learning rate of 5e-4 and translates 60 held-out bars of every domain to
 // each domain: the mean bar width (bright pixels in the middle row) of the
-// translations to thin, normal and thick must be within 1 pixel of the
-// real 1, 3 and 5.
+// translations to thin, normal and thick must be within half a pixel of
+// the real 1, 3 and 5 (1.07, 3.15 and 5.10 in a run with OpenBLAS on
+// 2 cores).
 func TestTrainTranslatesBars(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains StarGAN for 400 steps (about 15 s)")
@@ -96,8 +97,8 @@ func TestTrainTranslatesBars(t *testing.T) {
 		}
 		w := meanWidth(out)
 		t.Logf("to %s: mean width %.2f (real %.0f)", m.Translator.Domains()[k], w, want)
-		if math.Abs(w-want) > 1 {
-			t.Errorf("translations to %s: mean width %.2f, want %.0f +- 1", m.Translator.Domains()[k], w, want)
+		if math.Abs(w-want) > 0.5 {
+			t.Errorf("translations to %s: mean width %.2f, want %.0f +- 0.5", m.Translator.Domains()[k], w, want)
 		}
 	}
 }
