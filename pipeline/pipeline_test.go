@@ -59,6 +59,10 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		if kind == "ali" {
 			sets = append(sets, "model.simultaneous=false", "train.n_critic=2")
 		}
+	case "stargan":
+		// A translator: two D updates on the batch G then translates, WGAN-GP.
+		sets[4], sets[5] = "model.g_width=4", "model.blocks=1"
+		sets = append(sets, "model.d_width=4", "loss.name=wgan", "loss.penalty=gp", "loss.penalty_weight=10", "train.n_critic=2")
 	case "vae-conv":
 		// A conv VAE with a learnt Gaussian sigma (a parameter beside the nets).
 		sets[3] = "model.kind=vae"
@@ -116,7 +120,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali", "stargan"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -17,5 +17,6 @@ import (
 	_ "github.com/kallima-gan/kallima/family/mlp"
 	_ "github.com/kallima-gan/kallima/family/sagan"
 	_ "github.com/kallima-gan/kallima/family/sngan"
+	_ "github.com/kallima-gan/kallima/family/stargan"
 	_ "github.com/kallima-gan/kallima/family/vae"
 )
