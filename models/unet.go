@@ -127,6 +127,7 @@ type UNet struct {
 	Out  *nn.ConvTranspose2d
 
 	in, size int
+	dropping bool // the dropout layers' mode
 }
 
 // NewUNet builds the U-Net c describes, drawing weights from rng; its
@@ -153,7 +154,7 @@ func NewUNet(c UNetConfig, rng, drop *tensor.RNG) (*UNet, error) {
 		sides[i] = sides[i-1] / 2
 	}
 	ch := func(i int) int { return c.Width << min(i, 3) }
-	u := &UNet{in: c.Channels, size: c.Size}
+	u := &UNet{in: c.Channels, size: c.Size, dropping: true}
 	initW := func(w, b *autograd.Value) {
 		if c.NormalInit {
 			normalInit(w, b, rng)
@@ -247,12 +248,17 @@ func (u *UNet) SetTraining(on bool) {
 // SetDropout turns dropout alone on or off; call it after SetTraining(false)
 // to keep dropout at test time, as the paper does.
 func (u *UNet) SetDropout(on bool) {
+	u.dropping = on
 	for _, d := range u.Drop {
 		if d != nil {
 			d.SetTraining(on)
 		}
 	}
 }
+
+// Dropping reports whether dropout is on (the last SetTraining or
+// SetDropout; true for a new U-Net, which is in training mode).
+func (u *UNet) Dropping() bool { return u.dropping }
 
 // HasDropout reports whether any layer drops.
 func (u *UNet) HasDropout() bool {
