@@ -94,8 +94,8 @@ func init() {
 // networks' settings, and a loss without the per-sample extras pix2pix
 // does not take.
 func (s *Section) Validate(c config.Config) error {
-	if !c.IsImage() {
-		return fmt.Errorf("model.kind: pix2pix needs paired image data, and data.kind is %s (use mnist-edges or paired)", c.Data.Kind)
+	if _, paired := c.TwoDomain(); !paired {
+		return fmt.Errorf("model.kind: pix2pix needs paired image data, each input with its target, and data.kind is %s (use mnist-edges, or paired with folders A/ and B/)", c.Data.Kind)
 	}
 	switch {
 	case s.Width <= 0:

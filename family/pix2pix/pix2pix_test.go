@@ -155,7 +155,7 @@ func blobs(n int, seed uint64) (a, b *data.Set) {
 func tinyConfig(t *testing.T, sets ...string) config.Config {
 	t.Helper()
 	c := config.Default()
-	base := []string{"data.kind=synthetic", "data.size=16", "model.kind=pix2pix", "model.width=8", "model.d_width=8",
+	base := []string{"data.kind=paired", "data.dir=unused", "data.size=16", "data.channels=1", "model.kind=pix2pix", "model.width=8", "model.d_width=8",
 		"train.batch=16", "train.lr_g=2e-4", "train.lr_d=2e-4", "train.beta1=0.5", "train.beta2=0.999", "train.reuse_fake=true"}
 	for _, kv := range append(base, sets...) {
 		if err := c.Set(kv); err != nil {
@@ -306,10 +306,11 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"loss.penalty=r1", "loss.penalty_weight=1"}, "loss.penalty"},
 		{[]string{"loss.name=nope"}, "loss.name"},
 		{[]string{"data.kind=ring8"}, "needs paired image data"},
+		{[]string{"data.kind=mnist-thick", "data.size=0"}, "data.kind is mnist-thick"},
 	} {
 		c := config.Default()
 		var err error
-		for _, kv := range append([]string{"data.kind=synthetic", "data.size=16", "model.kind=pix2pix"}, tc.sets...) {
+		for _, kv := range append([]string{"data.kind=paired", "data.dir=unused", "data.size=16", "data.channels=1", "model.kind=pix2pix"}, tc.sets...) {
 			if err = c.Set(kv); err != nil {
 				break
 			}
