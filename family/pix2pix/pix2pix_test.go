@@ -331,3 +331,22 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("built to sample, without data: %v", err)
 	}
 }
+
+// TestPreset checks that pix2pix-edges is the paper's recipe on MNIST
+// edges: paired data, L1 weight 100, dropout 0.5 kept at test time, the ns
+// loss, Adam at 2e-4 with betas 0.5 and 0.999.
+func TestPreset(t *testing.T) {
+	c, err := config.Preset("pix2pix-edges")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.Model.Section.(*Section)
+	tr := c.Train
+	if c.Data.Kind != "mnist-edges" || s.L1 != 100 || s.Dropout != 0.5 || !s.TestDropout || s.PatchLayers != 1 || c.Loss.Name != "ns" ||
+		tr.LRG != 2e-4 || tr.LRD != 2e-4 || tr.Beta1 != 0.5 || tr.Beta2 != 0.999 || tr.Optimizer != "adam" {
+		t.Errorf("pix2pix-edges: data %s, model %+v, loss %s, train %+v", c.Data.Kind, s, c.Loss.Name, tr)
+	}
+}
