@@ -73,6 +73,9 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		sets[3], sets[4] = "model.kind=avb", "model.hidden=[8]"
 		sets = append(sets, "model.adv_hidden=[8]", "model.adv_features=4", "model.eps_dim=4", "model.proposal_samples=4",
 			"model.adaptive_contrast="+strconv.FormatBool(kind == "avb-ac"), "model.ac_samples=3")
+	case "pix2pix":
+		// Paired 16x16 folders; dropout masks from the game stream.
+		sets = pix2pixSets(t)
 	case "mlp":
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
 	case "mlp-pac":
@@ -120,7 +123,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali", "stargan"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali", "stargan", "pix2pix"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1

@@ -15,6 +15,7 @@ import (
 	_ "github.com/kallima-gan/kallima/family/infogan"
 	_ "github.com/kallima-gan/kallima/family/mixgan"
 	_ "github.com/kallima-gan/kallima/family/mlp"
+	_ "github.com/kallima-gan/kallima/family/pix2pix"
 	_ "github.com/kallima-gan/kallima/family/sagan"
 	_ "github.com/kallima-gan/kallima/family/sngan"
 	_ "github.com/kallima-gan/kallima/family/stargan"
