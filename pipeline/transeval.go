@@ -1,0 +1,256 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/classifier"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/metrics"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// TranslationEval configures EvaluateTranslation.
+type TranslationEval struct {
+	// N is the number of source images per direction (the first N of the
+	// source domain's images); 0 means 1000.
+	N int
+	// Domain, when set, is a domain classifier trained on the real images
+	// of a multi-domain task (labels = domains), not the model's own
+	// discriminator: it says whether a translation reached its target.
+	Domain *classifier.Net
+}
+
+// DirectionScore is how one direction of a translation model does on a
+// task's held-out images.
+type DirectionScore struct {
+	From, To string
+	// N is the number of images translated.
+	N int
+	// ClassKept is the fraction of translations that Kallima's MNIST
+	// classifier assigns to their source digit's class; Ceiling is the
+	// same classifier's accuracy on the target domain's real images (read
+	// the same way), the most a translation can be expected to reach.
+	ClassKept, Ceiling float64
+	// Readable says how the classifier reads the target domain ("as is",
+	// or "negated" for inverted digits).
+	Readable string
+	// FID is the Frechet distance of the translations to the target
+	// domain's real images on the classifier's fc1 features.
+	FID float64
+	// L1 (mean absolute error in [-1, 1]) and PSNR (dB, pixels in [0, 1])
+	// against the paired targets; NaN for unpaired and domain tasks.
+	L1, PSNR float64
+	// DomainAcc is the fraction of translations the domain classifier
+	// assigns to the target domain, and DomainCeiling its accuracy on the
+	// target domain's real images; NaN without a domain classifier.
+	DomainAcc, DomainCeiling float64
+}
+
+// TranslationScore is EvaluateTranslation's result.
+type TranslationScore struct {
+	Task       string
+	Classifier string
+	Directions []DirectionScore
+}
+
+// translateBatch is how many images EvaluateTranslation translates at once.
+const translateBatch = 100
+
+// EvaluateTranslation scores tr on task (made from held-out digits, e.g.
+// MNIST's test split, with data.MakeTask): for a paired task the direction
+// A to B, with L1 and PSNR to the targets; for an unpaired task A to B and
+// B to A (a direction tr refuses is skipped, and an error only when it
+// refuses both); for a domains task every target domain, from the images
+// of the other domains. Every direction gets the fraction of translations
+// whose class (Kallima's MNIST classifier, net) is the source digit's and
+// the FID to the target domain's real images. tr runs as it is: put its
+// networks in evaluation mode first.
+func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.Classifier, cfg TranslationEval) (TranslationScore, error) {
+	if cfg.N == 0 {
+		cfg.N = 1000
+	}
+	if cfg.N < 1 {
+		return TranslationScore{}, fmt.Errorf("evaluate translation: n = %d: want a positive number of images", cfg.N)
+	}
+	score := TranslationScore{Task: task.Name, Classifier: net.Name}
+	type job struct {
+		from, to     int
+		src, target  *data.Set // target: the target domain's real images
+		srcDigits    []int
+		paired       bool
+		targetDigits []int
+	}
+	var jobs []job
+	names := tr.Domains()
+	switch task.Kind {
+	case "paired", "unpaired":
+		if len(names) != 2 {
+			return score, fmt.Errorf("evaluate translation: task %s has domains A and B, the model %d domains (%v)", task.Name, len(names), names)
+		}
+		jobs = append(jobs, job{from: 0, to: 1, src: task.A, target: task.B, srcDigits: task.A.Labels, targetDigits: task.B.Labels, paired: task.Kind == "paired"})
+		if task.Kind == "unpaired" {
+			jobs = append(jobs, job{from: 1, to: 0, src: task.B, target: task.A, srcDigits: task.B.Labels, targetDigits: task.A.Labels})
+		}
+	case "domains":
+		if !slices.Equal(names, task.Domains.Classes) {
+			return score, fmt.Errorf("evaluate translation: task %s has domains %v, the model %v", task.Name, task.Domains.Classes, names)
+		}
+		byDomain := make([][]int, len(names))
+		for i, d := range task.Domains.Labels {
+			byDomain[d] = append(byDomain[d], i)
+		}
+		for to := range names {
+			// The sources take turns among the other domains, so the
+			// first N hold every one of them.
+			var in []int
+			for k := 0; ; k++ {
+				added := false
+				for d, idx := range byDomain {
+					if d != to && k < len(idx) {
+						in = append(in, idx[k])
+						added = true
+					}
+				}
+				if !added {
+					break
+				}
+			}
+			out := byDomain[to]
+			src, srcDigits := subset(task.Domains, in, task.Digits)
+			target, targetDigits := subset(task.Domains, out, task.Digits)
+			jobs = append(jobs, job{from: -1, to: to, src: src, target: target, srcDigits: srcDigits, targetDigits: targetDigits})
+		}
+	default:
+		return score, fmt.Errorf("evaluate translation: task %s of kind %q", task.Name, task.Kind)
+	}
+	var refused []error
+	for _, j := range jobs {
+		n := min(cfg.N, j.src.Len())
+		from := j.from
+		if from < 0 {
+			from = 0 // a multi-domain model ignores it
+		}
+		out, err := translateAll(tr, j.src.Images, n, from, j.to)
+		if err != nil {
+			refused = append(refused, err)
+			continue
+		}
+		d := DirectionScore{To: names[j.to], N: n, L1: math.NaN(), PSNR: math.NaN(), DomainAcc: math.NaN(), DomainCeiling: math.NaN()}
+		d.From = "all others"
+		if j.from >= 0 {
+			d.From = names[j.from]
+		}
+		readable, how := task.Readable(names[j.to])
+		d.Readable = how
+		d.ClassKept = net.Net.Accuracy(readable(out), j.srcDigits[:n])
+		realN := min(cfg.N, j.target.Len())
+		real := tensor.FromSlice(j.target.Images.Data()[:realN*out.Len()/n], append([]int{realN}, out.Shape()[1:]...)...)
+		d.Ceiling = net.Net.Accuracy(readable(real), j.targetDigits[:realN])
+		if j.paired {
+			d.L1, d.PSNR = l1PSNR(out, j.target.Images.Data()[:out.Len()])
+		}
+		if cfg.Domain != nil {
+			d.DomainAcc = cfg.Domain.Accuracy(out, repeat(j.to, n))
+			d.DomainCeiling = cfg.Domain.Accuracy(real, repeat(j.to, realN))
+		}
+		ev, err := imagegan.NewEvaluator(imagegan.Reference{Name: fmt.Sprintf("%s/%s", task.Name, names[j.to]), Images: real}, realN)
+		if err != nil {
+			return score, fmt.Errorf("evaluate translation: %w", err)
+		}
+		rs, err := ev.Score(out, []string{"fid"}, 0)
+		if err != nil {
+			return score, fmt.Errorf("evaluate translation %s to %s: %w", d.From, d.To, err)
+		}
+		d.FID = fidValue(rs)
+		score.Directions = append(score.Directions, d)
+	}
+	if len(score.Directions) == 0 {
+		return score, fmt.Errorf("evaluate translation: the model translates no direction of task %s: %v", task.Name, refused[0])
+	}
+	return score, nil
+}
+
+// translateAll translates the first n images of x from domain from to to,
+// in batches, without recording a graph, into memory of its own.
+func translateAll(tr family.Translator, x *tensor.Tensor, n, from, to int) (*tensor.Tensor, error) {
+	per := x.Len() / x.Size(0)
+	shape := x.Shape()[1:]
+	var out *tensor.Tensor
+	tensor.Persistent(func() { out = tensor.New(append([]int{n}, shape...)...) })
+	for lo := 0; lo < n; lo += translateBatch {
+		hi := min(lo+translateBatch, n)
+		var err error
+		func() {
+			arena := tensor.OpenArena()
+			defer arena.Close()
+			autograd.NoGrad(func() {
+				in := tensor.FromSlice(x.Data()[lo*per:hi*per:hi*per], append([]int{hi - lo}, shape...)...)
+				var y *tensor.Tensor
+				y, err = tr.Translate(in, from, to)
+				if err == nil && y.Len() != in.Len() {
+					err = fmt.Errorf("translation of %v gave %v", in.Shape(), y.Shape())
+				}
+				if err == nil {
+					copy(out.Data()[lo*per:hi*per], y.Data())
+				}
+			})
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// subset returns the images idx of s and their digits.
+func subset(s *data.Set, idx []int, digits []int) (*data.Set, []int) {
+	per := s.Images.Len() / s.Len()
+	img := make([]float32, len(idx)*per)
+	labels := make([]int, len(idx))
+	dg := make([]int, len(idx))
+	for k, i := range idx {
+		p, l := s.Get(i)
+		copy(img[k*per:], p)
+		labels[k], dg[k] = l, digits[i]
+	}
+	return &data.Set{Images: tensor.FromSlice(img, append([]int{len(idx)}, s.Shape()...)...), Labels: labels, Classes: s.Classes}, dg
+}
+
+// l1PSNR returns the mean absolute error of out against target (both in
+// [-1, 1]) and the PSNR in dB with pixels mapped to [0, 1].
+func l1PSNR(out *tensor.Tensor, target []float32) (l1, psnr float64) {
+	var abs, sq float64
+	for i, v := range out.Data() {
+		d := float64(v) - float64(target[i])
+		abs += math.Abs(d)
+		sq += d * d
+	}
+	n := float64(len(target))
+	mse := sq / n / 4 // (d/2)^2 in [0, 1] units
+	return abs / n, 10 * math.Log10(1/mse)
+}
+
+func repeat(v, n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = v
+	}
+	return r
+}
+
+// fidValue is the "fid" value of one FID result.
+func fidValue(rs []metrics.Result) float64 {
+	for _, r := range rs {
+		for _, v := range r.Values {
+			if v.Name == "fid" {
+				return v.Value
+			}
+		}
+	}
+	return math.NaN()
+}

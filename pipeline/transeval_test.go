@@ -1,0 +1,151 @@
+package pipeline
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/classifier"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/internal/blas"
+	"github.com/kallima-gan/kallima/internal/famtest"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// fnTranslator translates with f, refusing the pairs f returns nil for.
+type fnTranslator struct {
+	names []string
+	f     func(x []float32, from, to int) []float32
+}
+
+func (t fnTranslator) Domains() []string { return t.names }
+func (t fnTranslator) Shape() []int      { return []int{1, 28, 28} }
+func (t fnTranslator) Translate(x *tensor.Tensor, from, to int) (*tensor.Tensor, error) {
+	y := t.f(x.Data(), from, to)
+	if y == nil {
+		return nil, errors.New("refused")
+	}
+	return tensor.FromSlice(y, x.Shape()...), nil
+}
+
+// skipSlowPureGo keeps the README's short pure-Go pass in budget: these
+// tests run the classifier over thousands of images (5 s with the pure-Go
+// GEMM); the OpenBLAS pass runs them, and .ci/long runs both.
+func skipSlowPureGo(t *testing.T) {
+	if testing.Short() && blas.Impl == "go" {
+		t.Skip("classifies thousands of images: with OpenBLAS, or without -short")
+	}
+}
+
+func negate(x []float32) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = -v
+	}
+	return y
+}
+
+func TestEvaluateTranslationInverted(t *testing.T) {
+	skipSlowPureGo(t)
+	digits := famtest.MNIST(t, data.Test)
+	small := &data.Set{Images: tensor.FromSlice(digits.Images.Data()[:600*784], 600, 1, 28, 28), Labels: digits.Labels[:600], Classes: digits.Classes}
+	task, err := data.MakeTask("inverted", small, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := classifier.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle := fnTranslator{[]string{"A", "B"}, func(x []float32, _, _ int) []float32 { return negate(x) }}
+	good, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good.Directions) != 2 || good.Directions[0].From != "A" || good.Directions[1].To != "A" || good.Directions[0].Readable != "negated" {
+		t.Fatalf("directions %+v, want A to B (read negated) and B to A", good.Directions)
+	}
+	for _, d := range good.Directions {
+		if d.N != 200 || d.ClassKept < 0.95 || d.Ceiling < 0.95 || !math.IsNaN(d.L1) {
+			t.Errorf("the exact inverse, %s to %s: %+v, want N 200, classes kept and ceiling >= 0.95, no L1", d.From, d.To, d)
+		}
+	}
+	// Copying the input keeps the digit but not the look: read negated,
+	// the copies of A lose their classes, and their FID to B is large.
+	copier := fnTranslator{[]string{"A", "B"}, func(x []float32, from, _ int) []float32 {
+		if from == 1 {
+			return nil
+		}
+		return append([]float32(nil), x...)
+	}}
+	bad, err := EvaluateTranslation(copier, task, net, TranslationEval{N: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad.Directions) != 1 {
+		t.Fatalf("a refused direction was scored: %+v", bad.Directions)
+	}
+	if d := bad.Directions[0]; d.ClassKept > 0.5 || d.FID < 3*good.Directions[0].FID {
+		t.Errorf("copying A to B: %+v, want classes lost and a much larger FID than the inverse's %.2f", d, good.Directions[0].FID)
+	}
+	none := fnTranslator{[]string{"A", "B"}, func([]float32, int, int) []float32 { return nil }}
+	if _, err := EvaluateTranslation(none, task, net, TranslationEval{N: 200}); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("a model refusing every direction: %v, want its error", err)
+	}
+}
+
+func TestEvaluateTranslationDomainsAndPairs(t *testing.T) {
+	skipSlowPureGo(t)
+	digits := famtest.MNIST(t, data.Test)
+	small := &data.Set{Images: tensor.FromSlice(digits.Images.Data()[:900*784], 900, 1, 28, 28), Labels: digits.Labels[:900], Classes: digits.Classes}
+	net, err := classifier.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := data.MakeTask("width", small, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ident := fnTranslator{data.WidthDomains, func(x []float32, _, _ int) []float32 { return append([]float32(nil), x...) }}
+	s, err := EvaluateTranslation(ident, task, net, TranslationEval{N: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Directions) != 3 || s.Directions[2].To != "thick" || s.Directions[2].From != "all others" || s.Directions[2].N != 150 {
+		t.Fatalf("width: %+v, want one direction per domain, 150 images each", s.Directions)
+	}
+	// Copies keep their digits: the classifier reads the thin and thick
+	// sources (the normal target's) about as well as it reads the normal
+	// digits, and the normal and thick sources better than thin targets.
+	for _, d := range s.Directions {
+		if d.ClassKept < 0.85 || d.Ceiling < 0.85 || d.FID < 100 {
+			t.Errorf("width, copying to %s: classes kept %.3f, ceiling %.3f, FID %.1f; want both >= 0.85 and a large FID", d.To, d.ClassKept, d.Ceiling, d.FID)
+		}
+	}
+	if _, err := EvaluateTranslation(fnTranslator{[]string{"A", "B"}, ident.f}, task, net, TranslationEval{N: 150}); err == nil || !strings.Contains(err.Error(), "thin") {
+		t.Errorf("a two-domain model on the width task: %v, want an error naming the domains", err)
+	}
+	edges, err := data.MakeTask("edges", small, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := EvaluateTranslation(ident, edges, net, TranslationEval{N: 150})
+	if err == nil {
+		t.Fatalf("a three-domain model on a paired task: %+v, want an error", p)
+	}
+	p, err = EvaluateTranslation(fnTranslator{[]string{"A", "B"}, ident.f}, edges, net, TranslationEval{N: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Directions) != 1 || math.IsNaN(p.Directions[0].L1) || p.Directions[0].L1 <= 0 || p.Directions[0].PSNR > 20 {
+		t.Errorf("edges copied as digits: %+v, want one direction with a positive L1 and a low PSNR", p.Directions)
+	}
+}
+
+func TestL1PSNR(t *testing.T) {
+	out := tensor.FromSlice([]float32{1, 1, -1, -1}, 4)
+	if l1, psnr := l1PSNR(out, []float32{-1, -1, -1, -1}); l1 != 1 || math.Abs(psnr-10*math.Log10(2)) > 1e-12 {
+		t.Errorf("half the pixels off by the whole range: L1 %v, PSNR %v, want 1 and %v", l1, psnr, 10*math.Log10(2))
+	}
+}
