@@ -50,6 +50,12 @@ func (c TrainConfig) withDefaults() (TrainConfig, error) {
 		}
 		c.DataDir = d
 	}
+	return c.withTrainingDefaults()
+}
+
+// withTrainingDefaults fills in every default but DataDir's (TrainOn reads
+// no files).
+func (c TrainConfig) withTrainingDefaults() (TrainConfig, error) {
 	if c.Epochs == 0 {
 		c.Epochs = 6
 	}

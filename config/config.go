@@ -44,16 +44,32 @@ type Data struct {
 	// MNIST training digits drawn at random from the seed, 1000 classes
 	// 100*d1 + 10*d2 + d3: the VEEGAN/PacGAN mode-collapse benchmark; MNIST
 	// is read from Dir as for mnist).
+	//
+	// Two-domain and multi-domain sets for image-to-image translation:
+	// "paired" (pix2pix's data under Dir: folders A/ and B/ whose files
+	// pair by name, or side-by-side A|B images; data.LoadPaired),
+	// "unpaired" (CycleGAN's trainA/ and trainB/ under Dir, or A/ and B/;
+	// data.LoadUnpaired), both resized to Size x Size with Channels
+	// channels as for folder; a multi-domain set is a folder (one
+	// subfolder per domain). MNIST tasks made in memory from MNIST's
+	// training digits (fetched into Dir as for mnist, 28x28 gray) with the
+	// seed, data.MakeTask: "mnist-edges" (paired: edge maps to digits),
+	// "mnist-thick" and "mnist-inverted" (unpaired: digits to thick or to
+	// inverted digits, the two sides from disjoint halves of the digits)
+	// and "mnist-width" (three domains, thin, normal and thick strokes).
+	// `kallima data make` writes the MNIST tasks as folders of these
+	// layouts.
 	Kind    string        `yaml:"kind"`
 	Mixture *data.Mixture `yaml:"mixture"`
-	// Dir is where mnist (and stacked-mnist's digits) lives (default: the user cache directory's
-	// kallima/mnist) or the image folder's root (required for folder).
+	// Dir is where mnist (and the digits of stacked-mnist and the mnist-*
+	// tasks) lives (default: the user cache directory's kallima/mnist) or
+	// the image folder's root (required for folder, paired and unpaired).
 	Dir string `yaml:"dir"`
-	// Size is the image side for folder and synthetic (mnist is 28); 0
-	// means 28 for synthetic.
+	// Size is the image side for folder, paired, unpaired and synthetic
+	// (mnist and the mnist-* tasks are 28); 0 means 28 for synthetic.
 	Size int `yaml:"size"`
-	// Channels is 1 (gray) or 3 (RGB) for folder and synthetic; 0 means 3
-	// for folder and 1 for synthetic.
+	// Channels is 1 (gray) or 3 (RGB) for folder, paired, unpaired and
+	// synthetic; 0 means 3 for the folders and 1 for synthetic.
 	Channels int `yaml:"channels"`
 	// N is the number of synthetic images (0 means 512) or of
 	// stacked-mnist images (0 means 128000, data.StackedDefaultN).
@@ -267,13 +283,46 @@ func (c *Config) Set(kv string) error {
 func (c Config) YAML() ([]byte, error) { return yaml.Marshal(c) }
 
 // IsImage reports whether the data set is an image set (mnist, folder,
-// synthetic or stacked-mnist) rather than a 2-D toy set.
+// synthetic, stacked-mnist, or a translation set: paired, unpaired or an
+// mnist-* task) rather than a 2-D toy set.
 func (c Config) IsImage() bool {
 	switch c.Data.Kind {
-	case "mnist", "folder", "synthetic", "stacked-mnist":
+	case "mnist", "folder", "synthetic", "stacked-mnist", "paired", "unpaired":
 		return true
 	}
-	return false
+	_, ok := c.MNISTTask()
+	return ok
+}
+
+// TwoDomain reports whether the data kind is a two-domain translation set
+// (domain A as the images, domain B beside them): paired, unpaired,
+// mnist-edges, mnist-thick or mnist-inverted; paired says whether B's
+// image i is the target of A's image i (paired and mnist-edges). Other
+// image kinds are one-domain sets, or multi-domain ones whose labels are
+// the domains (folder with a subfolder per domain, mnist-width).
+func (c Config) TwoDomain() (two, paired bool) {
+	switch c.Data.Kind {
+	case "paired", "mnist-edges":
+		return true, true
+	case "unpaired", "mnist-thick", "mnist-inverted":
+		return true, false
+	}
+	return false, false
+}
+
+// MNISTTasks are the data kinds of the translation tasks made from MNIST,
+// "mnist-" and the data.MakeTask name.
+var MNISTTasks = []string{"mnist-edges", "mnist-thick", "mnist-inverted", "mnist-width"}
+
+// MNISTTask returns the data.MakeTask name of an mnist-* data kind
+// ("edges" for mnist-edges), and ok false for any other kind.
+func (c Config) MNISTTask() (task string, ok bool) {
+	for _, k := range MNISTTasks {
+		if c.Data.Kind == k {
+			return strings.TrimPrefix(k, "mnist-"), true
+		}
+	}
+	return "", false
 }
 
 // ImageShape returns the channels and side of the data set's images, with
@@ -284,10 +333,13 @@ func (c Config) ImageShape() (channels, size int) {
 		return 1, 28
 	case "stacked-mnist":
 		return 3, 28
-	case "folder":
+	case "folder", "paired", "unpaired":
 		return cmp.Or(c.Data.Channels, 3), c.Data.Size
 	case "synthetic":
 		return cmp.Or(c.Data.Channels, 1), cmp.Or(c.Data.Size, 28)
+	}
+	if _, ok := c.MNISTTask(); ok {
+		return 1, 28
 	}
 	return 0, 0
 }
@@ -302,11 +354,13 @@ func (c Config) syntheticN() int { return cmp.Or(c.Data.N, 512) }
 // default data.StackedDefaultN.
 func (c Config) StackedN() int { return cmp.Or(c.Data.N, data.StackedDefaultN) }
 
-// DataDir returns data.dir, or for mnist and stacked-mnist when it is empty the default
-// cache folder: os.UserCacheDir()/kallima/mnist (os.TempDir() stands in
-// for the cache when there is none).
+// DataDir returns data.dir, or for mnist, stacked-mnist and the mnist-*
+// tasks when it is empty the default cache folder:
+// os.UserCacheDir()/kallima/mnist (os.TempDir() stands in for the cache
+// when there is none).
 func (c Config) DataDir() string {
-	if c.Data.Dir != "" || c.Data.Kind != "mnist" && c.Data.Kind != "stacked-mnist" {
+	_, task := c.MNISTTask()
+	if c.Data.Dir != "" || c.Data.Kind != "mnist" && c.Data.Kind != "stacked-mnist" && !task {
 		return c.Data.Dir
 	}
 	base, err := os.UserCacheDir()

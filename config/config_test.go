@@ -237,6 +237,14 @@ func TestImageConfigs(t *testing.T) {
 		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.classes=10"}, []string{"data.classes", "1000 classes"}},
 		{"dcgan-mnist", []string{"data.kind=stacked-mnist", "train.eval_every=0", "data.n=10"}, []string{"train.batch", "stacked-mnist images", "data.n"}},
 		{"dcgan-mnist", []string{"data.kind=stacked"}, []string{"data.kind", "stacked-mnist"}},
+		{"dcgan-mnist", []string{"data.kind=paired"}, []string{"data.dir", "data.kind is paired"}},
+		{"dcgan-mnist", []string{"data.kind=unpaired", "data.dir=x"}, []string{"data.size"}},
+		{"dcgan-mnist", []string{"data.kind=unpaired", "data.dir=x", "data.size=28", "data.channels=1"}, nil},
+		{"dcgan-mnist", []string{"data.kind=paired", "data.dir=x", "data.size=28", "data.channels=4"}, []string{"data.channels"}},
+		{"dcgan-mnist", []string{"data.kind=mnist-edges"}, nil},
+		{"dcgan-mnist", []string{"data.kind=mnist-width", "data.size=32"}, []string{"data.size", "mnist-width images are 28x28"}},
+		{"dcgan-mnist", []string{"data.kind=mnist-thick", "data.channels=3"}, []string{"data.channels", "mnist-thick images are gray"}},
+		{"dcgan-mnist", []string{"data.kind=mnist-blurry"}, []string{"data.kind", "paired, unpaired, mnist-edges, mnist-thick, mnist-inverted, mnist-width"}},
 		{"dcgan-mnist", []string{"train.checkpoint_every=-1"}, []string{"train.checkpoint_every"}},
 		{"dcgan-mnist", []string{"loss.historical_average=1"}, []string{"historical_average"}},
 		{"ring8", []string{"model.kind=dcgan"}, []string{"model.kind", "needs image data"}},
@@ -277,6 +285,28 @@ func TestImageConfigs(t *testing.T) {
 	}
 	if ch, side := (config.Config{Data: config.Data{Kind: "stacked-mnist"}}).ImageShape(); ch != 3 || side != 28 {
 		t.Errorf("stacked-mnist images %dx%dx%d, want 3x28x28", ch, side, side)
+	}
+	for _, k := range config.MNISTTasks {
+		c := config.Config{Data: config.Data{Kind: k}}
+		task, ok := c.MNISTTask()
+		if ch, side := c.ImageShape(); !c.IsImage() || !ok || "mnist-"+task != k || ch != 1 || side != 28 || !strings.HasSuffix(c.DataDir(), "kallima/mnist") {
+			t.Errorf("%s: image %v, task %q %v, %dx%dx%d, dir %q", k, c.IsImage(), task, ok, ch, side, side, c.DataDir())
+		}
+	}
+	for kind, want := range map[string][2]bool{"paired": {true, true}, "mnist-edges": {true, true}, "unpaired": {true, false}, "mnist-thick": {true, false},
+		"mnist-inverted": {true, false}, "mnist-width": {false, false}, "folder": {false, false}, "mnist": {false, false}} {
+		if two, paired := (config.Config{Data: config.Data{Kind: kind}}).TwoDomain(); two != want[0] || paired != want[1] {
+			t.Errorf("%s: two domains %v, paired %v, want %v", kind, two, paired, want)
+		}
+	}
+	for _, k := range []string{"paired", "unpaired"} {
+		c := config.Config{Data: config.Data{Kind: k, Dir: "/d", Size: 64}}
+		if ch, side := c.ImageShape(); !c.IsImage() || ch != 3 || side != 64 || c.DataDir() != "/d" {
+			t.Errorf("%s: image %v, %dx%dx%d, dir %q", k, c.IsImage(), ch, side, side, c.DataDir())
+		}
+		if _, ok := c.MNISTTask(); ok {
+			t.Errorf("%s is not an MNIST task", k)
+		}
 	}
 	if got := (config.Config{Data: config.Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
 		t.Errorf("mnist dir %q", got)

@@ -52,9 +52,9 @@ func (c Config) validateData() error {
 		if d.Classes != 0 {
 			return fmt.Errorf("data.classes: %d, but stacked-mnist has 1000 classes, its modes (leave data.classes out)", d.Classes)
 		}
-	case "folder":
+	case "folder", "paired", "unpaired":
 		if d.Dir == "" {
-			return errors.New("data.dir: data.kind is folder but no folder is given (data.dir: path/to/images)")
+			return fmt.Errorf("data.dir: data.kind is %s but no folder is given (data.dir: path/to/images)", d.Kind)
 		}
 		if d.Size <= 0 {
 			return fmt.Errorf("data.size: %d (a folder's images are resized to data.size x data.size: give 28, 32 or 64)", d.Size)
@@ -63,10 +63,17 @@ func (c Config) validateData() error {
 		if d.Size < 0 || d.N < 0 || d.Classes < 0 {
 			return errors.New("data.size/n/classes: must not be negative")
 		}
+	case "mnist-edges", "mnist-thick", "mnist-inverted", "mnist-width":
+		if d.Size != 0 && d.Size != 28 {
+			return fmt.Errorf("data.size: %d, but %s images are 28x28 (leave data.size out)", d.Size, d.Kind)
+		}
+		if d.Channels != 0 && d.Channels != 1 {
+			return fmt.Errorf("data.channels: %d, but %s images are gray (leave data.channels out)", d.Channels, d.Kind)
+		}
 	default:
-		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, stacked-mnist, folder or synthetic)", d.Kind)
+		return fmt.Errorf("data.kind: %q is not a data set (want ring8, grid25, mixture, mnist, stacked-mnist, folder, synthetic, paired, unpaired, %s)", d.Kind, strings.Join(MNISTTasks, ", "))
 	}
-	if d.Kind == "folder" || d.Kind == "synthetic" {
+	if d.Kind == "folder" || d.Kind == "synthetic" || d.Kind == "paired" || d.Kind == "unpaired" {
 		if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
 			return fmt.Errorf("data.channels: %d (want 1 for gray or 3 for RGB)", d.Channels)
 		}

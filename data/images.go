@@ -169,32 +169,48 @@ func listImages(root string) (files []string, labels []int, classes []string, er
 
 // loadImage decodes the image file at path into out, [C, H, W] in [-1, 1].
 func loadImage(path string, cfg FolderConfig, out []float32) error {
+	img, err := decodeImage(path)
+	if err != nil {
+		return err
+	}
+	fillImage(img, img.Bounds(), cfg, out)
+	return nil
+}
+
+// decodeImage decodes the PNG or JPEG file at path, refusing one larger
+// than MaxImagePixels or empty; errors name the file.
+func decodeImage(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
 	conf, _, err := image.DecodeConfig(f)
 	if err != nil {
-		return fmt.Errorf("read %s: decode: %w", path, err)
+		return nil, fmt.Errorf("read %s: decode: %w", path, err)
 	}
 	if int64(conf.Width)*int64(conf.Height) > MaxImagePixels {
-		return fmt.Errorf("read %s: %dx%d pixels, more than the %d LoadFolder decodes", path, conf.Width, conf.Height, MaxImagePixels)
+		return nil, fmt.Errorf("read %s: %dx%d pixels, more than the %d LoadFolder decodes", path, conf.Width, conf.Height, MaxImagePixels)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	img, format, err := image.Decode(f)
 	if err != nil {
-		return fmt.Errorf("read %s: decode: %w", path, err)
+		return nil, fmt.Errorf("read %s: decode: %w", path, err)
 	}
 	if format != "png" && format != "jpeg" {
-		return fmt.Errorf("read %s: a %s image, want PNG or JPEG", path, format)
+		return nil, fmt.Errorf("read %s: a %s image, want PNG or JPEG", path, format)
 	}
-	r := img.Bounds()
-	if r.Empty() {
-		return fmt.Errorf("read %s: empty image", path)
+	if img.Bounds().Empty() {
+		return nil, fmt.Errorf("read %s: empty image", path)
 	}
+	return img, nil
+}
+
+// fillImage converts the part r of img (non-empty) into out, [C, H, W] in
+// [-1, 1], cropped, converted and resized as LoadFolder describes.
+func fillImage(img image.Image, r image.Rectangle, cfg FolderConfig, out []float32) {
 	if cfg.CenterCrop {
 		r = centerCrop(r, cfg.Height, cfg.Width)
 	}
@@ -204,7 +220,6 @@ func loadImage(path string, cfg FolderConfig, out []float32) error {
 	for i, v := range resized {
 		out[i] = 2*v - 1
 	}
-	return nil
 }
 
 // centerCrop returns the largest centred sub-rectangle of r with aspect

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,10 +127,10 @@ func TestMakeTaskSplitsAndLabels(t *testing.T) {
 		}
 		again, _ := MakeTask(name, digits, 7)
 		other, _ := MakeTask(name, digits, 8)
-		if !equalData(again.B.Images.Data(), task.B.Images.Data()) {
+		if !slices.Equal(again.B.Images.Data(), task.B.Images.Data()) {
 			t.Errorf("%s: the same seed gave another split", name)
 		}
-		if equalData(other.B.Images.Data(), task.B.Images.Data()) {
+		if slices.Equal(other.B.Images.Data(), task.B.Images.Data()) {
 			t.Errorf("%s: seeds 7 and 8 gave the same split", name)
 		}
 	}
@@ -163,7 +164,7 @@ func TestMakeTaskSplitsAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task.Kind != "paired" || task.A.Len() != n || task.B.Len() != n || !equalData(task.B.Images.Data(), digits.Images.Data()) {
+	if task.Kind != "paired" || task.A.Len() != n || task.B.Len() != n || !slices.Equal(task.B.Images.Data(), digits.Images.Data()) {
 		t.Fatalf("edges: kind %s with %d and %d images; B must be the digits", task.Kind, task.A.Len(), task.B.Len())
 	}
 }
@@ -176,16 +177,4 @@ func TestMakeTaskErrors(t *testing.T) {
 	if _, err := MakeTask("edges", rgb, 1); err == nil || !strings.Contains(err.Error(), "[4 3 6 6]") {
 		t.Errorf("colour source: %v, want an error naming the shape", err)
 	}
-}
-
-func equalData(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

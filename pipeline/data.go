@@ -51,6 +51,10 @@ func loadImages(c config.Config, progress io.Writer) (*data.Set, error) {
 		n, classes := c.SyntheticSet()
 		return Synthetic(n, classes, ch, side, c.Seed), nil
 	}
+	if isTranslation(c) {
+		a, _, _, err := loadTranslation(c, progress)
+		return a, err
+	}
 	return nil, fmt.Errorf("data.kind: %s is not an image set", c.Data.Kind)
 }
 

@@ -235,6 +235,9 @@ type session struct {
 	preview *preview
 	lastCk  int        // step of the newest checkpoint written or restored
 	eval    *evaluator // periodic evaluation's feature network and reference, made at the first
+
+	// translation is a translator's fixed preview inputs (transpreview.go).
+	translation *translationPreview
 }
 
 // build loads the data and makes the model, preview and trainer of c, all
@@ -254,6 +257,9 @@ func build(c config.Config, progress io.Writer) (*session, error) {
 	s := &session{c: c, data: d, model: m}
 	if m.Generator != nil && m.GeneratorPlayer != nil {
 		s.preview = newPreview(c, d, m)
+	}
+	if m.Translator != nil && m.GeneratorPlayer != nil {
+		s.translation = newTranslationPreview(d, m.Translator, m.SampleRNG)
 	}
 	s.tr = &gan.Trainer{Players: m.Players, Phases: m.Phases, Steps: c.Train.Steps}
 	if c.Train.RollbackEvery > 0 {
@@ -392,6 +398,7 @@ func (s *session) checkpoint(progress io.Writer, score *float64) error {
 	}
 	ck.Meta[metaThreads] = strconv.Itoa(blas.Threads())
 	ck.Meta[metaClasses] = strconv.Itoa(s.data.Classes)
+	putClassNames(ck, s.data.ClassNames)
 	ck.Meta[metaLRScale] = strconv.FormatFloat(float64(s.tr.LRScale), 'g', -1, 32)
 	ck.Meta[metaRollbacks] = strconv.Itoa(s.tr.Rollbacks)
 	if err := s.run.SaveCheckpoint(ck, score); err != nil {

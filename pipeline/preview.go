@@ -94,8 +94,12 @@ func (s *session) generateFrom(z *tensor.Tensor, req family.Request) (*tensor.Te
 }
 
 // savePreview writes the sample step's picture: an image grid, or the
-// generated points over the real ones.
+// generated points over the real ones; for a translator its translation
+// grid (saveTranslationPreview).
 func (s *session) savePreview() error {
+	if err := s.saveTranslationPreview(); err != nil {
+		return err
+	}
 	if s.preview == nil {
 		return nil
 	}
@@ -152,6 +156,9 @@ func LoadData(c config.Config, progress io.Writer) (family.Data, error) {
 		mix := c.Mixture()
 		return family.Data{Points: &mix}, nil
 	}
+	if isTranslation(c) {
+		return loadTranslationData(c, progress)
+	}
 	set, err := loadImages(c, progress)
 	if err != nil {
 		return family.Data{}, err
@@ -160,11 +167,17 @@ func LoadData(c config.Config, progress io.Writer) (family.Data, error) {
 	if sh := set.Shape(); sh[0] != ch || sh[1] != side || sh[2] != side {
 		return family.Data{}, fmt.Errorf("data: images are %v, want [%d, %d, %d]", sh, ch, side, side)
 	}
+	return family.Data{Channels: ch, Size: side, Classes: classCount(set), Images: set, ClassNames: set.Classes}, nil
+}
+
+// classCount is the number of classes of set: its names, or more when a
+// label is past them.
+func classCount(set *data.Set) int {
 	classes := len(set.Classes)
 	for _, l := range set.Labels {
 		classes = max(classes, l+1)
 	}
-	return family.Data{Channels: ch, Size: side, Classes: classes, Images: set}, nil
+	return classes
 }
 
 // lossName names the loss for a plot title: "ns loss", or with a penalty

@@ -138,32 +138,41 @@ func SamplerFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*Samp
 	if err != nil {
 		return nil, err
 	}
-	p := m.GeneratorPlayer
-	state := ck.Group(p.Name)
-	if len(state) == 0 {
-		return nil, fmt.Errorf("pipeline: checkpoint at step %d has no group %q (groups %q)", ck.Step, p.Name, ck.Groups())
-	}
 	g.Step = ck.Step
-	if err := nn.LoadState(p.Module, state); err != nil {
-		return nil, fmt.Errorf("pipeline: checkpoint at step %d: group %s: %w", ck.Step, p.Name, err)
-	}
-	g.Weights = WeightsG
-	if ema := ck.Group("ema_" + p.Name); !raw && len(ema) > 0 {
-		var bufs []*tensor.Tensor
-		for _, b := range p.Module.Buffers("") {
-			bufs = append(bufs, b.Tensor)
-		}
-		e, err := optim.NewEMA(nn.Parameters(p.Module), bufs, optim.EMAConfig{})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline: EMA: %w", err)
-		}
-		if err := e.LoadState(ema); err != nil {
-			return nil, fmt.Errorf("pipeline: checkpoint at step %d: group ema_%s: %w", ck.Step, p.Name, err)
-		}
-		e.CopyTo()
-		g.Weights = WeightsEMA
+	if g.Weights, err = loadPlayerWeights(m.GeneratorPlayer, ck, raw); err != nil {
+		return nil, err
 	}
 	return g, nil
+}
+
+// loadPlayerWeights loads player p's module from ck: its EMA weights
+// (group "ema_<player>") unless raw is set or ck has none, else the live
+// ones (group "<player>"); it returns WeightsEMA or WeightsG.
+func loadPlayerWeights(p *gan.Player, ck *run.Checkpoint, raw bool) (string, error) {
+	state := ck.Group(p.Name)
+	if len(state) == 0 {
+		return "", fmt.Errorf("pipeline: checkpoint at step %d has no group %q (groups %q)", ck.Step, p.Name, ck.Groups())
+	}
+	if err := nn.LoadState(p.Module, state); err != nil {
+		return "", fmt.Errorf("pipeline: checkpoint at step %d: group %s: %w", ck.Step, p.Name, err)
+	}
+	ema := ck.Group("ema_" + p.Name)
+	if raw || len(ema) == 0 {
+		return WeightsG, nil
+	}
+	var bufs []*tensor.Tensor
+	for _, b := range p.Module.Buffers("") {
+		bufs = append(bufs, b.Tensor)
+	}
+	e, err := optim.NewEMA(nn.Parameters(p.Module), bufs, optim.EMAConfig{})
+	if err != nil {
+		return "", fmt.Errorf("pipeline: EMA: %w", err)
+	}
+	if err := e.LoadState(ema); err != nil {
+		return "", fmt.Errorf("pipeline: checkpoint at step %d: group ema_%s: %w", ck.Step, p.Name, err)
+	}
+	e.CopyTo()
+	return WeightsEMA, nil
 }
 
 // LoadSamplerWeights builds the model of config c and loads its generator

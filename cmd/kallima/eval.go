@@ -27,6 +27,7 @@ const evalUsage = `Usage: kallima eval RUN_OR_WEIGHTS [-ref IMAGES] [flags]
        kallima eval -modes RUN_OR_NPY [-n 26000] [flags]
        kallima eval -modes -real stacked-mnist [-n 26000] [flags]
        kallima eval -classify RUN [-n 10000] [flags]
+       kallima eval -translate RUN [-n 1000] [flags]
 
 Scores a trained MNIST-shaped (28x28 gray) image generator: -n generated
 images against the first -n images of the reference set (MNIST's test split
@@ -151,7 +152,7 @@ Flags:
 var realPrior = gan.Prior{Kind: "normal", Dim: 4}
 
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flagSet("kallima eval", evalUsage, nnUsage)
+	fs := flagSet("kallima eval", evalUsage, nnUsage+translateUsage)
 	list := fs.String("metrics", "fid,kid,is,pr", "comma-separated metrics: fid, kid, is, pr")
 	n := fs.Int("n", 10000, "generated images (and reference images, at most the set's size)")
 	seed := fs.Uint64("seed", 1, "seed of the noise (and of KID's subsets)")
@@ -170,6 +171,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	recon := fs.String("recon", "", "with -nll: write test images and their reconstructions as this PNG")
 	classify := fs.Bool("classify", false, "score a classifying run (aae, categorical prior) on the test digits instead: error rate, cluster accuracy, NMI")
 	modes := fs.Bool("modes", false, "score Stacked MNIST mode collapse instead: modes found of 1000 and KL to the uniform (-n default 26000)")
+	translate := fs.Bool("translate", false, "score an image-to-image run on its MNIST task's test digits instead: classes kept, FID to the target domain, L1/PSNR, domain accuracy (-n images per direction, default 1000)")
 	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
@@ -177,6 +179,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	if *classify {
 		return evalClassifyFlags(fs, pos, *n, *raw, *asJSON, stdout, stderr)
+	}
+	if *translate {
+		return runEvalTranslate(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	if *nn {
 		return runEvalNN(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
