@@ -114,7 +114,7 @@ func TestModelSectionIsTheFamilys(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm, dense, pack, d_width)"},
 		{"model:\n  kind: cgan\n  conditioning: channels\n  widht: 3\n", "model.widht: line 4"},
-		{"model: {kind: nosuch}\n", `model.kind: "nosuch" is not a model family (have aae, acgan, ae, ali, avb, bigan, biggan, cgan, dcgan, infogan, mixgan, mlp, sagan, sngan, vae)`},
+		{"model: {kind: nosuch}\n", `model.kind: "nosuch" is not a model family (have aae, acgan, ae, ali, avb, bigan, biggan, cgan, cyclegan, dcgan, infogan, mixgan, mlp, sagan, sngan, vae)`},
 		{"model: {kind: mlp, z_dim: many}\n", "z_dim"},
 		{"model: 3\n", "want a mapping"},
 	} {
