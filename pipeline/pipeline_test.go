@@ -91,6 +91,10 @@ func tinyConfig(t *testing.T, kind string) config.Config {
 		// Three MLP components a side, the R1 penalty per D.
 		sets = []string{"model.kind=mixgan", "model.components=3", "model.g_hidden=[16]", "model.d_hidden=[16]", "loss.penalty=r1", "loss.penalty_weight=1",
 			"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200", "train.ema=0.9"}
+	case "cyclegan":
+		// Two generators and two discriminators on unpaired folders; the
+		// history pools and the second loader are extras.
+		sets = cycleganSets(t)
 	case "mlp-tricks":
 		// Historical averages are the family's extra checkpoint state.
 		sets = []string{"train.batch=32", "train.steps=24", "train.checkpoint_every=0", "train.sample_every=10", "train.sample_n=200",
@@ -123,7 +127,7 @@ func (w cancelAt) Write(p []byte) (int, error) {
 // at, resumes it, and compares the final weights, optimizer moments, EMA
 // and states with an uninterrupted run's, bit for bit.
 func TestStopThenResumeMatchesWholeRun(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali", "stargan", "pix2pix"} {
+	for _, kind := range []string{"dcgan", "cgan", "cgan-reuse", "acgan", "acgan-reuse", "infogan", "infogan-reuse", "mlp", "mlp-tricks", "mlp-pac", "dcgan-pac", "sngan", "sngan-cond", "sagan", "biggan", "vae", "vae-conv", "ae", "mixgan", "mixgan-mlp", "avb", "avb-ac", "aae", "aae-mixture", "bigan", "ali", "stargan", "pix2pix", "cyclegan"} {
 		t.Run(kind, func(t *testing.T) {
 			c := tinyConfig(t, kind)
 			c.Train.LogEvery = 1
@@ -162,6 +166,9 @@ func TestStopThenResumeMatchesWholeRun(t *testing.T) {
 				}
 			}
 			keys := []string{"rng/game", "json/loader"}
+			if kind == "cyclegan" {
+				keys = []string{"json/loader", "json/loader_b", "json/pool_a", "rng/pool_a", "rng/pool_b"}
+			}
 			if !c.IsImage() {
 				keys = []string{"rng/game", "rng/data"}
 				ma, err1 := os.ReadFile(filepath.Join(whole, SummaryFile))

@@ -11,6 +11,7 @@ import (
 	_ "github.com/kallima-gan/kallima/family/bigan"
 	_ "github.com/kallima-gan/kallima/family/biggan"
 	_ "github.com/kallima-gan/kallima/family/cgan"
+	_ "github.com/kallima-gan/kallima/family/cyclegan"
 	_ "github.com/kallima-gan/kallima/family/dcgan"
 	_ "github.com/kallima-gan/kallima/family/infogan"
 	_ "github.com/kallima-gan/kallima/family/mixgan"
