@@ -37,8 +37,9 @@ error naming it, and so is a folder without images.
 
 -from and -to are domain names (or their numbers) of the model: A and B for
 a two-domain model, the data's domain names for a multi-domain one (a
-wrong name is an error listing them). -from defaults to the first domain;
--to to the other one of two, or, for a multi-domain model, every domain
+wrong name is an error listing them). -from defaults to A for a two-domain
+model and must be given for a multi-domain one (its translations back to
+-from are the reconstructions); -to defaults to the other one of two, or, for a multi-domain model, every domain
 but -from, each into its own subfolder of -out.
 
 -out DIR receives:
@@ -94,6 +95,10 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 	}
 	t := tr.Translator
 	names := t.Domains()
+	if *from == "" && len(names) > 2 {
+		fmt.Fprintf(stderr, "kallima translate: -from: the model has %d domains (%s); say which one the inputs are in\n", len(names), strings.Join(names, ", "))
+		return exitUsage
+	}
 	src, err := domainIndex(names, *from, 0, "from")
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima translate: %v\n", err)

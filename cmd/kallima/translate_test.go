@@ -174,14 +174,18 @@ func TestTranslate(t *testing.T) {
 	}
 }
 
-// TestTranslateDomains: a multi-domain model translates to every other
-// domain by default, each into its subfolder, or to the one -to names.
+// TestTranslateDomains: a multi-domain model needs -from, then translates
+// to every other domain by default, each into its subfolder, or to the one
+// -to names.
 func TestTranslateDomains(t *testing.T) {
 	dir, b := trainShiftFolder(t, true)
 	in := t.TempDir()
 	writeImage(t, filepath.Join(in, "a.png"), solidGray(8, 8, 64))
 	out := t.TempDir()
-	code, stdout, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out)
+	if code, _, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out); code != exitUsage || !strings.Contains(stderr, "3 domains (x, y, z)") {
+		t.Errorf("no -from: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out, "-from", "x")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -196,13 +200,13 @@ func TestTranslateDomains(t *testing.T) {
 		t.Errorf("translated to the source domain too, or: %s", stdout)
 	}
 	out2 := t.TempDir()
-	if code, _, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out2, "-to", "z"); code != exitOK {
+	if code, _, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out2, "-from", "x", "-to", "z"); code != exitOK {
 		t.Fatalf("-to z: exit %d: %s", code, stderr)
 	}
 	if v, _, _ := grayPNG(t, filepath.Join(out2, "a.png")); v != picture.ToByte(x+b+0.5) {
 		t.Errorf("-to z: %d", v)
 	}
-	if code, _, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out2, "-to", "w"); code != exitUsage || !strings.Contains(stderr, "domains are x, y, z") {
+	if code, _, stderr := cmdRun(runTranslate, dir, "-in", in, "-out", out2, "-from", "x", "-to", "w"); code != exitUsage || !strings.Contains(stderr, "domains are x, y, z") {
 		t.Errorf("-to w: exit %d: %s", code, stderr)
 	}
 }
