@@ -67,45 +67,17 @@ func loadGoldenNets(t *testing.T, file string, want int) map[string]*goldenNet {
 // every parameter, and the buffers after the pass.
 func checkGoldenNet(t *testing.T, m nn.Module, forward func(*autograd.Value) *autograd.Value, c *goldenNet, second bool) {
 	t.Helper()
-	state := map[string]*tensor.Tensor{}
-	for name, g := range c.State {
-		state[name] = g.tensor()
-	}
-	if err := nn.LoadState(m, state); err != nil {
-		t.Fatalf("PyTorch's state_dict names should load: %v", err)
-	}
+	loadGoldenState(t, m, c.State)
 	ps := m.Params("")
-	inputs := make([]*autograd.Value, len(ps)+1)
-	for i, p := range ps {
-		inputs[i+1] = p.Value
-	}
-	inputs[0] = autograd.Param(c.X.tensor())
+	inputs := goldenInputs(c.X.tensor(), ps)
 	out := forward(inputs[0])
 	checkClose(t, "out", out.Data(), c.Out)
 	l := autograd.Sum(autograd.Mul(out, autograd.Const(c.R.tensor())), nil, false)
 	grads := autograd.Grad([]*autograd.Value{l}, inputs, nil, second)
 	checkClose(t, "grad input", grads[0].Data(), c.GradX)
-	for i, p := range ps {
-		want, ok := c.Grad[p.Name]
-		if !ok {
-			t.Fatalf("no PyTorch gradient for %s", p.Name)
-		}
-		var g *tensor.Tensor
-		if grads[i+1] != nil {
-			g = grads[i+1].Data()
-		}
-		checkClose(t, "grad "+p.Name, g, want)
-	}
+	checkGoldenGrads(t, "grad", ps, grads[1:], c.Grad, false)
 	if second {
-		gx := grads[0]
-		pg := autograd.Grad([]*autograd.Value{autograd.Sum(autograd.Mul(gx, gx), nil, false)}, inputs[1:], nil, false)
-		for i, p := range ps {
-			var g *tensor.Tensor
-			if pg[i] != nil {
-				g = pg[i].Data()
-			}
-			checkClose(t, "penalty grad "+p.Name, g, c.PenGrad[p.Name])
-		}
+		checkPenaltyGrads(t, grads[0], ps, c.PenGrad, false)
 	}
 	bs := m.Buffers("")
 	if len(bs) != len(c.After) {

@@ -62,39 +62,18 @@ func TestGoldenResNetGenerator(t *testing.T) {
 				}
 				m = gen
 			}
-			state := map[string]*tensor.Tensor{}
-			for n, gt := range c.State {
-				state[n] = gt.tensor()
-			}
-			if err := nn.LoadState(m, state); err != nil {
-				t.Fatalf("PyTorch's state_dict names should load: %v", err)
-			}
+			loadGoldenState(t, m, c.State)
 			ps := m.Params("")
-			inputs := []*autograd.Value{autograd.Param(c.X.tensor())}
-			for _, p := range ps {
-				inputs = append(inputs, p.Value)
-			}
+			inputs := goldenInputs(c.X.tensor(), ps)
 			out := m.Forward(inputs[0])
 			checkClose(t, "out", out.Data(), c.Out)
 			l := autograd.Sum(autograd.Mul(out, autograd.Const(c.R.tensor())), nil, false)
 			second := c.PenGrad != nil
 			grads := autograd.Grad([]*autograd.Value{l}, inputs, nil, second)
 			checkClose(t, "grad x", grads[0].Data(), c.GradX)
-			for i, p := range ps {
-				want, ok := c.Grad[p.Name]
-				if !ok {
-					t.Fatalf("no PyTorch gradient for %s", p.Name)
-				}
-				checkCloseOrZero(t, "grad "+p.Name, grads[i+1].Data(), want, scale(c.Grad))
-			}
-			if !second {
-				return
-			}
-			gx := grads[0]
-			pen := autograd.Sum(autograd.Mul(gx, gx), nil, false)
-			pg := autograd.Grad([]*autograd.Value{pen}, inputs[1:], nil, false)
-			for i, p := range ps {
-				checkCloseOrZero(t, "penalty grad "+p.Name, pg[i].Data(), c.PenGrad[p.Name], scale(c.PenGrad))
+			checkGoldenGrads(t, "grad", ps, grads[1:], c.Grad, true)
+			if second {
+				checkPenaltyGrads(t, grads[0], ps, c.PenGrad, true)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/autograd"
-	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -57,28 +56,6 @@ func loadGoldenStarGAN(t *testing.T) map[string]*goldenStarCase {
 	return g.Cases
 }
 
-// loadStarState loads a case's weights into m: the names must be exactly
-// PyTorch's state_dict keys.
-func loadStarState(t *testing.T, m nn.Module, c *goldenStarCase) {
-	t.Helper()
-	state := map[string]*tensor.Tensor{}
-	for name, g := range c.State {
-		state[name] = g.tensor()
-	}
-	if err := nn.LoadState(m, state); err != nil {
-		t.Fatalf("PyTorch's state_dict names should load: %v", err)
-	}
-}
-
-// paramInputs returns x as a leaf followed by m's parameters, for Grad.
-func paramInputs(x *tensor.Tensor, ps []nn.Param) []*autograd.Value {
-	in := []*autograd.Value{autograd.Param(x)}
-	for _, p := range ps {
-		in = append(in, p.Value)
-	}
-	return in
-}
-
 // TestGoldenStarGenerator runs StarGAN's generator at 28x28 (3 domains,
 // width 2, 2 residual blocks) on its PyTorch twin's weights: the output
 // and the gradients of sum(out * r) with respect to the input image and
@@ -89,17 +66,15 @@ func TestGoldenStarGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loadStarState(t, g, c)
+	loadGoldenState(t, g, c.State)
 	ps := g.Params("")
-	in := paramInputs(c.X.tensor(), ps)
+	in := goldenInputs(c.X.tensor(), ps)
 	out := g.Forward(in[0], c.To)
 	checkClose(t, "out", out.Data(), c.Out)
 	l := autograd.Sum(autograd.Mul(out, autograd.Const(c.R.tensor())), nil, false)
 	grads := autograd.Grad([]*autograd.Value{l}, in, nil, false)
 	checkClose(t, "grad x", grads[0].Data(), c.GradX)
-	for i, p := range ps {
-		checkClose(t, "grad "+p.Name, grads[i+1].Data(), c.Grad[p.Name])
-	}
+	checkGoldenGrads(t, "grad", ps, grads[1:], c.Grad, false)
 }
 
 // TestGoldenStarDiscriminator runs StarGAN's discriminator at 28x28 (3
@@ -113,9 +88,9 @@ func TestGoldenStarDiscriminator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loadStarState(t, d, c)
+	loadGoldenState(t, d, c.State)
 	ps := d.Params("")
-	in := paramInputs(c.X.tensor(), ps)
+	in := goldenInputs(c.X.tensor(), ps)
 	src, cls := d.Forward(in[0])
 	checkClose(t, "src", src.Data(), c.Src)
 	checkClose(t, "cls", cls.Data(), c.Cls)
@@ -123,16 +98,6 @@ func TestGoldenStarDiscriminator(t *testing.T) {
 		autograd.Sum(autograd.Mul(cls, autograd.Const(c.R2.tensor())), nil, false))
 	grads := autograd.Grad([]*autograd.Value{l}, in, nil, true)
 	checkClose(t, "grad x", grads[0].Data(), c.GradX)
-	for i, p := range ps {
-		checkClose(t, "grad "+p.Name, grads[i+1].Data(), c.Grad[p.Name])
-	}
-	gx := grads[0]
-	pg := autograd.Grad([]*autograd.Value{autograd.Sum(autograd.Mul(gx, gx), nil, false)}, in[1:], nil, false)
-	for i, p := range ps {
-		var g *tensor.Tensor
-		if pg[i] != nil {
-			g = pg[i].Data()
-		}
-		checkClose(t, "penalty grad "+p.Name, g, c.PenGrad[p.Name])
-	}
+	checkGoldenGrads(t, "grad", ps, grads[1:], c.Grad, false)
+	checkPenaltyGrads(t, grads[0], ps, c.PenGrad, false)
 }
