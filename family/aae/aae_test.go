@@ -15,27 +15,12 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// parse returns a preset with sets applied, validated.
-func parse(t *testing.T, preset string, sets ...string) (config.Config, error) {
-	t.Helper()
-	c, err := config.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
-}
-
 func TestPresets(t *testing.T) {
 	for _, tc := range []struct {
 		name, prior string
 		labels      int
 	}{{"aae-mnist", "normal", 0}, {"aae-semi-mnist", "categorical", 100}, {"aae-cluster-mnist", "categorical", 0}} {
-		c, err := parse(t, tc.name)
+		c, err := famtest.Preset(t, tc.name)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -77,7 +62,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"model.prior=categorical", "model.labels=20", "model.classes=3"}, "not a multiple"},
 		{[]string{"model.prior=categorical", "model.labels=20", "model.classes=5"}, ""},
 	} {
-		_, err := parse(t, "aae-mnist", tc.sets...)
+		_, err := famtest.Preset(t, "aae-mnist", tc.sets...)
 		if tc.want == "" {
 			if err != nil {
 				t.Errorf("%v: %v", tc.sets, err)
@@ -102,7 +87,7 @@ func tinySet(n int) *data.Set {
 // tinyModel builds an aae with small networks on a synthetic set.
 func tinyModel(t *testing.T, sets ...string) (*family.Model, config.Config) {
 	t.Helper()
-	c, err := parse(t, "aae-mnist", append([]string{"data.kind=synthetic", "data.n=60", "data.classes=3", "model.hidden=[16]", "model.d_hidden=[8]", "model.z_dim=3", "train.batch=10"}, sets...)...)
+	c, err := famtest.Preset(t, "aae-mnist", append([]string{"data.kind=synthetic", "data.n=60", "data.classes=3", "model.hidden=[16]", "model.d_hidden=[8]", "model.z_dim=3", "train.batch=10"}, sets...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +496,7 @@ func criticAccuracy(g *model, images *tensor.Tensor, n int) float64 {
 func TestTrainMNIST(t *testing.T) {
 	train, test := famtest.MNIST(t, data.Train), famtest.MNIST(t, data.Test)
 	build := func(steps int, sets ...string) (*family.Model, []gan.Logs) {
-		c, err := parse(t, "aae-mnist", append([]string{"model.hidden=[128]", "model.d_hidden=[64]", "model.z_dim=4"}, sets...)...)
+		c, err := famtest.Preset(t, "aae-mnist", append([]string{"model.hidden=[128]", "model.d_hidden=[64]", "model.z_dim=4"}, sets...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	ag "github.com/kallima-gan/kallima/autograd"
-	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
@@ -17,23 +16,8 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// parse returns the avb-mnist preset with sets applied, validated.
-func parse(t *testing.T, sets ...string) (config.Config, error) {
-	t.Helper()
-	c, err := config.Preset("avb-mnist")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
-}
-
 func TestPreset(t *testing.T) {
-	c, err := parse(t)
+	c, err := famtest.Preset(t, "avb-mnist")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +49,7 @@ func TestConfigErrors(t *testing.T) {
 		// ac_samples matters only with adaptive contrast.
 		{[]string{"model.adaptive_contrast=false", "model.ac_samples=0"}, ""},
 	} {
-		_, err := parse(t, tc.sets...)
+		_, err := famtest.Preset(t, "avb-mnist", tc.sets...)
 		if tc.want == "" {
 			if err != nil {
 				t.Errorf("%v: %v", tc.sets, err)
@@ -81,7 +65,7 @@ func TestConfigErrors(t *testing.T) {
 // tiny builds a small AVB on 64 synthetic images.
 func tiny(t *testing.T, sets ...string) (*family.Model, *model) {
 	t.Helper()
-	c, err := parse(t, append([]string{"data.kind=synthetic", "data.n=64", "model.hidden=[16]", "model.adv_hidden=[12]",
+	c, err := famtest.Preset(t, "avb-mnist", append([]string{"data.kind=synthetic", "data.n=64", "model.hidden=[16]", "model.adv_hidden=[12]",
 		"model.adv_features=6", "model.z_dim=3", "model.eps_dim=4", "model.ac_samples=5", "model.proposal_samples=7", "train.batch=8"}, sets...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +311,7 @@ func TestTrainingMNIST(t *testing.T) {
 	if !testing.Short() && blas.Impl != "go" {
 		sets, limit, advLimit = []string{"train.steps=1500"}, 150, math.Log(4)
 	}
-	c, err := parse(t, sets...)
+	c, err := famtest.Preset(t, "avb-mnist", sets...)
 	if err != nil {
 		t.Fatal(err)
 	}

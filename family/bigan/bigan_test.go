@@ -20,26 +20,11 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// parse returns a preset with sets applied, validated.
-func parse(t *testing.T, preset string, sets ...string) (config.Config, error) {
-	t.Helper()
-	c, err := config.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
-}
-
 // TestPresets: bigan-mnist is the authors' setting, ali-mnist the same
 // with a normal prior.
 func TestPresets(t *testing.T) {
 	for _, tc := range []struct{ name, kind, prior string }{{"bigan-mnist", "bigan", "uniform"}, {"ali-mnist", "ali", "normal"}} {
-		c, err := parse(t, tc.name)
+		c, err := famtest.Preset(t, tc.name)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -78,12 +63,12 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"data.kind=ring8"}, "needs image data"},
 		{[]string{"train.n_critic=2"}, "train.n_critic: 2, but simultaneous"},
 	} {
-		_, err := parse(t, "bigan-mnist", tc.sets...)
+		_, err := famtest.Preset(t, "bigan-mnist", tc.sets...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want it to name %q", tc.sets, err, tc.want)
 		}
 	}
-	if _, err := parse(t, "bigan-mnist", "train.optimizer=rmsprop", "model.weight_decay=0", "loss.name=minimax", "model.prior=normal", "model.simultaneous=false", "train.n_critic=2"); err != nil {
+	if _, err := famtest.Preset(t, "bigan-mnist", "train.optimizer=rmsprop", "model.weight_decay=0", "loss.name=minimax", "model.prior=normal", "model.simultaneous=false", "train.n_critic=2"); err != nil {
 		t.Errorf("rmsprop without weight decay, minimax, a normal prior, alternating updates: %v", err)
 	}
 }
@@ -186,7 +171,7 @@ func TestExpDecay(t *testing.T) {
 			t.Errorf("step %d: %g, want %g", tc.step, got, tc.want)
 		}
 	}
-	c, err := parse(t, "bigan-mnist", "train.steps=1000", "model.width=8")
+	c, err := famtest.Preset(t, "bigan-mnist", "train.steps=1000", "model.width=8")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +184,7 @@ func TestExpDecay(t *testing.T) {
 			t.Errorf("player %s: schedule %#v", p.Name, p.LR)
 		}
 	}
-	if c, err = parse(t, "bigan-mnist", "model.decay_start=1", "model.width=8"); err != nil {
+	if c, err = famtest.Preset(t, "bigan-mnist", "model.decay_start=1", "model.width=8"); err != nil {
 		t.Fatal(err)
 	}
 	if m, err = family.Build(c, family.Data{Channels: 1, Size: 28}); err != nil || m.Players[0].LR != nil {
@@ -210,7 +195,7 @@ func TestExpDecay(t *testing.T) {
 // tiny builds a small model of kind on synthetic images.
 func tiny(t *testing.T, kind string, sets ...string) (*family.Model, config.Config) {
 	t.Helper()
-	c, err := parse(t, kind+"-mnist", append([]string{"data.kind=synthetic", "data.n=32", "model.width=16", "model.z_dim=3", "train.batch=8", "train.steps=20"}, sets...)...)
+	c, err := famtest.Preset(t, kind+"-mnist", append([]string{"data.kind=synthetic", "data.n=32", "model.width=16", "model.z_dim=3", "train.batch=8", "train.steps=20"}, sets...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +416,7 @@ func TestTrainingLearnsOnMNIST(t *testing.T) {
 	}
 	set := famtest.MNIST(t, data.Train)
 	train := func() (before, after, dLoss, geLoss float64) {
-		c, err := parse(t, "bigan-mnist", "model.width=256", "train.steps=1000")
+		c, err := famtest.Preset(t, "bigan-mnist", "model.width=256", "train.steps=1000")
 		if err != nil {
 			t.Fatal(err)
 		}

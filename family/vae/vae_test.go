@@ -15,24 +15,9 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// parse returns a preset (or the default config) with sets applied.
-func parse(t *testing.T, preset string, sets ...string) (config.Config, error) {
-	t.Helper()
-	c, err := config.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			return c, err
-		}
-	}
-	return c, c.Validate()
-}
-
 func TestPresets(t *testing.T) {
 	for _, name := range []string{"vae-mnist", "ae-mnist"} {
-		c, err := parse(t, name)
+		c, err := famtest.Preset(t, name)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -63,7 +48,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"model.kind=ae", "data.kind=folder", "data.dir=x", "data.size=30", "model.net=conv"}, "not divisible by 4"},
 		{[]string{"model.kind=ae", "model.net=conv", "model.likelihood=gaussian", "model.learn_sigma=true"}, ""},
 	} {
-		_, err := parse(t, "vae-mnist", tc.sets...)
+		_, err := famtest.Preset(t, "vae-mnist", tc.sets...)
 		if tc.want == "" {
 			if err != nil {
 				t.Errorf("%v: %v", tc.sets, err)
@@ -79,7 +64,7 @@ func TestConfigErrors(t *testing.T) {
 // tinyModel builds kind on a small synthetic set.
 func tinyModel(t *testing.T, sets ...string) (*family.Model, config.Config) {
 	t.Helper()
-	c, err := parse(t, "vae-mnist", append(sets, "data.kind=synthetic", "data.n=64", "model.hidden=[16]", "model.z_dim=4", "train.batch=8")...)
+	c, err := famtest.Preset(t, "vae-mnist", append(sets, "data.kind=synthetic", "data.n=64", "model.hidden=[16]", "model.z_dim=4", "train.batch=8")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +201,7 @@ func TestTerms(t *testing.T) {
 func TestTrainingImprovesELBO(t *testing.T) {
 	set := famtest.MNIST(t, data.Train)
 	train := func(kind string) (first, last, kl float64) {
-		c, err := parse(t, "vae-mnist", "model.kind="+kind, "train.steps=300")
+		c, err := famtest.Preset(t, "vae-mnist", "model.kind="+kind, "train.steps=300")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,3 +24,21 @@ func MNIST(t testing.TB, split data.Split) *data.Set {
 	}
 	return set
 }
+
+// Preset returns the named preset with the key=value settings applied and
+// the config validated. A preset that does not exist fails the test; a bad
+// setting or a config that does not validate is the returned error, for
+// tests of the errors a family reports.
+func Preset(t testing.TB, preset string, sets ...string) (config.Config, error) {
+	t.Helper()
+	c, err := config.Preset(preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range sets {
+		if err := c.Set(kv); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
