@@ -106,44 +106,26 @@ func (a *ACGAN) ReusesFake() bool { return a.ReuseFake }
 
 // Validate reports a game a config got wrong.
 func (a *ACGAN) Validate() error {
+	err := validateLabelled("acgan", a.G == nil || a.D == nil, a.Real == nil, a.RNG, a.Objective, a.Batch, a.Prior, a.Penalty)
 	switch {
-	case a.G == nil || a.D == nil:
-		return fmt.Errorf("acgan game: missing generator or discriminator")
-	case a.Real == nil:
-		return fmt.Errorf("acgan game: no real data")
-	case a.RNG == nil:
-		return fmt.Errorf("acgan game: no random source")
-	case a.Objective.D == nil || a.Objective.G == nil:
-		return fmt.Errorf("acgan game: no objective")
-	case a.Batch <= 0:
-		return fmt.Errorf("acgan game: batch size %d must be positive", a.Batch)
+	case err != nil:
+		return err
 	case a.Classes < 2:
 		return fmt.Errorf("acgan game: %d classes: an auxiliary classifier needs at least 2", a.Classes)
 	case !(a.ClassWeight > 0):
 		return fmt.Errorf("acgan game: class weight %g must be positive", a.ClassWeight)
-	}
-	if err := a.Prior.Validate(); err != nil {
-		return fmt.Errorf("acgan game: %w", err)
-	}
-	if err := a.Penalty.Validate(); err != nil {
-		return fmt.Errorf("acgan game: %w", err)
 	}
 	return nil
 }
 
 // fakes draws fake labels and the generator's samples for them.
 func (a *ACGAN) fakes() (*ag.Value, []int) {
-	ys := SampleLabels(a.RNG, a.Batch, a.Classes)
-	return a.G.Forward(ag.Const(a.Prior.Sample(a.RNG, a.Batch)), ys), ys
+	return labelledFakes(a.G, a.Prior, a.RNG, a.Batch, a.Classes)
 }
 
 // realBatch draws a real batch and checks its labels.
 func (a *ACGAN) realBatch() (*tensor.Tensor, []int) {
-	x, ys := a.Real(a.Batch)
-	if len(ys) != x.Size(0) {
-		panic(fmt.Sprintf("gan.ACGAN: real batch %v has %d labels", x.Shape(), len(ys)))
-	}
-	return x, ys
+	return labelledBatch(a.Real, a.Batch, "gan.ACGAN")
 }
 
 // classTerm is ClassWeight * CE(logits, labels) under name.

@@ -64,27 +64,39 @@ func (c *Conditional) ReusesFake() bool { return c.ReuseFake }
 
 // Validate reports a game a config got wrong.
 func (c *Conditional) Validate() error {
+	err := validateLabelled("conditional", c.G == nil || c.D == nil, c.Real == nil, c.RNG, c.Objective, c.Batch, c.Prior, c.Penalty)
 	switch {
-	case c.G == nil || c.D == nil:
-		return fmt.Errorf("conditional game: missing generator or discriminator")
-	case c.Real == nil:
-		return fmt.Errorf("conditional game: no real data")
-	case c.RNG == nil:
-		return fmt.Errorf("conditional game: no random source")
-	case c.Objective.D == nil || c.Objective.G == nil:
-		return fmt.Errorf("conditional game: no objective")
-	case c.Batch <= 0:
-		return fmt.Errorf("conditional game: batch size %d must be positive", c.Batch)
+	case err != nil:
+		return err
 	case c.Classes < 1:
 		return fmt.Errorf("conditional game: %d classes", c.Classes)
 	case c.MatchingAware && c.Classes < 2:
 		return fmt.Errorf("conditional game: matching-aware D needs at least 2 classes, have %d", c.Classes)
 	}
-	if err := c.Prior.Validate(); err != nil {
-		return fmt.Errorf("conditional game: %w", err)
+	return nil
+}
+
+// validateLabelled is the check a game with labelled real data and a
+// conditional generator (Conditional, ACGAN) shares: its networks, data,
+// random source, objective, batch size, prior and penalty.
+func validateLabelled(game string, noNets, noReal bool, rng *tensor.RNG, obj Objective, batch int, prior Prior, penalty Penalty) error {
+	switch {
+	case noNets:
+		return fmt.Errorf("%s game: missing generator or discriminator", game)
+	case noReal:
+		return fmt.Errorf("%s game: no real data", game)
+	case rng == nil:
+		return fmt.Errorf("%s game: no random source", game)
+	case obj.D == nil || obj.G == nil:
+		return fmt.Errorf("%s game: no objective", game)
+	case batch <= 0:
+		return fmt.Errorf("%s game: batch size %d must be positive", game, batch)
 	}
-	if err := c.Penalty.Validate(); err != nil {
-		return fmt.Errorf("conditional game: %w", err)
+	if err := prior.Validate(); err != nil {
+		return fmt.Errorf("%s game: %w", game, err)
+	}
+	if err := penalty.Validate(); err != nil {
+		return fmt.Errorf("%s game: %w", game, err)
 	}
 	return nil
 }
@@ -110,17 +122,29 @@ func mismatched(rng *tensor.RNG, labels []int, classes int) []int {
 
 // realBatch draws a real batch and checks its labels.
 func (c *Conditional) realBatch() (*tensor.Tensor, []int) {
-	x, ys := c.Real(c.Batch)
-	if len(ys) != x.Size(0) {
-		panic(fmt.Sprintf("gan.Conditional: real batch %v has %d labels", x.Shape(), len(ys)))
-	}
-	return x, ys
+	return labelledBatch(c.Real, c.Batch, "gan.Conditional")
 }
 
 // fakes draws fake labels and the generator's samples for them.
 func (c *Conditional) fakes() (*ag.Value, []int) {
-	ys := SampleLabels(c.RNG, c.Batch, c.Classes)
-	return c.G.Forward(ag.Const(c.Prior.Sample(c.RNG, c.Batch)), ys), ys
+	return labelledFakes(c.G, c.Prior, c.RNG, c.Batch, c.Classes)
+}
+
+// labelledBatch draws a batch of n real samples with real and panics,
+// naming game, if their labels do not match them.
+func labelledBatch(real func(n int) (*tensor.Tensor, []int), n int, game string) (*tensor.Tensor, []int) {
+	x, ys := real(n)
+	if len(ys) != x.Size(0) {
+		panic(fmt.Sprintf("%s: real batch %v has %d labels", game, x.Shape(), len(ys)))
+	}
+	return x, ys
+}
+
+// labelledFakes draws n labels uniformly over classes, then n noise
+// vectors, and returns g's samples for them with the labels.
+func labelledFakes(g ConditionalLayer, prior Prior, rng *tensor.RNG, n, classes int) (*ag.Value, []int) {
+	ys := SampleLabels(rng, n, classes)
+	return g.Forward(ag.Const(prior.Sample(rng, n)), ys), ys
 }
 
 // DiscriminatorTerms scores a labelled real batch and a detached fake batch
