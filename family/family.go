@@ -329,9 +329,19 @@ func (m *Model) StartLoader(d Data, batch int, rng *tensor.RNG) (*data.Loader, e
 	if err != nil || l == nil {
 		return nil, err
 	}
+	m.KeepLoader(l)
+	return l, nil
+}
+
+// KeepLoader keeps the started loader l as the extra "loader" (its
+// position goes into checkpoints) and makes Close stop it; a nil l (a
+// model built only to sample) changes nothing.
+func (m *Model) KeepLoader(l *data.Loader) {
+	if l == nil {
+		return
+	}
 	if m.Extras == nil {
 		m.Extras = map[string]Extra{}
 	}
 	m.Extras["loader"], m.Close = LoaderExtra{L: l}, l.Close
-	return l, nil
 }

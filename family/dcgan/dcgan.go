@@ -120,16 +120,10 @@ func Streams(root *tensor.RNG) (initRNG, gameRNG, fixedRNG, loaderRNG *tensor.RN
 	return root.Split(), root.Split(), root.Split(), root.Split()
 }
 
-// Finish adds what every image family's model has: the loader as an extra
-// and its Close.
+// Finish adds what every image family's model has, the loader as an extra
+// and its Close (family.Model.KeepLoader), and returns m.
 func Finish(m *family.Model, l *data.Loader) *family.Model {
-	if l != nil {
-		if m.Extras == nil {
-			m.Extras = map[string]family.Extra{}
-		}
-		m.Extras["loader"] = family.LoaderExtra{L: l}
-		m.Close = l.Close
-	}
+	m.KeepLoader(l)
 	return m
 }
 
