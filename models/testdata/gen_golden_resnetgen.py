@@ -37,26 +37,7 @@ import torch.nn as nn
 
 torch.set_default_dtype(torch.float64)
 
-
-def draw(rng, *shape, scale=1.0, shift=0.0):
-    return (rng.standard_normal(shape) * scale + shift).astype(np.float32)
-
-
-def t(a, grad=False):
-    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
-
-def enc(x, digits):
-    if isinstance(x, torch.Tensor):
-        x = x.detach().numpy()
-    x = np.asarray(x, dtype=np.float64)
-    return {"shape": list(x.shape), "data": [float(f"{v:.{digits}g}") for v in x.reshape(-1)]}
-
-
-def wave(shape, phase):
-    """sin(0.731 i + phase) over the row-major index i, as float32."""
-    n = int(np.prod(shape))
-    return np.sin(np.arange(n, dtype=np.float64) * 0.731 + phase).astype(np.float32).reshape(shape)
+from gen_golden_dcgan import draw, inp, res, t, wave  # noqa: E402 (the shared conventions)
 
 
 def norm(c):
@@ -115,15 +96,15 @@ def case(seed, config, m, xs, second):
     params = dict(m.named_parameters())
     grads = torch.autograd.grad((out * t(r)).sum(), [xt] + list(params.values()), create_graph=second)
     c = {
-        "config": config, "state": {n: enc(a, 9) for n, a in state.items()},
+        "config": config, "state": {n: inp(a) for n, a in state.items()},
         "x": {"shape": xs, "phase": 0.5}, "r": {"shape": list(out.shape), "phase": 1.5},
-        "out": enc(out, 8), "grad_x": enc(grads[0], 8),
-        "grad": {n: enc(g, 8) for n, g in zip(params.keys(), grads[1:])},
+        "out": res(out), "grad_x": res(grads[0]),
+        "grad": {n: res(g) for n, g in zip(params.keys(), grads[1:])},
     }
     if second:
         pen = (grads[0] ** 2).sum()
         pg = torch.autograd.grad(pen, list(params.values()))
-        c["pen_grad"] = {n: enc(g, 8) for n, g in zip(params.keys(), pg)}
+        c["pen_grad"] = {n: res(g) for n, g in zip(params.keys(), pg)}
     return c
 
 
