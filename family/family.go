@@ -167,6 +167,10 @@ type Model struct {
 	// when it has one and the caller asks for it). A family may set both
 	// Generator and Translator, or only one.
 	Translator Translator
+	// Critic, for a 2-D GAN whose discriminator scores single points, is
+	// that discriminator (the live 2-D view's heat map and arrows); nil
+	// otherwise.
+	Critic Critic
 	// Extras is any other state a checkpoint must keep (a loader's
 	// position, an image pool, a historical average, a growth stage), by
 	// name. Resume loads extras before the players' weights, so a family

@@ -52,6 +52,12 @@ type Options struct {
 	// Warn receives the run folder's warnings (see run.Options.Warn); nil
 	// means os.Stderr.
 	Warn io.Writer
+	// OnStep, when set, is called after every step, once its metrics,
+	// preview and checkpoint are written, on the training goroutine: a
+	// live view (package serve/live) watches training through it, and
+	// pauses it by blocking. An error stops training and is returned
+	// (wrap gan.ErrStopped to stop as Ctrl-C does, with a checkpoint).
+	OnStep func(v StepView) error
 }
 
 // Result is a finished (or stopped) training session.
@@ -238,6 +244,9 @@ type session struct {
 
 	// translation is a translator's fixed preview inputs (transpreview.go).
 	translation *translationPreview
+	// logged are the scalars the run logged at the current step, for
+	// Options.OnStep.
+	logged gan.Logs
 }
 
 // build loads the data and makes the model, preview and trainer of c, all
@@ -325,6 +334,7 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 				fmt.Fprintf(opts.Progress, "eval at step %d: fid %.4g, is %.4g, precision %.3f, recall %.3f (%s)\n", t.Step, fid, ev["eval/is"], ev["eval/precision"], ev["eval/recall"], s.eval.refName)
 			}
 		}
+		s.logged = logs
 		if err := s.run.Log(t.Step, logs); err != nil {
 			return err
 		}
@@ -339,6 +349,17 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		}
 		return nil
 	})
+	if opts.OnStep != nil {
+		// After the run's callback, so the step's files exist, with the
+		// scalars it logged (the evaluation's too).
+		s.tr.Callbacks = append(s.tr.Callbacks, func(t *gan.Trainer, logs gan.Logs) error {
+			if s.logged != nil {
+				logs = s.logged
+			}
+			sampled := c.Train.SampleEvery > 0 && t.Step%c.Train.SampleEvery == 0
+			return opts.OnStep(s.stepView(logs, sampled))
+		})
+	}
 	runErr := s.tr.Run(ctx)
 	var div *gan.DivergenceError
 	if errors.As(runErr, &div) || (runErr != nil && !errors.Is(runErr, gan.ErrStopped)) {
