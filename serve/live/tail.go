@@ -1,0 +1,122 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/kallima-gan/kallima/pipeline"
+	"github.com/kallima-gan/kallima/run"
+)
+
+// Tail adds the run in folder dir, written by another process (or
+// finished), and follows it until ctx is done: the metrics already in
+// metrics.jsonl, then each line appended, and the newest grid in samples/.
+// name is its name on the page (deduplicated). It returns an error when
+// dir holds no run.
+func (h *Hub) Tail(ctx context.Context, name, dir string) error {
+	c, err := pipeline.RunConfig(dir)
+	if err != nil {
+		return err
+	}
+	kind := "image"
+	if !c.IsImage() {
+		kind = "points"
+	}
+	lr := h.add(RunInfo{Name: name, Dir: dir, Kind: kind, Steps: c.Train.Steps})
+	t := &tailer{h: h, lr: lr, dir: dir}
+	t.poll() // what is there now is there before Tail returns
+	go func() {
+		tick := time.NewTicker(h.opt.Poll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.done:
+				return
+			case <-tick.C:
+				t.poll()
+			}
+		}
+	}()
+	return nil
+}
+
+// tailer follows one run folder.
+type tailer struct {
+	h      *Hub
+	lr     *liveRun
+	dir    string
+	offset int64  // bytes of metrics.jsonl read
+	sample string // newest grid seen
+}
+
+// gridName matches the sample grids the run package writes (not a coded
+// run's traversal-*.png).
+var gridName = regexp.MustCompile(`^step-(\d+)\.png$`)
+
+// poll reads the metrics lines appended since the last poll (complete
+// lines only: a line being written is read next time) and looks for a
+// newer grid.
+func (t *tailer) poll() {
+	var recs []run.Record
+	f, err := os.Open(filepath.Join(t.dir, run.MetricsFile))
+	if err == nil {
+		if st, err := f.Stat(); err == nil && st.Size() < t.offset {
+			t.offset = 0 // rewritten (a resumed run rewinds its metrics)
+		}
+		if _, err := f.Seek(t.offset, io.SeekStart); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(f, 64<<20))
+			if end := bytes.LastIndexByte(b, '\n'); end >= 0 {
+				for _, line := range bytes.Split(b[:end], []byte{'\n'}) {
+					var r run.Record
+					if len(bytes.TrimSpace(line)) > 0 && r.UnmarshalJSON(line) == nil {
+						recs = append(recs, r)
+					}
+				}
+				t.offset += int64(end + 1)
+			}
+		}
+		f.Close()
+	}
+	best, bestStep := "", -1
+	if es, err := os.ReadDir(filepath.Join(t.dir, run.SamplesDir)); err == nil {
+		for _, e := range es {
+			if m := gridName.FindStringSubmatch(e.Name()); m != nil {
+				if n, err := strconv.Atoi(m[1]); err == nil && n > bestStep {
+					best, bestStep = filepath.Join(t.dir, run.SamplesDir, e.Name()), n
+				}
+			}
+		}
+	}
+	t.h.mu.Lock()
+	defer t.h.mu.Unlock()
+	for _, r := range recs {
+		if r.Step <= t.lr.info.Step && len(t.lr.history) > 0 {
+			// A resumed run rewrites steps past its checkpoint: keep the
+			// curve monotone by dropping what it replaces.
+			t.lr.history = dropFrom(t.lr.history, r.Step)
+		}
+		t.h.record(t.lr, r)
+	}
+	if best != "" && best != t.sample {
+		t.sample = best
+		t.h.setSample(t.lr, bestStep, best)
+	}
+}
+
+// dropFrom removes the records at step and after.
+func dropFrom(h []run.Record, step int) []run.Record {
+	for i, r := range h {
+		if r.Step >= step {
+			return h[:i]
+		}
+	}
+	return h
+}
