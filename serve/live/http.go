@@ -56,8 +56,11 @@ func (h *Hub) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.unsubscribe(lr, c)
-	// Streams outlive the server's write timeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	// Streams outlive the server's read and write timeouts (a read
+	// deadline reached would end the request's context).
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-store")
