@@ -1,9 +1,11 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -113,6 +115,72 @@ func describeImage(path string) (ImageFile, error) {
 	if format != "png" && format != "jpeg" {
 		return ImageFile{}, fmt.Errorf("read %s: a %s image, want PNG or JPEG", path, format)
 	}
-	gray := conf.ColorModel == color.GrayModel || conf.ColorModel == color.Gray16Model
-	return ImageFile{Path: path, Width: conf.Width, Height: conf.Height, Gray: gray}, nil
+	return ImageFile{Path: path, Width: conf.Width, Height: conf.Height, Gray: isGray(conf.ColorModel)}, nil
+}
+
+// DecodeImage decodes one PNG or JPEG image held in b (called name in
+// errors) into [1, C, H, W] in [-1, 1], converted and resized as
+// ReadImages does, and returns what it held. It refuses an image larger
+// than MaxImagePixels, an empty one and any other format, naming name.
+func DecodeImage(name string, b []byte, cfg FolderConfig) (*tensor.Tensor, ImageFile, error) {
+	if cfg.Height <= 0 || cfg.Width <= 0 {
+		return nil, ImageFile{}, fmt.Errorf("images: output size %dx%d, want positive height and width", cfg.Height, cfg.Width)
+	}
+	img, err := decodeFrom(name, bytes.NewReader(b))
+	if err != nil {
+		return nil, ImageFile{}, err
+	}
+	c := 3
+	if cfg.Gray {
+		c = 1
+	}
+	r := img.Bounds()
+	info := ImageFile{Path: name, Width: r.Dx(), Height: r.Dy(), Gray: isGray(img.ColorModel())}
+	out := make([]float32, c*cfg.Height*cfg.Width)
+	fillImage(img, r, cfg, out)
+	return tensor.FromSlice(out, 1, c, cfg.Height, cfg.Width), info, nil
+}
+
+// isGray reports whether a colour model holds gray levels only.
+func isGray(m color.Model) bool { return m == color.GrayModel || m == color.Gray16Model }
+
+// maxNotes is the number of per-image notes of each kind NoteConversions
+// writes before it summarises.
+const maxNotes = 10
+
+// NoteConversions writes to log a note per image of info that was resized
+// to a model's h x w pixels or changed to its ch channels (at most 10 of
+// each kind, then a count), so a user knows what the model was shown.
+func NoteConversions(info []ImageFile, ch, h, w int, log io.Writer) {
+	var resized, converted int
+	for _, f := range info {
+		if f.Width != w || f.Height != h {
+			if resized++; resized <= maxNotes {
+				how := ""
+				switch {
+				case h == w && f.Width != f.Height:
+					how = " (not square: stretched)"
+				case f.Width*h != f.Height*w:
+					how = " (another aspect ratio: stretched)"
+				}
+				fmt.Fprintf(log, "note: %s: %dx%d pixels resized to the model's %dx%d%s\n", f.Path, f.Width, f.Height, w, h, how)
+			}
+		}
+		switch {
+		case ch == 1 && !f.Gray:
+			if converted++; converted <= maxNotes {
+				fmt.Fprintf(log, "note: %s: colour converted to gray by luma (0.299 R + 0.587 G + 0.114 B) for the model's 1 channel\n", f.Path)
+			}
+		case ch == 3 && f.Gray:
+			if converted++; converted <= maxNotes {
+				fmt.Fprintf(log, "note: %s: gray copied to R, G and B for the model's 3 channels\n", f.Path)
+			}
+		}
+	}
+	if resized > maxNotes {
+		fmt.Fprintf(log, "note: %d images resized in all\n", resized)
+	}
+	if converted > maxNotes {
+		fmt.Fprintf(log, "note: %d images converted to the model's %d channels in all\n", converted, ch)
+	}
 }

@@ -185,25 +185,31 @@ func decodeImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	conf, _, err := image.DecodeConfig(f)
+	return decodeFrom(path, f)
+}
+
+// decodeFrom decodes the PNG or JPEG image in r (called name in errors),
+// refusing one larger than MaxImagePixels or empty.
+func decodeFrom(name string, r io.ReadSeeker) (image.Image, error) {
+	conf, _, err := image.DecodeConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: decode: %w", path, err)
+		return nil, fmt.Errorf("read %s: decode: %w", name, err)
 	}
 	if int64(conf.Width)*int64(conf.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("read %s: %dx%d pixels, more than the %d LoadFolder decodes", path, conf.Width, conf.Height, MaxImagePixels)
+		return nil, fmt.Errorf("read %s: %dx%d pixels, more than the %d LoadFolder decodes", name, conf.Width, conf.Height, MaxImagePixels)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	img, format, err := image.Decode(f)
+	img, format, err := image.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: decode: %w", path, err)
+		return nil, fmt.Errorf("read %s: decode: %w", name, err)
 	}
 	if format != "png" && format != "jpeg" {
-		return nil, fmt.Errorf("read %s: a %s image, want PNG or JPEG", path, format)
+		return nil, fmt.Errorf("read %s: a %s image, want PNG or JPEG", name, format)
 	}
 	if img.Bounds().Empty() {
-		return nil, fmt.Errorf("read %s: empty image", path)
+		return nil, fmt.Errorf("read %s: empty image", name)
 	}
 	return img, nil
 }

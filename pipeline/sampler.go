@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,11 @@ type Sampler struct {
 	Weights string
 	// IsImage is false for a 2-D run, whose samples are points [N, 2].
 	IsImage bool
+	// ClassNames names a conditional generator's classes in label order
+	// when the checkpoint records them (nil otherwise).
+	ClassNames []string
+	// Path is the checkpoint file LoadSampler loaded ("" otherwise).
+	Path string
 }
 
 // Sample maps noise z [N, ZDim] (and, for a conditional generator, one
@@ -92,6 +98,9 @@ func LoadSampler(dir string, raw bool) (g *Sampler, skipped []error, err error) 
 			continue
 		}
 		g, err := SamplerFromCheckpoint(c, ck, raw)
+		if g != nil {
+			g.Path = infos[i].Path
+		}
 		return g, skipped, err
 	}
 	return nil, skipped, fmt.Errorf("pipeline: %s: %w: none of the %d checkpoints verifies", dir, run.ErrCorrupt, len(infos))
@@ -139,6 +148,12 @@ func SamplerFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*Samp
 		return nil, err
 	}
 	g.Step = ck.Step
+	if v := ck.Meta[metaClassNames]; v != "" && g.Classes > 0 {
+		// Names are a courtesy for display: a damaged list is left out.
+		if json.Unmarshal([]byte(v), &g.ClassNames) != nil || len(g.ClassNames) != g.Classes {
+			g.ClassNames = nil
+		}
+	}
 	if g.Weights, err = loadPlayerWeights(m.GeneratorPlayer, ck, raw); err != nil {
 		return nil, err
 	}

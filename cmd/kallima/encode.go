@@ -63,10 +63,6 @@ const (
 	encodeGrid  = 64
 )
 
-// encodeNotes is the number of per-file notes printed before they are
-// summarised.
-const encodeNotes = 10
-
 func runEncode(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima encode", encodeUsage, encodeExamples)
 	in := fs.String("in", "", "an image (PNG or JPEG) or a folder of them")
@@ -108,7 +104,7 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
 		return exitError
 	}
-	noteConversions(info, ch, side, side, stderr)
+	data.NoteConversions(info, ch, side, side, stderr)
 	codes, err := encodeImages(enc, x)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
@@ -143,43 +139,6 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "reconstructions  %s (rows of up to 8 images, each followed by their reconstructions)\n", path)
 	}
 	return exitOK
-}
-
-// noteConversions writes a note per image that was resized to the model's
-// h x w pixels or changed to its ch channels (at most encodeNotes of each
-// kind, then a count).
-func noteConversions(info []data.ImageFile, ch, h, w int, log io.Writer) {
-	var resized, converted int
-	for _, f := range info {
-		if f.Width != w || f.Height != h {
-			if resized++; resized <= encodeNotes {
-				how := ""
-				switch {
-				case h == w && f.Width != f.Height:
-					how = " (not square: stretched)"
-				case f.Width*h != f.Height*w:
-					how = " (another aspect ratio: stretched)"
-				}
-				fmt.Fprintf(log, "note: %s: %dx%d pixels resized to the model's %dx%d%s\n", f.Path, f.Width, f.Height, w, h, how)
-			}
-		}
-		switch {
-		case ch == 1 && !f.Gray:
-			if converted++; converted <= encodeNotes {
-				fmt.Fprintf(log, "note: %s: colour converted to gray by luma (0.299 R + 0.587 G + 0.114 B) for the model's 1 channel\n", f.Path)
-			}
-		case ch == 3 && f.Gray:
-			if converted++; converted <= encodeNotes {
-				fmt.Fprintf(log, "note: %s: gray copied to R, G and B for the model's 3 channels\n", f.Path)
-			}
-		}
-	}
-	if resized > encodeNotes {
-		fmt.Fprintf(log, "note: %d images resized in all\n", resized)
-	}
-	if converted > encodeNotes {
-		fmt.Fprintf(log, "note: %d images converted to the model's %d channels in all\n", converted, ch)
-	}
 }
 
 // encodeImages encodes x [N, C, H, W] in batches of encodeBatch and

@@ -210,15 +210,15 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
 	}
-	if codes.given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
+	if codes.Given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
 		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
 		return exitUsage
 	}
-	if isSet(fs, "rows") && (codes.trav == nil || *rows < 2) {
+	if isSet(fs, "rows") && (codes.Trav == nil || *rows < 2) {
 		fmt.Fprintf(stderr, "kallima sample: -rows %d: want at least 2, with a -code NAME=LO:HI traversal\n", *rows)
 		return exitUsage
 	}
-	if isSet(fs, "plane") && (*plane < 2 || *plane**plane > maxSamples || isSet(fs, "n") || isSet(fs, "per-class") || codes.given() || trunc.Threshold > 0) {
+	if isSet(fs, "plane") && (*plane < 2 || *plane**plane > maxSamples || isSet(fs, "n") || isSet(fs, "per-class") || codes.Given() || trunc.Threshold > 0) {
 		fmt.Fprintf(stderr, "kallima sample: -plane %d: want 2 to %d rows, without -n, -per-class, -code or -truncation\n", *plane, int(math.Sqrt(maxSamples)))
 		return exitUsage
 	}
@@ -256,17 +256,17 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 				labels[i] = *class
 			}
 		}
-	case codes.given() && !isCoded:
+	case codes.Given() && !isCoded:
 		fmt.Fprintf(stderr, "kallima sample: -code: the model (%s) has no latent codes (model.kind infogan has)\n", g.Config.Model.Kind)
 		return exitUsage
-	case codes.given():
+	case codes.Given():
 		// A traversal: -n noise vectors, one per column (8 by default).
 		cols := *n
 		if !isSet(fs, "n") {
 			cols = 8
 		}
 		var err error
-		if z, req, perRow, err = codes.codeBatch(coded, tensor.NewRNG(*seed), *n, cols, *rows); err != nil {
+		if z, req, perRow, err = codes.Batch(coded, tensor.NewRNG(*seed), *n, cols, *rows); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: -code: %v\n", err)
 			return exitUsage
 		}

@@ -140,7 +140,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima translate: %v (the model takes %dx%d images with %d channels)\n", err, shape[2], shape[1], shape[0])
 		return exitError
 	}
-	noteConversions(info, shape[0], shape[1], shape[2], stderr)
+	data.NoteConversions(info, shape[0], shape[1], shape[2], stderr)
 	outNames, err := translatedNames(*in, files)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima translate: %v\n", err)

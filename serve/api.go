@@ -1,0 +1,664 @@
+package serve
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/picture"
+	"github.com/kallima-gan/kallima/pipeline"
+	"github.com/kallima-gan/kallima/safetensors"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// routes builds the mux: the API, /metrics, the page and opts.Extra.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
+	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := io.WriteString(w, "ok\n")
+		return err
+	})
+	handle("GET /readyz", func(w http.ResponseWriter, r *http.Request) error {
+		if !s.ready.Load() {
+			return &Error{Status: http.StatusServiceUnavailable, Msg: "not ready"}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := io.WriteString(w, "ready\n")
+		return err
+	})
+	mux.Handle("GET /metrics", s.metrics.handler())
+	handle("GET /v1/models", s.listModels)
+	handle("GET /v1/models/{name}", s.getModel)
+	handle("GET /v1/models/{name}/sample.png", s.samplePNG)
+	handle("POST /v1/models/{name}/sample", s.samplePost)
+	handle("GET /v1/models/{name}/interpolate.png", s.interpolatePNG)
+	handle("POST /v1/models/{name}/translate", s.translate)
+	handle("POST /v1/models/{name}/encode", s.encode)
+	if s.opts.Extra != nil {
+		s.opts.Extra(mux)
+	}
+	if s.opts.Web != nil {
+		mux.Handle("/", s.opts.Web)
+	} else {
+		handle("/", func(w http.ResponseWriter, r *http.Request) error {
+			return &Error{Status: http.StatusNotFound, Msg: fmt.Sprintf("no route %s %s (see GET /v1/models)", r.Method, r.URL.Path)}
+		})
+	}
+	return mux
+}
+
+// statusWriter remembers the status written, for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument counts and times h under its route pattern and writes the
+// error it returns as JSON.
+func (s *Server) instrument(route string, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w := &statusWriter{ResponseWriter: rw}
+		if err := h(w, r); err != nil {
+			writeError(w, err)
+		}
+		code := w.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+		s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// writeError writes err as {"error": ..., "param": ...}: an *Error with its
+// status, any other error as 500.
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Status: http.StatusInternalServerError, Msg: err.Error()}
+	}
+	if e.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	body := map[string]string{"error": e.Msg}
+	if e.Param != "" {
+		body["param"] = e.Param
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeJSON writes v as a 200 JSON answer.
+func writeJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
+	list := make([]ModelInfo, len(s.order))
+	for i, m := range s.order {
+		list[i] = m.info
+	}
+	return writeJSON(w, map[string]any{"models": list})
+}
+
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, m.info)
+}
+
+// model finds the {name} of r's path; can, when not "", is what the model
+// must be able to do.
+func (s *Server) model(r *http.Request, can string) (*Model, error) {
+	name := r.PathValue("name")
+	m := s.models[name]
+	if m == nil {
+		names := make([]string, len(s.order))
+		for i, m := range s.order {
+			names[i] = m.Name
+		}
+		return nil, &Error{Status: http.StatusNotFound, Param: "name", Msg: fmt.Sprintf("no model %q (have %s)", clip(name), strings.Join(names, ", "))}
+	}
+	if can != "" && !slices.Contains(m.info.Can, can) {
+		return nil, &Error{Status: http.StatusBadRequest, Param: "name", Msg: fmt.Sprintf("model %s (model.kind %s) cannot %s (it can %s)", m.Name, m.info.Family, can, strings.Join(m.info.Can, ", "))}
+	}
+	return m, nil
+}
+
+// admit takes a place among the MaxInflight admitted generation requests,
+// waiting up to QueueWait; it returns the function that gives the place
+// back, or a 429 Error.
+func (s *Server) admit(r *http.Request) (func(), error) {
+	release := func() {
+		<-s.slots
+		s.metrics.inflight.Set(float64(s.queued.Add(-1)))
+	}
+	take := func() {
+		s.metrics.inflight.Set(float64(s.queued.Add(1)))
+	}
+	select {
+	case s.slots <- struct{}{}:
+		take()
+		return release, nil
+	default:
+	}
+	busy := &Error{Status: http.StatusTooManyRequests, Msg: fmt.Sprintf("busy: %d generation requests in flight; retry later", s.opts.MaxInflight)}
+	if s.opts.QueueWait <= 0 {
+		return nil, busy
+	}
+	t := time.NewTimer(s.opts.QueueWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		take()
+		return release, nil
+	case <-t.C:
+		return nil, busy
+	case <-r.Context().Done():
+		return nil, busy
+	}
+}
+
+// etag returns the entity tag of an answer of model m to a query: a hash
+// of the checkpoint's content hash, the model, the route and the query's
+// canonical form. It reports whether r's If-None-Match already names it,
+// and then writes 304.
+func etag(w http.ResponseWriter, r *http.Request, m *Model, route, canonical string) bool {
+	h := sha256.Sum256([]byte(m.Sum + "\x00" + m.Name + "\x00" + route + "\x00" + canonical))
+	tag := `"` + hex.EncodeToString(h[:16]) + `"`
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "no-cache")
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		if t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/")); t == tag || t == "*" {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+// plan turns a query into the noise and request of model m's generator,
+// checked against the model, and the grid's images per row.
+func (s *Server) plan(m *Model, q SampleQuery) (*tensor.Tensor, family.Request, int, error) {
+	g := m.Sampler
+	prior := g.Prior
+	prior.Truncation.Threshold = q.Truncation
+	var req family.Request
+	switch {
+	case q.Class >= 0 && g.Classes == 0, q.Classes != nil && g.Classes == 0:
+		return nil, req, 0, badParam("class", "model %s (model.kind %s) is unconditional", m.Name, m.info.Family)
+	case q.Class >= g.Classes && g.Classes > 0:
+		return nil, req, 0, badParam("class", "%d out of range: the model has classes 0 to %d", q.Class, g.Classes-1)
+	}
+	for _, k := range q.Classes {
+		if k >= g.Classes {
+			return nil, req, 0, badParam("classes", "class %d out of range: the model has classes 0 to %d", k, g.Classes-1)
+		}
+	}
+	perRow := int(math.Ceil(math.Sqrt(float64(q.N))))
+	rng := tensor.NewRNG(q.Seed)
+	if q.Codes.Given() {
+		coded, ok := g.Generator.(family.Coded)
+		if !ok {
+			return nil, req, 0, badParam("code", "model %s (model.kind %s) has no latent codes (model.kind infogan has)", m.Name, m.info.Family)
+		}
+		cols := q.N
+		if t := q.Codes.Trav; t != nil {
+			c, err := family.FindCode(coded, t.Name)
+			if err != nil {
+				return nil, req, 0, badParam("code", "%v", err)
+			}
+			rows := q.Rows
+			if c.Categories > 0 {
+				rows = int(math.Min(t.Hi, float64(c.Categories-1))-math.Max(t.Lo, 0)) + 1
+			}
+			if !q.NSet {
+				cols = max(1, min(8, s.opts.MaxN/max(rows, 1)))
+			}
+			if rows*cols > s.opts.MaxN {
+				return nil, req, 0, badParam("code", "the traversal makes %d rows of %d images, more than %d", rows, cols, s.opts.MaxN)
+			}
+		}
+		z, req, perRow, err := q.Codes.Batch(coded, rng, q.N, cols, q.Rows)
+		if err != nil {
+			return nil, req, 0, badParam("code", "%v", err)
+		}
+		if z.Size(0) > s.opts.MaxN {
+			return nil, req, 0, badParam("code", "the traversal makes %d images, more than %d", z.Size(0), s.opts.MaxN)
+		}
+		// Batch checks names; values are checked by the model.
+		return z, req, perRow, nil
+	}
+	// One stream, so the first k samples do not depend on n.
+	z := prior.Sample(rng, q.N)
+	if g.Classes > 0 {
+		req.Labels = make([]int, q.N)
+		for i := range req.Labels {
+			switch {
+			case q.Classes != nil:
+				req.Labels[i] = q.Classes[i]
+			case q.Class >= 0:
+				req.Labels[i] = q.Class
+			default:
+				req.Labels[i] = i % g.Classes
+			}
+		}
+	}
+	return z, req, perRow, nil
+}
+
+// generate runs model m on z and req through the worker, holding a place
+// among the admitted requests.
+func (s *Server) generate(r *http.Request, m *Model, z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+	release, err := s.admit(r)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	j := &job{gen: &genJob{m: m, z: z, req: req}}
+	if err := s.work.do(j); err != nil {
+		return nil, modelError(err)
+	}
+	return j.gen.out, nil
+}
+
+// modelError makes an error a model returned for a request (a code value
+// out of range, say) a 400; the worker's own Errors keep their status.
+func modelError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Status: http.StatusBadRequest, Msg: err.Error()}
+}
+
+// picture renders samples: an image grid, or for 2-D points a scatter plot.
+func (s *Server) picture(m *Model, out *tensor.Tensor, perRow int, title string) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	if m.Sampler.IsImage {
+		err = png.Encode(&buf, picture.Grid(out, perRow, 2))
+	} else {
+		err = png.Encode(&buf, picture.Scatter(nil, out, title))
+	}
+	return buf.Bytes(), err
+}
+
+func writePNG(w http.ResponseWriter, b []byte) error {
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, err := w.Write(b)
+	return err
+}
+
+func (s *Server) samplePNG(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "sample")
+	if err != nil {
+		return err
+	}
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		return badParam("query", "%d bytes, at most %d", len(r.URL.RawQuery), maxQueryBytes)
+	}
+	v, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	q, err := ParseSampleQuery(v, s.opts.MaxN)
+	if err != nil {
+		return err
+	}
+	if etag(w, r, m, "sample.png", q.canonical()) {
+		return nil
+	}
+	z, req, perRow, err := s.plan(m, q)
+	if err != nil {
+		return err
+	}
+	out, err := s.generate(r, m, z, req)
+	if err != nil {
+		return err
+	}
+	b, err := s.picture(m, out, perRow, fmt.Sprintf("%s step %d seed %d", m.Name, m.info.Step, q.Seed))
+	if err != nil {
+		return err
+	}
+	return writePNG(w, b)
+}
+
+// parseQuery parses a raw query, naming a malformed one.
+func parseQuery(raw string) (map[string][]string, error) {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, badParam("query", "%v", err)
+	}
+	return v, nil
+}
+
+// readBody reads r's body, at most the body limit (413 beyond).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.BodyLimit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Param: "body", Msg: fmt.Sprintf("more than %d bytes", s.opts.BodyLimit)}
+	}
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Param: "body", Msg: err.Error()}
+	}
+	return b, nil
+}
+
+func (s *Server) samplePost(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "sample")
+	if err != nil {
+		return err
+	}
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var body SampleBody
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return badParam("body", "not a sample request: %v", err)
+	}
+	q, err := body.Query(s.opts.MaxN)
+	if err != nil {
+		return err
+	}
+	if etag(w, r, m, "sample."+body.Format, q.canonical()) {
+		return nil
+	}
+	z, req, perRow, err := s.plan(m, q)
+	if err != nil {
+		return err
+	}
+	out, err := s.generate(r, m, z, req)
+	if err != nil {
+		return err
+	}
+	switch body.Format {
+	case "json":
+		return writeJSON(w, map[string]any{"shape": out.Shape(), "data": out.Data()})
+	case "safetensors":
+		f := &safetensors.File{Tensors: map[string]*tensor.Tensor{"samples": out},
+			Metadata: map[string]string{"model": m.Name, "model.kind": m.info.Family, "step": strconv.Itoa(m.info.Step), "checkpoint_sha256": m.Sum}}
+		var buf bytes.Buffer
+		if _, err := f.WriteTo(&buf); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="samples.safetensors"`)
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	b, err := s.picture(m, out, perRow, fmt.Sprintf("%s step %d seed %d", m.Name, m.info.Step, q.Seed))
+	if err != nil {
+		return err
+	}
+	return writePNG(w, b)
+}
+
+func (s *Server) interpolatePNG(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "interpolate")
+	if err != nil {
+		return err
+	}
+	v, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	q, err := ParseInterpolateQuery(v, s.opts.MaxN)
+	if err != nil {
+		return err
+	}
+	g := m.Sampler
+	switch {
+	case q.Class >= 0 && g.Classes == 0:
+		return badParam("class", "model %s (model.kind %s) is unconditional", m.Name, m.info.Family)
+	case q.Class >= g.Classes && g.Classes > 0:
+		return badParam("class", "%d out of range: the model has classes 0 to %d", q.Class, g.Classes-1)
+	}
+	if etag(w, r, m, "interpolate.png", fmt.Sprintf("%+v", q)) {
+		return nil
+	}
+	z := pipeline.LatentPath(g.Prior, q.Seed, q.Seed2, q.Steps, q.Slerp)
+	var req family.Request
+	if g.Classes > 0 {
+		req.Labels = make([]int, q.Steps)
+		for i := range req.Labels {
+			req.Labels[i] = max(q.Class, 0)
+		}
+	}
+	out, err := s.generate(r, m, z, req)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
+		return err
+	}
+	return writePNG(w, buf.Bytes())
+}
+
+// readImage reads the one image of a translate or encode request (the
+// body itself, or a multipart form's field "image") and converts it to
+// [1, c, h, w]; notes says what was converted.
+func (s *Server) readImage(w http.ResponseWriter, r *http.Request, c, h, wd int) (*tensor.Tensor, string, error) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, "", err
+	}
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		found := false
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, "", badParam("image", "multipart body: %v", err)
+			}
+			if p.FormName() == "image" {
+				if body, err = io.ReadAll(p); err != nil {
+					return nil, "", badParam("image", "multipart body: %v", err)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, "", badParam("image", "the multipart body has no field \"image\"")
+		}
+	}
+	if len(body) == 0 {
+		return nil, "", badParam("image", "the body is empty: send one PNG or JPEG image")
+	}
+	x, info, err := data.DecodeImage("image", body, data.FolderConfig{Height: h, Width: wd, Gray: c == 1})
+	if err != nil {
+		return nil, "", badParam("image", "%v", err)
+	}
+	var notes strings.Builder
+	data.NoteConversions([]data.ImageFile{info}, c, h, wd, &notes)
+	note := strings.ReplaceAll(strings.TrimSpace(notes.String()), "\n", "; ")
+	if note != "" {
+		w.Header().Set("X-Kallima-Note", note)
+	}
+	return x, note, nil
+}
+
+// forward runs fn on the worker (any forward pass that is not merged),
+// holding a place among the admitted requests.
+func (s *Server) forward(r *http.Request, fn func() error) error {
+	release, err := s.admit(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var ferr error
+	j := &job{fn: func() { ferr = fn() }}
+	if err := s.work.do(j); err != nil {
+		return err
+	}
+	if ferr != nil {
+		return modelError(ferr)
+	}
+	return nil
+}
+
+func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "translate")
+	if err != nil {
+		return err
+	}
+	t := m.Translator.Translator
+	names := t.Domains()
+	q := r.URL.Query()
+	if q.Get("from") == "" && len(names) > 2 {
+		return badParam("from", "the model has %d domains (%s); say which one the image is in", len(names), strings.Join(names, ", "))
+	}
+	from, err := domain(names, q.Get("from"), 0, "from")
+	if err != nil {
+		return err
+	}
+	def := 0
+	if len(names) == 2 {
+		def = 1 - from
+	} else if q.Get("to") == "" {
+		return badParam("to", "the model has %d domains (%s); say which one to translate to", len(names), strings.Join(names, ", "))
+	}
+	to, err := domain(names, q.Get("to"), def, "to")
+	if err != nil {
+		return err
+	}
+	sh := t.Shape()
+	if len(sh) != 3 {
+		return fmt.Errorf("the model takes images of shape %v", sh)
+	}
+	x, _, err := s.readImage(w, r, sh[0], sh[1], sh[2])
+	if err != nil {
+		return err
+	}
+	var grid *tensor.Tensor
+	err = s.forward(r, func() error {
+		y, err := t.Translate(x, from, to)
+		if err != nil {
+			return err
+		}
+		parts := []*tensor.Tensor{x, y}
+		if back, err := t.Translate(y, to, from); err == nil {
+			parts = append(parts, back)
+		}
+		cat := tensor.Concat(parts, 0)
+		grid = tensor.FromSlice(slices.Clone(cat.Data()), cat.Shape()...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
+		return err
+	}
+	return writePNG(w, buf.Bytes())
+}
+
+// domain finds domain name (or number) among names; "" gives def.
+func domain(names []string, name string, def int, param string) (int, error) {
+	if name == "" {
+		return def, nil
+	}
+	if k := slices.Index(names, name); k >= 0 {
+		return k, nil
+	}
+	if k, err := strconv.Atoi(name); err == nil && k >= 0 && k < len(names) {
+		return k, nil
+	}
+	return 0, badParam(param, "%q: the model's domains are %s (or their numbers 0 to %d)", clip(name), strings.Join(names, ", "), len(names)-1)
+}
+
+func (s *Server) encode(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.model(r, "encode")
+	if err != nil {
+		return err
+	}
+	enc := m.Sampler.Generator.(family.Encoder)
+	x, _, err := s.readImage(w, r, m.info.Channels, m.info.Height, m.info.Width)
+	if err != nil {
+		return err
+	}
+	var code []float32
+	var rec *tensor.Tensor
+	err = s.forward(r, func() error {
+		z, err := enc.Encode(x)
+		if err != nil {
+			return err
+		}
+		code = slices.Clone(z.Data())
+		if rc, ok := enc.(family.Reconstructor); ok {
+			y, err := rc.Reconstruct(x)
+			if err != nil {
+				return err
+			}
+			rec = tensor.FromSlice(slices.Clone(y.Data()), y.Shape()...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"code": code}
+	if rec != nil {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
+			return err
+		}
+		out["reconstruction_png"] = base64.StdEncoding.EncodeToString(buf.Bytes())
+	}
+	return writeJSON(w, out)
+}

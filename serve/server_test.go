@@ -1,0 +1,237 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// newTest starts a server for the named tiny runs behind httptest.
+func newTest(t *testing.T, opts Options, runs ...string) (*Server, *httptest.Server) {
+	t.Helper()
+	var dirs []string
+	for _, r := range runs {
+		dirs = append(dirs, tinyRun(t, r))
+	}
+	s, err := New(dirs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return s, ts
+}
+
+// get fetches url with optional headers (key, value, ...) and returns the
+// response and its body.
+func get(t *testing.T, url string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, b
+}
+
+func post(t *testing.T, url, ctype string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	return do(t, req)
+}
+
+// decodePNG decodes b, failing the test if it is not a PNG.
+func decodePNG(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG (%v): %.200s", err, b)
+	}
+	return img
+}
+
+// wantError checks an error answer: its status, JSON body and parameter.
+func wantError(t *testing.T, what string, res *http.Response, body []byte, status int, param string) {
+	t.Helper()
+	var e struct{ Error, Param string }
+	if res.StatusCode != status || res.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &e) != nil || e.Error == "" || e.Param != param {
+		t.Errorf("%s: status %d %q, body %s; want %d naming %q", what, res.StatusCode, res.Header.Get("Content-Type"), body, status, param)
+	}
+}
+
+// TestModelsAndHealth lists every tiny run and checks each entry's
+// capabilities and shape, and /healthz, /readyz, /metrics.
+func TestModelsAndHealth(t *testing.T) {
+	_, ts := newTest(t, Options{}, "dcgan", "cgan", "infogan", "ring8", "vae", "shift")
+	res, body := get(t, ts.URL+"/healthz")
+	if res.StatusCode != 200 || string(body) != "ok\n" {
+		t.Fatalf("healthz: %d %q", res.StatusCode, body)
+	}
+	if res, _ := get(t, ts.URL+"/readyz"); res.StatusCode != 200 {
+		t.Fatalf("readyz: %d", res.StatusCode)
+	}
+	res, body = get(t, ts.URL+"/v1/models")
+	var list struct{ Models []ModelInfo }
+	if err := json.Unmarshal(body, &list); err != nil || res.StatusCode != 200 {
+		t.Fatalf("models: %d %v %s", res.StatusCode, err, body)
+	}
+	want := map[string]struct {
+		family, kind string
+		can          []string
+		classes      int
+		codes        int
+		domains      []string
+	}{
+		"dcgan":   {"dcgan", "image", []string{"sample", "interpolate"}, 0, 0, nil},
+		"cgan":    {"cgan", "image", []string{"sample", "interpolate"}, 3, 0, nil},
+		"infogan": {"infogan", "image", []string{"sample", "interpolate"}, 0, 3, nil},
+		"ring8":   {"mlp", "points", []string{"sample"}, 0, 0, nil},
+		"vae":     {"vae", "image", []string{"sample", "interpolate", "encode"}, 0, 0, nil},
+		"shift":   {"testshift", "image", []string{"translate"}, 0, 0, []string{"x", "y", "z"}},
+	}
+	if len(list.Models) != len(want) {
+		t.Fatalf("%d models, want %d", len(list.Models), len(want))
+	}
+	for _, m := range list.Models {
+		w, ok := want[m.Name]
+		if !ok {
+			t.Fatalf("unexpected model %q", m.Name)
+		}
+		if m.Family != w.family || m.Kind != w.kind || !slices.Equal(m.Can, w.can) || m.Classes != w.classes || len(m.Codes) != w.codes ||
+			(w.domains != nil && !slices.Equal(m.Domains, w.domains)) || len(m.Checkpoint) != 64 || m.Step != 2 && m.Step != 5 || m.MaxN != 64 {
+			t.Errorf("%s: %+v, want %+v", m.Name, m, w)
+		}
+		if m.Kind == "image" && (m.Height == 0 || m.Width == 0 || m.Channels == 0) {
+			t.Errorf("%s: image shape %dx%dx%d", m.Name, m.Channels, m.Height, m.Width)
+		}
+	}
+	res, body = get(t, ts.URL+"/metrics")
+	if res.StatusCode != 200 || !strings.Contains(string(body), `kallima_http_requests_total{code="200",route="GET /healthz"} 1`) {
+		t.Fatalf("metrics: %d\n%s", res.StatusCode, body)
+	}
+	res, body = get(t, ts.URL+"/nowhere")
+	wantError(t, "unknown route", res, body, 404, "")
+	res, body = get(t, ts.URL+"/v1/models/nope/sample.png")
+	wantError(t, "unknown model", res, body, 404, "name")
+}
+
+// TestSamplePNG draws grids from image and 2-D models and checks the
+// grid's size, determinism, the ETag and 304, and that the seed, class
+// and truncation change the picture.
+func TestSamplePNG(t *testing.T) {
+	_, ts := newTest(t, Options{}, "dcgan", "cgan", "ring8", "infogan")
+	res, a := get(t, ts.URL+"/v1/models/dcgan/sample.png?seed=3&n=4")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("status %d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), a)
+	}
+	// 2x2 tiles of 28 pixels with 2 pixels of padding around each.
+	if b := decodePNG(t, a).Bounds(); b.Dx() != 2*30+2 || b.Dy() != 2*30+2 {
+		t.Fatalf("grid %v, want 62x62", b)
+	}
+	tag := res.Header.Get("ETag")
+	res2, b := get(t, ts.URL+"/v1/models/dcgan/sample.png?n=4&seed=3")
+	if !bytes.Equal(a, b) || res2.Header.Get("ETag") != tag || tag == "" {
+		t.Fatalf("same query: bytes equal %v, ETags %q and %q", bytes.Equal(a, b), tag, res2.Header.Get("ETag"))
+	}
+	if res, body := get(t, ts.URL+"/v1/models/dcgan/sample.png?seed=3&n=4", "If-None-Match", tag); res.StatusCode != 304 || len(body) != 0 {
+		t.Fatalf("If-None-Match: %d, %d bytes", res.StatusCode, len(body))
+	}
+	// The tiny untrained generators draw nearly flat images, so compare
+	// the samples themselves.
+	base := samples(t, ts.URL+"/v1/models/dcgan/sample", `{"seed":3,"n":4}`)
+	for _, q := range []string{`{"seed":4,"n":4}`, `{"seed":3,"n":4,"truncation":0.5}`} {
+		if got := samples(t, ts.URL+"/v1/models/dcgan/sample", q); slices.Equal(got, base) {
+			t.Errorf("%s: the same samples as seed 3", q)
+		}
+	}
+	if c0, c1 := samples(t, ts.URL+"/v1/models/cgan/sample", `{"n":4,"class":0}`), samples(t, ts.URL+"/v1/models/cgan/sample", `{"n":4,"class":1}`); slices.Equal(c0, c1) {
+		t.Errorf("cgan: class 0 and 1 give the same samples")
+	}
+	res, p := get(t, ts.URL+"/v1/models/ring8/sample.png?n=50")
+	if res.StatusCode != 200 || decodePNG(t, p).Bounds().Dx() != 560 {
+		t.Errorf("ring8: status %d", res.StatusCode)
+	}
+	// A categorical traversal: one row per category 0..2, 4 columns.
+	res, g := get(t, ts.URL+"/v1/models/infogan/sample.png?code=c1=0:2&n=4")
+	if res.StatusCode != 200 {
+		t.Fatalf("infogan traversal: %d %s", res.StatusCode, g)
+	}
+	if b := decodePNG(t, g).Bounds(); b.Dx() != 4*30+2 || b.Dy() != 3*30+2 {
+		t.Errorf("infogan traversal grid %v, want 4 columns and 3 rows", b)
+	}
+}
+
+// TestSampleErrors checks that bad queries get a 4xx JSON error naming
+// the parameter.
+func TestSampleErrors(t *testing.T) {
+	_, ts := newTest(t, Options{MaxN: 8}, "dcgan", "cgan", "infogan", "shift")
+	for _, c := range []struct {
+		path   string
+		status int
+		param  string
+	}{
+		{"dcgan/sample.png?n=9", 400, "n"},
+		{"dcgan/sample.png?n=0", 400, "n"},
+		{"dcgan/sample.png?n=x", 400, "n"},
+		{"dcgan/sample.png?seed=-1", 400, "seed"},
+		{"dcgan/sample.png?seed=1&seed=2", 400, "seed"},
+		{"dcgan/sample.png?class=1", 400, "class"},
+		{"cgan/sample.png?class=3", 400, "class"},
+		{"dcgan/sample.png?truncation=-1", 400, "truncation"},
+		{"dcgan/sample.png?truncation=NaN", 400, "truncation"},
+		{"dcgan/sample.png?code=c1=1", 400, "code"},
+		{"infogan/sample.png?code=c9=1", 400, "code"},
+		{"infogan/sample.png?code=c1=0:9", 400, "code"},
+		{"infogan/sample.png?code=c1=0:2&n=4", 400, "code"}, // 12 images > MaxN 8
+		{"dcgan/sample.png?%zz", 400, "query"},
+		{"shift/sample.png", 400, "name"},
+		{"dcgan/interpolate.png?steps=1", 400, "steps"},
+		{"dcgan/interpolate.png?slerp=maybe", 400, "slerp"},
+	} {
+		res, body := get(t, ts.URL+"/v1/models/"+c.path)
+		wantError(t, c.path, res, body, c.status, c.param)
+	}
+}
+
+// samples POSTs a JSON sample request asking for JSON and returns the
+// samples' values.
+func samples(t *testing.T, url, body string) []float32 {
+	t.Helper()
+	body = strings.TrimSuffix(body, "}") + `,"format":"json"}`
+	res, b := post(t, url, "application/json", []byte(body))
+	var out struct {
+		Shape []int
+		Data  []float32
+	}
+	if err := json.Unmarshal(b, &out); err != nil || res.StatusCode != 200 || len(out.Data) == 0 {
+		t.Fatalf("POST %s %s: %d %v %.200s", url, body, res.StatusCode, err, b)
+	}
+	return out.Data
+}
