@@ -45,6 +45,7 @@ Examples:
   kallima train -preset dcgan-mnist -out runs/dcgan    DCGAN on MNIST (fetched on first use)
   kallima train -resume runs/dcgan                     continue it from its newest checkpoint
   kallima train -resume runs/dcgan -set train.steps=10000   train the finished run for longer
+  kallima train -serve 127.0.0.1:8080            watch it learn in the browser (the 2-D view: pause, step)
 `
 
 // setFlags collects repeated -set flags.
@@ -60,6 +61,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "run folder (default runs/<config name>)")
 	resume := fs.String("resume", "", "continue the run in this folder from its newest checkpoint")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the training to this file (go tool pprof reads it)")
+	serveAddr := fs.String("serve", "", "serve the live page (curves, samples, the 2-D view with pause and step) at this address while training, e.g. 127.0.0.1:8080")
+	serveKeep := fs.Bool("serve-keep", false, "with -serve, keep serving after training ends, until Ctrl-C (default: stop with training)")
 	var sets setFlags
 	fs.Var(&sets, "set", "override a config field, section.field=value (repeatable)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
@@ -90,7 +93,22 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		pw := progress.For(stderr)
-		r, err := pipeline.Resume(ctx, *resume, pipeline.Options{Progress: pw, Warn: pw}, sets...)
+		opts := pipeline.Options{Progress: pw, Warn: pw}
+		if *serveAddr != "" {
+			c, err := pipeline.RunConfig(*resume)
+			if err != nil {
+				fmt.Fprintf(stderr, "kallima train: %v\n", err)
+				return exitError
+			}
+			ls, hook, err := startLive(ctx, *serveAddr, *resume, c, stderr)
+			if err != nil {
+				fmt.Fprintf(stderr, "kallima train: %v\n", err)
+				return exitError
+			}
+			defer ls.stop(ctx, *serveKeep, stderr)
+			opts.OnStep = hook
+		}
+		r, err := pipeline.Resume(ctx, *resume, opts, sets...)
 		progress.Finish(pw)
 		return trainDone(r, err, stdout, stderr)
 	}
@@ -126,7 +144,17 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	fmt.Fprintf(stderr, "training %s: %s; %s loss on %s for %d steps (seed %d) into %s\n", c.Name, c.Model, c.Loss.Name, dataOf(c), c.Train.Steps, c.Seed, dir)
 	pw := progress.For(stderr)
-	r, err := pipeline.Train(ctx, c, dir, pipeline.Options{Progress: pw, Warn: pw})
+	opts := pipeline.Options{Progress: pw, Warn: pw}
+	if *serveAddr != "" {
+		ls, hook, err := startLive(ctx, *serveAddr, dir, c, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima train: %v\n", err)
+			return exitError
+		}
+		defer ls.stop(ctx, *serveKeep, stderr)
+		opts.OnStep = hook
+	}
+	r, err := pipeline.Train(ctx, c, dir, opts)
 	progress.Finish(pw)
 	if errors.Is(err, runfolder.ErrExists) {
 		fmt.Fprintf(stderr, "kallima train: %s already holds a run: continue it with -resume %s, or pick another -out\n", dir, dir)
