@@ -1,0 +1,287 @@
+package web_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/pipeline"
+	"github.com/kallima-gan/kallima/serve"
+	"github.com/kallima-gan/kallima/serve/live"
+	"github.com/kallima-gan/kallima/serve/web"
+)
+
+// browser finds Chromium (or Chrome), or skips the test saying how to
+// get one.
+func browser(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode (it runs in .ci/long)")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium found: apt-get install -y chromium to run the browser test")
+	return ""
+}
+
+// open starts a headless browser of the given window size.
+func open(t *testing.T, w, h int) context.Context {
+	t.Helper()
+	path := browser(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.Flag("headless", "new"), chromedp.WindowSize(w, h), chromedp.Flag("hide-scrollbars", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// trainImages trains a tiny image run (or loads dir when given) for the
+// explorer.
+func trainImages(t *testing.T) string {
+	t.Helper()
+	c, err := config.Parse(strings.NewReader(`
+seed: 3
+data: {kind: synthetic, size: 28, n: 16}
+model: {kind: dcgan, z_dim: 8, width: 4}
+train: {steps: 2, batch: 8, ema: 0.9, log_every: 0, sample_every: 0}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "tiny")
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// server serves runs, the page and hub's routes.
+func server(t *testing.T, hub *live.Hub, runs ...string) *httptest.Server {
+	t.Helper()
+	s, err := serve.New(runs, serve.Options{Web: web.Handler(), Extra: hub.Register})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Config.RegisterOnShutdown(hub.Close)
+	ts.Start()
+	t.Cleanup(func() { hub.Close(); ts.Close(); s.Close() })
+	return ts
+}
+
+// waitFor polls the JavaScript expression js until it is true.
+func waitFor(ctx context.Context, t *testing.T, js, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s (%s)", what, js)
+}
+
+// evalString evaluates a JavaScript expression to a string.
+func evalString(ctx context.Context, t *testing.T, js string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return s
+}
+
+// setSlider moves the range input with the given id to v as a user would.
+func setSlider(ctx context.Context, t *testing.T, id string, v int) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %d; e.dispatchEvent(new Event("input")); return true; })()`, id, v)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// imgPixels is a JavaScript expression: the decoded pixels of img#sample
+// drawn to a canvas, as a data URL.
+const imgPixels = `(() => { const i = document.getElementById("sample"); const c = document.createElement("canvas");
+  c.width = i.naturalWidth; c.height = i.naturalHeight; c.getContext("2d").drawImage(i, 0, 0); return c.toDataURL(); })()`
+
+// TestBrowserExplorer loads the explorer for a tiny DCGAN run, moves the
+// seed slider and checks that the grid's URL and decoded pixels changed.
+func TestBrowserExplorer(t *testing.T) {
+	ctx := open(t, 1280, 900)
+	ts := server(t, live.NewHub(live.Options{}), trainImages(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#explorer")); err != nil {
+		t.Fatal(err)
+	}
+	loaded := `(() => { const i = document.getElementById("sample"); return !!i.src && i.complete && i.naturalWidth > 0; })()`
+	waitFor(ctx, t, loaded, "the first grid")
+	src1, px1 := evalString(ctx, t, `document.getElementById("sample").src`), evalString(ctx, t, imgPixels)
+	setSlider(ctx, t, "seed", 7)
+	waitFor(ctx, t, `document.getElementById("sample").src.includes("seed=7") && `+loaded, "the grid of seed 7")
+	src2, px2 := evalString(ctx, t, `document.getElementById("sample").src`), evalString(ctx, t, imgPixels)
+	if src1 == src2 || !strings.Contains(src1, "seed=1") {
+		t.Fatalf("src %q then %q: want seed=1 then seed=7", src1, src2)
+	}
+	if len(px1) < 100 || px1 == px2 {
+		t.Fatalf("the grid's pixels did not change with the seed (%d and %d bytes of data URL)", len(px1), len(px2))
+	}
+}
+
+// TestBrowserLive opens the 2-D view of a ring8 run trained in this
+// process (paused before it starts), steps it from the page, checks the
+// field canvas draws and follows the steps, then resumes it and checks
+// that the live curve's point count grows.
+func TestBrowserLive(t *testing.T) {
+	ctx := open(t, 1280, 900)
+	hub := live.NewHub(live.Options{})
+	ts := server(t, hub)
+	c := config.Default()
+	for _, kv := range []string{"train.steps=400", "train.batch=64", "train.sample_every=50", "train.checkpoint_every=0", "train.sample_n=300"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	dir := filepath.Join(t.TempDir(), "ring8")
+	hook := hub.Attach(tctx, "ring8", dir, true, c.Train.Steps)
+	if _, err := hub.Control("ring8", "pause"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(tctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	// With no models the page opens on the 2-D view of the in-process run.
+	waitFor(ctx, t, `location.hash === "#2d" && Number(document.getElementById("field").dataset.draws || 0) > 0`, "the first field")
+	step1 := evalString(ctx, t, `document.getElementById("field").dataset.step`)
+	for range 3 {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("step"))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitFor(ctx, t, fmt.Sprintf(`Number(document.getElementById("field").dataset.step) === %s + 3`, step1), "the field 3 steps on")
+	// The heat map covers the canvas: its pixels are not all one colour.
+	distinct, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(() => { const c = document.getElementById("field"); const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		const s = new Set(); for (let i = 0; i < d.length; i += 4 * 97) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if distinct < 20 {
+		t.Fatalf("the field canvas has %d colours: want a heat map, points and arrows", distinct)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#live")); err != nil {
+		t.Fatal(err)
+	}
+	points := `Number(document.getElementById("curves").dataset.points || 0)`
+	waitFor(ctx, t, points+" > 0", "the first curve points")
+	p1, err := chromedp.Run(ctx, chromedp.Evaluate[int](points))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Control("ring8", "resume"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, fmt.Sprintf("%s > %d + 20", points, p1), "the curve to grow")
+	stop()
+	<-done
+}
+
+var shots = flag.String("screenshots", "", "write the page's screenshots (serve-explorer.png, serve-live.png, serve-2d.png) into this folder")
+var shotRun = flag.String("screenshot-run", "", "the image run the explorer screenshot shows (default: a tiny synthetic run)")
+
+// TestScreenshots writes the README's screenshots when -screenshots DIR is
+// given: the explorer on -screenshot-run, and the live and 2-D views of a
+// ring8 run trained here.
+func TestScreenshots(t *testing.T) {
+	if *shots == "" {
+		t.Skip("give -screenshots DIR (and -screenshot-run RUN) to write the screenshots")
+	}
+	ctx := open(t, 1360, 860)
+	run := *shotRun
+	if run == "" {
+		run = trainImages(t)
+	}
+	hub := live.NewHub(live.Options{})
+	ts := server(t, hub, run)
+	shot := func(name string) {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond)
+		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(*shots, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded := `(() => { const i = document.getElementById("sample"); return !!i.src && i.complete && i.naturalWidth > 0; })()`
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#explorer")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, loaded, "the grid")
+	setSlider(ctx, t, "seed", 42)
+	waitFor(ctx, t, `document.getElementById("sample").src.includes("seed=42") && `+loaded, "the grid of seed 42")
+	waitFor(ctx, t, `(() => { const i = document.getElementById("interp"); return i.hidden || (i.complete && i.naturalWidth > 0); })()`, "the interpolation")
+	shot("serve-explorer.png")
+
+	c, err := config.Preset("ring8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"train.steps=2000", "train.checkpoint_every=0", "train.sample_every=100"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	dir := filepath.Join(t.TempDir(), "ring8")
+	hook := hub.Attach(tctx, "ring8", dir, true, c.Train.Steps)
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(tctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#live")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, `Number(document.getElementById("curves").dataset.points || 0) > 1200`, "600 steps of curves")
+	shot("serve-live.png")
+	if _, err := hub.Control("ring8", "pause"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#2d")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, `Number(document.getElementById("field").dataset.draws || 0) > 0`, "the field")
+	shot("serve-2d.png")
+	stop()
+	<-done
+}
