@@ -445,12 +445,19 @@ function drawField() {
       ctx.stroke();
     }
   }
-  const dots = (pts, color, r) => {
+  const dots = (pts, color, r, outline) => {
     ctx.fillStyle = color;
-    for (const [x, y] of pts) { ctx.beginPath(); ctx.arc(X(x), Y(y), r, 0, 2 * Math.PI); ctx.fill(); }
+    ctx.strokeStyle = outline || "transparent";
+    ctx.lineWidth = 1;
+    for (const [x, y] of pts) {
+      ctx.beginPath(); ctx.arc(X(x), Y(y), r, 0, 2 * Math.PI); ctx.fill();
+      if (outline) ctx.stroke();
+    }
   };
-  if ($("show-real").checked) dots(field.real, "rgba(61, 220, 151, 0.75)", 2.4);
-  if ($("show-fake").checked) dots(field.fake, "rgba(255, 107, 154, 0.9)", 2.6);
+  // The real points on top: they are few places (a mixture's modes) that
+  // the generated ones would hide.
+  if ($("show-fake").checked) dots(field.fake, "rgba(255, 107, 154, 0.85)", 2.6);
+  if ($("show-real").checked) dots(field.real, "rgba(61, 220, 151, 0.9)", 2.2, "rgba(10, 40, 28, 0.8)");
   if ($("show-arrows").checked && field.arrows && field.arrows.length) {
     let m = 1e-12;
     for (const a of field.arrows) m = Math.max(m, Math.hypot(a[2], a[3]));
