@@ -97,7 +97,9 @@ func (s *Server) instrument(route string, h func(w http.ResponseWriter, r *http.
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: rw}
-		if err := h(w, r); err != nil {
+		if err := h(w, r); err != nil && w.code == 0 {
+			// (When the answer has begun, the client has gone: nothing
+			// more can be said.)
 			writeError(w, err)
 		}
 		code := w.code
@@ -321,12 +323,16 @@ func (s *Server) picture(m *Model, out *tensor.Tensor, perRow int, title string)
 	var buf bytes.Buffer
 	var err error
 	if m.Sampler.IsImage {
-		err = png.Encode(&buf, picture.Grid(out, perRow, 2))
+		err = pngEncoder.Encode(&buf, picture.Grid(out, perRow, 2))
 	} else {
-		err = png.Encode(&buf, picture.Scatter(nil, out, title))
+		err = pngEncoder.Encode(&buf, picture.Scatter(nil, out, title))
 	}
 	return buf.Bytes(), err
 }
+
+// pngEncoder favours speed: sample grids are small and generated per
+// request.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 func writePNG(w http.ResponseWriter, b []byte) error {
 	w.Header().Set("Content-Type", "image/png")
@@ -479,7 +485,7 @@ func (s *Server) interpolatePNG(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
+	if err := pngEncoder.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -602,7 +608,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
+	if err := pngEncoder.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -655,7 +661,7 @@ func (s *Server) encode(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]any{"code": code}
 	if rec != nil {
 		var buf bytes.Buffer
-		if err := png.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
+		if err := pngEncoder.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
 			return err
 		}
 		out["reconstruction_png"] = base64.StdEncoding.EncodeToString(buf.Bytes())

@@ -63,10 +63,13 @@ type worker struct {
 	maxRows  int
 	metrics  *metrics
 	inflight *atomic.Int64
+
+	statsMu sync.Mutex
+	stats   map[int]int // rows per forward pass -> passes
 }
 
 func startWorker(window time.Duration, maxRows int, m *metrics, inflight *atomic.Int64) *worker {
-	w := &worker{jobs: make(chan *job), quit: make(chan struct{}), window: window, maxRows: maxRows, metrics: m, inflight: inflight}
+	w := &worker{jobs: make(chan *job), quit: make(chan struct{}), window: window, maxRows: maxRows, metrics: m, inflight: inflight, stats: map[int]int{}}
 	w.wg.Add(1)
 	go w.loop()
 	return w
@@ -169,12 +172,20 @@ func (w *worker) run(j *job, fn func()) {
 // and gives each job its rows.
 func (w *worker) generate(batch []*job, rows int) {
 	w.metrics.batch.Observe(float64(rows))
+	w.statsMu.Lock()
+	w.stats[rows]++
+	w.statsMu.Unlock()
 	first := batch[0].gen
 	dim := first.z.Size(1)
-	z := tensor.New(rows, dim)
+	// Pad to a bucket size by repeating the first row: rows are
+	// independent (evaluation mode), and a few sizes let the arena's free
+	// list reuse the same buffers pass after pass instead of keeping a
+	// set per size.
+	padded := bucket(rows, w.maxRows)
+	z := tensor.New(padded, dim)
 	var req family.Request
 	if first.req.Labels != nil {
-		req.Labels = make([]int, 0, rows)
+		req.Labels = make([]int, 0, padded)
 	}
 	if first.req.Codes != nil {
 		req.Codes = map[string][]float64{}
@@ -189,6 +200,15 @@ func (w *worker) generate(batch []*job, rows int) {
 			req.Codes[name] = append(req.Codes[name], vs...)
 		}
 		at += n
+	}
+	for i := rows; i < padded; i++ {
+		copy(z.Data()[i*dim:(i+1)*dim], z.Data()[:dim])
+		if req.Labels != nil {
+			req.Labels = append(req.Labels, req.Labels[0])
+		}
+		for name, vs := range req.Codes {
+			req.Codes[name] = append(vs, vs[0])
+		}
 	}
 	var out *tensor.Tensor
 	var err error
@@ -214,4 +234,23 @@ func (w *worker) generate(batch []*job, rows int) {
 		at += n
 		close(j.done)
 	}
+}
+
+// bucket returns the forward pass size for rows samples: the smallest of
+// 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (powers of two and 1.5 times them) at
+// least rows, or rows itself beyond max. Padding wastes at most a third of
+// a pass (up to max, itself a bucket).
+func bucket(rows, max int) int {
+	for b := 1; b < max; b *= 2 {
+		if rows <= b {
+			return b
+		}
+		if b >= 2 && rows <= b+b/2 && b+b/2 < max {
+			return b + b/2
+		}
+	}
+	if rows <= max {
+		return max
+	}
+	return rows
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"testing"
 )
 
@@ -60,5 +61,19 @@ func TestCanonicalQuery(t *testing.T) {
 	}
 	if parse("seed=2&n=4") == parse("seed=2&n=5") || parse("n=4") == parse("n=4&truncation=0.5") {
 		t.Errorf("different queries share a canonical form")
+	}
+}
+
+// TestBucket checks the forward pass sizes: at least the rows, at most a
+// half more, and the rows themselves from max on.
+func TestBucket(t *testing.T) {
+	for rows := 1; rows <= 70; rows++ {
+		b := bucket(rows, 64)
+		if b < rows || (rows <= 64 && float64(b) > 1.5*float64(rows)+0.5 && rows > 2) || (rows > 64 && b != rows) {
+			t.Errorf("bucket(%d, 64) = %d", rows, b)
+		}
+	}
+	if got := []int{bucket(1, 64), bucket(5, 64), bucket(7, 64), bucket(17, 64), bucket(40, 64), bucket(60, 64), bucket(64, 64)}; !slices.Equal(got, []int{1, 6, 8, 24, 48, 64, 64}) {
+		t.Errorf("buckets %v", got)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -132,7 +133,10 @@ func New(runs []string, opts Options) (*Server, error) {
 		fmt.Fprintf(opts.Log, "serving %s: %s (model.kind %s, step %d, %s)\n", m.Name, dir, m.info.Family, m.info.Step, m.info.Weights)
 	}
 	s.metrics = newMetrics()
-	s.work = startWorker(opts.BatchWindow, opts.MaxN*opts.MaxInflight, s.metrics, &s.queued)
+	// A pass holds at most MaxN samples, or 64 when MaxN is smaller:
+	// past that a larger batch is no faster per sample, and its buffers
+	// (im2col's above all) grow with it.
+	s.work = startWorker(opts.BatchWindow, max(opts.MaxN, 64), s.metrics, &s.queued)
 	s.mux = s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -174,6 +178,14 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // Models returns the loaded models in the order of New's runs.
 func (s *Server) Models() []*Model { return s.order }
+
+// BatchSizes returns how many forward passes of each size (samples
+// generated at once, merged requests' rows) the server has run.
+func (s *Server) BatchSizes() map[int]int {
+	s.work.statsMu.Lock()
+	defer s.work.statsMu.Unlock()
+	return maps.Clone(s.work.stats)
+}
 
 // Close stops the worker after the forward pass it is running; requests
 // still waiting get 503. It is safe to call more than once.

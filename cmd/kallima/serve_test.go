@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,33 @@ func TestServe(t *testing.T) {
 	for _, args := range [][]string{{}, {dir, "-max-n", "0"}, {t.TempDir() + "/nope"}} {
 		if code, _, stderr := call(runServe, args...); code != exitUsage || stderr == "" {
 			t.Errorf("%q: code %d, stderr %q; want a usage error", args, code, stderr)
+		}
+	}
+}
+
+// TestBenchServe runs a one-second load test on a tiny run and checks the
+// report: requests answered, no error but 429, forward passes counted,
+// memory read, and the baseline loop run.
+func TestBenchServe(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	res, err := benchServe(dir, 4, 4, 4, 150*time.Millisecond, time.Second, 2*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Codes["200"] == 0 || len(res.Errors) > 0 || res.OKPerSec <= 0 || res.P99ms < res.P50ms || res.MaxBatch < 4 || res.LoopPerSec <= 0 {
+		t.Fatalf("result %+v", res)
+	}
+	for code := range res.Codes {
+		if code != "200" && code != "429" {
+			t.Errorf("status %s in the load test", code)
+		}
+	}
+	if _, err := os.Stat("/proc/self/status"); err == nil && (res.RSSBeforeKiB == 0 || res.RSSAfterKiB == 0) {
+		t.Errorf("RSS not read: %d, %d", res.RSSBeforeKiB, res.RSSAfterKiB)
+	}
+	for _, args := range [][]string{{dir, "-clients", "0"}, {dir, "-duration", "11m"}, {}} {
+		if code, _, _ := call(runBenchServe, args...); code != exitUsage {
+			t.Errorf("%q: code %d, want a usage error", args, code)
 		}
 	}
 }
