@@ -328,6 +328,16 @@ func TestBusy(t *testing.T) {
 	if res, _ := get(t, ts.URL+"/v1/models/dcgan/sample.png?n=1"); res.StatusCode != 200 {
 		t.Fatalf("after release: %d", res.StatusCode)
 	}
+	_, m := get(t, ts.URL+"/metrics")
+	for _, want := range []string{
+		`kallima_http_requests_total{code="429",route="GET /v1/models/{name}/sample.png"} 1`,
+		`kallima_http_requests_total{code="200",route="GET /v1/models/{name}/sample.png"} 1`,
+		"kallima_batch_size_count 1", "kallima_inflight 0", `kallima_http_request_seconds_count{route="GET /v1/models/{name}/sample.png"} 2`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %s:\n%s", want, m)
+		}
+	}
 	// With a queue wait, a request waits for the place instead.
 	s2, ts2 := newTest(t, Options{MaxInflight: 1, QueueWait: 5 * time.Second}, "dcgan")
 	s2.slots <- struct{}{}
