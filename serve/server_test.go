@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -249,13 +250,27 @@ func samples(t *testing.T, url, body string) []float32 {
 // merges into shared forward passes and checks that each answer is byte
 // for byte the answer to the same request sent alone.
 func TestBatchingIsDeterministic(t *testing.T) {
-	s, ts := newTest(t, Options{MaxInflight: 16, BatchWindow: 300 * time.Millisecond}, "dcgan", "cgan")
+	for _, maxBatch := range []int{0, 4} {
+		t.Run(fmt.Sprintf("max-batch-%d", maxBatch), func(t *testing.T) { testBatching(t, maxBatch) })
+	}
+}
+
+func testBatching(t *testing.T, maxBatch int) {
+	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 300 * time.Millisecond}, "dcgan", "cgan", "ring8")
+	// The DCGANs' rows do not depend on the pass (their requests merge);
+	// ring8's MLP may, with OpenBLAS, and then runs each request alone.
+	for _, m := range s.Models()[:2] {
+		if !m.Merge {
+			t.Fatalf("%s: rows depend on the pass: requests not merged", m.Name)
+		}
+	}
 	// JSON answers: the samples' exact values, not 8-bit pixels.
 	type call struct{ url, body string }
 	var urls []call
 	for i := range 6 {
 		urls = append(urls, call{ts.URL + "/v1/models/dcgan/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 1+i%4)},
-			call{ts.URL + "/v1/models/cgan/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 2+i%3)})
+			call{ts.URL + "/v1/models/cgan/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 2+i%3)},
+			call{ts.URL + "/v1/models/ring8/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 1+i%4)})
 	}
 	alone := make([][]byte, len(urls))
 	for i, u := range urls {
@@ -298,10 +313,25 @@ func TestBatchingIsDeterministic(t *testing.T) {
 	}
 	for i := range urls {
 		if !bytes.Equal(alone[i], together[i]) {
-			t.Errorf("%s %s: batched answer differs from the answer alone", urls[i].url, urls[i].body)
+			var a, b struct{ Data []float32 }
+			json.Unmarshal(alone[i], &a)
+			json.Unmarshal(together[i], &b)
+			worst, at := 0.0, -1
+			for k := range min(len(a.Data), len(b.Data)) {
+				if d := math.Abs(float64(a.Data[k] - b.Data[k])); d > worst {
+					worst, at = d, k
+				}
+			}
+			t.Errorf("%s %s: batched answer differs from the answer alone (%d and %d values, most by %g at %d)", urls[i].url, urls[i].body, len(a.Data), len(b.Data), worst, at)
 		}
 	}
-	t.Logf("%d requests in %d forward passes", len(urls), passes)
+	sizes := s.BatchSizes()
+	for size := range sizes {
+		if maxBatch > 0 && size > maxBatch {
+			t.Errorf("a forward pass of %d samples, more than MaxBatch %d (%v)", size, maxBatch, sizes)
+		}
+	}
+	t.Logf("%d requests in %d forward passes (sizes %v)", len(urls), passes, sizes)
 }
 
 // batches returns the number of forward passes the worker has made.

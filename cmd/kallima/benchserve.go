@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,12 +54,14 @@ const (
 
 // ServeBench is the result of kallima bench serve.
 type ServeBench struct {
-	Run      string         `json:"run"`
-	Clients  int            `json:"clients"`
-	N        int            `json:"n"`
-	Seconds  float64        `json:"seconds"`
-	Requests int            `json:"requests"`
-	Codes    map[string]int `json:"codes"`
+	Run     string  `json:"run"`
+	Clients int     `json:"clients"`
+	N       int     `json:"n"`
+	Seconds float64 `json:"seconds"`
+	// MaxBatchOpt is the server's MaxBatch.
+	MaxBatchOpt int            `json:"max_batch_option"`
+	Requests    int            `json:"requests"`
+	Codes       map[string]int `json:"codes"`
 	// OKPerSec is 200 answers per second; SamplesPerSec the samples in them.
 	OKPerSec      float64 `json:"ok_per_sec"`
 	SamplesPerSec float64 `json:"samples_per_sec"`
@@ -85,6 +88,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 16, "samples per request, and the baseline's batch")
 	inflight := fs.Int("max-inflight", 0, "the server's -max-inflight (default: -clients, so requests queue for the worker instead of getting 429)")
 	queueWait := fs.Duration("queue-wait", time.Second, "the server's -queue-wait")
+	maxBatch := fs.Int("max-batch", 0, "the server's -max-batch (default: max(-n, 64))")
 	window := fs.Duration("batch-window", 2*time.Millisecond, "the server's -batch-window")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phase here")
@@ -102,7 +106,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	case *duration <= 0 || *duration > maxBenchDuration:
 		fmt.Fprintf(stderr, "kallima bench serve: -duration %v: want more than 0 and at most %v\n", *duration, maxBenchDuration)
 		return exitUsage
-	case *n < 1 || *n > 1024 || *inflight < 0:
+	case *n < 1 || *n > 1024 || *inflight < 0 || *maxBatch < 0:
 		fmt.Fprintf(stderr, "kallima bench serve: -n %d: want 1 to 1024 (and -max-inflight not negative)\n", *n)
 		return exitUsage
 	}
@@ -122,7 +126,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := benchServe(pos[0], *clients, *n, *inflight, *duration, *queueWait, *window)
+	res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima bench serve: %v\n", err)
 		return exitError
@@ -140,9 +144,9 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 }
 
 // benchServe runs the load test and the baseline.
-func benchServe(dir string, clients, n, inflight int, duration, queueWait, window time.Duration) (ServeBench, error) {
-	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}}
-	s, err := serve.New([]string{dir}, serve.Options{MaxN: max(n, 64), MaxInflight: inflight, QueueWait: queueWait, BatchWindow: window})
+func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueWait, window time.Duration) (ServeBench, error) {
+	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64))}
+	s, err := serve.New([]string{dir}, serve.Options{MaxN: max(n, 64), MaxBatch: maxBatch, MaxInflight: inflight, QueueWait: queueWait, BatchWindow: window})
 	if err != nil {
 		return res, err
 	}
@@ -340,7 +344,7 @@ func printServeBench(w io.Writer, r ServeBench) {
 		sizes = append(sizes, fmt.Sprintf("%d×%d", size, r.Batches[size]))
 	}
 	fmt.Fprintf(w, "run            %s (%s)\n", r.Run, filepath.Base(r.Run))
-	fmt.Fprintf(w, "load           %d clients, n=%d per request, %.1f s on 127.0.0.1\n", r.Clients, r.N, r.Seconds)
+	fmt.Fprintf(w, "load           %d clients, n=%d per request, passes of at most %d, %.1f s on 127.0.0.1\n", r.Clients, r.N, r.MaxBatchOpt, r.Seconds)
 	fmt.Fprintf(w, "requests       %d (%s)\n", r.Requests, strings.Join(codes, ", "))
 	fmt.Fprintf(w, "throughput     %.1f requests/s, %.0f samples/s\n", r.OKPerSec, r.SamplesPerSec)
 	fmt.Fprintf(w, "latency        p50 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P99ms)

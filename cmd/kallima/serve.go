@@ -55,6 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxN := fs.Int("max-n", 64, "most samples one request may ask for")
 	inflight := fs.Int("max-inflight", 4, "most generation requests admitted at once (429 beyond)")
 	queueWait := fs.Duration("queue-wait", 0, "how long a request waits for a place before 429")
+	maxBatch := fs.Int("max-batch", 0, "most samples merged into one forward pass (default: max(-max-n, 64))")
 	window := fs.Duration("batch-window", 2*time.Millisecond, "how long to wait for more requests to merge into a forward pass")
 	bodyLimit := fs.Int64("body-limit", 4<<20, "largest request body in bytes (413 beyond)")
 	raw := fs.Bool("raw", false, "serve G's live weights instead of their EMA")
@@ -67,7 +68,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	case len(runs) == 0:
 		fmt.Fprintln(stderr, "kallima serve: give one or more run folders (kallima serve RUN...)")
 		return exitUsage
-	case *maxN < 1 || *inflight < 1 || *bodyLimit < 1 || *window < 0 || *queueWait < 0 || *grace <= 0:
+	case *maxN < 1 || *maxBatch < 0 || *inflight < 1 || *bodyLimit < 1 || *window < 0 || *queueWait < 0 || *grace <= 0:
 		fmt.Fprintln(stderr, "kallima serve: -max-n, -max-inflight, -body-limit and -shutdown-timeout must be positive, -batch-window and -queue-wait not negative")
 		return exitUsage
 	}
@@ -77,7 +78,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	s, err := serve.New(runs, serve.Options{MaxN: *maxN, MaxInflight: *inflight, QueueWait: *queueWait, BatchWindow: *window,
+	s, err := serve.New(runs, serve.Options{MaxN: *maxN, MaxBatch: *maxBatch, MaxInflight: *inflight, QueueWait: *queueWait, BatchWindow: *window,
 		BodyLimit: *bodyLimit, Raw: *raw, Log: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima serve: %v\n", err)

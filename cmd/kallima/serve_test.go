@@ -82,7 +82,7 @@ func TestServe(t *testing.T) {
 // memory read, and the baseline loop run.
 func TestBenchServe(t *testing.T) {
 	dir := trainTiny(t, "dcgan")
-	res, err := benchServe(dir, 4, 4, 4, 150*time.Millisecond, time.Second, 2*time.Millisecond)
+	res, err := benchServe(dir, 4, 4, 4, 0, 150*time.Millisecond, time.Second, 2*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
