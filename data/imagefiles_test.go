@@ -77,3 +77,37 @@ func TestReadImages(t *testing.T) {
 		t.Errorf("undecodable file: %v", err)
 	}
 }
+
+// TestDecodeImage decodes an image held in memory as ReadImages decodes a
+// file: converted to gray and resized, with what it held, and the notes
+// NoteConversions writes; and refuses bytes that are not an image.
+func TestDecodeImage(t *testing.T) {
+	rgb := image.NewNRGBA(image.Rect(0, 0, 8, 6))
+	for i := range rgb.Pix {
+		rgb.Pix[i] = 255 // white, opaque
+	}
+	var buf strings.Builder
+	if err := png.Encode(&buf, rgb); err != nil {
+		t.Fatal(err)
+	}
+	x, info, err := DecodeImage("up.png", []byte(buf.String()), FolderConfig{Height: 4, Width: 4, Gray: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(x.Shape(), []int{1, 1, 4, 4}) || info.Width != 8 || info.Height != 6 || info.Gray || info.Path != "up.png" {
+		t.Fatalf("shape %v, info %+v", x.Shape(), info)
+	}
+	for _, v := range x.Data() {
+		if v < 0.99 {
+			t.Fatalf("white decoded to %v, want 1", v)
+		}
+	}
+	var notes strings.Builder
+	NoteConversions([]ImageFile{info}, 1, 4, 4, &notes)
+	if got := notes.String(); !strings.Contains(got, "up.png: 8x6 pixels resized to the model's 4x4 (not square: stretched)") || !strings.Contains(got, "colour converted to gray") {
+		t.Errorf("notes %q", got)
+	}
+	if _, _, err := DecodeImage("junk", []byte("GIF89a nonsense"), FolderConfig{Height: 4, Width: 4}); err == nil || !strings.Contains(err.Error(), "junk") {
+		t.Errorf("junk: %v, want an error naming it", err)
+	}
+}

@@ -97,7 +97,9 @@ func (s *Server) instrument(route string, h func(w http.ResponseWriter, r *http.
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: rw}
-		if err := h(w, r); err != nil {
+		if err := h(w, r); err != nil && w.code == 0 {
+			// (When the answer has begun, the client has gone: nothing
+			// more can be said.)
 			writeError(w, err)
 		}
 		code := w.code
@@ -221,89 +223,109 @@ func etag(w http.ResponseWriter, r *http.Request, m *Model, route, canonical str
 	return false
 }
 
-// plan turns a query into the noise and request of model m's generator,
-// checked against the model, and the grid's images per row.
-func (s *Server) plan(m *Model, q SampleQuery) (*tensor.Tensor, family.Request, int, error) {
+// plan turns a query into the generation job of model m, checked against
+// the model (classes, code names and values, the grid's size), and the
+// grid's images per row. The job's noise is made on the worker.
+func (s *Server) plan(m *Model, q SampleQuery) (*genJob, int, error) {
 	g := m.Sampler
-	prior := g.Prior
-	prior.Truncation.Threshold = q.Truncation
-	var req family.Request
 	switch {
 	case q.Class >= 0 && g.Classes == 0, q.Classes != nil && g.Classes == 0:
-		return nil, req, 0, badParam("class", "model %s (model.kind %s) is unconditional", m.Name, m.info.Family)
+		return nil, 0, badParam("class", "model %s (model.kind %s) is unconditional", m.Name, m.info.Family)
 	case q.Class >= g.Classes && g.Classes > 0:
-		return nil, req, 0, badParam("class", "%d out of range: the model has classes 0 to %d", q.Class, g.Classes-1)
+		return nil, 0, badParam("class", "%d out of range: the model has classes 0 to %d", q.Class, g.Classes-1)
 	}
 	for _, k := range q.Classes {
 		if k >= g.Classes {
-			return nil, req, 0, badParam("classes", "class %d out of range: the model has classes 0 to %d", k, g.Classes-1)
+			return nil, 0, badParam("classes", "class %d out of range: the model has classes 0 to %d", k, g.Classes-1)
 		}
 	}
+	prior := g.Prior
+	prior.Truncation.Threshold = q.Truncation
+	job := &genJob{m: m, n: q.N}
 	perRow := int(math.Ceil(math.Sqrt(float64(q.N))))
-	rng := tensor.NewRNG(q.Seed)
 	if q.Codes.Given() {
 		coded, ok := g.Generator.(family.Coded)
 		if !ok {
-			return nil, req, 0, badParam("code", "model %s (model.kind %s) has no latent codes (model.kind infogan has)", m.Name, m.info.Family)
+			return nil, 0, badParam("code", "model %s (model.kind %s) has no latent codes (model.kind infogan has)", m.Name, m.info.Family)
+		}
+		// Check every value here: a bad one must fail its own request,
+		// not the forward pass it would share with others.
+		for _, name := range q.Codes.Names {
+			c, err := family.FindCode(coded, name)
+			if err != nil {
+				return nil, 0, badParam("code", "%v", err)
+			}
+			if v, fixed := q.Codes.Fixed[name]; fixed {
+				if c.Categories > 0 && (v != math.Trunc(v) || v < 0 || v >= float64(c.Categories)) {
+					return nil, 0, badParam("code", "%s=%g: a categorical code takes a category 0 to %d", name, v, c.Categories-1)
+				}
+				if c.Categories == 0 && (v < c.Lo || v > c.Hi) {
+					return nil, 0, badParam("code", "%s=%g out of the code's range [%g, %g]", name, v, c.Lo, c.Hi)
+				}
+			}
 		}
 		cols := q.N
 		if t := q.Codes.Trav; t != nil {
-			c, err := family.FindCode(coded, t.Name)
+			tr, err := family.NewTraversal(coded, t.Name, t.Lo, t.Hi, q.Rows)
 			if err != nil {
-				return nil, req, 0, badParam("code", "%v", err)
+				return nil, 0, badParam("code", "%v", err)
 			}
-			rows := q.Rows
-			if c.Categories > 0 {
-				rows = int(math.Min(t.Hi, float64(c.Categories-1))-math.Max(t.Lo, 0)) + 1
-			}
+			rows := len(tr.Values)
 			if !q.NSet {
-				cols = max(1, min(8, s.opts.MaxN/max(rows, 1)))
+				cols = max(1, min(8, s.opts.MaxN/rows))
 			}
 			if rows*cols > s.opts.MaxN {
-				return nil, req, 0, badParam("code", "the traversal makes %d rows of %d images, more than %d", rows, cols, s.opts.MaxN)
+				return nil, 0, badParam("code", "the traversal makes %d rows of %d images, more than %d", rows, cols, s.opts.MaxN)
 			}
+			job.n, perRow = rows*cols, cols
 		}
-		z, req, perRow, err := q.Codes.Batch(coded, rng, q.N, cols, q.Rows)
-		if err != nil {
-			return nil, req, 0, badParam("code", "%v", err)
+		job.codes = slices.Sorted(slices.Values(q.Codes.Names))
+		spec, rows := q.Codes, q.Rows
+		job.build = func() (*tensor.Tensor, family.Request) {
+			z, req, _, err := spec.Batch(coded, tensor.NewRNG(q.Seed), q.N, cols, rows)
+			if err != nil {
+				// Checked above; a failure here is a bug.
+				panic(fmt.Sprintf("serve: codes checked but Batch refused them: %v", err))
+			}
+			return z, req
 		}
-		if z.Size(0) > s.opts.MaxN {
-			return nil, req, 0, badParam("code", "the traversal makes %d images, more than %d", z.Size(0), s.opts.MaxN)
-		}
-		// Batch checks names; values are checked by the model.
-		return z, req, perRow, nil
+		return job, perRow, nil
 	}
-	// One stream, so the first k samples do not depend on n.
-	z := prior.Sample(rng, q.N)
+	var labels []int
 	if g.Classes > 0 {
-		req.Labels = make([]int, q.N)
-		for i := range req.Labels {
+		job.labels = true
+		labels = make([]int, q.N)
+		for i := range labels {
 			switch {
 			case q.Classes != nil:
-				req.Labels[i] = q.Classes[i]
+				labels[i] = q.Classes[i]
 			case q.Class >= 0:
-				req.Labels[i] = q.Class
+				labels[i] = q.Class
 			default:
-				req.Labels[i] = i % g.Classes
+				labels[i] = i % g.Classes
 			}
 		}
 	}
-	return z, req, perRow, nil
+	job.build = func() (*tensor.Tensor, family.Request) {
+		// One stream, so the first k samples do not depend on n.
+		return prior.Sample(tensor.NewRNG(q.Seed), q.N), family.Request{Labels: labels}
+	}
+	return job, perRow, nil
 }
 
-// generate runs model m on z and req through the worker, holding a place
-// among the admitted requests.
-func (s *Server) generate(r *http.Request, m *Model, z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
+// generate runs a generation job through the worker, holding a place
+// among the admitted requests, and returns its samples.
+func (s *Server) generate(r *http.Request, g *genJob) (*tensor.Tensor, error) {
 	release, err := s.admit(r)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	j := &job{gen: &genJob{m: m, z: z, req: req}}
+	j := &job{gen: g}
 	if err := s.work.do(j); err != nil {
 		return nil, modelError(err)
 	}
-	return j.gen.out, nil
+	return g.out, nil
 }
 
 // modelError makes an error a model returned for a request (a code value
@@ -321,12 +343,16 @@ func (s *Server) picture(m *Model, out *tensor.Tensor, perRow int, title string)
 	var buf bytes.Buffer
 	var err error
 	if m.Sampler.IsImage {
-		err = png.Encode(&buf, picture.Grid(out, perRow, 2))
+		err = pngEncoder.Encode(&buf, picture.Grid(out, perRow, 2))
 	} else {
-		err = png.Encode(&buf, picture.Scatter(nil, out, title))
+		err = pngEncoder.Encode(&buf, picture.Scatter(nil, out, title))
 	}
 	return buf.Bytes(), err
 }
+
+// pngEncoder favours speed: sample grids are small and generated per
+// request.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 func writePNG(w http.ResponseWriter, b []byte) error {
 	w.Header().Set("Content-Type", "image/png")
@@ -354,11 +380,11 @@ func (s *Server) samplePNG(w http.ResponseWriter, r *http.Request) error {
 	if etag(w, r, m, "sample.png", q.canonical()) {
 		return nil
 	}
-	z, req, perRow, err := s.plan(m, q)
+	job, perRow, err := s.plan(m, q)
 	if err != nil {
 		return err
 	}
-	out, err := s.generate(r, m, z, req)
+	out, err := s.generate(r, job)
 	if err != nil {
 		return err
 	}
@@ -413,11 +439,11 @@ func (s *Server) samplePost(w http.ResponseWriter, r *http.Request) error {
 	if etag(w, r, m, "sample."+body.Format, q.canonical()) {
 		return nil
 	}
-	z, req, perRow, err := s.plan(m, q)
+	job, perRow, err := s.plan(m, q)
 	if err != nil {
 		return err
 	}
-	out, err := s.generate(r, m, z, req)
+	out, err := s.generate(r, job)
 	if err != nil {
 		return err
 	}
@@ -466,20 +492,20 @@ func (s *Server) interpolatePNG(w http.ResponseWriter, r *http.Request) error {
 	if etag(w, r, m, "interpolate.png", fmt.Sprintf("%+v", q)) {
 		return nil
 	}
-	z := pipeline.LatentPath(g.Prior, q.Seed, q.Seed2, q.Steps, q.Slerp)
-	var req family.Request
-	if g.Classes > 0 {
-		req.Labels = make([]int, q.Steps)
-		for i := range req.Labels {
-			req.Labels[i] = max(q.Class, 0)
+	job := &genJob{m: m, n: q.Steps, labels: g.Classes > 0}
+	job.build = func() (*tensor.Tensor, family.Request) {
+		var req family.Request
+		if g.Classes > 0 {
+			req.Labels = slices.Repeat([]int{max(q.Class, 0)}, q.Steps)
 		}
+		return pipeline.LatentPath(g.Prior, q.Seed, q.Seed2, q.Steps, q.Slerp), req
 	}
-	out, err := s.generate(r, m, z, req)
+	out, err := s.generate(r, job)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
+	if err := pngEncoder.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -602,7 +628,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
+	if err := pngEncoder.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -655,7 +681,7 @@ func (s *Server) encode(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]any{"code": code}
 	if rec != nil {
 		var buf bytes.Buffer
-		if err := png.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
+		if err := pngEncoder.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
 			return err
 		}
 		out["reconstruction_png"] = base64.StdEncoding.EncodeToString(buf.Bytes())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -26,30 +27,32 @@ type job struct {
 	err  error
 }
 
-// genJob asks model m for the samples of noise z [n, dim] and request req
-// (labels and codes, one per row).
+// genJob asks model m for n samples: build makes their noise [n, dim] and
+// request (labels and codes, one per row). It runs on the worker, like
+// every tensor allocation of the server: an open arena owns the buffers
+// any goroutine allocates, so a handler allocating while the worker's pass
+// runs would lose its tensor when the pass ends. Handlers hold only plain
+// Go values and tensors made with tensor.FromSlice (no pool).
 type genJob struct {
-	m   *Model
-	z   *tensor.Tensor
-	req family.Request
-	out *tensor.Tensor // the samples, [n, ...], owned by the job
+	m      *Model
+	n      int
+	labels bool     // whether the request has labels
+	codes  []string // the code names it sets, sorted
+	build  func() (*tensor.Tensor, family.Request)
+	out    *tensor.Tensor // the samples, [n, ...], on a slice of their own
 }
 
 // key says which generations may share a forward pass: the same model,
 // and the same kind of request (with or without labels, the same code
 // names), so that the merged request is one the model answers.
 func (g *genJob) key() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%p|%t", g.m, g.req.Labels != nil)
-	names := make([]string, 0, len(g.req.Codes))
-	for n := range g.req.Codes {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		b.WriteString("|" + n)
-	}
-	return b.String()
+	return fmt.Sprintf("%p|%t|%s", g.m, g.labels, strings.Join(g.codes, ","))
+}
+
+// merges reports whether j may join a pass with key key holding rows
+// samples, at most max.
+func (j *job) merges(key string, rows, max int) bool {
+	return j.gen != nil && j.gen.m.Merge && j.gen.key() == key && rows+j.gen.n <= max
 }
 
 // worker runs every forward pass on one goroutine (arenas and grad mode
@@ -63,10 +66,13 @@ type worker struct {
 	maxRows  int
 	metrics  *metrics
 	inflight *atomic.Int64
+
+	statsMu sync.Mutex
+	stats   map[int]int // rows per forward pass -> passes
 }
 
 func startWorker(window time.Duration, maxRows int, m *metrics, inflight *atomic.Int64) *worker {
-	w := &worker{jobs: make(chan *job), quit: make(chan struct{}), window: window, maxRows: maxRows, metrics: m, inflight: inflight}
+	w := &worker{jobs: make(chan *job), quit: make(chan struct{}), window: window, maxRows: maxRows, metrics: m, inflight: inflight, stats: map[int]int{}}
 	w.wg.Add(1)
 	go w.loop()
 	return w
@@ -115,11 +121,11 @@ func (w *worker) loop() {
 			w.run(first, first.fn)
 			continue
 		}
-		batch, rows, key := []*job{first}, first.gen.z.Size(0), first.gen.key()
+		batch, rows, key := []*job{first}, first.gen.n, first.gen.key()
 		var rest []*job
 		for _, j := range pending {
-			if j.gen != nil && j.gen.key() == key && rows+j.gen.z.Size(0) <= w.maxRows {
-				batch, rows = append(batch, j), rows+j.gen.z.Size(0)
+			if first.gen.m.Merge && j.merges(key, rows, w.maxRows) {
+				batch, rows = append(batch, j), rows+j.gen.n
 			} else {
 				rest = append(rest, j)
 			}
@@ -127,14 +133,14 @@ func (w *worker) loop() {
 		pending = rest
 		// Wait for more only when more requests are admitted than this
 		// batch holds: otherwise none can come, and waiting is latency.
-		if w.window > 0 && w.inflight.Load() > int64(len(batch)) {
+		if w.window > 0 && first.gen.m.Merge && w.inflight.Load() > int64(len(batch)) {
 			timer := time.NewTimer(w.window)
 		collect:
 			for rows < w.maxRows && w.inflight.Load() > int64(len(batch)+len(pending)) {
 				select {
 				case j := <-w.jobs:
-					if j.gen != nil && j.gen.key() == key && rows+j.gen.z.Size(0) <= w.maxRows {
-						batch, rows = append(batch, j), rows+j.gen.z.Size(0)
+					if first.gen.m.Merge && j.merges(key, rows, w.maxRows) {
+						batch, rows = append(batch, j), rows+j.gen.n
 					} else {
 						pending = append(pending, j)
 					}
@@ -169,49 +175,144 @@ func (w *worker) run(j *job, fn func()) {
 // and gives each job its rows.
 func (w *worker) generate(batch []*job, rows int) {
 	w.metrics.batch.Observe(float64(rows))
+	w.statsMu.Lock()
+	w.stats[rows]++
+	w.statsMu.Unlock()
 	first := batch[0].gen
-	dim := first.z.Size(1)
-	z := tensor.New(rows, dim)
-	var req family.Request
-	if first.req.Labels != nil {
-		req.Labels = make([]int, 0, rows)
-	}
-	if first.req.Codes != nil {
-		req.Codes = map[string][]float64{}
-	}
-	at := 0
-	for _, j := range batch {
-		g := j.gen
-		n := g.z.Size(0)
-		copy(z.Data()[at*dim:], g.z.Data())
-		req.Labels = append(req.Labels, g.req.Labels...)
-		for name, vs := range g.req.Codes {
-			req.Codes[name] = append(req.Codes[name], vs...)
-		}
-		at += n
-	}
 	var out *tensor.Tensor
 	var err error
 	whole := &job{done: make(chan struct{})}
+	// Everything inside the arena (noise, the pass): only the copy of the
+	// samples outlives it.
 	w.run(whole, func() {
+		padded := rows
+		if first.m.Merge {
+			padded = bucket(rows, w.maxRows)
+		}
+		z, req := merge(batch, rows, padded)
 		var o *tensor.Tensor
 		if o, err = first.m.Sampler.SampleRequest(z, req); err == nil {
-			// Copy out of the arena before it closes.
 			out = tensor.FromSlice(slices.Clone(o.Data()), o.Shape()...)
 		}
 	})
 	if err == nil {
 		err = whole.err
 	}
-	at = 0
+	at := 0
 	for _, j := range batch {
-		n := j.gen.z.Size(0)
+		n := j.gen.n
 		if err != nil {
 			j.err = err
 		} else {
-			j.gen.out = tensor.Slice(out, 0, at, at+n)
+			// A view of the copy (FromSlice takes no pooled buffer).
+			per := out.Len() / out.Size(0)
+			j.gen.out = tensor.FromSlice(out.Data()[at*per:(at+n)*per:(at+n)*per], append([]int{n}, out.Shape()[1:]...)...)
 		}
 		at += n
 		close(j.done)
 	}
+}
+
+// merge builds the noise and request of the batch's jobs (rows samples in
+// all) one after the other, padded to padded rows by repeating the first
+// row: rows are independent (evaluation mode), and a few sizes let the
+// arena's free list reuse the same buffers pass after pass instead of
+// keeping a set per size.
+func merge(batch []*job, rows, padded int) (*tensor.Tensor, family.Request) {
+	first := batch[0].gen
+	var z *tensor.Tensor
+	var req family.Request
+	if first.labels {
+		req.Labels = make([]int, 0, padded)
+	}
+	if len(first.codes) > 0 {
+		req.Codes = map[string][]float64{}
+	}
+	at, dim := 0, 0
+	for _, j := range batch {
+		zj, rj := j.gen.build()
+		if z == nil {
+			dim = zj.Size(1)
+			z = tensor.New(padded, dim)
+		}
+		copy(z.Data()[at*dim:], zj.Data())
+		req.Labels = append(req.Labels, rj.Labels...)
+		for name, vs := range rj.Codes {
+			req.Codes[name] = append(req.Codes[name], vs...)
+		}
+		at += j.gen.n
+	}
+	for i := rows; i < padded; i++ {
+		copy(z.Data()[i*dim:(i+1)*dim], z.Data()[:dim])
+		if req.Labels != nil {
+			req.Labels = append(req.Labels, req.Labels[0])
+		}
+		for name, vs := range req.Codes {
+			req.Codes[name] = append(vs, vs[0])
+		}
+	}
+	return z, req
+}
+
+// bucket returns the forward pass size for rows samples: the smallest of
+// 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (powers of two and 1.5 times them) at
+// least rows, or rows itself beyond max. Padding wastes at most a third of
+// a pass (up to max, itself a bucket).
+func bucket(rows, max int) int {
+	for b := 1; b < max; b *= 2 {
+		if rows <= b {
+			return b
+		}
+		if b >= 2 && rows <= b+b/2 && b+b/2 < max {
+			return b + b/2
+		}
+	}
+	if rows <= max {
+		return max
+	}
+	return rows
+}
+
+// rowInvariant reports whether g's samples are the same bit for bit
+// whatever the size of the pass and their place in it: it draws maxBatch
+// noise rows (at most 64; classes in turn for a conditional model) and
+// compares one pass over all of them with passes over the first and the
+// last b rows, for every bucket size b below.
+func rowInvariant(g *pipeline.Sampler, maxBatch int) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("probing the generator: %v", r)
+		}
+	}()
+	arena := tensor.OpenArena()
+	defer arena.Close()
+	n := min(maxBatch, 64)
+	z := g.Prior.Sample(tensor.NewRNG(1), n)
+	labels := func(lo, hi int) []int {
+		if g.Classes == 0 {
+			return nil
+		}
+		l := make([]int, hi-lo)
+		for i := range l {
+			l[i] = (lo + i) % g.Classes
+		}
+		return l
+	}
+	all, err := g.SampleRequest(z, family.Request{Labels: labels(0, n)})
+	if err != nil {
+		return false, err
+	}
+	per := all.Len() / n
+	for b := 1; b < n; b = bucket(b+1, n) {
+		for _, lo := range []int{0, n - b} {
+			part, err := g.SampleRequest(tensor.Slice(z, 0, lo, lo+b), family.Request{Labels: labels(lo, lo+b)})
+			if err != nil {
+				return false, err
+			}
+			if !slices.Equal(part.Data(), all.Data()[lo*per:(lo+b)*per]) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -47,6 +48,12 @@ type Options struct {
 	// BodyLimit is the largest request body accepted (413 beyond);
 	// default 4 MiB.
 	BodyLimit int64
+	// MaxBatch is the most samples the worker merges into one forward
+	// pass; default max(MaxN, 64). A request larger than it runs alone.
+	// Larger passes are not always faster per sample: on a small CPU a
+	// model's buffers may outgrow its caches (kallima bench serve shows
+	// it).
+	MaxBatch int
 	// BatchWindow is how long the worker waits for more compatible
 	// requests to merge into a forward pass when other requests are in
 	// flight; default 2 ms.
@@ -68,6 +75,7 @@ func (o Options) withDefaults() Options {
 	o.MaxInflight = cmp.Or(o.MaxInflight, 4)
 	o.BodyLimit = cmp.Or(o.BodyLimit, 4<<20)
 	o.BatchWindow = cmp.Or(o.BatchWindow, 2*time.Millisecond)
+	o.MaxBatch = cmp.Or(o.MaxBatch, max(o.MaxN, 64))
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -85,8 +93,16 @@ type Model struct {
 	// translate.
 	Translator *pipeline.Translator
 	// Sum is the SHA-256 its checkpoint file records of its content.
-	Sum  string
-	info ModelInfo
+	Sum string
+	// Merge reports whether the model's requests are merged into shared
+	// forward passes: whether its samples came out bit for bit the same
+	// whatever the pass's size and their place in it when New probed it.
+	// (OpenBLAS's GEMM rounds some shapes differently, by an ulp, so an
+	// MLP generator's rows may depend on the batch; such a model runs
+	// each request alone, at its own size, so an answer stays a function
+	// of its query.)
+	Merge bool
+	info  ModelInfo
 }
 
 // Server answers the API's requests for a set of loaded models. It is
@@ -112,7 +128,7 @@ type Server struct {
 // (opts.Web, opts.Extra).
 func New(runs []string, opts Options) (*Server, error) {
 	opts = opts.withDefaults()
-	if opts.MaxN < 1 || opts.MaxInflight < 1 || opts.BodyLimit < 1 || opts.BatchWindow < 0 || opts.QueueWait < 0 {
+	if opts.MaxN < 1 || opts.MaxBatch < 1 || opts.MaxInflight < 1 || opts.BodyLimit < 1 || opts.BatchWindow < 0 || opts.QueueWait < 0 {
 		return nil, fmt.Errorf("serve: options %+v: limits must be positive", opts)
 	}
 	s := &Server{opts: opts, models: map[string]*Model{}, slots: make(chan struct{}, opts.MaxInflight)}
@@ -127,12 +143,17 @@ func New(runs []string, opts Options) (*Server, error) {
 			m.Name = base + "-" + strconv.Itoa(k)
 		}
 		m.info = describe(m, opts.MaxN)
+		if m.Sampler != nil {
+			if m.Merge, err = rowInvariant(m.Sampler, opts.MaxBatch); err != nil {
+				return nil, fmt.Errorf("serve: %s: %w", dir, err)
+			}
+		}
 		s.models[m.Name] = m
 		s.order = append(s.order, m)
 		fmt.Fprintf(opts.Log, "serving %s: %s (model.kind %s, step %d, %s)\n", m.Name, dir, m.info.Family, m.info.Step, m.info.Weights)
 	}
 	s.metrics = newMetrics()
-	s.work = startWorker(opts.BatchWindow, opts.MaxN*opts.MaxInflight, s.metrics, &s.queued)
+	s.work = startWorker(opts.BatchWindow, opts.MaxBatch, s.metrics, &s.queued)
 	s.mux = s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -174,6 +195,14 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // Models returns the loaded models in the order of New's runs.
 func (s *Server) Models() []*Model { return s.order }
+
+// BatchSizes returns how many forward passes of each size (samples
+// generated at once, merged requests' rows) the server has run.
+func (s *Server) BatchSizes() map[int]int {
+	s.work.statsMu.Lock()
+	defer s.work.statsMu.Unlock()
+	return maps.Clone(s.work.stats)
+}
 
 // Close stops the worker after the forward pass it is running; requests
 // still waiting get 503. It is safe to call more than once.

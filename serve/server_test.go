@@ -2,15 +2,25 @@ package serve
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
+	"math"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/kallima-gan/kallima/safetensors"
 )
 
 // newTest starts a server for the named tiny runs behind httptest.
@@ -234,4 +244,253 @@ func samples(t *testing.T, url, body string) []float32 {
 		t.Fatalf("POST %s %s: %d %v %.200s", url, body, res.StatusCode, err, b)
 	}
 	return out.Data
+}
+
+// TestBatchingIsDeterministic sends concurrent requests that the worker
+// merges into shared forward passes and checks that each answer is byte
+// for byte the answer to the same request sent alone.
+func TestBatchingIsDeterministic(t *testing.T) {
+	for _, maxBatch := range []int{0, 4} {
+		t.Run(fmt.Sprintf("max-batch-%d", maxBatch), func(t *testing.T) { testBatching(t, maxBatch) })
+	}
+}
+
+func testBatching(t *testing.T, maxBatch int) {
+	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 300 * time.Millisecond}, "dcgan", "cgan", "ring8")
+	// The DCGANs' rows do not depend on the pass (their requests merge);
+	// ring8's MLP may, with OpenBLAS, and then runs each request alone.
+	for _, m := range s.Models()[:2] {
+		if !m.Merge {
+			t.Fatalf("%s: rows depend on the pass: requests not merged", m.Name)
+		}
+	}
+	// JSON answers: the samples' exact values, not 8-bit pixels.
+	type call struct{ url, body string }
+	var urls []call
+	for i := range 6 {
+		urls = append(urls, call{ts.URL + "/v1/models/dcgan/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 1+i%4)},
+			call{ts.URL + "/v1/models/cgan/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 2+i%3)},
+			call{ts.URL + "/v1/models/ring8/sample", fmt.Sprintf(`{"seed":%d,"n":%d,"format":"json"}`, i+1, 1+i%4)})
+	}
+	alone := make([][]byte, len(urls))
+	for i, u := range urls {
+		_, alone[i] = post(t, u.url, "application/json", []byte(u.body))
+	}
+	before := batches(t, s)
+	together := make([][]byte, len(urls))
+	var wg sync.WaitGroup
+	// Keep the worker busy until every request is admitted, so that they
+	// all wait for it together.
+	wg.Add(1)
+	busy := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		s.work.do(&job{fn: func() {
+			close(busy)
+			for deadline := time.Now().Add(10 * time.Second); s.queued.Load() < int64(len(urls)) && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+		}})
+	}()
+	<-busy
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Post(u.url, "application/json", strings.NewReader(u.body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			together[i], _ = io.ReadAll(res.Body)
+		}()
+	}
+	wg.Wait()
+	passes := batches(t, s) - before
+	if passes >= len(urls) {
+		t.Fatalf("%d requests took %d forward passes: nothing was merged", len(urls), passes)
+	}
+	for i := range urls {
+		if !bytes.Equal(alone[i], together[i]) {
+			var a, b struct{ Data []float32 }
+			json.Unmarshal(alone[i], &a)
+			json.Unmarshal(together[i], &b)
+			worst, at := 0.0, -1
+			for k := range min(len(a.Data), len(b.Data)) {
+				if d := math.Abs(float64(a.Data[k] - b.Data[k])); d > worst {
+					worst, at = d, k
+				}
+			}
+			t.Errorf("%s %s: batched answer differs from the answer alone (%d and %d values, most by %g at %d)", urls[i].url, urls[i].body, len(a.Data), len(b.Data), worst, at)
+		}
+	}
+	sizes := s.BatchSizes()
+	for size := range sizes {
+		if maxBatch > 0 && size > maxBatch {
+			t.Errorf("a forward pass of %d samples, more than MaxBatch %d (%v)", size, maxBatch, sizes)
+		}
+	}
+	t.Logf("%d requests in %d forward passes (sizes %v)", len(urls), passes, sizes)
+}
+
+// batches returns the number of forward passes the worker has made.
+func batches(t *testing.T, s *Server) int {
+	t.Helper()
+	var m dto.Metric
+	if err := s.metrics.batch.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return int(m.GetHistogram().GetSampleCount())
+}
+
+// TestBusy fills the one place for a generation and checks that the next
+// request gets 429 with Retry-After, and that the place frees again.
+func TestBusy(t *testing.T) {
+	s, ts := newTest(t, Options{MaxInflight: 1}, "dcgan")
+	s.slots <- struct{}{}
+	res, body := get(t, ts.URL+"/v1/models/dcgan/sample.png?n=1")
+	wantError(t, "busy", res, body, 429, "")
+	if res.Header.Get("Retry-After") == "" {
+		t.Errorf("429 without Retry-After")
+	}
+	<-s.slots
+	if res, _ := get(t, ts.URL+"/v1/models/dcgan/sample.png?n=1"); res.StatusCode != 200 {
+		t.Fatalf("after release: %d", res.StatusCode)
+	}
+	_, m := get(t, ts.URL+"/metrics")
+	for _, want := range []string{
+		`kallima_http_requests_total{code="429",route="GET /v1/models/{name}/sample.png"} 1`,
+		`kallima_http_requests_total{code="200",route="GET /v1/models/{name}/sample.png"} 1`,
+		"kallima_batch_size_count 1", "kallima_inflight 0", `kallima_http_request_seconds_count{route="GET /v1/models/{name}/sample.png"} 2`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %s:\n%s", want, m)
+		}
+	}
+	// With a queue wait, a request waits for the place instead.
+	s2, ts2 := newTest(t, Options{MaxInflight: 1, QueueWait: 5 * time.Second}, "dcgan")
+	s2.slots <- struct{}{}
+	go func() { time.Sleep(50 * time.Millisecond); <-s2.slots }()
+	if res, _ := get(t, ts2.URL+"/v1/models/dcgan/sample.png?n=1"); res.StatusCode != 200 {
+		t.Fatalf("queued: %d", res.StatusCode)
+	}
+}
+
+// grayPNG returns a size x size gray PNG of value v.
+func grayPNG(t *testing.T, w, h int, v uint8) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestTranslate translates with the testshift model (x + b + 0.25 to for
+// its three domains): a raw body and a multipart form, a converted size
+// with its note, and the errors.
+func TestTranslate(t *testing.T) {
+	_, ts := newTest(t, Options{BodyLimit: 4096}, "shift")
+	u := ts.URL + "/v1/models/shift/translate"
+	res, b := post(t, u+"?from=x&to=z", "image/png", grayPNG(t, 8, 8, 128))
+	if res.StatusCode != 200 {
+		t.Fatalf("translate: %d %s", res.StatusCode, b)
+	}
+	img := decodePNG(t, b).(*image.Gray)
+	// Input, translation and back: three 8x8 tiles with padding 2.
+	if img.Bounds().Dx() != 3*10+2 || img.Bounds().Dy() != 12 {
+		t.Fatalf("grid %v", img.Bounds())
+	}
+	in, out, back := img.GrayAt(2+3, 2+3).Y, img.GrayAt(12+3, 2+3).Y, img.GrayAt(22+3, 2+3).Y
+	// z is domain 2: +0.5 in [-1, 1] is +64 in bytes, plus b.
+	if out <= in+60 || back <= out {
+		t.Errorf("tiles %d, %d, %d: want the translation above the input by about 64 + b", in, out, back)
+	}
+	if res.Header.Get("X-Kallima-Note") != "" {
+		t.Errorf("note for an image of the model's shape: %q", res.Header.Get("X-Kallima-Note"))
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("image", "big.png")
+	fw.Write(grayPNG(t, 16, 12, 128))
+	mw.Close()
+	res, b2 := post(t, u+"?from=0&to=2", mw.FormDataContentType(), form.Bytes())
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("X-Kallima-Note"), "resized") {
+		t.Fatalf("multipart 16x12: %d, note %q, %s", res.StatusCode, res.Header.Get("X-Kallima-Note"), b2)
+	}
+	for _, c := range []struct {
+		q, ctype string
+		body     []byte
+		status   int
+		param    string
+	}{
+		{"?to=z", "image/png", grayPNG(t, 8, 8, 1), 400, "from"},
+		{"?from=x", "image/png", grayPNG(t, 8, 8, 1), 400, "to"},
+		{"?from=x&to=w", "image/png", grayPNG(t, 8, 8, 1), 400, "to"},
+		{"?from=x&to=y", "image/png", []byte("not an image"), 400, "image"},
+		{"?from=x&to=y", "image/png", nil, 400, "image"},
+		{"?from=x&to=y", "image/png", grayPNG(t, 400, 400, 1)[:0:0], 400, "image"},
+		{"?from=x&to=y", "image/png", bytes.Repeat([]byte{1}, 5000), 413, "body"},
+	} {
+		res, body := post(t, u+c.q, c.ctype, c.body)
+		wantError(t, c.q, res, body, c.status, c.param)
+	}
+}
+
+// TestEncode encodes an image with the tiny VAE and checks the code's
+// length and the reconstruction.
+func TestEncode(t *testing.T) {
+	_, ts := newTest(t, Options{}, "vae", "dcgan")
+	res, b := post(t, ts.URL+"/v1/models/vae/encode", "image/png", grayPNG(t, 28, 28, 200))
+	var out struct {
+		Code []float64
+		Rec  string `json:"reconstruction_png"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || res.StatusCode != 200 || len(out.Code) != 4 {
+		t.Fatalf("encode: %d %v %s", res.StatusCode, err, b)
+	}
+	png, err := base64.StdEncoding.DecodeString(out.Rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := decodePNG(t, png).Bounds(); b.Dx() != 28 || b.Dy() != 28 {
+		t.Errorf("reconstruction %v, want 28x28", b)
+	}
+	res, b = post(t, ts.URL+"/v1/models/dcgan/encode", "image/png", grayPNG(t, 28, 28, 200))
+	wantError(t, "dcgan encode", res, b, 400, "name")
+}
+
+// TestInterpolateAndPostFormats checks interpolate.png's row and the
+// safetensors answer of POST sample.
+func TestInterpolateAndPostFormats(t *testing.T) {
+	_, ts := newTest(t, Options{}, "dcgan", "cgan")
+	res, b := get(t, ts.URL+"/v1/models/cgan/interpolate.png?seed=1&seed2=5&steps=5&class=2&slerp=true")
+	if res.StatusCode != 200 {
+		t.Fatalf("interpolate: %d %s", res.StatusCode, b)
+	}
+	if bb := decodePNG(t, b).Bounds(); bb.Dx() != 5*30+2 || bb.Dy() != 32 {
+		t.Errorf("interpolation row %v", bb)
+	}
+	res, b = post(t, ts.URL+"/v1/models/dcgan/sample", "application/json", []byte(`{"seed":2,"n":3,"format":"safetensors"}`))
+	f, err := safetensors.Parse(b)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("safetensors: %d %v", res.StatusCode, err)
+	}
+	if got := f.Tensors["samples"].Shape(); !slices.Equal(got, []int{3, 1, 28, 28}) {
+		t.Errorf("samples shape %v", got)
+	}
+	if want := samples(t, ts.URL+"/v1/models/dcgan/sample", `{"seed":2,"n":3}`); !slices.Equal(f.Tensors["samples"].Data(), want) {
+		t.Errorf("safetensors and JSON answers differ")
+	}
+	res, b = post(t, ts.URL+"/v1/models/cgan/sample", "application/json", []byte(`{"classes":[0,1,2],"n":2}`))
+	wantError(t, "classes and n disagree", res, b, 400, "classes")
+	res, b = post(t, ts.URL+"/v1/models/cgan/sample", "application/json", []byte(`{"seed":"x"}`))
+	wantError(t, "bad JSON", res, b, 400, "body")
+	res, b = post(t, ts.URL+"/v1/models/cgan/sample", "application/json", []byte(`{"format":"gif"}`))
+	wantError(t, "bad format", res, b, 400, "format")
 }

