@@ -169,12 +169,33 @@ func (h *Hub) broadcast(lr *liveRun, e event) {
 	}
 }
 
+// maxHistory bounds the records a run keeps for pages opened late: past
+// it, every other record of the older part is dropped, so a long run's
+// curve keeps its shape at a coarser step in bounded memory.
+const maxHistory = 20000
+
 // record adds one step's scalars to lr's history and sends them. h.mu is
 // held.
 func (h *Hub) record(lr *liveRun, rec run.Record) {
 	lr.history = append(lr.history, rec)
+	if len(lr.history) > maxHistory {
+		lr.history = thin(lr.history, maxHistory/2)
+	}
 	lr.info.Step = rec.Step
 	h.broadcast(lr, event{"metrics", metricsJSON(rec)})
+}
+
+// thin keeps every other record of hist but the newest keep, which it
+// keeps all.
+func thin(hist []run.Record, keep int) []run.Record {
+	old := len(hist) - keep
+	out := hist[:0]
+	for i, r := range hist {
+		if i >= old || i%2 == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // setSample makes path lr's newest grid and tells the pages. h.mu is held.

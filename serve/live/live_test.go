@@ -343,3 +343,30 @@ func TestSlowClient(t *testing.T) {
 		t.Fatalf("%d clients, %d records after unsubscribe", len(lr.clients), len(lr.history))
 	}
 }
+
+// TestHistoryBounded: a long run's history stays bounded, keeps its first
+// and newest records and stays in step order.
+func TestHistoryBounded(t *testing.T) {
+	h := NewHub(Options{})
+	lr := h.add(RunInfo{Name: "r"})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	const n = 3 * maxHistory
+	for i := 1; i <= n; i++ {
+		h.record(lr, run.Record{Step: i})
+	}
+	hist := lr.history
+	if len(hist) > maxHistory || len(hist) < maxHistory/2 || hist[0].Step != 1 || hist[len(hist)-1].Step != n {
+		t.Fatalf("%d records from step %d to %d", len(hist), hist[0].Step, hist[len(hist)-1].Step)
+	}
+	for i := 1; i < len(hist); i++ {
+		if hist[i].Step <= hist[i-1].Step {
+			t.Fatalf("record %d at step %d after step %d", i, hist[i].Step, hist[i-1].Step)
+		}
+	}
+	for i := len(hist) - 100; i < len(hist); i++ {
+		if hist[i].Step != hist[i-1].Step+1 {
+			t.Fatalf("the newest records were thinned: step %d after %d", hist[i].Step, hist[i-1].Step)
+		}
+	}
+}

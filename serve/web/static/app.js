@@ -326,7 +326,11 @@ function plot(cv, names, all, title, logy) {
       ema = ema === null ? v : a * ema + (1 - a) * v;
       pts.push([r.step, ema]);
     }
-    return { k, pts, color: palette[all.indexOf(k) % palette.length] };
+    // A long run: draw at most about 2000 points a curve (of the smoothed
+    // values, so nothing is lost but resolution), always the newest.
+    const stride = Math.ceil(pts.length / 2000);
+    const kept = stride > 1 ? pts.filter((p, i) => i % stride === 0 || i === pts.length - 1) : pts;
+    return { k, pts: kept, color: palette[all.indexOf(k) % palette.length] };
   });
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity, count = 0;
   for (const s of series) for (const [x, y] of s.pts) {
