@@ -84,6 +84,10 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		fmt.Fprintf(stderr, "kallima export: %v\n", err)
+		return exitError
+	}
 	if err := atomicfile.Write(*out, func(w io.Writer) error { _, err := w.Write(model); return err }); err != nil {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
