@@ -5,7 +5,9 @@
 # noise vectors (and labels) and Kallima's samples of them (-dump), checks the
 # model with Debian's python3-onnx (onnx.checker.check_model, full_check) and
 # runs it with onnxruntime-node (CPU) from npm, which must reproduce Kallima's
-# samples within TOL (max abs diff). Not part of the README's test command.
+# samples within TOL (max abs diff); when PYTHON has torch, so must the PyTorch
+# module examples/torch/load_generator.py builds from the run's checkpoint.
+# Not part of the README's test command.
 #
 # Usage: bench/onnx_check.sh [RUN ...]
 # Environment: PYTHON (default /usr/bin/python3; needs python3-onnx:
@@ -51,6 +53,9 @@ m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)
 print(sys.argv[1] + ": onnx " + onnx.__version__ + " checker (full_check) accepts IR %d opset %d" % (m.ir_version, m.opset_import[0].version))' "$out/$name.onnx"
 	ORT_MODULE=$ort node bench/onnx_check.mjs "$out/$name.onnx" "$out/$name" "$tol" || status=1
+	if "$python" -c 'import torch, yaml' 2>/dev/null; then
+		"$python" examples/torch/load_generator.py "$run" "$out/$name" --tol "$tol" || status=1
+	fi
 done
 lscpu | grep 'Model name' || true
 exit $status

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -30,7 +31,9 @@ run, or a weights file with its config (-config).
 
 -dump DIR also writes what Kallima's own generator makes of -n noise
 vectors drawn with -seed (as kallima sample draws them): DIR/z.npy,
-DIR/label.npy (conditional models: the classes in turn) and DIR/x.npy,
+DIR/label.npy (conditional models: the classes in turn), DIR/x.npy and
+DIR/meta.json (the kind, the step, which weights, and for a 2-D run the
+mean and scale that map the network's output to data coordinates),
 for checking the exported model against Kallima (bench/onnx_check.sh).
 
 Model kinds that export: mlp, dcgan, cgan, acgan. See docs/EXPORT.md.
@@ -130,7 +133,35 @@ func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 	if err := writeNPY(filepath.Join(dir, "z.npy"), float32NPY(z)); err != nil {
 		return err
 	}
-	return writeNPY(filepath.Join(dir, "x.npy"), float32NPY(x))
+	if err := writeNPY(filepath.Join(dir, "x.npy"), float32NPY(x)); err != nil {
+		return err
+	}
+	meta := dumpMeta{Kind: g.Config.Model.Kind, ZDim: g.Prior.Dim, Classes: g.Classes, Step: g.Step, Weights: g.Weights, Seed: seed}
+	if s, ok := g.Generator.(interface {
+		Standardisation() (mean []float64, std float64)
+	}); ok {
+		meta.DataMean, meta.DataStd = s.Standardisation()
+	}
+	b, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "meta.json"), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
+}
+
+// dumpMeta is -dump's meta.json: what a reader of the dump needs besides
+// the weights to rebuild the samples (bench/torch_load.py).
+type dumpMeta struct {
+	Kind    string `json:"kind"`
+	ZDim    int    `json:"z_dim"`
+	Classes int    `json:"classes"`
+	Step    int    `json:"step"`
+	Weights string `json:"weights"` // pipeline.WeightsEMA, WeightsG or WeightsFile
+	Seed    uint64 `json:"seed"`
+	// DataMean and DataStd map a 2-D generator's output y to data
+	// coordinates, y * DataStd + DataMean (the mlp family standardises).
+	DataMean []float64 `json:"data_mean,omitempty"`
+	DataStd  float64   `json:"data_std,omitempty"`
 }
 
 // float32NPY is t as a little-endian float32 NPY array.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -66,6 +67,13 @@ func TestExport(t *testing.T) {
 			want, err := g.SampleRequest(z, req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var meta dumpMeta
+			if err := json.Unmarshal(readFile(t, filepath.Join(dump, "meta.json")), &meta); err != nil {
+				t.Fatal(err)
+			}
+			if meta.Kind != kind || meta.Weights != pipeline.WeightsEMA || meta.ZDim != 8 || meta.Seed != 3 || meta.Step != g.Step {
+				t.Errorf("meta.json %+v, want kind %s, EMA weights, z_dim 8, seed 3, step %d", meta, kind, g.Step)
 			}
 			x := readNPYTensor(t, filepath.Join(dump, "x.npy"))
 			if !slices.Equal(x.Shape(), []int{5, 1, 28, 28}) || !slices.Equal(x.Data(), want.Data()) {
