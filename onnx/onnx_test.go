@@ -128,32 +128,39 @@ func ops(parts ...any) []string {
 // ReLU, reshape, one block (14x14), the output convolution and tanh.
 var dcganOps = ops("Gemm", bn, "Relu", "Reshape", "ConvTranspose", bn, "Relu", "ConvTranspose", "Tanh", "Identity")
 
+// tiny is a small DCGAN: width 4, 8 noise dimensions.
+var tiny = []string{"model.width=4", "model.z_dim=8"}
+
+// cases are the generators that export: each family, with its optional
+// parts (batch norm in the perceptron, DCGAN's dense layer, a learnt label
+// embedding), the node types expected, the inputs, and the output shape
+// (-1: the symbolic batch).
+var cases = []struct {
+	name   string
+	sets   []string
+	d      family.Data
+	ops    []string
+	inputs []string
+	out    []int
+}{
+	{"mlp", []string{"model.g_hidden=[16,16]", "model.g_batchnorm=true"}, family.Data{},
+		ops("Gemm", bn, "Relu", "Gemm", bn, "Relu", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"dcgan", append([]string{"model.kind=dcgan"}, tiny...), image, dcganOps, []string{"z"}, []int{-1, 1, 28, 28}},
+	{"dcgan-dense", append([]string{"model.kind=dcgan", "model.dense=6"}, tiny...), image,
+		ops("Gemm", bn, "Relu", dcganOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"cgan-onehot", append([]string{"model.kind=cgan"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"cgan-embed", append([]string{"model.kind=cgan", "model.embed_dim=5"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"acgan", append([]string{"model.kind=acgan"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+}
+
 // TestGenerator decodes the ModelProto written for each exporting family
 // and checks its versions, inputs and outputs with the symbolic batch
 // dimension, the node types in order, and that every initializer named
 // after the generator's state holds that tensor's shape and values.
 func TestGenerator(t *testing.T) {
-	tiny := []string{"model.width=4", "model.z_dim=8"}
-	cases := []struct {
-		name   string
-		sets   []string
-		d      family.Data
-		ops    []string
-		inputs []string
-		out    []int
-	}{
-		{"mlp", []string{"model.g_hidden=[16,16]", "model.g_batchnorm=true"}, family.Data{},
-			ops("Gemm", bn, "Relu", "Gemm", bn, "Relu", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
-		{"dcgan", append([]string{"model.kind=dcgan"}, tiny...), image, dcganOps, []string{"z"}, []int{-1, 1, 28, 28}},
-		{"dcgan-dense", append([]string{"model.kind=dcgan", "model.dense=6"}, tiny...), image,
-			ops("Gemm", bn, "Relu", dcganOps), []string{"z"}, []int{-1, 1, 28, 28}},
-		{"cgan-onehot", append([]string{"model.kind=cgan"}, tiny...), image,
-			ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
-		{"cgan-embed", append([]string{"model.kind=cgan", "model.embed_dim=5"}, tiny...), image,
-			ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
-		{"acgan", append([]string{"model.kind=acgan"}, tiny...), image,
-			ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
-	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g, m := build(t, tc.sets, tc.d)
