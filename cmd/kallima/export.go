@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
@@ -26,8 +28,9 @@ int64 classes; output "x", images [N, C, H, W] in [-1, 1] or 2-D points
 [N, 2]; N is symbolic, so any batch size runs. Batch norm uses its running
 statistics, as sampling does. The weights are chosen as by kallima sample:
 the newest checkpoint that verifies in a run folder (the EMA of G's
-weights when the run keeps one, G's own with -raw), a checkpoint file of a
-run, or a weights file with its config (-config).
+weights when the run keeps one, G's own with -raw; -checkpoint N for the
+checkpoint at step N), a checkpoint file of a run, or a weights file with
+its config (-config).
 
 -dump DIR also writes what Kallima's own generator makes of -n noise
 vectors drawn with -seed (as kallima sample draws them): DIR/z.npy,
@@ -46,6 +49,7 @@ Examples:
   kallima export runs/dcgan -out g.onnx
   kallima export runs/cgan -raw -out g.onnx           G's live weights instead of their EMA
   kallima export runs/ring8 -out g.onnx -dump check/  with 16 noise vectors and Kallima's samples
+  kallima export runs/dcgan -checkpoint 1000 -out g.onnx   the checkpoint at step 1000
   kallima export runs/dcgan/checkpoints/step-001000.safetensors -out g.onnx
 `
 
@@ -54,6 +58,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "onnx", "output format: onnx")
 	out := fs.String("out", "generator.onnx", "file to write")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
+	step := fs.Int("checkpoint", -1, "export the run's checkpoint at this step instead of the newest")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder")
 	n := fs.Int("n", 16, "with -dump: number of noise vectors")
@@ -78,7 +83,15 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima export: -n %d: want 1 to %d\n", *n, maxSamples)
 		return exitUsage
 	}
-	g, code := loadSampler("export", pos[0], *cfgPath, *raw, stderr)
+	target := pos[0]
+	if isSet(fs, "checkpoint") {
+		path, code := checkpointAt(pos[0], *step, stderr)
+		if path == "" {
+			return code
+		}
+		target = path
+	}
+	g, code := loadSampler("export", target, *cfgPath, *raw, stderr)
 	if g == nil {
 		return code
 	}
@@ -95,7 +108,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes): %s generator, %s\n", *out, len(model), g.Config.Model.Kind, describe(g, pos[0]))
+	fmt.Fprintf(stdout, "wrote %s (%d bytes): %s generator, %s\n", *out, len(model), g.Config.Model.Kind, describe(g, target))
 	if *dump != "" {
 		if err := dumpSamples(*dump, g, *n, *seed); err != nil {
 			fmt.Fprintf(stderr, "kallima export: -dump: %v\n", err)
@@ -104,6 +117,25 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %d noise vectors and Kallima's samples into %s\n", *n, *dump)
 	}
 	return exitOK
+}
+
+// checkpointAt returns the path of run dir's checkpoint at step, or "" and
+// the exit code after saying why there is none.
+func checkpointAt(dir string, step int, stderr io.Writer) (string, int) {
+	infos, err := pipeline.ListCheckpoints(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima export: -checkpoint %d: %v\n", step, err)
+		return "", exitUsage
+	}
+	var steps []string
+	for _, in := range infos {
+		if in.Step == step {
+			return in.Path, exitOK
+		}
+		steps = append(steps, strconv.Itoa(in.Step))
+	}
+	fmt.Fprintf(stderr, "kallima export: -checkpoint %d: %s has no checkpoint at that step (steps: %s)\n", step, dir, strings.Join(steps, ", "))
+	return "", exitUsage
 }
 
 // dumpSamples writes n noise vectors drawn with seed (z.npy, float32), the

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,6 +40,16 @@ func TestExport(t *testing.T) {
 			}
 			if code, _, stderr := call(runExport, dir, "-raw", "-out", again); code != exitOK || bytes.Equal(readFile(t, again), first) {
 				t.Errorf("-raw export: exit %d (%s), want other weights than the EMA's", code, stderr)
+			}
+
+			// -checkpoint picks an earlier checkpoint: other weights than the newest's.
+			infos, err := pipeline.ListCheckpoints(dir)
+			if err != nil || len(infos) < 2 {
+				t.Fatalf("%d checkpoints (%v), want 2 or more", len(infos), err)
+			}
+			code, stdout, stderr = call(runExport, dir, "-checkpoint", strconv.Itoa(infos[0].Step), "-out", again)
+			if code != exitOK || bytes.Equal(readFile(t, again), first) || !strings.Contains(stdout, fmt.Sprintf("step %d", infos[0].Step)) {
+				t.Errorf("-checkpoint %d: exit %d (%s), stdout %q, want that step's weights", infos[0].Step, code, stderr, stdout)
 			}
 
 			g, _, err := pipeline.LoadSampler(dir, false)
@@ -98,6 +110,7 @@ func TestExportErrors(t *testing.T) {
 		{[]string{dir, dir}, exitUsage, "got 2 arguments"},
 		{[]string{dir, "-n", "0", "-dump", out}, exitUsage, "-n 0"},
 		{[]string{filepath.Join(dir, "nothing")}, exitUsage, "no such file"},
+		{[]string{dir, "-checkpoint", "3"}, exitUsage, "no checkpoint at that step (steps: 2, 4)"},
 	} {
 		code, _, stderr := call(runExport, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
