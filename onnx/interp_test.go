@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/onnx"
 	"github.com/kallima-gan/kallima/tensor"
@@ -94,6 +95,12 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 			if op == "Tanh" {
 				y = tensor.Tanh(y)
 			}
+		case "Elu":
+			autograd.NoGrad(func() { y = autograd.ELU(autograd.Const(x(0)), attrF["alpha"]).Data() })
+		case "Softplus":
+			y = tensor.Softplus(x(0))
+		case "Sigmoid":
+			y = tensor.Sigmoid(x(0))
 		case "Reshape":
 			shape := idx[in[1]]
 			y = tensor.Reshape(x(0), shape...)
