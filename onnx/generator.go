@@ -159,14 +159,17 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 	if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
 		return "", err
 	}
-	// C0 is the first transposed convolution's input channels; the
-	// projection's width is C0 * b * b.
-	first := d.Out.Weight.Shape()[0]
+	// C0 is the first transposed convolution's input channels (its
+	// weight is [C0, out, k, k]); the projection's width is C0 * b * b.
+	c0 := d.Out.Weight.Shape()[0]
 	if len(d.Blocks) > 0 {
-		first = d.Blocks[0].Conv.Params("")[0].Value.Shape()[0]
+		c0 = d.Blocks[0].Conv.Params("")[0].Value.Shape()[0]
 	}
-	side := int(math.Round(math.Sqrt(float64(d.Project.Weight.Shape()[0] / first))))
-	shape := g.int64s(nn.Join(prefix, "project_shape"), -1, int64(first), int64(side), int64(side))
+	side := int(math.Round(math.Sqrt(float64(d.Project.Weight.Shape()[0] / c0))))
+	if c0*side*side != d.Project.Weight.Shape()[0] {
+		return "", fmt.Errorf("%s: projection width %d is not %d channels of a square map", nn.Join(prefix, "project"), d.Project.Weight.Shape()[0], c0)
+	}
+	shape := g.int64s(nn.Join(prefix, "project_shape"), -1, int64(c0), int64(side), int64(side))
 	x = g.node("Reshape", []string{x, shape})
 	for i, b := range d.Blocks {
 		if x, err = convBlock(g, b, nn.Join(prefix, "blocks."+strconv.Itoa(i)), x); err != nil {

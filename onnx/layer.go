@@ -32,8 +32,6 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return batchNorm(g, l, prefix, x), nil
 	case *nn.ConvTranspose2d:
 		return convTranspose(g, l, prefix, x)
-	case *nn.Conv2d:
-		return conv(g, l, prefix, x)
 	case nn.ReLU:
 		return g.node("Relu", []string{x}), nil
 	case nn.LeakyReLU:
@@ -47,7 +45,7 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 	case nn.Softplus:
 		return g.node("Softplus", []string{x}), nil
 	}
-	return "", fmt.Errorf("onnx: layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, Conv2d, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, models.ConvBlock)", prefix, m)
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm
@@ -68,7 +66,7 @@ func convBlock(g *graph, b *models.ConvBlock, prefix, x string) (string, error) 
 // vectors, which this package does not do yet.
 func noSpectralNorm(prefix string, sn *nn.SpectralNorm) error {
 	if sn != nil {
-		return fmt.Errorf("onnx: layer %s: spectral norm does not export yet", prefix)
+		return fmt.Errorf("layer %s: spectral norm does not export yet", prefix)
 	}
 	return nil
 }
@@ -137,17 +135,4 @@ func convTranspose(g *graph, c *nn.ConvTranspose2d, prefix, x string) (string, e
 	}
 	attrs := append(convAttrs(w, c.Geom), intsAttr("output_padding", int64(c.OutPad[0]), int64(c.OutPad[1])))
 	return g.node("ConvTranspose", in, attrs...), nil
-}
-
-// conv is Conv; nn.Conv2d's weight layout [out, in, kh, kw] is ONNX's.
-func conv(g *graph, c *nn.Conv2d, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, c.SN); err != nil {
-		return "", err
-	}
-	w := c.Weight.Data()
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), w)}
-	if c.Bias != nil {
-		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
-	}
-	return g.node("Conv", in, convAttrs(w, c.Geom)...), nil
 }
