@@ -119,6 +119,10 @@ func (b *BatchNorm) Forward(x *autograd.Value) *autograd.Value {
 	return y
 }
 
+// TwoD reports whether b is a BatchNorm2d, normalising maps
+// [N, C, H, W], rather than a BatchNorm1d.
+func (b *BatchNorm) TwoD() bool { return b.twoD }
+
 // Params lists weight and bias (none for affine=False).
 func (b *BatchNorm) Params(prefix string) []Param {
 	return named(prefix, Param{Name: "weight", Value: b.Weight}, Param{Name: "bias", Value: b.Bias})

@@ -33,6 +33,7 @@ type command struct {
 var commands = []command{
 	{name: "train", summary: "train a GAN from a preset or config (toy 2-D or images), or resume one", run: runTrain},
 	{name: "sample", summary: "draw images from a trained run or weights file", run: runSample},
+	{name: "export", summary: "write a trained generator as ONNX (mlp, dcgan, cgan, acgan)", run: runExport},
 	{name: "encode", summary: "map images to an encoder run's latent codes (bigan, ali, vae, ae), with reconstructions", run: runEncode},
 	{name: "translate", summary: "translate images with an image-to-image run (pix2pix, cyclegan, stargan), with a grid of inputs, translations and reconstructions", run: runTranslate},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
@@ -41,7 +42,7 @@ var commands = []command{
 	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
 	{name: "data", summary: "put a data set in place (kallima data fetch mnist) or export it (data export mnist/test -out DIR)", run: runData},
 	{name: "train-classifier", summary: "train the MNIST feature network used for scores", run: runTrainClassifier},
-	{name: "bench", summary: "time a training workload (dcgan, wgangp) or run the 2-D benchmark (toy)", run: runBench},
+	{name: "bench", summary: "time a training workload (dcgan, wgangp), run the 2-D benchmark (toy) or load-test kallima serve (serve)", run: runBench},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -190,3 +190,6 @@ func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
 	return out, nil
 }
+
+// Module returns the generator network (for exporters).
+func (g *generator) Module() *models.DCGANGenerator { return g.g }

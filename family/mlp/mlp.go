@@ -188,3 +188,11 @@ func unstandardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor
 	}
 	return x
 }
+
+// Module returns the generator network (for exporters); its outputs are
+// standardised points.
+func (g *generator) Module() nn.Layer { return g.g }
+
+// Standardisation returns the data's per-coordinate mean and its scale:
+// a sample is the network's output times std plus mean.
+func (g *generator) Standardisation() (mean []float64, std float64) { return g.mean, g.std }

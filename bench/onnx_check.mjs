@@ -1,0 +1,59 @@
+// onnx_check.mjs: runs an ONNX generator written by `kallima export` in
+// onnxruntime-node (CPU) on the noise (and labels) `kallima export -dump`
+// wrote, and prints the largest absolute difference from Kallima's own
+// samples, for the whole batch and for its first 3 rows alone (the batch
+// dimension is symbolic). Exits 1 when a difference exceeds TOL.
+//
+// Usage: node bench/onnx_check.mjs MODEL.onnx DUMP_DIR [TOL]
+//   (run with NODE_PATH pointing at a node_modules holding onnxruntime-node;
+//   bench/onnx_check.sh does this)
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const ort = require(process.env.ORT_MODULE || 'onnxruntime-node');
+
+// readNPY reads a little-endian '<f4' or '<i8' C-order NPY file.
+function readNPY(path) {
+  const buf = readFileSync(path);
+  const hlen = buf.readUInt16LE(8);
+  const header = buf.subarray(10, 10 + hlen).toString('latin1');
+  const descr = /'descr': '([^']+)'/.exec(header)[1];
+  const shape = /'shape': \(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const body = buf.subarray(10 + hlen);
+  const data = new Uint8Array(body).buffer;
+  if (descr === '<f4') return { shape, data: new Float32Array(data) };
+  if (descr === '<i8') return { shape, data: new BigInt64Array(data) };
+  throw new Error(`${path}: dtype ${descr}: want <f4 or <i8`);
+}
+
+const [model, dir, tolArg] = process.argv.slice(2);
+const tol = Number(tolArg ?? '1e-5');
+const z = readNPY(join(dir, 'z.npy'));
+const want = readNPY(join(dir, 'x.npy'));
+const label = existsSync(join(dir, 'label.npy')) ? readNPY(join(dir, 'label.npy')) : null;
+const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+
+// run feeds the first n rows and returns the largest |ONNX - Kallima|.
+async function run(n) {
+  const zdim = z.shape[1];
+  const feeds = { z: new ort.Tensor('float32', z.data.slice(0, n * zdim), [n, zdim]) };
+  if (label) feeds.label = new ort.Tensor('int64', label.data.slice(0, n), [n]);
+  const out = (await session.run(feeds)).x;
+  const per = want.data.length / want.shape[0];
+  if (out.dims[0] !== n || out.data.length !== n * per) {
+    throw new Error(`output dims ${out.dims} for ${n} rows, want [${n}, ${want.shape.slice(1)}]`);
+  }
+  let max = 0;
+  for (let i = 0; i < n * per; i++) max = Math.max(max, Math.abs(out.data[i] - want.data[i]));
+  return max;
+}
+
+const full = await run(z.shape[0]);
+const few = await run(Math.min(3, z.shape[0]));
+console.log(`${model}: onnxruntime-node ${ort.env.versions?.common ?? ''} inputs ${session.inputNames} max |diff| ${full.toExponential(3)} (${z.shape[0]} rows), ${few.toExponential(3)} (3 rows)`);
+if (!(full <= tol && few <= tol)) {
+  console.error(`${model}: difference above ${tol}`);
+  process.exit(1);
+}

@@ -1,0 +1,194 @@
+// Package onnx writes Kallima's generators as ONNX models (IR version 8,
+// opset 17), so they run outside Go: in onnxruntime, in a browser, or
+// wherever ONNX loads. The protobuf messages are encoded by hand with
+// google.golang.org/protobuf's wire format package against onnx.proto's
+// field numbers (proto.go), so no generated code is needed.
+//
+// A generator maps noise "z" [N, ZDim] (and, for a class-conditional one,
+// "label" int64 [N]) to "x": images [N, C, H, W] in [-1, 1] or points
+// [N, D]; N is symbolic. Batch norm is written with its running
+// statistics (evaluation mode), as sampling uses it. Each layer type has
+// its own exporter (layer.go) and each generator network its walker
+// (this file); a family or layer that has none is an error naming it.
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// Families lists the model kinds whose generators export.
+var Families = []string{"mlp", "dcgan", "cgan", "acgan"}
+
+// Graph input and output names.
+const (
+	InputZ     = "z"
+	InputLabel = "label"
+	OutputX    = "x"
+	// BatchDim is the symbolic batch dimension's name.
+	BatchDim = "N"
+)
+
+// The generator networks a family.Generator exposes, by family:
+// cgan's and acgan's (models.CondGenerator), dcgan's, and mlp's
+// perceptron with the affine map back to data coordinates.
+type (
+	condNet interface {
+		Module() *models.CondGenerator
+	}
+	dcganNet interface {
+		Module() *models.DCGANGenerator
+	}
+	mlpNet interface {
+		Module() nn.Layer
+		Standardisation() (mean []float64, std float64)
+	}
+)
+
+// Generator returns the ONNX model (an encoded ModelProto) of g, the
+// generator of a model of kind kind (model.kind, for messages and the
+// model's metadata), with the weights g holds now; load the weights
+// (pipeline.LoadSampler) first. It returns an error naming the kind for a
+// generator whose family does not export yet, and naming the layer for a
+// layer type without an exporter.
+func Generator(g family.Generator, kind string) ([]byte, error) {
+	zdim := g.Prior().Dim
+	gr := newGraph()
+	gr.input(InputZ, dataFloat, []int64{-1, int64(zdim)}, BatchDim)
+	meta := [][2]string{{"kallima.kind", kind}, {"kallima.zdim", strconv.Itoa(zdim)}}
+	var (
+		x   string
+		err error
+	)
+	switch n := g.(type) {
+	case condNet:
+		cg, ok := g.(family.Conditional)
+		if !ok {
+			return nil, fmt.Errorf("onnx: model.kind %s: a conditional network without a class count", kind)
+		}
+		gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
+		meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(cg.Classes())})
+		x, err = condGenerator(gr, n.Module(), cg.Classes(), InputZ, InputLabel)
+	case dcganNet:
+		x, err = dcganGenerator(gr, n.Module(), "", InputZ)
+	case mlpNet:
+		x, err = layer(gr, n.Module(), "", InputZ)
+		if err == nil {
+			mean, std := n.Standardisation()
+			x = unstandardise(gr, x, mean, std)
+		}
+	default:
+		return nil, fmt.Errorf("onnx: model.kind %s does not export yet (kinds that do: %s)", kind, strings.Join(Families, ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
+	}
+	shape, err := outputShape(g)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
+	}
+	gr.nodeTo("Identity", []string{x}, OutputX)
+	gr.output(OutputX, dataFloat, shape, BatchDim)
+	return gr.model("kallima_"+kind+"_generator", "1", meta), nil
+}
+
+// outputShape runs g on one zero noise vector (label 0) to learn the
+// shape of a sample; its first dimension is the batch's.
+func outputShape(g family.Generator) ([]int64, error) {
+	req := family.Request{}
+	if _, ok := g.(family.Conditional); ok {
+		req.Labels = []int{0}
+	}
+	out, err := g.Generate(tensor.New(1, g.Prior().Dim), req)
+	if err != nil {
+		return nil, fmt.Errorf("probing the output shape: %w", err)
+	}
+	return int64s(out.Shape()), nil
+}
+
+// condGenerator writes models.CondGenerator: the label's code, a row of
+// the learnt embedding or of the identity (one-hot), gathered by label,
+// concatenated to z, then the DCGAN generator under "net".
+func condGenerator(g *graph, c *models.CondGenerator, classes int, z, label string) (string, error) {
+	var table string
+	if c.Embed != nil {
+		if err := noSpectralNorm("embed", c.Embed.SN); err != nil {
+			return "", err
+		}
+		table = g.tensor("embed.weight", c.Embed.Weight.Data())
+	} else {
+		eye := make([]float32, classes*classes)
+		for i := range classes {
+			eye[i*classes+i] = 1
+		}
+		table = g.float("one_hot", eye, classes, classes)
+	}
+	code := g.node("Gather", []string{table, label}, intAttr("axis", 0))
+	x := g.node("Concat", []string{z, code}, intAttr("axis", 1))
+	return dcganGenerator(g, c.Net, "net", x)
+}
+
+// dcganGenerator writes models.DCGANGenerator under prefix: the optional
+// dense block, the projection with its batch norm and ReLU, the reshape to
+// [N, C0, b, b], the blocks, and the output transposed convolution and
+// tanh.
+func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (string, error) {
+	var err error
+	if d.Dense != nil {
+		if x, err = layer(g, d.Dense.Conv, nn.Join(prefix, "dense"), x); err != nil {
+			return "", err
+		}
+		if d.Dense.BN != nil {
+			x = batchNorm(g, d.Dense.BN, nn.Join(prefix, "dense_bn"), x)
+		}
+		if x, err = layer(g, d.Dense.Act, prefix, x); err != nil {
+			return "", err
+		}
+	}
+	if x, err = linear(g, d.Project, nn.Join(prefix, "project"), x); err != nil {
+		return "", err
+	}
+	x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
+	if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
+		return "", err
+	}
+	// C0 is the first transposed convolution's input channels (its
+	// weight is [C0, out, k, k]); the projection's width is C0 * b * b.
+	c0 := d.Out.Weight.Shape()[0]
+	if len(d.Blocks) > 0 {
+		c0 = d.Blocks[0].Conv.Params("")[0].Value.Shape()[0]
+	}
+	side := int(math.Round(math.Sqrt(float64(d.Project.Weight.Shape()[0] / c0))))
+	if c0*side*side != d.Project.Weight.Shape()[0] {
+		return "", fmt.Errorf("%s: projection width %d is not %d channels of a square map", nn.Join(prefix, "project"), d.Project.Weight.Shape()[0], c0)
+	}
+	shape := g.int64s(nn.Join(prefix, "project_shape"), -1, int64(c0), int64(side), int64(side))
+	x = g.node("Reshape", []string{x, shape})
+	for i, b := range d.Blocks {
+		if x, err = convBlock(g, b, nn.Join(prefix, "blocks."+strconv.Itoa(i)), x); err != nil {
+			return "", err
+		}
+	}
+	if x, err = convTranspose(g, d.Out, nn.Join(prefix, "out"), x); err != nil {
+		return "", err
+	}
+	return g.node("Tanh", []string{x}), nil
+}
+
+// unstandardise maps the perceptron's standardised points back to data
+// coordinates, x * std + mean, as the mlp family's sampler does.
+func unstandardise(g *graph, x string, mean []float64, std float64) string {
+	m := make([]float32, len(mean))
+	for i, v := range mean {
+		m[i] = float32(v)
+	}
+	x = g.node("Mul", []string{x, g.float("data_std", []float32{float32(std)}, 1)})
+	return g.node("Add", []string{x, g.float("data_mean", m, len(m))})
+}

@@ -1,0 +1,186 @@
+package onnx_test
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/onnx"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// interpret runs the graph of an encoded ModelProto on the inputs, with
+// Kallima's tensor kernels standing in for an ONNX runtime, for the ops the
+// exporter writes. It reads only what the file says (attributes, initializer
+// shapes, node order), so a wrong attribute, shape or wiring shows up as a
+// different result; onnxruntime itself runs in bench/onnx_check.sh.
+func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, ints map[string][]int) *tensor.Tensor {
+	t.Helper()
+	graph := decode(t, decode(t, model)[7][0].b)
+	vals := map[string]*tensor.Tensor{}
+	for k, v := range inputs {
+		vals[k] = v
+	}
+	idx := map[string][]int{}
+	for k, v := range ints {
+		idx[k] = v
+	}
+	for _, ib := range graph[5] {
+		init := decode(t, ib.b)
+		dims, raw := init.ints(1), init[9][0].b
+		switch init.ints(2)[0] {
+		case 1:
+			x := tensor.New(dims...)
+			for i := range x.Data() {
+				x.Data()[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			}
+			vals[init.str(8)] = x
+		case 7:
+			v := make([]int, prod(dims))
+			for i := range v {
+				v[i] = int(int64(binary.LittleEndian.Uint64(raw[8*i:])))
+			}
+			idx[init.str(8)] = v
+		}
+	}
+	for _, nb := range graph[1] {
+		node := decode(t, nb.b)
+		var in []string
+		for _, v := range node[1] {
+			in = append(in, string(v.b))
+		}
+		attrInts, attrF := map[string][]int{}, map[string]float32{}
+		for _, ab := range node[5] {
+			a := decode(t, ab.b)
+			switch a.ints(20)[0] {
+			case 1:
+				attrF[a.str(1)] = math.Float32frombits(uint32(a[2][0].n))
+			case 2:
+				attrInts[a.str(1)] = a.ints(3)
+			case 7:
+				attrInts[a.str(1)] = a.ints(8)
+			}
+		}
+		x := func(i int) *tensor.Tensor {
+			v, ok := vals[in[i]]
+			if !ok {
+				t.Fatalf("%s: input %s not computed", node.str(4), in[i])
+			}
+			return v
+		}
+		var y *tensor.Tensor
+		switch op := node.str(4); op {
+		case "Gemm":
+			if attrInts["transB"][0] != 1 {
+				t.Fatalf("Gemm transB %v", attrInts["transB"])
+			}
+			y = tensor.MatMul(x(0), x(1), false, true)
+			if len(in) == 3 {
+				y = tensor.Add(y, x(2))
+			}
+		case "Sub":
+			y = tensor.Sub(x(0), x(1))
+		case "Mul":
+			y = tensor.Mul(x(0), x(1))
+		case "Add":
+			y = tensor.Add(x(0), x(1))
+		case "Relu":
+			y = tensor.Relu(x(0))
+		case "LeakyRelu":
+			y = tensor.LeakyRelu(x(0), attrF["alpha"])
+		case "Tanh", "Identity":
+			y = x(0)
+			if op == "Tanh" {
+				y = tensor.Tanh(y)
+			}
+		case "Elu":
+			autograd.NoGrad(func() { y = autograd.ELU(autograd.Const(x(0)), attrF["alpha"]).Data() })
+		case "Softplus":
+			y = tensor.Softplus(x(0))
+		case "Sigmoid":
+			y = tensor.Sigmoid(x(0))
+		case "Reshape":
+			shape := idx[in[1]]
+			y = tensor.Reshape(x(0), shape...)
+		case "ConvTranspose":
+			w, s, p, d, op := x(1), attrInts["strides"], attrInts["pads"], attrInts["dilations"], attrInts["output_padding"]
+			if p[0] != p[2] || p[1] != p[3] {
+				t.Fatalf("asymmetric pads %v", p)
+			}
+			cp := tensor.ConvParams{Stride: [2]int{s[0], s[1]}, Padding: [2]int{p[0], p[1]}, Dilation: [2]int{d[0], d[1]}}
+			k := attrInts["kernel_shape"]
+			xs := x(0).Shape()
+			h := (xs[2]-1)*s[0] - 2*p[0] + d[0]*(k[0]-1) + op[0] + 1
+			wd := (xs[3]-1)*s[1] - 2*p[1] + d[1]*(k[1]-1) + op[1] + 1
+			y = tensor.ConvTranspose2d(x(0), w, cp, h, wd)
+			if len(in) == 3 {
+				y = tensor.Add(y, tensor.Reshape(x(2), 1, -1, 1, 1))
+			}
+		case "Gather":
+			if attrInts["axis"][0] != 0 {
+				t.Fatalf("Gather axis %v", attrInts["axis"])
+			}
+			y = tensor.IndexSelect(x(0), 0, idx[in[1]])
+		case "Concat":
+			y = tensor.Concat([]*tensor.Tensor{x(0), x(1)}, attrInts["axis"][0])
+		default:
+			t.Fatalf("interpret: op %s", op)
+		}
+		vals[string(node[2][0].b)] = y
+	}
+	return vals[onnx.OutputX]
+}
+
+// TestGeneratorComputes runs each exported generator's graph (interpret)
+// on seeded noise and labels and compares it with the generator's own
+// samples.
+func TestGeneratorComputes(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, _ := build(t, tc.sets, tc.d)
+			b, err := onnx.Generator(g, tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 5
+			z := g.Prior().Sample(tensor.NewRNG(3), n)
+			var req family.Request
+			ints := map[string][]int{}
+			if c, ok := g.(family.Conditional); ok {
+				for i := range n {
+					req.Labels = append(req.Labels, (2*i+1)%c.Classes())
+				}
+				ints[onnx.InputLabel] = req.Labels
+			}
+			want, err := g.Generate(z, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := interpret(t, b, map[string]*tensor.Tensor{onnx.InputZ: z}, ints)
+			if got == nil || !equalShape(got.Shape(), want.Shape()) {
+				t.Fatalf("graph output %v, want shape %v", got, want.Shape())
+			}
+			worst := 0.0
+			for i, v := range want.Data() {
+				worst = math.Max(worst, math.Abs(float64(got.Data()[i]-v)))
+			}
+			if worst > 1e-5 {
+				t.Errorf("max |graph - generator| = %g, want <= 1e-5", worst)
+			}
+		})
+	}
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

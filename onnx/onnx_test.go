@@ -1,0 +1,328 @@
+package onnx_test
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/family"
+	_ "github.com/kallima-gan/kallima/family/all"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/onnx"
+	"github.com/kallima-gan/kallima/tensor"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// msg is a decoded protobuf message: each field number's values in order,
+// a varint or fixed32 as its number, a length-delimited field as bytes.
+type msg map[protowire.Number][]value
+
+type value struct {
+	n uint64
+	b []byte
+}
+
+// decode parses b with protowire, failing the test on malformed input.
+func decode(t *testing.T, b []byte) msg {
+	t.Helper()
+	m := msg{}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			t.Fatalf("bad tag: %v", protowire.ParseError(n))
+		}
+		b = b[n:]
+		var v value
+		switch typ {
+		case protowire.VarintType:
+			v.n, n = protowire.ConsumeVarint(b)
+		case protowire.Fixed32Type:
+			var x uint32
+			x, n = protowire.ConsumeFixed32(b)
+			v.n = uint64(x)
+		case protowire.BytesType:
+			v.b, n = protowire.ConsumeBytes(b)
+		default:
+			t.Fatalf("field %d: unexpected wire type %d", num, typ)
+		}
+		if n < 0 {
+			t.Fatalf("field %d: %v", num, protowire.ParseError(n))
+		}
+		b = b[n:]
+		m[num] = append(m[num], v)
+	}
+	return m
+}
+
+func (m msg) str(num protowire.Number) string {
+	if len(m[num]) == 0 {
+		return ""
+	}
+	return string(m[num][0].b)
+}
+
+func (m msg) ints(num protowire.Number) []int {
+	var out []int
+	for _, v := range m[num] {
+		out = append(out, int(int64(v.n)))
+	}
+	return out
+}
+
+// build returns the family.Generator of config c after the sets, in
+// evaluation mode, with batch-norm statistics away from their initial
+// 0 and 1 so the test sees them carried over.
+func build(t *testing.T, sets []string, d family.Data) (family.Generator, *family.Model) {
+	t.Helper()
+	c := config.Default()
+	for _, kv := range sets {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.Size == 0 {
+		mix := c.Mixture()
+		d.Points = &mix
+	}
+	m, err := family.Build(c, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Close != nil {
+		m.Close()
+	}
+	rng := tensor.NewRNG(7)
+	for _, b := range m.GeneratorPlayer.Module.Buffers("") {
+		for i := range b.Tensor.Data() {
+			b.Tensor.Data()[i] = 0.5 + float32(rng.Float64())
+		}
+	}
+	m.GeneratorPlayer.Module.SetTraining(false)
+	return m.Generator, m
+}
+
+var image = family.Data{Channels: 1, Size: 28, Classes: 3}
+
+// bn is the evaluation-mode batch norm: subtract the mean, times the
+// inverse deviation, times the weight, plus the bias.
+var bn = []string{"Sub", "Mul", "Mul", "Add"}
+
+func ops(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			out = append(out, p)
+		case []string:
+			out = append(out, p...)
+		}
+	}
+	return out
+}
+
+// dcganOps is a 28x28 DCGAN generator's graph: projection, batch norm,
+// ReLU, reshape, one block (14x14), the output convolution and tanh.
+var dcganOps = ops("Gemm", bn, "Relu", "Reshape", "ConvTranspose", bn, "Relu", "ConvTranspose", "Tanh", "Identity")
+
+// tiny is a small DCGAN: width 4, 8 noise dimensions.
+var tiny = []string{"model.width=4", "model.z_dim=8"}
+
+// cases are the generators that export: each family, with its optional
+// parts (batch norm in the perceptron, DCGAN's dense layer, a learnt label
+// embedding), the node types expected, the inputs, and the output shape
+// (-1: the symbolic batch).
+var cases = []struct {
+	name   string
+	sets   []string
+	d      family.Data
+	ops    []string
+	inputs []string
+	out    []int
+}{
+	{"mlp", []string{"model.g_hidden=[16,16]", "model.g_batchnorm=true"}, family.Data{},
+		ops("Gemm", bn, "Relu", "Gemm", bn, "Relu", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"mlp-leaky", []string{"model.g_hidden=[16]", "model.g_act=leaky_relu"}, family.Data{},
+		ops("Gemm", "LeakyRelu", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"mlp-tanh", []string{"model.g_hidden=[16]", "model.g_act=tanh"}, family.Data{},
+		ops("Gemm", "Tanh", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"mlp-elu", []string{"model.g_hidden=[16]", "model.g_act=elu"}, family.Data{},
+		ops("Gemm", "Elu", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"mlp-softplus", []string{"model.g_hidden=[16]", "model.g_act=softplus"}, family.Data{},
+		ops("Gemm", "Softplus", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
+	{"dcgan", append([]string{"model.kind=dcgan"}, tiny...), image, dcganOps, []string{"z"}, []int{-1, 1, 28, 28}},
+	{"dcgan-dense", append([]string{"model.kind=dcgan", "model.dense=6"}, tiny...), image,
+		ops("Gemm", bn, "Relu", dcganOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"cgan-onehot", append([]string{"model.kind=cgan"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"cgan-embed", append([]string{"model.kind=cgan", "model.embed_dim=5"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"acgan", append([]string{"model.kind=acgan"}, tiny...), image,
+		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+}
+
+// TestGenerator decodes the ModelProto written for each exporting family
+// and checks its versions, inputs and outputs with the symbolic batch
+// dimension, the node types in order, and that every initializer named
+// after the generator's state holds that tensor's shape and values.
+func TestGenerator(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g, m := build(t, tc.sets, tc.d)
+			kind := strings.Split(tc.name, "-")[0]
+			b, err := onnx.Generator(g, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model := decode(t, b)
+			if ir := model.ints(1); !slices.Equal(ir, []int{8}) {
+				t.Errorf("ir_version %v, want [8]", ir)
+			}
+			if len(model[8]) != 1 {
+				t.Fatalf("%d opset imports, want 1", len(model[8]))
+			}
+			opset := decode(t, model[8][0].b)
+			if opset.str(1) != "" || !slices.Equal(opset.ints(2), []int{17}) {
+				t.Errorf("opset import domain %q version %v, want the default domain at 17", opset.str(1), opset.ints(2))
+			}
+			graph := decode(t, model[7][0].b)
+			var got []string
+			produced := map[string]bool{}
+			for _, nb := range graph[1] {
+				node := decode(t, nb.b)
+				got = append(got, node.str(4))
+				for _, o := range node[2] {
+					produced[string(o.b)] = true
+				}
+			}
+			if !slices.Equal(got, tc.ops) {
+				t.Errorf("node types\n%v\nwant\n%v", got, tc.ops)
+			}
+			if !produced["x"] {
+				t.Error("no node writes the output x")
+			}
+			// Inputs: names, and the batch dimension symbolic ("N").
+			var names []string
+			for i, in := range graph[11] {
+				vi := decode(t, in.b)
+				names = append(names, vi.str(1))
+				dims := shapeOf(t, vi)
+				if dims[0] != "N" {
+					t.Errorf("input %s: first dimension %q, want symbolic N", vi.str(1), dims[0])
+				}
+				if i == 0 && (len(dims) != 2 || dims[1] != itoa(g.Prior().Dim)) {
+					t.Errorf("input z dims %v, want [N %d]", dims, g.Prior().Dim)
+				}
+			}
+			if !slices.Equal(names, tc.inputs) {
+				t.Errorf("inputs %v, want %v", names, tc.inputs)
+			}
+			out := decode(t, graph[12][0].b)
+			if want := shapeString(tc.out); out.str(1) != "x" || !slices.Equal(shapeOf(t, out), want) {
+				t.Errorf("output %s %v, want x %v", out.str(1), shapeOf(t, out), want)
+			}
+			// Initializers: every one named after a state tensor holds it.
+			state := map[string]*tensor.Tensor{}
+			for _, s := range nn.State(m.GeneratorPlayer.Module) {
+				state[s.Name] = s.Tensor
+			}
+			matched := 0
+			for _, ib := range graph[5] {
+				init := decode(t, ib.b)
+				name := init.str(8)
+				want, ok := state[name]
+				if !ok {
+					continue
+				}
+				matched++
+				if init.ints(2)[0] != 1 {
+					t.Errorf("%s: data type %v, want float (1)", name, init.ints(2))
+				}
+				dims := init.ints(1)
+				if prod(dims) != want.Len() {
+					t.Errorf("%s: dims %v for %d values", name, dims, want.Len())
+				}
+				// Weights keep their shape; batch-norm vectors may be [C, 1, 1].
+				if !strings.Contains(name, "bn") && !slices.Equal(dims, want.Shape()) {
+					t.Errorf("%s: dims %v, want %v", name, dims, want.Shape())
+				}
+				raw := init[9][0].b
+				for i, v := range want.Data() {
+					if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != v {
+						t.Fatalf("%s[%d] = %v, want %v", name, i, got, v)
+					}
+				}
+			}
+			// All weights but the running variances (written as inverse deviations) appear by name.
+			wantMatched := 0
+			for name := range state {
+				if !strings.HasSuffix(name, "running_var") {
+					wantMatched++
+				}
+			}
+			if matched != wantMatched {
+				t.Errorf("%d initializers named after state tensors, want %d", matched, wantMatched)
+			}
+		})
+	}
+}
+
+// TestGeneratorRefusesOtherFamilies checks that a family without an
+// exporter is an error naming it and the families that export.
+func TestGeneratorRefusesOtherFamilies(t *testing.T) {
+	g, _ := build(t, []string{"model.kind=infogan", "model.width=4", "model.z_dim=8", "model.q_hidden=6"}, image)
+	_, err := onnx.Generator(g, "infogan")
+	if err == nil {
+		t.Fatal("infogan exported; want an error until it has an exporter")
+	}
+	for _, want := range append([]string{"infogan"}, onnx.Families...) {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+// shapeOf returns a ValueInfoProto's dimensions: a dim_param's name or a
+// dim_value's number.
+func shapeOf(t *testing.T, vi msg) []string {
+	t.Helper()
+	typ := decode(t, vi[2][0].b)
+	tt := decode(t, typ[1][0].b)
+	shape := decode(t, tt[2][0].b)
+	var dims []string
+	for _, d := range shape[1] {
+		dim := decode(t, d.b)
+		if p := dim.str(2); p != "" {
+			dims = append(dims, p)
+		} else {
+			dims = append(dims, itoa(dim.ints(1)[0]))
+		}
+	}
+	return dims
+}
+
+// shapeString writes dims with -1 as the symbolic N.
+func shapeString(dims []int) []string {
+	var out []string
+	for _, d := range dims {
+		if d < 0 {
+			out = append(out, "N")
+		} else {
+			out = append(out, itoa(d))
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func prod(d []int) int {
+	n := 1
+	for _, x := range d {
+		n *= x
+	}
+	return n
+}
