@@ -284,8 +284,9 @@ func rowInvariant(g *pipeline.Sampler, maxBatch int) (ok bool, err error) {
 			ok, err = false, fmt.Errorf("probing the generator: %v", r)
 		}
 	}()
-	arena := tensor.OpenArena()
-	defer arena.Close()
+	// No arena: the probe's buffers, of every bucket size, go to the
+	// garbage collector instead of the free list, which keeps what it is
+	// given.
 	n := min(maxBatch, 64)
 	z := g.Prior.Sample(tensor.NewRNG(1), n)
 	labels := func(lo, hi int) []int {

@@ -42,7 +42,7 @@ var commands = []command{
 	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
 	{name: "data", summary: "put a data set in place (kallima data fetch mnist) or export it (data export mnist/test -out DIR)", run: runData},
 	{name: "train-classifier", summary: "train the MNIST feature network used for scores", run: runTrainClassifier},
-	{name: "bench", summary: "time a training workload (dcgan, wgangp) or run the 2-D benchmark (toy)", run: runBench},
+	{name: "bench", summary: "time a training workload (dcgan, wgangp), run the 2-D benchmark (toy) or load-test kallima serve (serve)", run: runBench},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
