@@ -138,6 +138,9 @@ func TestModelsAndHealth(t *testing.T) {
 			(w.domains != nil && !slices.Equal(m.Domains, w.domains)) || len(m.Checkpoint) != 64 || m.Step != 2 && m.Step != 5 || m.MaxN != 64 {
 			t.Errorf("%s: %+v, want %+v", m.Name, m, w)
 		}
+		if (m.Name == "dcgan" || m.Name == "cgan") && !m.Batched {
+			t.Errorf("%s: not batched", m.Name)
+		}
 		if m.Kind == "image" && (m.Height == 0 || m.Width == 0 || m.Channels == 0) {
 			t.Errorf("%s: image shape %dx%dx%d", m.Name, m.Channels, m.Height, m.Width)
 		}
@@ -256,7 +259,7 @@ func TestBatchingIsDeterministic(t *testing.T) {
 }
 
 func testBatching(t *testing.T, maxBatch int) {
-	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 300 * time.Millisecond}, "dcgan", "cgan", "ring8")
+	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 20 * time.Millisecond}, "dcgan", "cgan", "ring8")
 	// The DCGANs' rows do not depend on the pass (their requests merge);
 	// ring8's MLP may, with OpenBLAS, and then runs each request alone.
 	for _, m := range s.Models()[:2] {
