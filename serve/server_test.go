@@ -204,7 +204,7 @@ func TestSamplePNG(t *testing.T) {
 // TestSampleErrors checks that bad queries get a 4xx JSON error naming
 // the parameter.
 func TestSampleErrors(t *testing.T) {
-	_, ts := newTest(t, Options{MaxN: 8}, "dcgan", "cgan", "infogan", "shift")
+	_, ts := newTest(t, Options{MaxN: 8}, "dcgan", "cgan", "infogan", "shift", "ring8")
 	for _, c := range []struct {
 		path   string
 		status int
@@ -227,6 +227,8 @@ func TestSampleErrors(t *testing.T) {
 		{"shift/sample.png", 400, "name"},
 		{"dcgan/interpolate.png?steps=1", 400, "steps"},
 		{"dcgan/interpolate.png?slerp=maybe", 400, "slerp"},
+		{"ring8/interpolate.png", 400, "name"},
+		{"cgan/interpolate.png?class=7", 400, "class"},
 	} {
 		res, body := get(t, ts.URL+"/v1/models/"+c.path)
 		wantError(t, c.path, res, body, c.status, c.param)
