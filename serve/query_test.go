@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -41,6 +42,32 @@ func FuzzParseSampleQuery(f *testing.F) {
 		}
 		if q.canonical() == "" {
 			t.Fatalf("%q: empty canonical form", raw)
+		}
+	})
+}
+
+// FuzzSampleBody feeds arbitrary JSON to the POST sample body's parser,
+// with the same promises as FuzzParseSampleQuery.
+func FuzzSampleBody(f *testing.F) {
+	for _, s := range []string{`{}`, `{"seed":3,"n":4}`, `{"n":1000}`, `{"classes":[0,1,2],"n":3}`, `{"classes":[]}`,
+		`{"class":-1}`, `{"truncation":-1}`, `{"codes":{"c1":3,"c2":1e309}}`, `{"format":"gif"}`, `{"class":1,"codes":{"c1":0}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var b SampleBody
+		if json.Unmarshal([]byte(raw), &b) != nil {
+			return
+		}
+		q, err := b.Query(64)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Status != 400 || e.Param == "" {
+				t.Fatalf("%q: error %v is not a 400 naming a parameter", raw, err)
+			}
+			return
+		}
+		if q.N < 1 || q.N > 64 || len(q.Codes.Names) > maxCodeParams || (q.Classes != nil && len(q.Classes) != q.N) {
+			t.Fatalf("%q: accepted out of bounds: %+v", raw, q)
 		}
 	})
 }

@@ -147,6 +147,7 @@ func New(runs []string, opts Options) (*Server, error) {
 			if m.Merge, err = rowInvariant(m.Sampler, opts.MaxBatch); err != nil {
 				return nil, fmt.Errorf("serve: %s: %w", dir, err)
 			}
+			m.info.Batched = m.Merge
 		}
 		s.models[m.Name] = m
 		s.order = append(s.order, m)
@@ -250,6 +251,9 @@ type ModelInfo struct {
 	Can        []string   `json:"can"`
 	MaxN       int        `json:"max_n"`
 	Prior      string     `json:"prior,omitempty"`
+	// Batched reports whether concurrent requests share forward passes
+	// (Model.Merge).
+	Batched bool `json:"batched"`
 }
 
 // CodeInfo describes one latent code of a Coded model.

@@ -138,6 +138,9 @@ func TestModelsAndHealth(t *testing.T) {
 			(w.domains != nil && !slices.Equal(m.Domains, w.domains)) || len(m.Checkpoint) != 64 || m.Step != 2 && m.Step != 5 || m.MaxN != 64 {
 			t.Errorf("%s: %+v, want %+v", m.Name, m, w)
 		}
+		if (m.Name == "dcgan" || m.Name == "cgan") && !m.Batched {
+			t.Errorf("%s: not batched", m.Name)
+		}
 		if m.Kind == "image" && (m.Height == 0 || m.Width == 0 || m.Channels == 0) {
 			t.Errorf("%s: image shape %dx%dx%d", m.Name, m.Channels, m.Height, m.Width)
 		}
@@ -201,7 +204,7 @@ func TestSamplePNG(t *testing.T) {
 // TestSampleErrors checks that bad queries get a 4xx JSON error naming
 // the parameter.
 func TestSampleErrors(t *testing.T) {
-	_, ts := newTest(t, Options{MaxN: 8}, "dcgan", "cgan", "infogan", "shift")
+	_, ts := newTest(t, Options{MaxN: 8}, "dcgan", "cgan", "infogan", "shift", "ring8")
 	for _, c := range []struct {
 		path   string
 		status int
@@ -224,6 +227,8 @@ func TestSampleErrors(t *testing.T) {
 		{"shift/sample.png", 400, "name"},
 		{"dcgan/interpolate.png?steps=1", 400, "steps"},
 		{"dcgan/interpolate.png?slerp=maybe", 400, "slerp"},
+		{"ring8/interpolate.png", 400, "name"},
+		{"cgan/interpolate.png?class=7", 400, "class"},
 	} {
 		res, body := get(t, ts.URL+"/v1/models/"+c.path)
 		wantError(t, c.path, res, body, c.status, c.param)
@@ -256,7 +261,7 @@ func TestBatchingIsDeterministic(t *testing.T) {
 }
 
 func testBatching(t *testing.T, maxBatch int) {
-	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 300 * time.Millisecond}, "dcgan", "cgan", "ring8")
+	s, ts := newTest(t, Options{MaxInflight: 24, MaxBatch: maxBatch, BatchWindow: 20 * time.Millisecond}, "dcgan", "cgan", "ring8")
 	// The DCGANs' rows do not depend on the pass (their requests merge);
 	// ring8's MLP may, with OpenBLAS, and then runs each request alone.
 	for _, m := range s.Models()[:2] {
