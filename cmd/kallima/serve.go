@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kallima-gan/kallima/serve"
+	"github.com/kallima-gan/kallima/serve/live"
+	"github.com/kallima-gan/kallima/serve/web"
 )
 
 const serveUsage = `Usage: kallima serve RUN... [flags]
@@ -78,21 +80,31 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	ctx, stop := serveContext()
+	defer stop()
+	// The page and the live view: each run's folder is followed, so a run
+	// another process is still writing shows its curves and newest grid.
+	hub := live.NewHub(live.Options{})
+	defer hub.Close()
 	s, err := serve.New(runs, serve.Options{MaxN: *maxN, MaxBatch: *maxBatch, MaxInflight: *inflight, QueueWait: *queueWait, BatchWindow: *window,
-		BodyLimit: *bodyLimit, Raw: *raw, Log: stderr})
+		BodyLimit: *bodyLimit, Raw: *raw, Log: stderr, Web: web.Handler(), Extra: hub.Register})
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima serve: %v\n", err)
 		return exitError
 	}
 	defer s.Close()
+	for _, m := range s.Models() {
+		if err := hub.Tail(ctx, m.Name, m.Dir); err != nil {
+			fmt.Fprintf(stderr, "kallima serve: live view of %s: %v\n", m.Dir, err)
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima serve: %v\n", err)
 		return exitError
 	}
 	hs := s.HTTPServer(*addr)
-	ctx, stop := serveContext()
-	defer stop()
+	hs.RegisterOnShutdown(hub.Close) // open event streams must not hold up shutdown
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "serving %d models on http://%s (Ctrl-C to stop)\n", len(s.Models()), ln.Addr())

@@ -61,6 +61,21 @@ func TestServe(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
 		t.Fatalf("sample.png: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
+	// The page and the live view of the run's folder come with it.
+	for _, path := range []string{"/", "/v1/live", "/v1/live/dcgan/history"} {
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || len(body) == 0 {
+			t.Fatalf("GET %s: %d, %d bytes", path, res.StatusCode, len(body))
+		}
+		if path == "/v1/live" && !strings.Contains(string(body), `"dcgan"`) {
+			t.Fatalf("GET /v1/live does not list the run: %s", body)
+		}
+	}
 	cancel()
 	select {
 	case code := <-codec:
