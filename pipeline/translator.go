@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/kallima-gan/kallima/config"
@@ -130,4 +131,20 @@ func TranslatorFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*T
 	}
 	m.GeneratorPlayer.Module.SetTraining(false)
 	return &Translator{Config: c, Translator: m.Translator, Step: ck.Step, Weights: w}, nil
+}
+
+// DomainIndex finds a domain by name, or by its number as text, among a
+// translator's domain names; name "" gives def. ok is false for a name
+// that is neither (the caller's error lists names).
+func DomainIndex(names []string, name string, def int) (k int, ok bool) {
+	if name == "" {
+		return def, true
+	}
+	if k := slices.Index(names, name); k >= 0 {
+		return k, true
+	}
+	if k, err := strconv.Atoi(name); err == nil && k >= 0 && k < len(names) {
+		return k, true
+	}
+	return 0, false
 }

@@ -93,3 +93,17 @@ func TestLoadTranslator(t *testing.T) {
 		}
 	}
 }
+
+func TestDomainIndex(t *testing.T) {
+	names := []string{"0-thin", "1-normal", "2-thick"}
+	for _, c := range []struct {
+		name string
+		k    int
+		ok   bool
+	}{{"", 1, true}, {"2-thick", 2, true}, {"0", 0, true}, {"2", 2, true}, {"3", 0, false}, {"-1", 0, false}, {"wide", 0, false}} {
+		k, ok := DomainIndex(names, c.name, 1)
+		if k != c.k || ok != c.ok {
+			t.Errorf("DomainIndex(%q) = %d, %v; want %d, %v", c.name, k, ok, c.k, c.ok)
+		}
+	}
+}

@@ -636,13 +636,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 
 // domain finds domain name (or number) among names; "" gives def.
 func domain(names []string, name string, def int, param string) (int, error) {
-	if name == "" {
-		return def, nil
-	}
-	if k := slices.Index(names, name); k >= 0 {
-		return k, nil
-	}
-	if k, err := strconv.Atoi(name); err == nil && k >= 0 && k < len(names) {
+	if k, ok := pipeline.DomainIndex(names, name, def); ok {
 		return k, nil
 	}
 	return 0, badParam(param, "%q: the model's domains are %s (or their numbers 0 to %d)", clip(name), strings.Join(names, ", "), len(names)-1)

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kallima-gan/kallima/data"
@@ -202,13 +200,7 @@ func loadTranslator(run, checkpoint string, raw bool, stderr io.Writer) (*pipeli
 
 // domainIndex finds domain name (or number) among names; "" gives def.
 func domainIndex(names []string, name string, def int, flag string) (int, error) {
-	if name == "" {
-		return def, nil
-	}
-	if k := slices.Index(names, name); k >= 0 {
-		return k, nil
-	}
-	if k, err := strconv.Atoi(name); err == nil && k >= 0 && k < len(names) {
+	if k, ok := pipeline.DomainIndex(names, name, def); ok {
 		return k, nil
 	}
 	return 0, fmt.Errorf("-%s %s: the model's domains are %s (or their numbers 0 to %d)", flag, name, strings.Join(names, ", "), len(names)-1)
