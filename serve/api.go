@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"math"
 	"mime"
@@ -343,16 +342,12 @@ func (s *Server) picture(m *Model, out *tensor.Tensor, perRow int, title string)
 	var buf bytes.Buffer
 	var err error
 	if m.Sampler.IsImage {
-		err = pngEncoder.Encode(&buf, picture.Grid(out, perRow, 2))
+		err = picture.EncodePNG(&buf, picture.Grid(out, perRow, 2))
 	} else {
-		err = pngEncoder.Encode(&buf, picture.Scatter(nil, out, title))
+		err = picture.EncodePNG(&buf, picture.Scatter(nil, out, title))
 	}
 	return buf.Bytes(), err
 }
-
-// pngEncoder favours speed: sample grids are small and generated per
-// request.
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
 
 func writePNG(w http.ResponseWriter, b []byte) error {
 	w.Header().Set("Content-Type", "image/png")
@@ -505,7 +500,7 @@ func (s *Server) interpolatePNG(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := pngEncoder.Encode(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
+	if err := picture.EncodePNG(&buf, picture.Grid(out, q.Steps, 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -628,7 +623,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := pngEncoder.Encode(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
+	if err := picture.EncodePNG(&buf, picture.Grid(grid, grid.Size(0), 2)); err != nil {
 		return err
 	}
 	return writePNG(w, buf.Bytes())
@@ -675,7 +670,7 @@ func (s *Server) encode(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]any{"code": code}
 	if rec != nil {
 		var buf bytes.Buffer
-		if err := pngEncoder.Encode(&buf, picture.Grid(rec, 1, 0)); err != nil {
+		if err := picture.EncodePNG(&buf, picture.Grid(rec, 1, 0)); err != nil {
 			return err
 		}
 		out["reconstruction_png"] = base64.StdEncoding.EncodeToString(buf.Bytes())

@@ -106,6 +106,7 @@ func (w *worker) do(j *job) error {
 func (w *worker) loop() {
 	defer w.wg.Done()
 	var pending []*job // taken from the channel but not yet merged
+	lastJobs := 0      // requests the last generation pass merged
 	for {
 		var first *job
 		if len(pending) > 0 {
@@ -131,12 +132,17 @@ func (w *worker) loop() {
 			}
 		}
 		pending = rest
-		// Wait for more only when more requests are admitted than this
-		// batch holds: otherwise none can come, and waiting is latency.
-		if w.window > 0 && first.gen.m.Merge && w.inflight.Load() > int64(len(batch)) {
+		// Wait for more only when more are expected than this batch
+		// holds: requests admitted but not yet here, or as many as the
+		// last pass merged (clients whose answers that pass made are
+		// still reading them or sending their next request, not yet
+		// admitted). Otherwise none can come, and waiting is latency; a
+		// load that shrinks costs one window, then the last pass is small.
+		expect := func() int64 { return max(w.inflight.Load(), int64(lastJobs)) }
+		if w.window > 0 && first.gen.m.Merge && expect() > int64(len(batch)) {
 			timer := time.NewTimer(w.window)
 		collect:
-			for rows < w.maxRows && w.inflight.Load() > int64(len(batch)+len(pending)) {
+			for rows < w.maxRows && expect() > int64(len(batch)+len(pending)) {
 				select {
 				case j := <-w.jobs:
 					if first.gen.m.Merge && j.merges(key, rows, w.maxRows) {
@@ -152,6 +158,7 @@ func (w *worker) loop() {
 			}
 			timer.Stop()
 		}
+		lastJobs = len(batch)
 		w.generate(batch, rows)
 	}
 }

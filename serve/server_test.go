@@ -20,7 +20,9 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/safetensors"
+	"github.com/kallima-gan/kallima/tensor"
 )
 
 // newTest starts a server for the named tiny runs behind httptest.
@@ -498,4 +500,53 @@ func TestInterpolateAndPostFormats(t *testing.T) {
 	wantError(t, "bad JSON", res, b, 400, "body")
 	res, b = post(t, ts.URL+"/v1/models/cgan/sample", "application/json", []byte(`{"format":"gif"}`))
 	wantError(t, "bad format", res, b, 400, "format")
+}
+
+// TestWorkerExpectsLastPass checks the batching worker's wait: after a
+// pass that merged three requests, a lone request waits (up to the window)
+// for two more that arrive later and shares their pass, though only it was
+// admitted when the pass began; and a lone request after a lone pass runs
+// at once, without waiting out the window.
+func TestWorkerExpectsLastPass(t *testing.T) {
+	const window = 3 * time.Second
+	s, _ := newTest(t, Options{MaxInflight: 8, BatchWindow: window}, "dcgan")
+	m := s.Models()[0]
+	gen := func(seed uint64) *job {
+		return &job{gen: &genJob{m: m, n: 2, build: func() (*tensor.Tensor, family.Request) {
+			return m.Sampler.Prior.Sample(tensor.NewRNG(seed), 2), family.Request{}
+		}}}
+	}
+	// run submits the jobs, the first at once and the rest after delay,
+	// with queued requests admitted (the worker reads the count, as it
+	// reads the server's), and waits for all.
+	run := func(queued int64, delay time.Duration, jobs ...*job) {
+		s.queued.Store(queued)
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i > 0 {
+					time.Sleep(delay)
+				}
+				if err := s.work.do(j); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		s.queued.Store(0)
+	}
+	start := time.Now()
+	run(1, 0, gen(1))
+	run(1, 0, gen(2))
+	if d := time.Since(start); d > window/2 {
+		t.Fatalf("two lone requests took %v: the worker waited for requests that could not come", d)
+	}
+	before := batches(t, s)
+	run(3, 0, gen(3), gen(4), gen(5)) // three admitted: one pass
+	run(1, 100*time.Millisecond, gen(6), gen(7), gen(8))
+	if passes := batches(t, s) - before; passes != 2 {
+		t.Fatalf("two rounds of three requests took %d passes, want 2 (the second round's first request did not wait for the others)", passes)
+	}
 }

@@ -113,6 +113,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	if *inflight == 0 {
 		*inflight = *clients
 	}
+	var profile io.Writer // the load phase's CPU profile, when asked for
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -120,13 +121,9 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "kallima bench serve: %v\n", err)
-			return exitError
-		}
-		defer pprof.StopCPUProfile()
+		profile = f
 	}
-	res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window)
+	res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window, profile)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima bench serve: %v\n", err)
 		return exitError
@@ -143,8 +140,10 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// benchServe runs the load test and the baseline.
-func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueWait, window time.Duration) (ServeBench, error) {
+// benchServe runs the load test and the baseline. A non-nil profile gets
+// the CPU profile of the timed load phase (not the warm-up, not the
+// baseline).
+func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueWait, window time.Duration, profile io.Writer) (ServeBench, error) {
 	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64))}
 	s, err := serve.New([]string{dir}, serve.Options{MaxN: max(n, 64), MaxBatch: maxBatch, MaxInflight: inflight, QueueWait: queueWait, BatchWindow: window})
 	if err != nil {
@@ -171,8 +170,16 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 	res.RSSBeforeKiB = rssKiB()
 	st := &loadStats{codes: map[string]int{}}
 	before := s.BatchSizes()
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	runLoad(client, base, clients, duration, st)
+	if profile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.Codes, res.Errors = st.codes, append(warm.errors, st.errors...)
 	lat := st.lat
 	elapsed := time.Since(start).Seconds()

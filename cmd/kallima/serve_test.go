@@ -97,7 +97,7 @@ func TestServe(t *testing.T) {
 // memory read, and the baseline loop run.
 func TestBenchServe(t *testing.T) {
 	dir := trainTiny(t, "dcgan")
-	res, err := benchServe(dir, 4, 4, 4, 0, 150*time.Millisecond, time.Second, 2*time.Millisecond)
+	res, err := benchServe(dir, 4, 4, 4, 0, 150*time.Millisecond, time.Second, 2*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
