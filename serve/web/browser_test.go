@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kallima-gan/kallima/config"
+	_ "github.com/kallima-gan/kallima/internal/famtest/shift"
+	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/serve"
 	"github.com/kallima-gan/kallima/serve/live"
@@ -145,6 +148,97 @@ func TestBrowserExplorer(t *testing.T) {
 	}
 	if len(px1) < 100 || px1 == px2 {
 		t.Fatalf("the grid's pixels did not change with the seed (%d and %d bytes of data URL)", len(px1), len(px2))
+	}
+}
+
+// trainShift trains the test-only translator testshift on three folders
+// of 8x8 gray images (domains x, y, z): translating to domain k adds
+// k/4 in [-1, 1], plus a learnt bias, to every pixel.
+func trainShift(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for i := range 6 {
+		path := filepath.Join(root, "domains", []string{"x", "y", "z"}[i%3], fmt.Sprintf("%c.png", 'a'+i))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := picture.SavePNG(path, gray(8, 8, uint8(40*i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := config.Parse(strings.NewReader(`
+seed: 8
+data: {kind: folder, dir: ` + filepath.Join(root, "domains") + `, size: 8, channels: 1}
+model: {kind: testshift}
+train: {steps: 2, batch: 2, sample_every: 0, ema: 0.9, lr_g: 0.1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "shift")
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func gray(w, h int, v uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	return img
+}
+
+// TestBrowserTranslate opens the explorer on a three-domain translator,
+// checks the default domains (the first to the second), picks x to z,
+// uploads an image through the file input and checks the translation row:
+// its size, no note, and the translated tile brighter than the input by
+// about z's shift. Then an image of another size, which comes back with a
+// note that it was resized.
+func TestBrowserTranslate(t *testing.T) {
+	ctx := open(t, 1280, 900)
+	ts := server(t, live.NewHub(live.Options{}), trainShift(t))
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#explorer")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, `!document.getElementById("translate-panel").hidden && document.getElementById("to").options.length === 3`, "the translate panel")
+	if got := evalString(ctx, t, `document.getElementById("from").value + ">" + document.getElementById("to").value`); got != "x>y" {
+		t.Errorf("default domains %q, want x>y", got)
+	}
+	evalString(ctx, t, `(() => { document.getElementById("from").value = "x"; document.getElementById("to").value = "z"; return ""; })()`)
+	dir := t.TempDir()
+	upload := func(name string, img *image.Gray) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := picture.SavePNG(path, img); err != nil {
+			t.Fatal(err)
+		}
+		// A new object URL for each answer: wait for the one after this upload.
+		evalString(ctx, t, `(() => { document.getElementById("translated").dataset.before = document.getElementById("translated").src; return ""; })()`)
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("upload"), []string{path})); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(ctx, t, `(() => { const i = document.getElementById("translated"); return !!i.src && i.src !== i.dataset.before && i.complete && i.naturalWidth > 0; })()`, "the translation of "+name)
+	}
+	upload("grey.png", gray(8, 8, 128))
+	// Input, translation, back: three 8x8 tiles with padding 2.
+	if size := evalString(ctx, t, `(() => { const i = document.getElementById("translated"); return i.naturalWidth + "x" + i.naturalHeight; })()`); size != "32x12" {
+		t.Fatalf("translation row %s, want 32x12", size)
+	}
+	if note := evalString(ctx, t, `document.getElementById("translate-note").textContent`); note != "" {
+		t.Errorf("note %q for an image of the model's shape", note)
+	}
+	px := evalString(ctx, t, `(() => { const i = document.getElementById("translated"); const c = document.createElement("canvas");
+  c.width = i.naturalWidth; c.height = i.naturalHeight; const g = c.getContext("2d"); g.drawImage(i, 0, 0);
+  return [5, 15].map(x => g.getImageData(x, 5, 1, 1).data[0]).join(","); })()`)
+	var in, out int
+	if _, err := fmt.Sscanf(px, "%d,%d", &in, &out); err != nil || out < in+60 {
+		t.Errorf("input and translated tiles %q: want the translation brighter by about 64 (z's shift) plus the bias", px)
+	}
+	upload("big.png", gray(16, 12, 128))
+	if note := evalString(ctx, t, `document.getElementById("translate-note").textContent`); !strings.Contains(note, "resized") {
+		t.Errorf("note %q for a 16x12 image, want it to say it was resized", note)
 	}
 }
 

@@ -87,9 +87,13 @@ function selectModel(name) {
   }
   const can = model.can || [];
   $("translate-panel").hidden = !can.includes("translate");
-  const to = $("to");
+  // From the first domain to the second by default; a model of more than
+  // two domains needs both named (the API refuses to guess).
+  const from = $("from"), to = $("to");
+  from.innerHTML = "";
   to.innerHTML = "";
-  for (const d of model.domains || []) to.appendChild(new Option(d, d));
+  for (const d of model.domains || []) { from.appendChild(new Option(d, d)); to.appendChild(new Option(d, d)); }
+  if (to.options.length > 1) to.selectedIndex = 1;
   const maxN = model.max_n || 64;
   for (const o of $("n").options) o.disabled = Number(o.value) > maxN;
   updateSample();
@@ -137,6 +141,7 @@ async function translate() {
   const f = $("upload").files[0];
   if (!f || !model) return;
   const q = new URLSearchParams();
+  if ($("from").value) q.set("from", $("from").value);
   if ($("to").value) q.set("to", $("to").value);
   const r = await fetch("/v1/models/" + encodeURIComponent(model.name) + "/translate?" + q.toString(), { method: "POST", body: f });
   if (!r.ok) {
@@ -156,6 +161,7 @@ $("n").addEventListener("change", updateSample);
 $("class").addEventListener("change", () => { updateSample(); updateInterp(); });
 for (const id of ["seed1", "seed2", "steps"]) $(id).addEventListener("change", updateInterp);
 $("upload").addEventListener("change", translate);
+$("from").addEventListener("change", translate);
 $("to").addEventListener("change", translate);
 
 // ---- live -----------------------------------------------------------------
