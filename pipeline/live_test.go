@@ -98,3 +98,45 @@ func TestOnStep(t *testing.T) {
 		t.Fatalf("stop at 3: step %d, checkpoint %d, %v", res.Step, res.Checkpoint, err)
 	}
 }
+
+// TestFieldMixGAN: a 2-D MIX+GAN has the heat map and arrows too (its
+// critic is the D mixture), and computing them leaves the run as it was.
+func TestFieldMixGAN(t *testing.T) {
+	c := tinyConfig(t, "mixgan-mlp")
+	c.Train.Steps = 6
+	var field *Field
+	hook := func(v StepView) error {
+		if v.Step == 4 {
+			f, err := v.Field(FieldOptions{N: 8, WarpN: 5})
+			if err != nil {
+				return err
+			}
+			field = f
+		}
+		return nil
+	}
+	dirA, dirB := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	if _, err := Train(context.Background(), c, dirA, Options{Warn: io.Discard, OnStep: hook}); err != nil {
+		t.Fatal(err)
+	}
+	if field == nil || len(field.D) != 64 || len(field.Arrows) != len(field.Fake) || len(field.Fake) == 0 {
+		t.Fatalf("field %+v: want an 8x8 D and an arrow per fake point", field)
+	}
+	nonzero := 0
+	for _, a := range field.Arrows {
+		if math.Hypot(float64(a[2]), float64(a[3])) > 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 {
+		t.Error("every arrow is zero: the mixture's gradient was not computed")
+	}
+	if _, err := Train(context.Background(), c, dirB, Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	a, errA := os.ReadFile(filepath.Join(dirA, run.CheckpointsDir, "step-000006.safetensors"))
+	b, errB := os.ReadFile(filepath.Join(dirB, run.CheckpointsDir, "step-000006.safetensors"))
+	if errA != nil || errB != nil || string(a) != string(b) {
+		t.Fatalf("the field changed training: checkpoints differ (%v, %v)", errA, errB)
+	}
+}

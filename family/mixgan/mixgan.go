@@ -426,6 +426,8 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m := &family.Model{Extras: map[string]family.Extra{}}
 	game := &Game{Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Batch: c.Train.Batch, Entropy: s.Entropy}
 	var post func(*tensor.Tensor) *tensor.Tensor
+	var critMean []float64 // the mlp net's standardisation, for its critic
+	var critStd float64
 	switch net {
 	case "mlp":
 		if d.Points == nil {
@@ -458,6 +460,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		game.Real = func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
 		game.RNG = gameRNG
 		post = func(x *tensor.Tensor) *tensor.Tensor { return unstandardise(x, mean, std) }
+		critMean, critStd = mean, std
 		m.SampleRNG = evalRNG
 		m.Streams = map[string]*tensor.RNG{"data": dataRNG, "game": gameRNG}
 	default:
@@ -487,6 +490,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		dcgan.Finish(m, loader)
 	}
 	game.G, game.D = NewMixture(gs), NewMixture(ds)
+	if critMean != nil {
+		m.Critic = &critic{d: game.D, mean: critMean, std: critStd}
+	}
 	pg, pd, err := family.GANPlayers(c.Train, game.G, game.D)
 	if err != nil {
 		if m.Close != nil {
