@@ -98,6 +98,17 @@ func (b *BatchNorm) Forward(x *autograd.Value) *autograd.Value {
 		for i, v := range b.RunningVar.Data() {
 			inv.Data()[i] = float32(1 / math.Sqrt(float64(v)+b.Eps))
 		}
+		if !autograd.GradEnabled() {
+			// Sampling: one pass, the same bits as the composed ops below.
+			var w, bias *tensor.Tensor
+			if b.Weight != nil {
+				w = b.Weight.Data()
+			}
+			if b.Bias != nil {
+				bias = b.Bias.Data()
+			}
+			return autograd.Const(tensor.BatchNormEval(x.Data(), b.RunningMean, inv, w, bias))
+		}
 		mean := autograd.Const(tensor.Reshape(b.RunningMean.Clone(), channelShape(n, c)...))
 		y := autograd.Mul(autograd.Sub(x, mean), autograd.Const(tensor.Reshape(inv, channelShape(n, c)...)))
 		return affine(y, b.Weight, b.Bias)

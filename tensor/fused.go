@@ -358,3 +358,61 @@ func BatchNormBackward(g, x, mean, invstd, w *Tensor) (dx, dw, db *Tensor) {
 	})
 	return dx, dw, db
 }
+
+// BatchNormEval returns batch norm in evaluation mode for x [N, C, ...],
+//
+//	y = ((x - mean[c]) * inv[c]) * w[c] + b[c]
+//
+// in one pass, rounding to float32 after each operation in that order, so
+// y is bit for bit what Sub, Mul, Mul and Add give one after the other
+// (nn.BatchNorm's composed evaluation path, which a gradient needs) at a
+// quarter of their memory traffic. w and b may be nil (no scale, no
+// shift). It panics on mismatched sizes.
+func BatchNormEval(x, mean, inv, w, b *Tensor) *Tensor {
+	n, c, l := bnDims("BatchNormEval", x)
+	checkChannels("BatchNormEval", c, mean, inv, w, b)
+	if mean == nil || inv == nil {
+		panic("tensor.BatchNormEval: nil mean or inv")
+	}
+	m, s := mean.data, inv.data
+	var ws, bs []float32
+	if w != nil {
+		ws = w.data
+	}
+	if b != nil {
+		bs = b.data
+	}
+	out := empty(x.shape...)
+	// The explicit float32 conversions keep the compiler from fusing a
+	// multiply and an add into one rounding.
+	parallelFor(n*c, l, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			ch := q % c
+			mc, sc := m[ch], s[ch]
+			xs, ys := x.data[q*l:(q+1)*l], out.data[q*l:(q+1)*l]
+			ys = ys[:len(xs)]
+			switch {
+			case ws != nil && bs != nil:
+				wc, bc := ws[ch], bs[ch]
+				for k, v := range xs {
+					ys[k] = float32(float32(float32(v-mc)*sc)*wc) + bc
+				}
+			case ws != nil:
+				wc := ws[ch]
+				for k, v := range xs {
+					ys[k] = float32(float32(v-mc)*sc) * wc
+				}
+			case bs != nil:
+				bc := bs[ch]
+				for k, v := range xs {
+					ys[k] = float32(float32(v-mc)*sc) + bc
+				}
+			default:
+				for k, v := range xs {
+					ys[k] = float32(v-mc) * sc
+				}
+			}
+		}
+	})
+	return out
+}
