@@ -491,7 +491,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	}
 	game.G, game.D = NewMixture(gs), NewMixture(ds)
 	if critMean != nil {
-		m.Critic = &critic{d: game.D, mean: critMean, std: critStd}
+		m.Critic = &family.StandardCritic{Kind: "mixgan", D: expectedD(game.D), SetTraining: game.D.SetTraining, Mean: critMean, Std: critStd}
 	}
 	pg, pd, err := family.GANPlayers(c.Train, game.G, game.D)
 	if err != nil {

@@ -13,7 +13,6 @@ package mlp
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	ag "github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/config"
@@ -149,43 +148,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if max(s.Pack, 1) == 1 && c.Loss.MinibatchKernels == 0 {
 		// A packed D scores groups and a minibatch layer whole batches:
 		// neither has a value at a single point.
-		m.Critic = &critic{d: dnet, mean: mean, std: std}
+		m.Critic = &family.StandardCritic{Kind: "mlp", D: dnet.Forward, SetTraining: dnet.SetTraining, Mean: mean, Std: std}
 	}
 	return m, nil
-}
-
-// critic is the family's Critic: D on standardised points, with the
-// gradient mapped back to data coordinates (d/dx = d/dx' / std).
-type critic struct {
-	d    nn.Layer
-	mean []float64
-	std  float64
-}
-
-func (c *critic) Score(x *tensor.Tensor, grad bool) ([]float32, *tensor.Tensor, error) {
-	if s := x.Shape(); len(s) != 2 || s[1] != len(c.mean) {
-		return nil, nil, fmt.Errorf("mlp: critic of %d-d points given shape %v", len(c.mean), s)
-	}
-	c.d.SetTraining(false)
-	defer c.d.SetTraining(true)
-	var d []float32
-	var dx *tensor.Tensor
-	tensor.Persistent(func() {
-		xs := standardise(x.Clone(), c.mean, c.std)
-		if !grad {
-			ag.NoGrad(func() { d = slices.Clone(c.d.Forward(ag.Const(xs)).Data().Data()) })
-			return
-		}
-		in := ag.Param(xs)
-		out := c.d.Forward(in)
-		d = slices.Clone(out.Data().Data())
-		g := ag.Grad([]*ag.Value{ag.Sum(out, nil, false)}, []*ag.Value{in}, nil, false)[0]
-		dx = g.Data().Clone()
-		for i := range dx.Data() {
-			dx.Data()[i] /= float32(c.std)
-		}
-	})
-	return d, dx, nil
 }
 
 // generator is the family's Generator: G maps noise to standardised

@@ -1,12 +1,12 @@
 package mlp
 
 import (
-	"math"
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/internal/famtest"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -34,35 +34,7 @@ func TestCritic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := data.Mixtures["ring8"]().Sample(tensor.NewRNG(2), 6)
-	s, dx, err := m.Critic.Score(x, true)
-	if err != nil || len(s) != 6 || dx.Shape()[0] != 6 || dx.Shape()[1] != 2 {
-		t.Fatalf("score %v, grad %v, %v", s, dx, err)
-	}
-	const h = 1e-2
-	for i := range 6 {
-		for k := range 2 {
-			xp, xm := x.Clone(), x.Clone()
-			xp.Data()[i*2+k] += h
-			xm.Data()[i*2+k] -= h
-			sp, _, _ := m.Critic.Score(xp, false)
-			sm, _, _ := m.Critic.Score(xm, false)
-			fd := (float64(sp[i]) - float64(sm[i])) / (2 * h)
-			if got := float64(dx.At(i, k)); math.Abs(got-fd) > 1e-2*(1+math.Abs(fd)) {
-				t.Errorf("point %d, coordinate %d: gradient %g, central difference %g", i, k, got, fd)
-			}
-		}
-	}
-	for _, p := range m.Players {
-		for _, q := range p.Module.Params("") {
-			if q.Value.Grad() != nil {
-				t.Fatalf("%s/%s has a gradient after the critic was asked", p.Name, q.Name)
-			}
-		}
-	}
-	if _, _, err := m.Critic.Score(tensor.New(3, 3), false); err == nil {
-		t.Error("3-d points: no error")
-	}
+	famtest.CheckCritic(t, m, data.Mixtures["ring8"]().Sample(tensor.NewRNG(2), 6))
 	c.Model.Section.(*Section).Pack = 2
 	if m, err := build(c, d, tensor.NewRNG(1)); err != nil || m.Critic != nil {
 		t.Errorf("packed D: critic %v, %v; want none", m.Critic, err)
