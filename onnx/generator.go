@@ -5,8 +5,9 @@
 // field numbers (proto.go), so no generated code is needed.
 //
 // A generator maps noise "z" [N, ZDim] (and, for a class-conditional one,
-// "label" int64 [N]) to "x": images [N, C, H, W] in [-1, 1] or points
-// [N, D]; N is symbolic. Batch norm is written with its running
+// "label" int64 [N]; for InfoGAN, one input per latent code: "c1" int64
+// [N] for a categorical code, float [N] for a continuous one) to "x":
+// images [N, C, H, W] in [-1, 1] or points [N, D]; N is symbolic. Batch norm is written with its running
 // statistics (evaluation mode), as sampling uses it. Each layer type has
 // its own exporter (layer.go) and each generator network its walker
 // (this file); a family or layer that has none is an error naming it.
@@ -25,7 +26,7 @@ import (
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan"}
 
 // Graph input and output names.
 const (
@@ -37,11 +38,16 @@ const (
 )
 
 // The generator networks a family.Generator exposes, by family:
-// cgan's and acgan's (models.CondGenerator), dcgan's, and mlp's
-// perceptron with the affine map back to data coordinates.
+// cgan's and acgan's (models.CondGenerator), infogan's (a DCGAN generator
+// fed the noise and the encoded codes), dcgan's, and mlp's perceptron
+// with the affine map back to data coordinates.
 type (
 	condNet interface {
 		Module() *models.CondGenerator
+	}
+	codedNet interface {
+		family.Coded
+		Module() *models.DCGANGenerator
 	}
 	dcganNet interface {
 		Module() *models.DCGANGenerator
@@ -76,6 +82,10 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
 		meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(cg.Classes())})
 		x, err = condGenerator(gr, n.Module(), cg.Classes(), InputZ, InputLabel)
+	case codedNet: // before dcganNet, which it also satisfies
+		var codes [][2]string
+		x, codes, err = codedGenerator(gr, n, InputZ)
+		meta = append(meta, codes...)
 	case dcganNet:
 		x, err = dcganGenerator(gr, n.Module(), "", InputZ)
 	case mlpNet:
@@ -124,15 +134,67 @@ func condGenerator(g *graph, c *models.CondGenerator, classes int, z, label stri
 		}
 		table = g.tensor("embed.weight", c.Embed.Weight.Data())
 	} else {
-		eye := make([]float32, classes*classes)
-		for i := range classes {
-			eye[i*classes+i] = 1
-		}
-		table = g.float("one_hot", eye, classes, classes)
+		table = oneHot(g, "one_hot", classes)
 	}
 	code := g.node("Gather", []string{table, label}, intAttr("axis", 0))
 	x := g.node("Concat", []string{z, code}, intAttr("axis", 1))
 	return dcganGenerator(g, c.Net, "net", x)
+}
+
+// oneHot adds the identity matrix [k, k] as an initializer: Gather of its
+// rows by index is the one-hot code.
+func oneHot(g *graph, name string, k int) string {
+	eye := make([]float32, k*k)
+	for i := range k {
+		eye[i*k+i] = 1
+	}
+	return g.float(name, eye, k, k)
+}
+
+// codedGenerator writes InfoGAN's generator: one graph input per latent
+// code, named after it (a categorical code's category, int64 [N], gathered
+// from the identity as its one-hot row; a continuous code's value, float
+// [N], reshaped to a column), concatenated after z in Codes order, which
+// is G's input layout (gan.LatentCodes.Input: the categorical codes
+// one-hot, then the continuous ones), then the DCGAN generator. It returns
+// the metadata entries describing the codes. Unlike Generate, the graph
+// draws no code a caller leaves out: every code input is required.
+func codedGenerator(g *graph, c codedNet, z string) (string, [][2]string, error) {
+	parts := []string{z}
+	var names []string
+	var meta [][2]string
+	width, cont := c.Prior().Dim, false
+	for _, code := range c.Codes() {
+		names = append(names, code.Name)
+		if code.Categories > 0 {
+			if cont {
+				return "", nil, fmt.Errorf("code %s: a categorical code after a continuous one (G's input has the categorical codes first)", code.Name)
+			}
+			g.input(code.Name, dataInt64, []int64{-1}, BatchDim)
+			table := oneHot(g, code.Name+"_one_hot", code.Categories)
+			parts = append(parts, g.node("Gather", []string{table, code.Name}, intAttr("axis", 0)))
+			meta = append(meta, [2]string{"kallima.code." + code.Name, fmt.Sprintf("categorical %d (int64 category 0 to %d)", code.Categories, code.Categories-1)})
+			width += code.Categories
+			continue
+		}
+		cont = true
+		g.input(code.Name, dataFloat, []int64{-1}, BatchDim)
+		column := g.int64s(code.Name+"_shape", -1, 1)
+		parts = append(parts, g.node("Reshape", []string{code.Name, column}))
+		meta = append(meta, [2]string{"kallima.code." + code.Name, fmt.Sprintf("continuous (float, prior U(-1, 1), requests in [%g, %g])", code.Lo, code.Hi)})
+		width++
+	}
+	d := c.Module()
+	in := d.Project.Weight.Shape()[1]
+	if d.Dense != nil {
+		in = d.Dense.Conv.Params("")[0].Value.Shape()[1]
+	}
+	if in != width {
+		return "", nil, fmt.Errorf("generator input width %d, want %d noise dimensions and codes %s", in, width, strings.Join(names, ", "))
+	}
+	meta = append([][2]string{{"kallima.codes", strings.Join(names, ",")}}, meta...)
+	x, err := dcganGenerator(g, d, "", g.node("Concat", parts, intAttr("axis", 1)))
+	return x, meta, err
 }
 
 // dcganGenerator writes models.DCGANGenerator under prefix: the optional

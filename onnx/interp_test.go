@@ -124,7 +124,11 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 			}
 			y = tensor.IndexSelect(x(0), 0, idx[in[1]])
 		case "Concat":
-			y = tensor.Concat([]*tensor.Tensor{x(0), x(1)}, attrInts["axis"][0])
+			var parts []*tensor.Tensor
+			for i := range in {
+				parts = append(parts, x(i))
+			}
+			y = tensor.Concat(parts, attrInts["axis"][0])
 		default:
 			t.Fatalf("interpret: op %s", op)
 		}
@@ -146,19 +150,13 @@ func TestGeneratorComputes(t *testing.T) {
 			}
 			const n = 5
 			z := g.Prior().Sample(tensor.NewRNG(3), n)
-			var req family.Request
-			ints := map[string][]int{}
-			if c, ok := g.(family.Conditional); ok {
-				for i := range n {
-					req.Labels = append(req.Labels, (2*i+1)%c.Classes())
-				}
-				ints[onnx.InputLabel] = req.Labels
-			}
+			req, floats, ints := request(g, n)
+			floats[onnx.InputZ] = z
 			want, err := g.Generate(z, req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := interpret(t, b, map[string]*tensor.Tensor{onnx.InputZ: z}, ints)
+			got := interpret(t, b, floats, ints)
 			if got == nil || !equalShape(got.Shape(), want.Shape()) {
 				t.Fatalf("graph output %v, want shape %v", got, want.Shape())
 			}
@@ -169,8 +167,58 @@ func TestGeneratorComputes(t *testing.T) {
 			if worst > 1e-5 {
 				t.Errorf("max |graph - generator| = %g, want <= 1e-5", worst)
 			}
+			if spread(want) < 0.01 {
+				t.Errorf("the generator's samples span %g: too flat to tell a wrong graph from a right one", spread(want))
+			}
 		})
 	}
+}
+
+// request asks g for n rows with every condition it takes named: labels
+// (2i+1) mod classes; for a Coded generator each code, categorical ones
+// a different category per row, continuous ones spread over [Lo, Hi]
+// (past the prior's [-1, 1], as requests may go). It also returns the
+// graph inputs holding them: the continuous codes as float [n], the labels
+// and categories as int64 [n].
+func request(g family.Generator, n int) (family.Request, map[string]*tensor.Tensor, map[string][]int) {
+	var req family.Request
+	floats, ints := map[string]*tensor.Tensor{}, map[string][]int{}
+	if c, ok := g.(family.Conditional); ok {
+		for i := range n {
+			req.Labels = append(req.Labels, (2*i+1)%c.Classes())
+		}
+		ints[onnx.InputLabel] = req.Labels
+	}
+	c, ok := g.(family.Coded)
+	if !ok {
+		return req, floats, ints
+	}
+	req.Codes = map[string][]float64{}
+	for j, code := range c.Codes() {
+		if code.Categories > 0 {
+			for i := range n {
+				ints[code.Name] = append(ints[code.Name], (i+2*j+1)%code.Categories)
+				req.Codes[code.Name] = append(req.Codes[code.Name], float64(ints[code.Name][i]))
+			}
+			continue
+		}
+		v := tensor.New(n)
+		for i := range n {
+			v.Data()[i] = float32(code.Lo + (code.Hi-code.Lo)*float64(i+j)/float64(n+j))
+			req.Codes[code.Name] = append(req.Codes[code.Name], float64(v.Data()[i]))
+		}
+		floats[code.Name] = v
+	}
+	return req, floats, ints
+}
+
+// spread is max(x) - min(x).
+func spread(x *tensor.Tensor) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range x.Data() {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	return hi - lo
 }
 
 func equalShape(a, b []int) bool {

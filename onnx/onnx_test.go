@@ -74,8 +74,11 @@ func (m msg) ints(num protowire.Number) []int {
 }
 
 // build returns the family.Generator of config c after the sets, in
-// evaluation mode, with batch-norm statistics away from their initial
-// 0 and 1 so the test sees them carried over.
+// evaluation mode, with batch-norm statistics of its own samples: 10
+// training-mode passes from zero running means and variances bring them
+// to about 0.65 of the batch's (so the evaluation-mode activations are of order 1,
+// not all cut to zero by a ReLU, and a wrong graph shows), then each
+// value is scaled by a random factor so the test sees them carried over.
 func build(t *testing.T, sets []string, d family.Data) (family.Generator, *family.Model) {
 	t.Helper()
 	c := config.Default()
@@ -95,14 +98,26 @@ func build(t *testing.T, sets []string, d family.Data) (family.Generator, *famil
 	if m.Close != nil {
 		m.Close()
 	}
+	g, mod := m.Generator, m.GeneratorPlayer.Module
+	buffers := mod.Buffers("")
+	for _, b := range buffers {
+		clear(b.Tensor.Data())
+	}
+	mod.SetTraining(true)
 	rng := tensor.NewRNG(7)
-	for _, b := range m.GeneratorPlayer.Module.Buffers("") {
-		for i := range b.Tensor.Data() {
-			b.Tensor.Data()[i] = 0.5 + float32(rng.Float64())
+	req, _, _ := request(g, 8)
+	for range 10 {
+		if _, err := g.Generate(g.Prior().Sample(rng, 8), req); err != nil {
+			t.Fatal(err)
 		}
 	}
-	m.GeneratorPlayer.Module.SetTraining(false)
-	return m.Generator, m
+	for _, b := range buffers {
+		for i, v := range b.Tensor.Data() {
+			b.Tensor.Data()[i] = v*float32(0.8+0.4*rng.Float64()) + 0.01
+		}
+	}
+	mod.SetTraining(false)
+	return g, m
 }
 
 var image = family.Data{Channels: 1, Size: 28, Classes: 3}
@@ -162,6 +177,12 @@ var cases = []struct {
 		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
 	{"acgan", append([]string{"model.kind=acgan"}, tiny...), image,
 		ops("Gather", "Concat", dcganOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	// InfoGAN's defaults (one Cat(10), two continuous codes), and two
+	// categorical codes with one continuous code and the dense layer.
+	{"infogan", append([]string{"model.kind=infogan", "model.q_hidden=6"}, tiny...), image,
+		ops("Gather", "Reshape", "Reshape", "Concat", dcganOps), []string{"z", "c1", "c2", "c3"}, []int{-1, 1, 28, 28}},
+	{"infogan-codes", append([]string{"model.kind=infogan", "model.q_hidden=6", "model.cat_codes=[3,4]", "model.cont_codes=1", "model.dense=6"}, tiny...), image,
+		ops("Gather", "Gather", "Reshape", "Concat", "Gemm", bn, "Relu", dcganOps), []string{"z", "c1", "c2", "c3"}, []int{-1, 1, 28, 28}},
 }
 
 // TestGenerator decodes the ModelProto written for each exporting family
@@ -220,6 +241,7 @@ func TestGenerator(t *testing.T) {
 			if !slices.Equal(names, tc.inputs) {
 				t.Errorf("inputs %v, want %v", names, tc.inputs)
 			}
+			checkCodes(t, g, model, graph)
 			out := decode(t, graph[12][0].b)
 			if want := shapeString(tc.out); out.str(1) != "x" || !slices.Equal(shapeOf(t, out), want) {
 				t.Errorf("output %s %v, want x %v", out.str(1), shapeOf(t, out), want)
@@ -270,15 +292,62 @@ func TestGenerator(t *testing.T) {
 	}
 }
 
+// checkCodes checks a Coded generator's code inputs (categorical int64
+// [N], continuous float [N], after z and named after the codes) and the
+// metadata describing them; a generator without codes must have neither.
+func checkCodes(t *testing.T, g family.Generator, model, graph msg) {
+	t.Helper()
+	meta := map[string]string{}
+	for _, e := range model[14] {
+		kv := decode(t, e.b)
+		meta[kv.str(1)] = kv.str(2)
+	}
+	cg, ok := g.(family.Coded)
+	if !ok {
+		if _, has := meta["kallima.codes"]; has {
+			t.Errorf("metadata kallima.codes %q for a generator without codes", meta["kallima.codes"])
+		}
+		return
+	}
+	var names []string
+	for i, c := range cg.Codes() {
+		names = append(names, c.Name)
+		if 1+i >= len(graph[11]) {
+			t.Fatalf("no input for code %s", c.Name)
+		}
+		vi := decode(t, graph[11][1+i].b)
+		elem, want, kind := elemType(t, vi), 1, "continuous"
+		if c.Categories > 0 {
+			want, kind = 7, "categorical "+itoa(c.Categories)
+		}
+		if vi.str(1) != c.Name || elem != want || !slices.Equal(shapeOf(t, vi), []string{"N"}) {
+			t.Errorf("input %d: %s of type %d, dims %v; want %s of type %d, dims [N]", 1+i, vi.str(1), elem, shapeOf(t, vi), c.Name, want)
+		}
+		if m := meta["kallima.code."+c.Name]; !strings.HasPrefix(m, kind) {
+			t.Errorf("metadata kallima.code.%s = %q, want it to start %q", c.Name, m, kind)
+		}
+	}
+	if got := meta["kallima.codes"]; got != strings.Join(names, ",") {
+		t.Errorf("metadata kallima.codes = %q, want %q", got, strings.Join(names, ","))
+	}
+}
+
+// elemType is a ValueInfoProto's tensor element type (1 float, 7 int64).
+func elemType(t *testing.T, vi msg) int {
+	t.Helper()
+	typ := decode(t, vi[2][0].b)
+	return decode(t, typ[1][0].b).ints(1)[0]
+}
+
 // TestGeneratorRefusesOtherFamilies checks that a family without an
 // exporter is an error naming it and the families that export.
 func TestGeneratorRefusesOtherFamilies(t *testing.T) {
-	g, _ := build(t, []string{"model.kind=infogan", "model.width=4", "model.z_dim=8", "model.q_hidden=6"}, image)
-	_, err := onnx.Generator(g, "infogan")
+	g, _ := build(t, []string{"model.kind=sagan", "model.z_dim=8", "model.g_width=4", "model.d_width=4", "loss.name=hinge"}, image)
+	_, err := onnx.Generator(g, "sagan")
 	if err == nil {
-		t.Fatal("infogan exported; want an error until it has an exporter")
+		t.Fatal("sagan exported; want an error until it has an exporter")
 	}
-	for _, want := range append([]string{"infogan"}, onnx.Families...) {
+	for _, want := range append([]string{"sagan"}, onnx.Families...) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

@@ -19,8 +19,8 @@ import (
 )
 
 // tinyRuns are image runs small enough to train in-process in about a
-// second: an unconditional DCGAN with EMA and a conditional one with 4
-// classes and a learnt label embedding.
+// second: an unconditional DCGAN with EMA, conditional ones with 4
+// classes (cgan with a learnt label embedding), an InfoGAN and a SAGAN.
 var tinyRuns = map[string]string{
 	"dcgan": `
 name: tiny-dcgan
@@ -49,6 +49,15 @@ seed: 7
 data: {kind: synthetic, size: 28, n: 32}
 model: {kind: infogan, z_dim: 6, width: 4, cat_codes: [4], cont_codes: 1, q_hidden: 8}
 train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
+`,
+	// sagan: a family that does not export to ONNX (TestExportErrors).
+	"sagan": `
+name: tiny-sagan
+seed: 8
+data: {kind: synthetic, size: 28, n: 32}
+model: {kind: sagan, z_dim: 8, g_width: 4, d_width: 4}
+loss: {name: hinge}
+train: {steps: 4, batch: 8, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
 }
 
