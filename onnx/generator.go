@@ -26,7 +26,7 @@ import (
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali"}
 
 // Graph input and output names.
 const (
@@ -40,8 +40,20 @@ const (
 // The generator networks a family.Generator exposes, by family:
 // cgan's and acgan's (models.CondGenerator), infogan's (a DCGAN generator
 // fed the noise and the encoded codes), dcgan's, and mlp's perceptron
-// with the affine map back to data coordinates.
+// with the affine map back to data coordinates; the decoders of the
+// autoencoder families (vae, ae, avb, aae with the normal prior), and
+// BiGAN's and ALI's generator.
 type (
+	decoderNet interface {
+		// Decoder returns the network from z [N, ZDim] to per-pixel logits
+		// [N, C*H*W] (samples are 2 sigmoid(logits) - 1, as images), its
+		// state names' prefix, or an error for a model whose generator is
+		// more than the decoder.
+		Decoder() (nn.Layer, string, error)
+	}
+	biganNet interface {
+		Module() *models.BiGANGenerator
+	}
 	condNet interface {
 		Module() *models.CondGenerator
 	}
@@ -69,10 +81,11 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 	gr := newGraph()
 	gr.input(InputZ, dataFloat, []int64{-1, int64(zdim)}, BatchDim)
 	meta := [][2]string{{"kallima.kind", kind}, {"kallima.zdim", strconv.Itoa(zdim)}}
-	var (
-		x   string
-		err error
-	)
+	shape, err := outputShape(g)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
+	}
+	var x string
 	switch n := g.(type) {
 	case condNet:
 		cg, ok := g.(family.Conditional)
@@ -88,6 +101,19 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		meta = append(meta, codes...)
 	case dcganNet:
 		x, err = dcganGenerator(gr, n.Module(), "", InputZ)
+	case decoderNet:
+		var (
+			net    nn.Layer
+			prefix string
+		)
+		if net, prefix, err = n.Decoder(); err != nil {
+			return nil, fmt.Errorf("onnx: model.kind %s does not export: %w", kind, err)
+		}
+		if x, err = layer(gr, net, prefix, InputZ); err == nil {
+			x = sigmoidImages(gr, x, shape)
+		}
+	case biganNet:
+		x, err = biganGenerator(gr, n.Module(), "g", InputZ, shape)
 	case mlpNet:
 		x, err = layer(gr, n.Module(), "", InputZ)
 		if err == nil {
@@ -97,10 +123,6 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("onnx: model.kind %s does not export yet (kinds that do: %s)", kind, strings.Join(Families, ", "))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
-	}
-	shape, err := outputShape(g)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
 	}
@@ -242,6 +264,42 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 		return "", err
 	}
 	return g.node("Tanh", []string{x}), nil
+}
+
+// sigmoidImages maps per-pixel logits [N, C*H*W] to images [N, C, H, W]
+// (shape, its first dimension the batch's) in [-1, 1]: sigmoid, times 2,
+// plus -1, in that order, as the autoencoder families and BiGAN compute
+// the decoder's mean.
+func sigmoidImages(g *graph, x string, shape []int64) string {
+	x = g.node("Sigmoid", []string{x})
+	x = g.node("Mul", []string{x, g.float("two", []float32{2}, 1)})
+	x = g.node("Add", []string{x, g.float("minus_one", []float32{-1}, 1)})
+	dims := append([]int64{-1}, shape[1:]...)
+	return g.node("Reshape", []string{x, g.int64s("image_shape", dims...)})
+}
+
+// biganGenerator writes models.BiGANGenerator under prefix:
+// h = ReLU(BN1(FC1 z)), h = ReLU(BN2(FC2 h + Z2 z)), then the output
+// layer's logits as images (sigmoidImages).
+func biganGenerator(g *graph, b *models.BiGANGenerator, prefix, z string, shape []int64) (string, error) {
+	h, err := linear(g, b.FC1, nn.Join(prefix, "fc1"), z)
+	if err != nil {
+		return "", err
+	}
+	h = g.node("Relu", []string{batchNorm(g, b.BN1, nn.Join(prefix, "bn1"), h)})
+	if h, err = linear(g, b.FC2, nn.Join(prefix, "fc2"), h); err != nil {
+		return "", err
+	}
+	skip, err := linear(g, b.Z2, nn.Join(prefix, "z2"), z)
+	if err != nil {
+		return "", err
+	}
+	h = g.node("Add", []string{h, skip})
+	h = g.node("Relu", []string{batchNorm(g, b.BN2, nn.Join(prefix, "bn2"), h)})
+	if h, err = linear(g, b.Out, nn.Join(prefix, "out"), h); err != nil {
+		return "", err
+	}
+	return sigmoidImages(g, h, shape), nil
 }
 
 // unstandardise maps the perceptron's standardised points back to data

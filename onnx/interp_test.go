@@ -3,6 +3,7 @@ package onnx_test
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/kallima-gan/kallima/autograd"
@@ -102,8 +103,18 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 		case "Sigmoid":
 			y = tensor.Sigmoid(x(0))
 		case "Reshape":
-			shape := idx[in[1]]
+			// A 0 copies the input's dimension (allowzero unset).
+			shape := slices.Clone(idx[in[1]])
+			for i, d := range shape {
+				if d == 0 {
+					shape[i] = x(0).Size(i)
+				}
+			}
 			y = tensor.Reshape(x(0), shape...)
+		case "Flatten":
+			a := attrInts["axis"][0]
+			s := x(0).Shape()
+			y = tensor.Reshape(x(0), prod(s[:a]), prod(s[a:]))
 		case "ConvTranspose":
 			w, s, p, d, op := x(1), attrInts["strides"], attrInts["pads"], attrInts["dilations"], attrInts["output_padding"]
 			if p[0] != p[2] || p[1] != p[3] {

@@ -44,8 +44,14 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return g.node("Elu", []string{x}, floatAttr("alpha", l.Alpha)), nil
 	case nn.Softplus:
 		return g.node("Softplus", []string{x}), nil
+	case nn.Flatten:
+		return g.node("Flatten", []string{x}, intAttr("axis", 1)), nil
+	case nn.Reshape:
+		// 0 copies the batch dimension (ONNX Reshape without allowzero);
+		// Shape may hold one -1.
+		return g.node("Reshape", []string{x, g.int64s(nn.Join(prefix, "shape"), append([]int64{0}, int64s(l.Shape)...)...)}), nil
 	}
-	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, models.ConvBlock)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm

@@ -183,7 +183,35 @@ var cases = []struct {
 		ops("Gather", "Reshape", "Reshape", "Concat", dcganOps), []string{"z", "c1", "c2", "c3"}, []int{-1, 1, 28, 28}},
 	{"infogan-codes", append([]string{"model.kind=infogan", "model.q_hidden=6", "model.cat_codes=[3,4]", "model.cont_codes=1", "model.dense=6"}, tiny...), image,
 		ops("Gather", "Gather", "Reshape", "Concat", "Gemm", bn, "Relu", dcganOps), []string{"z", "c1", "c2", "c3"}, []int{-1, 1, 28, 28}},
+	// The autoencoder families' decoders: the mlp net (tanh for vae and
+	// ae, ReLU for aae, softplus for avb) and vae's conv net, then the
+	// decoder's mean as images.
+	{"vae", []string{"model.kind=vae", "model.z_dim=4", "model.hidden=[8]"}, image,
+		ops("Gemm", "Tanh", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"vae-conv", []string{"model.kind=vae", "model.z_dim=4", "model.net=conv", "model.width=4"}, image,
+		ops("Gemm", "Relu", "Reshape", "ConvTranspose", "Relu", "ConvTranspose", "Flatten", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"ae", []string{"model.kind=ae", "model.z_dim=4", "model.hidden=[8,6]"}, image,
+		ops("Gemm", "Tanh", "Gemm", "Tanh", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"aae", []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=3"}, image,
+		ops("Gemm", "Relu", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"avb", []string{"model.kind=avb", "model.hidden=[8]", "model.adv_hidden=[8]", "model.adv_features=4", "model.eps_dim=4", "model.proposal_samples=4"}, image,
+		ops("Gemm", "Softplus", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	// BiGAN's and ALI's generator: two batch-normed layers, z skipping to
+	// the second.
+	{"bigan", []string{"model.kind=bigan", "model.width=4", "model.z_dim=8"}, image, biganOps, []string{"z"}, []int{-1, 1, 28, 28}},
+	{"ali", []string{"model.kind=ali", "model.width=4", "model.z_dim=8"}, image, biganOps, []string{"z"}, []int{-1, 1, 28, 28}},
 }
+
+// sigmoidOps map a decoder's logits to images in [-1, 1]: sigmoid, times
+// 2, minus 1, reshaped.
+var sigmoidOps = []string{"Sigmoid", "Mul", "Add", "Reshape", "Identity"}
+
+// biganOps: its batch norms have no affine weight and bias.
+var biganOps = ops("Gemm", "Sub", "Mul", "Relu", "Gemm", "Gemm", "Add", "Sub", "Mul", "Relu", "Gemm", sigmoidOps)
+
+// statePrefix is where a family's generator sits in its generator
+// player's module, which holds the encoder too ("" for the whole module).
+var statePrefix = map[string]string{"vae": "dec.", "ae": "dec.", "aae": "dec.", "avb": "dec.", "bigan": "g.", "ali": "g."}
 
 // TestGenerator decodes the ModelProto written for each exporting family
 // and checks its versions, inputs and outputs with the symbolic batch
@@ -249,7 +277,12 @@ func TestGenerator(t *testing.T) {
 			// Initializers: every one named after a state tensor holds it.
 			state := map[string]*tensor.Tensor{}
 			for _, s := range nn.State(m.GeneratorPlayer.Module) {
-				state[s.Name] = s.Tensor
+				if strings.HasPrefix(s.Name, statePrefix[kind]) {
+					state[s.Name] = s.Tensor
+				}
+			}
+			if len(state) == 0 {
+				t.Fatalf("no state under %q", statePrefix[kind])
 			}
 			matched := 0
 			for _, ib := range graph[5] {
@@ -340,7 +373,8 @@ func elemType(t *testing.T, vi msg) int {
 }
 
 // TestGeneratorRefusesOtherFamilies checks that a family without an
-// exporter is an error naming it and the families that export.
+// exporter is an error naming it and the families that export, and that
+// an aae with a prior other than the normal one is an error naming it.
 func TestGeneratorRefusesOtherFamilies(t *testing.T) {
 	g, _ := build(t, []string{"model.kind=sagan", "model.z_dim=8", "model.g_width=4", "model.d_width=4", "loss.name=hinge"}, image)
 	_, err := onnx.Generator(g, "sagan")
@@ -350,6 +384,14 @@ func TestGeneratorRefusesOtherFamilies(t *testing.T) {
 	for _, want := range append([]string{"sagan"}, onnx.Families...) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	// An aae whose prior maps the noise and a class to the code first.
+	for _, prior := range []string{"mixture", "categorical"} {
+		g, _ := build(t, []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=2", "model.classes=3", "model.prior=" + prior}, image)
+		_, err := onnx.Generator(g, "aae")
+		if err == nil || !strings.Contains(err.Error(), "model.prior "+prior) || !strings.Contains(err.Error(), "does not export") {
+			t.Errorf("aae with model.prior %s: error %v, want one naming the prior", prior, err)
 		}
 	}
 }

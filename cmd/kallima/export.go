@@ -43,7 +43,9 @@ DIR/meta.json (the kind, the step, which weights, and for a 2-D run the
 mean and scale that map the network's output to data coordinates),
 for checking the exported model against Kallima (bench/onnx_check.sh).
 
-Model kinds that export: mlp, dcgan, cgan, acgan, infogan. See docs/EXPORT.md.
+Model kinds that export: mlp, dcgan, cgan, acgan, infogan, and the
+generators of vae, ae, aae (normal prior), avb, bigan and ali (for the
+autoencoders: the decoder's mean). See docs/EXPORT.md.
 
 Flags:
 `

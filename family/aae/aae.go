@@ -487,6 +487,18 @@ func (m *model) SemiTerms(x *tensor.Tensor, y []int, rng *tensor.RNG) []gan.Term
 	return []gan.Term{{Name: "xent", Value: gan.CrossEntropyLoss(logits, y)}}
 }
 
+// Decoder returns the network mapping the normal prior's codes z [N, ZDim]
+// to per-pixel logits [N, C*H*W] (samples are 2 sigmoid(logits) - 1 as
+// images), and its state names' prefix in the player's module, for the
+// ONNX exporter. The mixture and categorical priors map the noise and a
+// class to the code first, which the exporter does not write: an error.
+func (m *model) Decoder() (nn.Layer, string, error) {
+	if m.spec.kind != "normal" {
+		return nil, "", fmt.Errorf("aae: model.prior %s maps the noise and a class to the code before the decoder; only the normal prior's generator is the decoder alone", m.spec.kind)
+	}
+	return m.net.dec, "dec", nil
+}
+
 // Prior is the generator's noise: N(0, I) of z_dim, plus one coordinate
 // choosing the component or category for the mixture and categorical
 // priors (see priorSpec.FromNoise).
