@@ -26,7 +26,7 @@ import (
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan"}
 
 // Graph input and output names.
 const (
@@ -53,6 +53,9 @@ type (
 	}
 	biganNet interface {
 		Module() *models.BiGANGenerator
+	}
+	snganNet interface {
+		Module() *models.SNGANGenerator
 	}
 	condNet interface {
 		Module() *models.CondGenerator
@@ -95,6 +98,19 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
 		meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(cg.Classes())})
 		x, err = condGenerator(gr, n.Module(), cg.Classes(), InputZ, InputLabel)
+	case snganNet:
+		s := n.Module()
+		if s.Attn != nil {
+			// sagan: self-attention, and spectral norm on every layer.
+			return nil, fmt.Errorf("onnx: model.kind %s does not export yet: its generator has self-attention (layer attn) (kinds that do: %s)", kind, strings.Join(Families, ", "))
+		}
+		label := ""
+		if s.Classes() > 0 {
+			label = InputLabel
+			gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
+			meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(s.Classes())})
+		}
+		x, err = snganGenerator(gr, s, InputZ, label)
 	case codedNet: // before dcganNet, which it also satisfies
 		var codes [][2]string
 		x, codes, err = codedGenerator(gr, n, InputZ)
@@ -300,6 +316,79 @@ func biganGenerator(g *graph, b *models.BiGANGenerator, prefix, z string, shape 
 		return "", err
 	}
 	return sigmoidImages(g, h, shape), nil
+}
+
+// snganGenerator writes models.SNGANGenerator (without attention): the
+// projection l1 reshaped to [N, width, base, base], the residual blocks,
+// batch norm, ReLU, the output convolution and tanh. label is the class
+// input of a conditional generator ("" for none).
+func snganGenerator(g *graph, s *models.SNGANGenerator, z, label string) (string, error) {
+	x, err := linear(g, s.L1, "l1", z)
+	if err != nil {
+		return "", err
+	}
+	width, rows := s.BOut.RunningMean.Len(), s.L1.Weight.Shape()[0]
+	base := int(math.Round(math.Sqrt(float64(rows / width))))
+	if width*base*base != rows {
+		return "", fmt.Errorf("l1: width %d is not %d channels of a square map", rows, width)
+	}
+	x = g.node("Reshape", []string{x, g.int64s("l1_shape", -1, int64(width), int64(base), int64(base))})
+	for i, b := range s.Blocks {
+		if x, err = gBlock(g, b, "blocks."+strconv.Itoa(i), x, label); err != nil {
+			return "", err
+		}
+	}
+	x = g.node("Relu", []string{batchNorm(g, s.BOut, "b_out", x)})
+	if x, err = conv(g, s.COut, "c_out", x); err != nil {
+		return "", err
+	}
+	return g.node("Tanh", []string{x}), nil
+}
+
+// gBlock writes models.GBlock under prefix:
+// Conv2(ReLU(B2(Conv1(Up(ReLU(B1(x))))))) + Shortcut(Up(x)).
+func gBlock(g *graph, b *models.GBlock, prefix, x, label string) (string, error) {
+	up := func(v string) string {
+		if b.Upsample {
+			return upsample(g, v, 2)
+		}
+		return v
+	}
+	h, err := classNorm(g, b.B1, nn.Join(prefix, "b1"), x, label)
+	if err != nil {
+		return "", err
+	}
+	if h, err = conv(g, b.C1, nn.Join(prefix, "c1"), up(g.node("Relu", []string{h}))); err != nil {
+		return "", err
+	}
+	if h, err = classNorm(g, b.B2, nn.Join(prefix, "b2"), h, label); err != nil {
+		return "", err
+	}
+	if h, err = conv(g, b.C2, nn.Join(prefix, "c2"), g.node("Relu", []string{h})); err != nil {
+		return "", err
+	}
+	sc := up(x)
+	if b.Shortcut != nil {
+		if sc, err = conv(g, b.Shortcut, nn.Join(prefix, "c_sc"), sc); err != nil {
+			return "", err
+		}
+	}
+	return g.node("Add", []string{h, sc}), nil
+}
+
+// classNorm writes a generator block's batch norm: plain, or conditional
+// on the label input.
+func classNorm(g *graph, m nn.Module, prefix, x, label string) (string, error) {
+	switch n := m.(type) {
+	case *nn.CondBatchNorm2d:
+		if label == "" {
+			return "", fmt.Errorf("layer %s: conditional batch norm in a generator without classes", prefix)
+		}
+		return condBatchNorm(g, n, prefix, x, label), nil
+	case interface{ Plain() *nn.BatchNorm }:
+		return batchNorm(g, n.Plain(), prefix, x), nil
+	}
+	return "", fmt.Errorf("layer %s: norm %T does not export yet", prefix, m)
 }
 
 // unstandardise maps the perceptron's standardised points back to data

@@ -52,7 +52,7 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 		for _, v := range node[1] {
 			in = append(in, string(v.b))
 		}
-		attrInts, attrF := map[string][]int{}, map[string]float32{}
+		attrInts, attrF, attrS := map[string][]int{}, map[string]float32{}, map[string]string{}
 		for _, ab := range node[5] {
 			a := decode(t, ab.b)
 			switch a.ints(20)[0] {
@@ -60,6 +60,8 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 				attrF[a.str(1)] = math.Float32frombits(uint32(a[2][0].n))
 			case 2:
 				attrInts[a.str(1)] = a.ints(3)
+			case 3:
+				attrS[a.str(1)] = a.str(4)
 			case 7:
 				attrInts[a.str(1)] = a.ints(8)
 			}
@@ -128,6 +130,40 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 			y = tensor.ConvTranspose2d(x(0), w, cp, h, wd)
 			if len(in) == 3 {
 				y = tensor.Add(y, tensor.Reshape(x(2), 1, -1, 1, 1))
+			}
+		case "Conv":
+			s, p, d := attrInts["strides"], attrInts["pads"], attrInts["dilations"]
+			if p[0] != p[2] || p[1] != p[3] {
+				t.Fatalf("asymmetric pads %v", p)
+			}
+			if k := attrInts["kernel_shape"]; k[0] != x(1).Size(2) || k[1] != x(1).Size(3) {
+				t.Fatalf("Conv kernel_shape %v for weight %v", k, x(1).Shape())
+			}
+			y = tensor.Conv2d(x(0), x(1), tensor.ConvParams{Stride: [2]int{s[0], s[1]}, Padding: [2]int{p[0], p[1]}, Dilation: [2]int{d[0], d[1]}})
+			if len(in) == 3 {
+				y = tensor.Add(y, tensor.Reshape(x(2), 1, -1, 1, 1))
+			}
+		case "Resize":
+			// Only nearest with the asymmetric transformation and rounding
+			// down: output (i, j) reads input (floor(i / s), floor(j / s)).
+			if attrS["mode"] != "nearest" || attrS["coordinate_transformation_mode"] != "asymmetric" || attrS["nearest_mode"] != "floor" || in[1] != "" {
+				t.Fatalf("Resize attributes %v, roi %q", attrS, in[1])
+			}
+			sc, src := x(2).Data(), x(0)
+			if sc[0] != 1 || sc[1] != 1 {
+				t.Fatalf("Resize scales %v", sc)
+			}
+			n, c, h, w := src.Size(0), src.Size(1), src.Size(2), src.Size(3)
+			oh, ow := int(float32(h)*sc[2]), int(float32(w)*sc[3])
+			y = tensor.New(n, c, oh, ow)
+			for p := range n * c {
+				for i := range oh {
+					for j := range ow {
+						si := int(math.Floor(float64(i) / float64(sc[2])))
+						sj := int(math.Floor(float64(j) / float64(sc[3])))
+						y.Data()[(p*oh+i)*ow+j] = src.Data()[(p*h+si)*w+sj]
+					}
+				}
 			}
 		case "Gather":
 			if attrInts["axis"][0] != 0 {

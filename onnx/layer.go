@@ -32,6 +32,8 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return batchNorm(g, l, prefix, x), nil
 	case *nn.ConvTranspose2d:
 		return convTranspose(g, l, prefix, x)
+	case *nn.Conv2d:
+		return conv(g, l, prefix, x)
 	case nn.ReLU:
 		return g.node("Relu", []string{x}), nil
 	case nn.LeakyReLU:
@@ -51,7 +53,7 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		// Shape may hold one -1.
 		return g.node("Reshape", []string{x, g.int64s(nn.Join(prefix, "shape"), append([]int64{0}, int64s(l.Shape)...)...)}), nil
 	}
-	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, Conv2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm
@@ -126,6 +128,45 @@ func convAttrs(w *tensor.Tensor, p tensor.ConvParams) []attribute {
 		intsAttr("pads", int64(p.Padding[0]), int64(p.Padding[1]), int64(p.Padding[0]), int64(p.Padding[1])),
 		intsAttr("dilations", int64(max(p.Dilation[0], 1)), int64(max(p.Dilation[1], 1))),
 	}
+}
+
+// conv is Conv; nn.Conv2d's weight layout [out, in, kh, kw] is ONNX's.
+func conv(g *graph, c *nn.Conv2d, prefix, x string) (string, error) {
+	if err := noSpectralNorm(prefix, c.SN); err != nil {
+		return "", err
+	}
+	w := c.Weight.Data()
+	in := []string{x, g.tensor(nn.Join(prefix, "weight"), w)}
+	if c.Bias != nil {
+		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
+	}
+	return g.node("Conv", in, convAttrs(w, c.Geom)...), nil
+}
+
+// upsample is nearest-neighbour upsampling by an integer scale, as
+// tensor.UpsampleNearest computes it (output pixel (i, j) is input pixel
+// (i / scale, j / scale), rounded down): Resize with scales [1, 1, s, s],
+// mode nearest, the asymmetric coordinate transformation and rounding
+// down, which make that map exact.
+func upsample(g *graph, x string, scale int) string {
+	s := float32(scale)
+	scales := g.float("upsample_scales", []float32{1, 1, s, s}, 4)
+	return g.node("Resize", []string{x, "", scales}, stringAttr("mode", "nearest"),
+		stringAttr("coordinate_transformation_mode", "asymmetric"), stringAttr("nearest_mode", "floor"))
+}
+
+// condBatchNorm is nn.CondBatchNorm2d in evaluation mode: batch norm
+// without affine map (batchNorm), then times the label's row of the gain
+// embedding and plus its row of the bias embedding, each gathered to
+// [N, C] and reshaped to [N, C, 1, 1], in the order nn's modulate uses.
+func condBatchNorm(g *graph, b *nn.CondBatchNorm2d, prefix, x, label string) string {
+	c := int64(b.Norm.RunningMean.Len())
+	x = batchNorm(g, b.Norm, prefix, x)
+	shape := g.int64s(nn.Join(prefix, "modulation_shape"), -1, c, 1, 1)
+	gain := g.node("Gather", []string{g.tensor(nn.Join(prefix, "gain.weight"), b.Gain.Weight.Data()), label}, intAttr("axis", 0))
+	x = g.node("Mul", []string{x, g.node("Reshape", []string{gain, shape})})
+	bias := g.node("Gather", []string{g.tensor(nn.Join(prefix, "bias.weight"), b.Bias.Weight.Data()), label}, intAttr("axis", 0))
+	return g.node("Add", []string{x, g.node("Reshape", []string{bias, shape})})
 }
 
 // convTranspose is ConvTranspose; nn.ConvTranspose2d's weight layout

@@ -74,7 +74,7 @@ func (m msg) ints(num protowire.Number) []int {
 }
 
 // build returns the family.Generator of config c after the sets, in
-// evaluation mode, with batch-norm statistics of its own samples: 10
+// evaluation mode, with its weights perturbed and batch-norm statistics of its own samples: 10
 // training-mode passes from zero running means and variances bring them
 // to about 0.65 of the batch's (so the evaluation-mode activations are of order 1,
 // not all cut to zero by a ReLU, and a wrong graph shows), then each
@@ -99,12 +99,20 @@ func build(t *testing.T, sets []string, d family.Data) (family.Generator, *famil
 		m.Close()
 	}
 	g, mod := m.Generator, m.GeneratorPlayer.Module
+	rng := tensor.NewRNG(7)
+	// Every weight moved off its initial value, so that, for instance,
+	// the class gains (initially all 1) and biases (0) of conditional batch
+	// norm differ between classes.
+	for _, p := range mod.Params("") {
+		for i, v := range p.Value.Data().Data() {
+			p.Value.Data().Data()[i] = v*float32(0.75+0.5*rng.Float64()) + float32(0.05*(rng.Float64()-0.5))
+		}
+	}
 	buffers := mod.Buffers("")
 	for _, b := range buffers {
 		clear(b.Tensor.Data())
 	}
 	mod.SetTraining(true)
-	rng := tensor.NewRNG(7)
 	req, _, _ := request(g, 8)
 	for range 10 {
 		if _, err := g.Generate(g.Prior().Sample(rng, 8), req); err != nil {
@@ -200,6 +208,26 @@ var cases = []struct {
 	// the second.
 	{"bigan", []string{"model.kind=bigan", "model.width=4", "model.z_dim=8"}, image, biganOps, []string{"z"}, []int{-1, 1, 28, 28}},
 	{"ali", []string{"model.kind=ali", "model.width=4", "model.z_dim=8"}, image, biganOps, []string{"z"}, []int{-1, 1, 28, 28}},
+	// SN-GAN's ResNet generator (28x28: 7x7, two upsampling blocks), with
+	// plain and with class-conditional batch norm.
+	{"sngan", []string{"model.kind=sngan", "model.z_dim=8", "model.g_width=4", "model.d_width=4", "loss.name=hinge"}, image,
+		ops("Gemm", "Reshape", gblock(bnPlain), gblock(bnPlain), "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"sngan-cond", []string{"model.kind=sngan", "model.z_dim=8", "model.g_width=4", "model.d_width=4", "model.conditional=true", "loss.name=hinge"}, image,
+		ops("Gemm", "Reshape", gblock(bnCond), gblock(bnCond), "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+}
+
+// bnPlain and bnCond are an SN-GAN block's batch norms: plain (with its
+// affine map), or without it and modulated by the label's gain and bias.
+var (
+	bnPlain = bn
+	bnCond  = []string{"Sub", "Mul", "Gather", "Reshape", "Mul", "Gather", "Reshape", "Add"}
+)
+
+// gblock is an upsampling SN-GAN block with the given batch norm: the
+// residual path, then the shortcut (upsampling, 1x1 convolution) and the
+// sum.
+func gblock(norm []string) []string {
+	return ops(norm, "Relu", "Resize", "Conv", norm, "Relu", "Conv", "Resize", "Conv", "Add")
 }
 
 // sigmoidOps map a decoder's logits to images in [-1, 1]: sigmoid, times
@@ -300,8 +328,10 @@ func TestGenerator(t *testing.T) {
 				if prod(dims) != want.Len() {
 					t.Errorf("%s: dims %v for %d values", name, dims, want.Len())
 				}
-				// Weights keep their shape; batch-norm vectors may be [C, 1, 1].
-				if !strings.Contains(name, "bn") && !slices.Equal(dims, want.Shape()) {
+				// Weights keep their shape; batch-norm vectors [C] may be
+				// [C, 1, 1], to broadcast over maps.
+				bnMap := want.Dim() == 1 && slices.Equal(dims, []int{want.Len(), 1, 1})
+				if !bnMap && !slices.Equal(dims, want.Shape()) {
 					t.Errorf("%s: dims %v, want %v", name, dims, want.Shape())
 				}
 				raw := init[9][0].b
