@@ -26,7 +26,7 @@ import (
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan", "sagan"}
 
 // Graph input and output names.
 const (
@@ -100,10 +100,6 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		x, err = condGenerator(gr, n.Module(), cg.Classes(), InputZ, InputLabel)
 	case snganNet:
 		s := n.Module()
-		if s.Attn != nil {
-			// sagan: self-attention, and spectral norm on every layer.
-			return nil, fmt.Errorf("onnx: model.kind %s does not export yet: its generator has self-attention (layer attn) (kinds that do: %s)", kind, strings.Join(Families, ", "))
-		}
 		label := ""
 		if s.Classes() > 0 {
 			label = InputLabel
@@ -167,10 +163,7 @@ func outputShape(g family.Generator) ([]int64, error) {
 func condGenerator(g *graph, c *models.CondGenerator, classes int, z, label string) (string, error) {
 	var table string
 	if c.Embed != nil {
-		if err := noSpectralNorm("embed", c.Embed.SN); err != nil {
-			return "", err
-		}
-		table = g.tensor("embed.weight", c.Embed.Weight.Data())
+		table = weight(g, "embed", c.Embed.Weight, c.Embed.SN)
 	} else {
 		table = oneHot(g, "one_hot", classes)
 	}
@@ -318,10 +311,11 @@ func biganGenerator(g *graph, b *models.BiGANGenerator, prefix, z string, shape 
 	return sigmoidImages(g, h, shape), nil
 }
 
-// snganGenerator writes models.SNGANGenerator (without attention): the
-// projection l1 reshaped to [N, width, base, base], the residual blocks,
-// batch norm, ReLU, the output convolution and tanh. label is the class
-// input of a conditional generator ("" for none).
+// snganGenerator writes models.SNGANGenerator (sngan's, and sagan's with
+// self-attention after block AttnAt and spectral norm on every weight):
+// the projection l1 reshaped to [N, width, base, base], the residual
+// blocks, batch norm, ReLU, the output convolution and tanh. label is the
+// class input of a conditional generator ("" for none).
 func snganGenerator(g *graph, s *models.SNGANGenerator, z, label string) (string, error) {
 	x, err := linear(g, s.L1, "l1", z)
 	if err != nil {
@@ -336,6 +330,11 @@ func snganGenerator(g *graph, s *models.SNGANGenerator, z, label string) (string
 	for i, b := range s.Blocks {
 		if x, err = gBlock(g, b, "blocks."+strconv.Itoa(i), x, label); err != nil {
 			return "", err
+		}
+		if s.Attn != nil && i == s.AttnAt {
+			if x, err = selfAttention(g, s.Attn, "attn", x); err != nil {
+				return "", err
+			}
 		}
 	}
 	x = g.node("Relu", []string{batchNorm(g, s.BOut, "b_out", x)})

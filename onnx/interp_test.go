@@ -165,6 +165,62 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 					}
 				}
 			}
+		case "Transpose":
+			if p := attrInts["perm"]; len(p) != 3 || p[0] != 0 || p[1] != 2 || p[2] != 1 {
+				t.Fatalf("Transpose perm %v", p)
+			}
+			src := x(0)
+			b, r, c := src.Size(0), src.Size(1), src.Size(2)
+			y = tensor.New(b, c, r)
+			for k := range b {
+				for i := range r {
+					for j := range c {
+						y.Data()[(k*c+j)*r+i] = src.Data()[(k*r+i)*c+j]
+					}
+				}
+			}
+		case "MatMul":
+			// Batched [B, M, K] x [B, K, L], summed in float64.
+			a, bm := x(0), x(1)
+			nb, m, k, l := a.Size(0), a.Size(1), a.Size(2), bm.Size(2)
+			if bm.Size(0) != nb || bm.Size(1) != k {
+				t.Fatalf("MatMul shapes %v %v", a.Shape(), bm.Shape())
+			}
+			y = tensor.New(nb, m, l)
+			for q := range nb {
+				for i := range m {
+					for j := range l {
+						s := 0.0
+						for p := range k {
+							s += float64(a.Data()[(q*m+i)*k+p]) * float64(bm.Data()[(q*k+p)*l+j])
+						}
+						y.Data()[(q*m+i)*l+j] = float32(s)
+					}
+				}
+			}
+		case "Softmax":
+			src := x(0)
+			if a := attrInts["axis"][0]; a != src.Dim()-1 {
+				t.Fatalf("Softmax axis %d of %v", a, src.Shape())
+			}
+			w := src.Size(src.Dim() - 1)
+			y = tensor.New(src.Shape()...)
+			for r := range src.Len() / w {
+				row := src.Data()[r*w : (r+1)*w]
+				mx, sum := math.Inf(-1), 0.0
+				for _, v := range row {
+					mx = math.Max(mx, float64(v))
+				}
+				for _, v := range row {
+					sum += math.Exp(float64(v) - mx)
+				}
+				for i, v := range row {
+					y.Data()[r*w+i] = float32(math.Exp(float64(v)-mx) / sum)
+				}
+			}
+		case "Shape":
+			idx[string(node[2][0].b)] = x(0).Shape()
+			continue
 		case "Gather":
 			if attrInts["axis"][0] != 0 {
 				t.Fatalf("Gather axis %v", attrInts["axis"])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
@@ -34,6 +35,8 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return convTranspose(g, l, prefix, x)
 	case *nn.Conv2d:
 		return conv(g, l, prefix, x)
+	case *nn.SelfAttention:
+		return selfAttention(g, l, prefix, x)
 	case nn.ReLU:
 		return g.node("Relu", []string{x}), nil
 	case nn.LeakyReLU:
@@ -53,7 +56,7 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		// Shape may hold one -1.
 		return g.node("Reshape", []string{x, g.int64s(nn.Join(prefix, "shape"), append([]int64{0}, int64s(l.Shape)...)...)}), nil
 	}
-	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, Conv2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, Conv2d, SelfAttention, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm
@@ -69,23 +72,32 @@ func convBlock(g *graph, b *models.ConvBlock, prefix, x string) (string, error) 
 	return layer(g, b.Act, prefix, x)
 }
 
-// noSpectralNorm reports a layer whose weight is spectrally normalised:
-// exporting it needs W / sigma(W) computed from its power-iteration
-// vectors, which this package does not do yet.
-func noSpectralNorm(prefix string, sn *nn.SpectralNorm) error {
+// weight adds a layer's weight w as the initializer prefix.weight: w
+// itself, or under spectral norm sn the weight the evaluation-mode forward
+// uses, W / sigma with sigma = u^T W v from the stored vectors (no power
+// iteration), computed by nn.SpectralNorm.Apply itself on a copy of sn in
+// evaluation mode, so the values are Kallima's to the bit and sn's vectors
+// are left as they are.
+func weight(g *graph, prefix string, w *autograd.Value, sn *nn.SpectralNorm) string {
+	return g.tensor(nn.Join(prefix, "weight"), normalised(w, sn))
+}
+
+// normalised is w's value, or W / sigma under spectral norm sn (see
+// weight).
+func normalised(w *autograd.Value, sn *nn.SpectralNorm) *tensor.Tensor {
+	t := w.Data()
 	if sn != nil {
-		return fmt.Errorf("layer %s: spectral norm does not export yet", prefix)
+		eval := &nn.SpectralNorm{U: sn.U.Clone(), V: sn.V.Clone(), Iters: sn.Iters, Eps: sn.Eps, Dim: sn.Dim}
+		eval.SetTraining(false)
+		autograd.NoGrad(func() { t = eval.Apply(autograd.Const(w.Data())).Data() })
 	}
-	return nil
+	return t
 }
 
 // linear is Gemm(x, W, b) with transB = 1: x [N, in] W^T + b, as
 // nn.Linear computes it (on 2-D inputs, which the generators give it).
 func linear(g *graph, l *nn.Linear, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, l.SN); err != nil {
-		return "", err
-	}
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), l.Weight.Data())}
+	in := []string{x, weight(g, prefix, l.Weight, l.SN)}
 	if l.Bias != nil {
 		in = append(in, g.tensor(nn.Join(prefix, "bias"), l.Bias.Data()))
 	}
@@ -132,11 +144,8 @@ func convAttrs(w *tensor.Tensor, p tensor.ConvParams) []attribute {
 
 // conv is Conv; nn.Conv2d's weight layout [out, in, kh, kw] is ONNX's.
 func conv(g *graph, c *nn.Conv2d, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, c.SN); err != nil {
-		return "", err
-	}
 	w := c.Weight.Data()
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), w)}
+	in := []string{x, weight(g, prefix, c.Weight, c.SN)}
 	if c.Bias != nil {
 		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
 	}
@@ -169,14 +178,44 @@ func condBatchNorm(g *graph, b *nn.CondBatchNorm2d, prefix, x, label string) str
 	return g.node("Add", []string{x, g.node("Reshape", []string{bias, shape})})
 }
 
+// selfAttention is nn.SelfAttention: the 1x1 convolutions f, g, h
+// reshaped to [N, k, P], [N, k, P], [N, C, P] (P = H*W), the scores
+// s = g^T f [N, P, P] (MatMul of g transposed), beta = softmax over the
+// last axis, o = h beta^T reshaped to x's shape, and gamma * o + x.
+func selfAttention(g *graph, a *nn.SelfAttention, prefix, x string) (string, error) {
+	flat := func(c *nn.Conv2d, name string) (string, error) {
+		y, err := conv(g, c, nn.Join(prefix, name), x)
+		if err != nil {
+			return "", err
+		}
+		return g.node("Reshape", []string{y, g.int64s(nn.Join(prefix, name+"_shape"), 0, 0, -1)}), nil
+	}
+	f, err := flat(a.F, "f")
+	if err != nil {
+		return "", err
+	}
+	gx, err := flat(a.G, "g")
+	if err != nil {
+		return "", err
+	}
+	h, err := flat(a.H, "h")
+	if err != nil {
+		return "", err
+	}
+	swap := intsAttr("perm", 0, 2, 1)
+	s := g.node("MatMul", []string{g.node("Transpose", []string{gx}, swap), f})
+	beta := g.node("Softmax", []string{s}, intAttr("axis", 2))
+	o := g.node("MatMul", []string{h, g.node("Transpose", []string{beta}, swap)})
+	o = g.node("Reshape", []string{o, g.node("Shape", []string{x})})
+	o = g.node("Mul", []string{g.tensor(nn.Join(prefix, "gamma"), a.Gamma.Data()), o})
+	return g.node("Add", []string{o, x}), nil
+}
+
 // convTranspose is ConvTranspose; nn.ConvTranspose2d's weight layout
 // [in, out, kh, kw] is ONNX's.
 func convTranspose(g *graph, c *nn.ConvTranspose2d, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, c.SN); err != nil {
-		return "", err
-	}
 	w := c.Weight.Data()
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), w)}
+	in := []string{x, weight(g, prefix, c.Weight, c.SN)}
 	if c.Bias != nil {
 		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
 	}

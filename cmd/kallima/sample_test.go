@@ -20,7 +20,7 @@ import (
 
 // tinyRuns are image runs small enough to train in-process in about a
 // second: an unconditional DCGAN with EMA, conditional ones with 4
-// classes (cgan with a learnt label embedding), an InfoGAN and a SAGAN.
+// classes (cgan with a learnt label embedding), an InfoGAN and a BigGAN.
 var tinyRuns = map[string]string{
 	"dcgan": `
 name: tiny-dcgan
@@ -50,12 +50,12 @@ data: {kind: synthetic, size: 28, n: 32}
 model: {kind: infogan, z_dim: 6, width: 4, cat_codes: [4], cont_codes: 1, q_hidden: 8}
 train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
-	// sagan: a family that does not export to ONNX (TestExportErrors).
-	"sagan": `
-name: tiny-sagan
+	// biggan: a family that does not export to ONNX (TestExportErrors).
+	"biggan": `
+name: tiny-biggan
 seed: 8
-data: {kind: synthetic, size: 28, n: 32}
-model: {kind: sagan, z_dim: 8, g_width: 4, d_width: 4}
+data: {kind: synthetic, size: 28, n: 32, classes: 4}
+model: {kind: biggan, z_dim: 9, g_width: 4, d_width: 4, shared_dim: 4}
 loss: {name: hinge}
 train: {steps: 4, batch: 8, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
