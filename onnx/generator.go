@@ -26,7 +26,7 @@ import (
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan", "sagan"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan", "sagan", "biggan"}
 
 // Graph input and output names.
 const (
@@ -56,6 +56,9 @@ type (
 	}
 	snganNet interface {
 		Module() *models.SNGANGenerator
+	}
+	bigganNet interface {
+		Module() *models.BigGANGenerator
 	}
 	condNet interface {
 		Module() *models.CondGenerator
@@ -107,6 +110,11 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 			meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(s.Classes())})
 		}
 		x, err = snganGenerator(gr, s, InputZ, label)
+	case bigganNet:
+		b := n.Module()
+		gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
+		meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(b.Classes())})
+		x, err = bigganGenerator(gr, b, InputZ, InputLabel)
 	case codedNet: // before dcganNet, which it also satisfies
 		var codes [][2]string
 		x, codes, err = codedGenerator(gr, n, InputZ)
@@ -328,7 +336,11 @@ func snganGenerator(g *graph, s *models.SNGANGenerator, z, label string) (string
 	}
 	x = g.node("Reshape", []string{x, g.int64s("l1_shape", -1, int64(width), int64(base), int64(base))})
 	for i, b := range s.Blocks {
-		if x, err = gBlock(g, b, "blocks."+strconv.Itoa(i), x, label); err != nil {
+		prefix := "blocks." + strconv.Itoa(i)
+		norm := func(m nn.Module, name string) func(string) (string, error) {
+			return func(h string) (string, error) { return classNorm(g, m, nn.Join(prefix, name), h, label) }
+		}
+		if x, err = resBlock(g, prefix, x, norm(b.B1, "b1"), norm(b.B2, "b2"), b.C1, b.C2, b.Shortcut, b.Upsample); err != nil {
 			return "", err
 		}
 		if s.Attn != nil && i == s.AttnAt {
@@ -337,38 +349,92 @@ func snganGenerator(g *graph, s *models.SNGANGenerator, z, label string) (string
 			}
 		}
 	}
-	x = g.node("Relu", []string{batchNorm(g, s.BOut, "b_out", x)})
-	if x, err = conv(g, s.COut, "c_out", x); err != nil {
+	return imageHead(g, s.BOut, s.COut, x)
+}
+
+// imageHead is the ResNet generators' output: batch norm, ReLU, the
+// output convolution (b_out, c_out) and tanh.
+func imageHead(g *graph, bn *nn.BatchNorm, out *nn.Conv2d, x string) (string, error) {
+	x = g.node("Relu", []string{batchNorm(g, bn, "b_out", x)})
+	x, err := conv(g, out, "c_out", x)
+	if err != nil {
 		return "", err
 	}
 	return g.node("Tanh", []string{x}), nil
 }
 
-// gBlock writes models.GBlock under prefix:
-// Conv2(ReLU(B2(Conv1(Up(ReLU(B1(x))))))) + Shortcut(Up(x)).
-func gBlock(g *graph, b *models.GBlock, prefix, x, label string) (string, error) {
-	up := func(v string) string {
-		if b.Upsample {
+// bigganGenerator writes models.BigGANGenerator: z split into chunks
+// (Slice), the label's row of the shared embedding, the projection of the
+// first chunk reshaped to [N, width, base, base], the blocks with their
+// batch norms conditioned on [shared, chunk i+1], the optional
+// self-attention, and the output as SN-GAN's.
+func bigganGenerator(g *graph, b *models.BigGANGenerator, z, label string) (string, error) {
+	chunks := len(b.Blocks) + 1
+	zdim := b.ZDim()
+	if zdim%chunks != 0 {
+		return "", fmt.Errorf("z_dim %d does not split into %d chunks", zdim, chunks)
+	}
+	size := int64(zdim / chunks)
+	axis := g.int64s("chunk_axis", 1)
+	chunk := func(i int) string {
+		return g.node("Slice", []string{z, g.int64s("chunk_start", int64(i)*size), g.int64s("chunk_end", int64(i+1)*size), axis})
+	}
+	shared := g.node("Gather", []string{weight(g, "shared", b.Shared.Weight, b.Shared.SN), label}, intAttr("axis", 0))
+	x, err := linear(g, b.L1, "l1", chunk(0))
+	if err != nil {
+		return "", err
+	}
+	width, rows := b.BOut.RunningMean.Len(), b.L1.Weight.Shape()[0]
+	base := int(math.Round(math.Sqrt(float64(rows / width))))
+	if width*base*base != rows {
+		return "", fmt.Errorf("l1: width %d is not %d channels of a square map", rows, width)
+	}
+	x = g.node("Reshape", []string{x, g.int64s("l1_shape", -1, int64(width), int64(base), int64(base))})
+	for i, blk := range b.Blocks {
+		prefix := "blocks." + strconv.Itoa(i)
+		v := g.node("Concat", []string{shared, chunk(i + 1)}, intAttr("axis", 1))
+		norm := func(n *nn.LinearCondBatchNorm2d, name string) func(string) (string, error) {
+			return func(h string) (string, error) { return linearCondBatchNorm(g, n, nn.Join(prefix, name), h, v) }
+		}
+		if x, err = resBlock(g, prefix, x, norm(blk.B1, "b1"), norm(blk.B2, "b2"), blk.C1, blk.C2, blk.Shortcut, blk.Upsample); err != nil {
+			return "", err
+		}
+		if b.Attn != nil && i == b.AttnAt {
+			if x, err = selfAttention(g, b.Attn, "attn", x); err != nil {
+				return "", err
+			}
+		}
+	}
+	return imageHead(g, b.BOut, b.COut, x)
+}
+
+// resBlock writes an SN-GAN (or BigGAN) generator block under prefix:
+// Conv2(ReLU(B2(Conv1(Up(ReLU(B1(x))))))) + Shortcut(Up(x)), with the
+// block's batch norms norm1 and norm2, Up nearest upsampling by 2 when up,
+// and shortcut nil for the identity.
+func resBlock(g *graph, prefix, x string, norm1, norm2 func(string) (string, error), c1, c2, shortcut *nn.Conv2d, up bool) (string, error) {
+	upsampled := func(v string) string {
+		if up {
 			return upsample(g, v, 2)
 		}
 		return v
 	}
-	h, err := classNorm(g, b.B1, nn.Join(prefix, "b1"), x, label)
+	h, err := norm1(x)
 	if err != nil {
 		return "", err
 	}
-	if h, err = conv(g, b.C1, nn.Join(prefix, "c1"), up(g.node("Relu", []string{h}))); err != nil {
+	if h, err = conv(g, c1, nn.Join(prefix, "c1"), upsampled(g.node("Relu", []string{h}))); err != nil {
 		return "", err
 	}
-	if h, err = classNorm(g, b.B2, nn.Join(prefix, "b2"), h, label); err != nil {
+	if h, err = norm2(h); err != nil {
 		return "", err
 	}
-	if h, err = conv(g, b.C2, nn.Join(prefix, "c2"), g.node("Relu", []string{h})); err != nil {
+	if h, err = conv(g, c2, nn.Join(prefix, "c2"), g.node("Relu", []string{h})); err != nil {
 		return "", err
 	}
-	sc := up(x)
-	if b.Shortcut != nil {
-		if sc, err = conv(g, b.Shortcut, nn.Join(prefix, "c_sc"), sc); err != nil {
+	sc := upsampled(x)
+	if shortcut != nil {
+		if sc, err = conv(g, shortcut, nn.Join(prefix, "c_sc"), sc); err != nil {
 			return "", err
 		}
 	}

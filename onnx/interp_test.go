@@ -221,6 +221,18 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 		case "Shape":
 			idx[string(node[2][0].b)] = x(0).Shape()
 			continue
+		case "Slice":
+			// One axis, steps 1: columns [start, end) of a matrix.
+			st, en, ax := idx[in[1]], idx[in[2]], idx[in[3]]
+			if len(in) != 4 || len(st) != 1 || len(en) != 1 || !slices.Equal(ax, []int{1}) || x(0).Dim() != 2 {
+				t.Fatalf("Slice %v %v axes %v of %v", st, en, ax, x(0).Shape())
+			}
+			src := x(0)
+			r, w := src.Size(0), en[0]-st[0]
+			y = tensor.New(r, w)
+			for i := range r {
+				copy(y.Data()[i*w:(i+1)*w], src.Data()[i*src.Size(1)+st[0]:i*src.Size(1)+en[0]])
+			}
 		case "Gather":
 			if attrInts["axis"][0] != 0 {
 				t.Fatalf("Gather axis %v", attrInts["axis"])

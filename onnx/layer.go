@@ -211,6 +211,27 @@ func selfAttention(g *graph, a *nn.SelfAttention, prefix, x string) (string, err
 	return g.node("Add", []string{o, x}), nil
 }
 
+// linearCondBatchNorm is nn.LinearCondBatchNorm2d in evaluation mode for
+// the vectors v [N, D]: batch norm without affine map, times
+// (v Gain^T + 1), plus v Bias^T, each reshaped to [N, C, 1, 1], in the
+// order nn computes them.
+func linearCondBatchNorm(g *graph, b *nn.LinearCondBatchNorm2d, prefix, x, v string) (string, error) {
+	c := int64(b.Norm.RunningMean.Len())
+	x = batchNorm(g, b.Norm, prefix, x)
+	gain, err := linear(g, b.Gain, nn.Join(prefix, "gain"), v)
+	if err != nil {
+		return "", err
+	}
+	gain = g.node("Add", []string{gain, g.float(nn.Join(prefix, "one"), []float32{1}, 1)})
+	bias, err := linear(g, b.Bias, nn.Join(prefix, "bias"), v)
+	if err != nil {
+		return "", err
+	}
+	shape := g.int64s(nn.Join(prefix, "modulation_shape"), -1, c, 1, 1)
+	x = g.node("Mul", []string{x, g.node("Reshape", []string{gain, shape})})
+	return g.node("Add", []string{x, g.node("Reshape", []string{bias, shape})}), nil
+}
+
 // convTranspose is ConvTranspose; nn.ConvTranspose2d's weight layout
 // [in, out, kh, kw] is ONNX's.
 func convTranspose(g *graph, c *nn.ConvTranspose2d, prefix, x string) (string, error) {

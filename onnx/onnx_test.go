@@ -2,6 +2,7 @@ package onnx_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -81,6 +82,10 @@ func (m msg) ints(num protowire.Number) []int {
 // value is scaled by a random factor so the test sees them carried over.
 func build(t *testing.T, sets []string, d family.Data) (family.Generator, *family.Model) {
 	t.Helper()
+	key := fmt.Sprint(sets, d)
+	if m, ok := built[key]; ok {
+		return m.Generator, m
+	}
 	c := config.Default()
 	for _, kv := range sets {
 		if err := c.Set(kv); err != nil {
@@ -130,8 +135,13 @@ func build(t *testing.T, sets []string, d family.Data) (family.Generator, *famil
 		}
 	}
 	mod.SetTraining(false)
+	built[key] = m
 	return g, m
 }
+
+// built caches build's models by their sets and data: the tests only read
+// them (and sample in evaluation mode), so each is built once.
+var built = map[string]*family.Model{}
 
 var image = family.Data{Channels: 1, Size: 28, Classes: 3}
 
@@ -219,6 +229,13 @@ var cases = []struct {
 		ops("Gemm", "Reshape", gblock(bnPlain), gblock(bnPlain), "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z"}, []int{-1, 1, 28, 28}},
 	{"sngan-cond", []string{"model.kind=sngan", "model.z_dim=8", "model.g_width=4", "model.d_width=4", "model.conditional=true", "loss.name=hinge"}, image,
 		ops("Gemm", "Reshape", gblock(bnCond), gblock(bnCond), "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	// BigGAN: z in chunks, the shared class embedding, batch norm
+	// conditioned linearly on [shared, chunk]; self-attention after the
+	// first block (the default) or none.
+	{"biggan", []string{"model.kind=biggan", "model.g_width=4", "model.d_width=4", "model.z_dim=9", "model.shared_dim=4", "loss.name=hinge"}, image,
+		ops("Gather", "Slice", "Gemm", "Reshape", bigBlock, attnOps, bigBlock, "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"biggan-noattn", []string{"model.kind=biggan", "model.g_width=4", "model.d_width=4", "model.z_dim=9", "model.shared_dim=4", "model.attention=false", "loss.name=hinge"}, image,
+		ops("Gather", "Slice", "Gemm", "Reshape", bigBlock, bigBlock, "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity"), []string{"z", "label"}, []int{-1, 1, 28, 28}},
 	{"sagan", []string{"model.kind=sagan", "model.z_dim=8", "model.g_width=8", "model.d_width=4", "loss.name=hinge"}, image,
 		saganOps, []string{"z"}, []int{-1, 1, 28, 28}},
 	{"sagan-cond", []string{"model.kind=sagan", "model.z_dim=8", "model.g_width=8", "model.d_width=4", "model.conditional=true", "loss.name=hinge"}, image,
@@ -232,6 +249,11 @@ var (
 	attnOps  = []string{"Conv", "Reshape", "Conv", "Reshape", "Conv", "Reshape", "Transpose", "MatMul", "Softmax", "Transpose", "MatMul", "Shape", "Reshape", "Mul", "Add"}
 	saganOps = ops("Gemm", "Reshape", gblock(bnPlain), attnOps, gblock(bnPlain), "Sub", "Mul", "Mul", "Add", "Relu", "Conv", "Tanh", "Identity")
 )
+
+// bigBlock is a BigGAN block: the chunk joined to the shared embedding,
+// then an SN-GAN block whose batch norms are modulated by linear maps of
+// it.
+var bigBlock = ops("Slice", "Concat", gblock([]string{"Sub", "Mul", "Gemm", "Add", "Gemm", "Reshape", "Mul", "Reshape", "Add"}))
 
 // bnPlain and bnCond are an SN-GAN block's batch norms: plain (with its
 // affine map), or without it and modulated by the label's gain and bias.

@@ -124,14 +124,14 @@ func TestExport(t *testing.T) {
 // TestExportErrors: a family without an exporter, an unknown format and a
 // missing run are errors naming the problem.
 func TestExportErrors(t *testing.T) {
-	dir := trainTiny(t, "biggan")
+	dir := trainTiny(t, "mixgan")
 	out := filepath.Join(t.TempDir(), "g.onnx")
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{dir, "-out", out}, exitError, "biggan does not export yet"},
+		{[]string{dir, "-out", out}, exitError, "mixgan does not export yet"},
 		{[]string{dir, "-format", "torchscript"}, exitUsage, `-format "torchscript"`},
 		{[]string{dir, dir}, exitUsage, "got 2 arguments"},
 		{[]string{dir, "-n", "0", "-dump", out}, exitUsage, "-n 0"},
