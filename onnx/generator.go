@@ -20,13 +20,14 @@ import (
 	"strings"
 
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/family/mixgan"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
 // Families lists the model kinds whose generators export.
-var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan", "sagan", "biggan"}
+var Families = []string{"mlp", "dcgan", "cgan", "acgan", "infogan", "vae", "ae", "aae", "avb", "bigan", "ali", "sngan", "sagan", "biggan", "mixgan"}
 
 // Graph input and output names.
 const (
@@ -83,6 +84,9 @@ type (
 // generator whose family does not export yet, and naming the layer for a
 // layer type without an exporter.
 func Generator(g family.Generator, kind string) ([]byte, error) {
+	if g == nil {
+		return nil, fmt.Errorf("onnx: model.kind %s has no generator from noise", kind)
+	}
 	zdim := g.Prior().Dim
 	gr := newGraph()
 	gr.input(InputZ, dataFloat, []int64{-1, int64(zdim)}, BatchDim)
@@ -115,6 +119,8 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
 		meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(b.Classes())})
 		x, err = bigganGenerator(gr, b, InputZ, InputLabel)
+	case *mixgan.Generator:
+		x, err = mixtureGenerator(gr, n, InputZ, shape)
 	case codedNet: // before dcganNet, which it also satisfies
 		var codes [][2]string
 		x, codes, err = codedGenerator(gr, n, InputZ)
@@ -454,6 +460,130 @@ func classNorm(g *graph, m nn.Module, prefix, x, label string) (string, error) {
 		return batchNorm(g, n.Plain(), prefix, x), nil
 	}
 	return "", fmt.Errorf("layer %s: norm %T does not export yet", prefix, m)
+}
+
+// mixtureGenerator writes MIX+GAN's mixture (mixgan.Generator): every
+// component network on the first Dim-1 noise coordinates, and per row the
+// output of the component the last coordinate v chooses. mixgan chooses
+// the first i with F(v) < w_0 + ... + w_i (F the prior's CDF, in float64);
+// as F is monotone that is v < T_i, T_i the smallest float32 with
+// F(T_i) >= w_0 + ... + w_i (choiceThresholds), so the graph compares v
+// with float32 constants and chooses exactly as Kallima does. Component k
+// is chosen for T_{k-1} <= v < T_k; the last component with a positive
+// weight, for v >= T_{k-1} (mixgan's fallback when rounding leaves the
+// total short). The outputs are merged with Where, the last positive
+// component's as the default; a 2-D mixture's points are then mapped back
+// to data coordinates.
+func mixtureGenerator(g *graph, m *mixgan.Generator, z string, shape []int64) (string, error) {
+	d := int64(m.Noise.Dim)
+	axis := g.int64s("choice_axis", 1)
+	noise := g.node("Slice", []string{z, g.int64s("noise_start", 0), g.int64s("noise_end", d), axis})
+	v := g.node("Slice", []string{z, g.int64s("choice_start", d), g.int64s("choice_end", d+1), axis})
+	// v [N, 1], broadcast against each row's sample.
+	cshape := make([]int64, len(shape))
+	for i := range cshape {
+		cshape[i] = 1
+	}
+	cshape[0] = -1
+	v = g.node("Reshape", []string{v, g.int64s("choice_shape", cshape...)})
+	w := m.G.WeightValues()
+	t, last := choiceThresholds(w, m.Noise.Kind)
+	outs := make([]string, len(m.G.Nets))
+	for k, net := range m.G.Nets {
+		if w[k] <= 0 && k != last {
+			continue // never chosen
+		}
+		prefix := strconv.Itoa(k)
+		var err error
+		switch n := net.(type) {
+		case *models.DCGANGenerator:
+			outs[k], err = dcganGenerator(g, n, prefix, noise)
+		default:
+			outs[k], err = layer(g, n, prefix, noise)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	x := outs[last]
+	for k := range m.G.Nets {
+		if k == last || outs[k] == "" {
+			continue
+		}
+		var cond string
+		if k < len(t) && !math.IsInf(float64(t[k]), 1) {
+			cond = g.node("Less", []string{v, g.float("choice_below", []float32{t[k]}, 1)})
+		}
+		if k > 0 {
+			above := g.node("GreaterOrEqual", []string{v, g.float("choice_from", []float32{t[k-1]}, 1)})
+			if cond == "" {
+				cond = above
+			} else {
+				cond = g.node("And", []string{above, cond})
+			}
+		}
+		if cond == "" {
+			return "", fmt.Errorf("component %d: no bound on its choice", k)
+		}
+		x = g.node("Where", []string{cond, outs[k], x})
+	}
+	if m.Std != 0 {
+		x = unstandardise(g, x, m.Mean, m.Std)
+	}
+	return x, nil
+}
+
+// choiceThresholds returns, for the cumulative weights c_i = w_0 + ... +
+// w_i, the smallest float32 T_i with mixgan.ChoiceUniform(T_i, kind) >=
+// c_i (+Inf when no float32 reaches it), and the last component with a
+// positive weight. mixgan.Choose picks the first i with u < c_i, which for
+// u = ChoiceUniform(v) is the first i with v < T_i.
+func choiceThresholds(w []float64, kind string) ([]float32, int) {
+	t := make([]float32, len(w))
+	last := len(w) - 1
+	var cum float64
+	for i, wi := range w {
+		cum += wi
+		if wi > 0 {
+			last = i
+		}
+		t[i] = smallestReaching(cum, kind)
+	}
+	return t, last
+}
+
+// smallestReaching is the smallest finite float32 v with
+// ChoiceUniform(v) >= c, by bisection over float32s in order (ChoiceUniform
+// is non-decreasing), or +Inf if none.
+func smallestReaching(c float64, kind string) float32 {
+	// order maps float32s to uint32s in the same order; from undoes it.
+	order := func(f float32) uint32 {
+		b := math.Float32bits(f)
+		if b>>31 == 1 {
+			return ^b
+		}
+		return b | 1<<31
+	}
+	from := func(k uint32) float32 {
+		if k>>31 == 1 {
+			return math.Float32frombits(k &^ (1 << 31))
+		}
+		return math.Float32frombits(^k)
+	}
+	reaches := func(k uint32) bool { return mixgan.ChoiceUniform(float64(from(k)), kind) >= c }
+	lo, hi := order(-math.MaxFloat32), order(math.MaxFloat32)
+	if !reaches(hi) {
+		return float32(math.Inf(1))
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if reaches(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return from(lo)
 }
 
 // unstandardise maps the perceptron's standardised points back to data

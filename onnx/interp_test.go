@@ -233,6 +233,33 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 			for i := range r {
 				copy(y.Data()[i*w:(i+1)*w], src.Data()[i*src.Size(1)+st[0]:i*src.Size(1)+en[0]])
 			}
+		case "Less", "GreaterOrEqual":
+			// Against a one-value bound; true is 1, false 0.
+			a, bound := x(0), x(1)
+			if bound.Len() != 1 {
+				t.Fatalf("%s bound of shape %v", op, bound.Shape())
+			}
+			y = tensor.New(a.Shape()...)
+			for i, v := range a.Data() {
+				if (op == "Less" && v < bound.Data()[0]) || (op == "GreaterOrEqual" && v >= bound.Data()[0]) {
+					y.Data()[i] = 1
+				}
+			}
+		case "And":
+			y = tensor.Mul(x(0), x(1))
+		case "Where":
+			// A condition per row, [N, 1, ...], picks the row of x(1) or x(2).
+			cond, a, b := x(0), x(1), x(2)
+			if cond.Len() != a.Size(0) || !equalShape(a.Shape(), b.Shape()) {
+				t.Fatalf("Where shapes %v %v %v", cond.Shape(), a.Shape(), b.Shape())
+			}
+			per := a.Len() / a.Size(0)
+			y = b.Clone()
+			for i := range a.Len() {
+				if cond.Data()[i/per] == 1 {
+					y.Data()[i] = a.Data()[i]
+				}
+			}
 		case "Gather":
 			if attrInts["axis"][0] != 0 {
 				t.Fatalf("Gather axis %v", attrInts["axis"])

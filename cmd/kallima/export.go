@@ -45,8 +45,9 @@ for checking the exported model against Kallima (bench/onnx_check.sh).
 
 Model kinds that export: mlp, dcgan, cgan, acgan, infogan, and the
 generators of vae, ae, aae (normal prior), avb, bigan and ali (for the
-autoencoders: the decoder's mean), sngan and sagan (conditional too) and
-biggan. See docs/EXPORT.md.
+autoencoders: the decoder's mean), sngan and sagan (conditional too),
+biggan and mixgan: every family that draws from noise but aae with the
+mixture or categorical prior. See docs/EXPORT.md.
 
 Flags:
 `

@@ -121,17 +121,18 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// TestExportErrors: a family without an exporter, an unknown format and a
+// TestExportErrors: a generator without an exporter (an aae with the
+// categorical prior), an unknown format and a
 // missing run are errors naming the problem.
 func TestExportErrors(t *testing.T) {
-	dir := trainTiny(t, "mixgan")
+	dir := trainTiny(t, "aae-categorical")
 	out := filepath.Join(t.TempDir(), "g.onnx")
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{dir, "-out", out}, exitError, "mixgan does not export yet"},
+		{[]string{dir, "-out", out}, exitError, "model.prior categorical"},
 		{[]string{dir, "-format", "torchscript"}, exitUsage, `-format "torchscript"`},
 		{[]string{dir, dir}, exitUsage, "got 2 arguments"},
 		{[]string{dir, "-n", "0", "-dump", out}, exitUsage, "-n 0"},
