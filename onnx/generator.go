@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/family/aae"
 	"github.com/kallima-gan/kallima/family/mixgan"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
@@ -51,6 +52,9 @@ type (
 		// state names' prefix, or an error for a model whose generator is
 		// more than the decoder.
 		Decoder() (nn.Layer, string, error)
+	}
+	aaeNet interface {
+		CodePrior() (kind string, dim, classes int)
 	}
 	biganNet interface {
 		Module() *models.BiGANGenerator
@@ -135,7 +139,17 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 		if net, prefix, err = n.Decoder(); err != nil {
 			return nil, fmt.Errorf("onnx: model.kind %s does not export: %w", kind, err)
 		}
-		if x, err = layer(gr, net, prefix, InputZ); err == nil {
+		code := InputZ
+		if p, ok := n.(aaeNet); ok {
+			if prior, dim, classes := p.CodePrior(); prior != "normal" {
+				gr.input(InputLabel, dataInt64, []int64{-1}, BatchDim)
+				meta = append(meta, [2]string{"kallima.classes", strconv.Itoa(classes)})
+				if code, err = aaeCode(gr, prior, dim, classes, InputZ, InputLabel); err != nil {
+					return nil, fmt.Errorf("onnx: model.kind %s: %w", kind, err)
+				}
+			}
+		}
+		if x, err = layer(gr, net, prefix, code); err == nil {
 			x = sigmoidImages(gr, x, shape)
 		}
 	case biganNet:
@@ -287,6 +301,48 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 		return "", err
 	}
 	return g.node("Tanh", []string{x}), nil
+}
+
+// aaeCode writes an aae's code from the noise z [N, dim + 1] and a class
+// per row (the graph takes the class as an input, like a cgan's label; z's
+// last coordinate, which picks the class in Kallima's sampler when no
+// label is given, is unused): with e = z[:, :dim], the categorical prior's
+// code is [one-hot label, e]; the mixture's is e with its first two
+// coordinates placed in the label's petal, (c r - s t, s r + c t) for
+// r = MixtureRadius + MixtureRadialStd e_0, t = MixtureTangentStd e_1 and
+// (c, s) the label's direction, then e's other coordinates.
+func aaeCode(g *graph, prior string, dim, classes int, z, label string) (string, error) {
+	axis := g.int64s("code_axis", 1)
+	slice := func(name string, from, to int) string {
+		return g.node("Slice", []string{z, g.int64s(name+"_start", int64(from)), g.int64s(name+"_end", int64(to)), axis})
+	}
+	switch prior {
+	case "categorical":
+		hot := g.node("Gather", []string{oneHot(g, "one_hot", classes), label}, intAttr("axis", 0))
+		return g.node("Concat", []string{hot, slice("style", 0, dim)}, intAttr("axis", 1)), nil
+	case "mixture":
+		if dim < 2 {
+			return "", fmt.Errorf("the mixture prior needs z_dim 2 or more, not %d", dim)
+		}
+		cos, sin := make([]float32, classes), make([]float32, classes)
+		for k := range classes {
+			th := 2 * math.Pi * float64(k) / float64(classes)
+			cos[k], sin[k] = float32(math.Cos(th)), float32(math.Sin(th))
+		}
+		c := g.node("Gather", []string{g.float("petal_cos", cos, classes, 1), label}, intAttr("axis", 0))
+		s := g.node("Gather", []string{g.float("petal_sin", sin, classes, 1), label}, intAttr("axis", 0))
+		r := g.node("Mul", []string{slice("radial", 0, 1), g.float("radial_std", []float32{aae.MixtureRadialStd}, 1)})
+		r = g.node("Add", []string{r, g.float("radius", []float32{aae.MixtureRadius}, 1)})
+		t := g.node("Mul", []string{slice("tangent", 1, 2), g.float("tangent_std", []float32{aae.MixtureTangentStd}, 1)})
+		x0 := g.node("Sub", []string{g.node("Mul", []string{c, r}), g.node("Mul", []string{s, t})})
+		x1 := g.node("Add", []string{g.node("Mul", []string{s, r}), g.node("Mul", []string{c, t})})
+		parts := []string{x0, x1}
+		if dim > 2 {
+			parts = append(parts, slice("rest", 2, dim))
+		}
+		return g.node("Concat", parts, intAttr("axis", 1)), nil
+	}
+	return "", fmt.Errorf("aae prior %q does not export yet", prior)
 }
 
 // sigmoidImages maps per-pixel logits [N, C*H*W] to images [N, C, H, W]

@@ -218,6 +218,14 @@ var cases = []struct {
 		ops("Gemm", "Tanh", "Gemm", "Tanh", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
 	{"aae", []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=3"}, image,
 		ops("Gemm", "Relu", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
+	// aae's mixture and categorical priors: the code from the first z_dim
+	// noise coordinates and the label (the petal's rotation, or the
+	// one-hot category beside the style).
+	{"aae-mixture", []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=3", "model.classes=3", "model.prior=mixture"}, image,
+		ops("Gather", "Gather", "Slice", "Mul", "Add", "Slice", "Mul", "Mul", "Mul", "Sub", "Mul", "Mul", "Add", "Slice", "Concat", "Gemm", "Relu", "Gemm", sigmoidOps),
+		[]string{"z", "label"}, []int{-1, 1, 28, 28}},
+	{"aae-categorical", []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=2", "model.classes=3", "model.prior=categorical"}, image,
+		ops("Gather", "Slice", "Concat", "Gemm", "Relu", "Gemm", sigmoidOps), []string{"z", "label"}, []int{-1, 1, 28, 28}},
 	{"avb", []string{"model.kind=avb", "model.hidden=[8]", "model.adv_hidden=[8]", "model.adv_features=4", "model.eps_dim=4", "model.proposal_samples=4"}, image,
 		ops("Gemm", "Softplus", "Gemm", sigmoidOps), []string{"z"}, []int{-1, 1, 28, 28}},
 	// BiGAN's and ALI's generator: two batch-normed layers, z skipping to
@@ -463,7 +471,7 @@ func (stub) Generate(z *tensor.Tensor, _ family.Request) (*tensor.Tensor, error)
 
 // TestGeneratorRefusesOtherFamilies checks that a family without an
 // exporter is an error naming it and the families that export, and that
-// an aae with a prior other than the normal one is an error naming it.
+// a model without a generator from noise (a translator) is an error.
 func TestGeneratorRefusesOtherFamilies(t *testing.T) {
 	_, err := onnx.Generator(stub{}, "newgan")
 	if err == nil {
@@ -474,13 +482,8 @@ func TestGeneratorRefusesOtherFamilies(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	// An aae whose prior maps the noise and a class to the code first.
-	for _, prior := range []string{"mixture", "categorical"} {
-		g, _ := build(t, []string{"model.kind=aae", "model.hidden=[8]", "model.d_hidden=[6]", "model.z_dim=2", "model.classes=3", "model.prior=" + prior}, image)
-		_, err := onnx.Generator(g, "aae")
-		if err == nil || !strings.Contains(err.Error(), "model.prior "+prior) || !strings.Contains(err.Error(), "does not export") {
-			t.Errorf("aae with model.prior %s: error %v, want one naming the prior", prior, err)
-		}
+	if _, err := onnx.Generator(nil, "pix2pix"); err == nil || !strings.Contains(err.Error(), "pix2pix has no generator") {
+		t.Errorf("no generator: error %v, want one saying model.kind pix2pix has none", err)
 	}
 }
 

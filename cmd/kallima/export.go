@@ -46,8 +46,8 @@ for checking the exported model against Kallima (bench/onnx_check.sh).
 Model kinds that export: mlp, dcgan, cgan, acgan, infogan, and the
 generators of vae, ae, aae (normal prior), avb, bigan and ali (for the
 autoencoders: the decoder's mean), sngan and sagan (conditional too),
-biggan and mixgan: every family that draws from noise but aae with the
-mixture or categorical prior. See docs/EXPORT.md.
+biggan and mixgan: every family that draws from noise. See
+docs/EXPORT.md.
 
 Flags:
 `

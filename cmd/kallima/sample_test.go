@@ -20,8 +20,7 @@ import (
 
 // tinyRuns are runs small enough to train in-process in about a second:
 // an unconditional DCGAN with EMA, conditional ones with 4 classes (cgan
-// with a learnt label embedding), an InfoGAN, and an AAE with the
-// categorical prior.
+// with a learnt label embedding), and an InfoGAN.
 var tinyRuns = map[string]string{
 	"dcgan": `
 name: tiny-dcgan
@@ -50,15 +49,6 @@ seed: 7
 data: {kind: synthetic, size: 28, n: 32}
 model: {kind: infogan, z_dim: 6, width: 4, cat_codes: [4], cont_codes: 1, q_hidden: 8}
 train: {steps: 4, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
-`,
-	// An aae with the categorical prior: a generator that does not export
-	// to ONNX (TestExportErrors).
-	"aae-categorical": `
-name: tiny-aae
-seed: 8
-data: {kind: synthetic, size: 28, n: 32, classes: 4}
-model: {kind: aae, prior: categorical, classes: 4, z_dim: 2, hidden: [8], d_hidden: [6]}
-train: {steps: 4, batch: 8, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
 }
 
