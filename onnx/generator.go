@@ -7,10 +7,12 @@
 // A generator maps noise "z" [N, ZDim] (and, for a class-conditional one,
 // "label" int64 [N]; for InfoGAN, one input per latent code: "c1" int64
 // [N] for a categorical code, float [N] for a continuous one) to "x":
-// images [N, C, H, W] in [-1, 1] or points [N, D]; N is symbolic. Batch norm is written with its running
-// statistics (evaluation mode), as sampling uses it. Each layer type has
-// its own exporter (layer.go) and each generator network its walker
-// (this file); a family or layer that has none is an error naming it.
+// images [N, C, H, W] in [-1, 1] or points [N, D]; N is symbolic. Batch
+// norm is written with its running statistics and spectral norm as the
+// weight W / sigma (evaluation mode), as sampling uses them. Each layer
+// type has its own exporter (layer.go) and each generator network its
+// walker (this file); a family or layer that has none is an error naming
+// it.
 package onnx
 
 import (
