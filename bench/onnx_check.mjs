@@ -1,6 +1,7 @@
 // onnx_check.mjs: runs an ONNX generator written by `kallima export` in
-// onnxruntime-node (CPU) on the noise (and labels) `kallima export -dump`
-// wrote, and prints the largest absolute difference from Kallima's own
+// onnxruntime-node (CPU) on the noise (and labels, or an InfoGAN's latent
+// codes) `kallima export -dump` wrote: each graph input NAME is fed
+// DUMP_DIR/NAME.npy (z.npy, label.npy, c1.npy, ...), and prints the largest absolute difference from Kallima's own
 // samples, for the whole batch and for its first 3 rows alone (the batch
 // dimension is symbolic). Exits 1 when a difference exceeds TOL.
 //
@@ -30,16 +31,25 @@ function readNPY(path) {
 
 const [model, dir, tolArg] = process.argv.slice(2);
 const tol = Number(tolArg ?? '1e-5');
-const z = readNPY(join(dir, 'z.npy'));
 const want = readNPY(join(dir, 'x.npy'));
-const label = existsSync(join(dir, 'label.npy')) ? readNPY(join(dir, 'label.npy')) : null;
 const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+const inputs = {};
+for (const name of session.inputNames) {
+  const path = join(dir, `${name}.npy`);
+  if (!existsSync(path)) throw new Error(`${model}: input ${name}: no ${path} in the dump`);
+  inputs[name] = readNPY(path);
+}
+const z = inputs.z;
 
-// run feeds the first n rows and returns the largest |ONNX - Kallima|.
+// run feeds the first n rows of every input and returns the largest
+// |ONNX - Kallima|.
 async function run(n) {
-  const zdim = z.shape[1];
-  const feeds = { z: new ort.Tensor('float32', z.data.slice(0, n * zdim), [n, zdim]) };
-  if (label) feeds.label = new ort.Tensor('int64', label.data.slice(0, n), [n]);
+  const feeds = {};
+  for (const [name, v] of Object.entries(inputs)) {
+    const per = v.data.length / v.shape[0];
+    const type = v.data instanceof BigInt64Array ? 'int64' : 'float32';
+    feeds[name] = new ort.Tensor(type, v.data.slice(0, n * per), [n, ...v.shape.slice(1)]);
+  }
   const out = (await session.run(feeds)).x;
   const per = want.data.length / want.shape[0];
   if (out.dims[0] !== n || out.data.length !== n * per) {

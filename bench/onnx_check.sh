@@ -2,11 +2,12 @@
 # onnx_check.sh: checks `kallima export -format onnx` outside Go. For each run
 # folder given (default: three short runs it trains itself: ring8 (mlp),
 # dcgan-mnist and cgan-mnist), it exports the generator to ONNX with 16 fixed
-# noise vectors (and labels) and Kallima's samples of them (-dump), checks the
-# model with Debian's python3-onnx (onnx.checker.check_model, full_check) and
+# noise vectors (and labels, or InfoGAN's codes) and Kallima's samples of them
+# (-dump), checks the model with Debian's python3-onnx (onnx.checker.check_model, full_check) and
 # runs it with onnxruntime-node (CPU) from npm, which must reproduce Kallima's
 # samples within TOL (max abs diff); when PYTHON has torch, so must the PyTorch
-# module examples/torch/load_generator.py builds from the run's checkpoint.
+# module examples/torch/load_generator.py builds from the run's checkpoint (for
+# the kinds it builds: mlp, dcgan, cgan, acgan).
 # Not part of the README's test command.
 #
 # Usage: bench/onnx_check.sh [RUN ...]
@@ -53,7 +54,9 @@ m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)
 print(sys.argv[1] + ": onnx " + onnx.__version__ + " checker (full_check) accepts IR %d opset %d" % (m.ir_version, m.opset_import[0].version))' "$out/$name.onnx"
 	ORT_MODULE=$ort node bench/onnx_check.mjs "$out/$name.onnx" "$out/$name" "$tol" || status=1
-	if "$python" -c 'import torch, yaml' 2>/dev/null; then
+	kind=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["kind"])' "$out/$name/meta.json")
+	case $kind in mlp | dcgan | cgan | acgan) torch=yes ;; *) torch=no ;; esac
+	if [ $torch = yes ] && "$python" -c 'import torch, yaml' 2>/dev/null; then
 		"$python" examples/torch/load_generator.py "$run" "$out/$name" --tol "$tol" || status=1
 	fi
 done

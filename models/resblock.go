@@ -31,6 +31,10 @@ type plainNorm struct{ *nn.BatchNorm }
 
 func (p plainNorm) Forward(x *autograd.Value, _ []int) *autograd.Value { return p.BatchNorm.Forward(x) }
 
+// Plain returns the batch norm itself, for exporters that walk a block
+// (a conditional norm is an *nn.CondBatchNorm2d).
+func (p plainNorm) Plain() *nn.BatchNorm { return p.BatchNorm }
+
 // newClassNorm returns BatchNorm2d for c channels, or conditional batch
 // norm when classes > 0.
 func newClassNorm(c, classes int) classNorm {

@@ -113,7 +113,7 @@ func (g *graph) model(name, producerVersion string, meta [][2]string) []byte {
 	b = appendInt(b, modelIRVersion, IRVersion)
 	b = appendString(b, modelProducerName, "kallima")
 	b = appendString(b, modelProducerVer, producerVersion)
-	b = appendString(b, modelDocString, "A Kallima generator: noise z (and class label) to samples x.")
+	b = appendString(b, modelDocString, "A Kallima generator: noise z (and a class label, or latent codes) to samples x.")
 	b = appendMessage(b, modelGraph, g.proto(name))
 	b = appendMessage(b, modelOpsetImport, opset)
 	for _, kv := range meta {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/models"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
@@ -32,6 +33,10 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return batchNorm(g, l, prefix, x), nil
 	case *nn.ConvTranspose2d:
 		return convTranspose(g, l, prefix, x)
+	case *nn.Conv2d:
+		return conv(g, l, prefix, x)
+	case *nn.SelfAttention:
+		return selfAttention(g, l, prefix, x)
 	case nn.ReLU:
 		return g.node("Relu", []string{x}), nil
 	case nn.LeakyReLU:
@@ -44,8 +49,14 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return g.node("Elu", []string{x}, floatAttr("alpha", l.Alpha)), nil
 	case nn.Softplus:
 		return g.node("Softplus", []string{x}), nil
+	case nn.Flatten:
+		return g.node("Flatten", []string{x}, intAttr("axis", 1)), nil
+	case nn.Reshape:
+		// 0 copies the batch dimension (ONNX Reshape without allowzero);
+		// Shape may hold one -1.
+		return g.node("Reshape", []string{x, g.int64s(nn.Join(prefix, "shape"), append([]int64{0}, int64s(l.Shape)...)...)}), nil
 	}
-	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, models.ConvBlock)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, Conv2d, SelfAttention, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm
@@ -61,23 +72,32 @@ func convBlock(g *graph, b *models.ConvBlock, prefix, x string) (string, error) 
 	return layer(g, b.Act, prefix, x)
 }
 
-// noSpectralNorm reports a layer whose weight is spectrally normalised:
-// exporting it needs W / sigma(W) computed from its power-iteration
-// vectors, which this package does not do yet.
-func noSpectralNorm(prefix string, sn *nn.SpectralNorm) error {
+// weight adds a layer's weight w as the initializer prefix.weight: w
+// itself, or under spectral norm sn the weight the evaluation-mode forward
+// uses, W / sigma with sigma = u^T W v from the stored vectors (no power
+// iteration), computed by nn.SpectralNorm.Apply itself on a copy of sn in
+// evaluation mode, so the values are Kallima's to the bit and sn's vectors
+// are left as they are.
+func weight(g *graph, prefix string, w *autograd.Value, sn *nn.SpectralNorm) string {
+	return g.tensor(nn.Join(prefix, "weight"), normalised(w, sn))
+}
+
+// normalised is w's value, or W / sigma under spectral norm sn (see
+// weight).
+func normalised(w *autograd.Value, sn *nn.SpectralNorm) *tensor.Tensor {
+	t := w.Data()
 	if sn != nil {
-		return fmt.Errorf("layer %s: spectral norm does not export yet", prefix)
+		eval := &nn.SpectralNorm{U: sn.U.Clone(), V: sn.V.Clone(), Iters: sn.Iters, Eps: sn.Eps, Dim: sn.Dim}
+		eval.SetTraining(false)
+		autograd.NoGrad(func() { t = eval.Apply(autograd.Const(w.Data())).Data() })
 	}
-	return nil
+	return t
 }
 
 // linear is Gemm(x, W, b) with transB = 1: x [N, in] W^T + b, as
 // nn.Linear computes it (on 2-D inputs, which the generators give it).
 func linear(g *graph, l *nn.Linear, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, l.SN); err != nil {
-		return "", err
-	}
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), l.Weight.Data())}
+	in := []string{x, weight(g, prefix, l.Weight, l.SN)}
 	if l.Bias != nil {
 		in = append(in, g.tensor(nn.Join(prefix, "bias"), l.Bias.Data()))
 	}
@@ -122,14 +142,101 @@ func convAttrs(w *tensor.Tensor, p tensor.ConvParams) []attribute {
 	}
 }
 
+// conv is Conv; nn.Conv2d's weight layout [out, in, kh, kw] is ONNX's.
+func conv(g *graph, c *nn.Conv2d, prefix, x string) (string, error) {
+	w := c.Weight.Data()
+	in := []string{x, weight(g, prefix, c.Weight, c.SN)}
+	if c.Bias != nil {
+		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
+	}
+	return g.node("Conv", in, convAttrs(w, c.Geom)...), nil
+}
+
+// upsample is nearest-neighbour upsampling by an integer scale, as
+// tensor.UpsampleNearest computes it (output pixel (i, j) is input pixel
+// (i / scale, j / scale), rounded down): Resize with scales [1, 1, s, s],
+// mode nearest, the asymmetric coordinate transformation and rounding
+// down, which make that map exact.
+func upsample(g *graph, x string, scale int) string {
+	s := float32(scale)
+	scales := g.float("upsample_scales", []float32{1, 1, s, s}, 4)
+	return g.node("Resize", []string{x, "", scales}, stringAttr("mode", "nearest"),
+		stringAttr("coordinate_transformation_mode", "asymmetric"), stringAttr("nearest_mode", "floor"))
+}
+
+// condBatchNorm is nn.CondBatchNorm2d in evaluation mode: batch norm
+// without affine map (batchNorm), then times the label's row of the gain
+// embedding and plus its row of the bias embedding, each gathered to
+// [N, C] and reshaped to [N, C, 1, 1], in the order nn's modulate uses.
+func condBatchNorm(g *graph, b *nn.CondBatchNorm2d, prefix, x, label string) string {
+	c := int64(b.Norm.RunningMean.Len())
+	x = batchNorm(g, b.Norm, prefix, x)
+	shape := g.int64s(nn.Join(prefix, "modulation_shape"), -1, c, 1, 1)
+	gain := g.node("Gather", []string{g.tensor(nn.Join(prefix, "gain.weight"), b.Gain.Weight.Data()), label}, intAttr("axis", 0))
+	x = g.node("Mul", []string{x, g.node("Reshape", []string{gain, shape})})
+	bias := g.node("Gather", []string{g.tensor(nn.Join(prefix, "bias.weight"), b.Bias.Weight.Data()), label}, intAttr("axis", 0))
+	return g.node("Add", []string{x, g.node("Reshape", []string{bias, shape})})
+}
+
+// selfAttention is nn.SelfAttention: the 1x1 convolutions f, g, h
+// reshaped to [N, k, P], [N, k, P], [N, C, P] (P = H*W), the scores
+// s = g^T f [N, P, P] (MatMul of g transposed), beta = softmax over the
+// last axis, o = h beta^T reshaped to x's shape, and gamma * o + x.
+func selfAttention(g *graph, a *nn.SelfAttention, prefix, x string) (string, error) {
+	flat := func(c *nn.Conv2d, name string) (string, error) {
+		y, err := conv(g, c, nn.Join(prefix, name), x)
+		if err != nil {
+			return "", err
+		}
+		return g.node("Reshape", []string{y, g.int64s(nn.Join(prefix, name+"_shape"), 0, 0, -1)}), nil
+	}
+	f, err := flat(a.F, "f")
+	if err != nil {
+		return "", err
+	}
+	gx, err := flat(a.G, "g")
+	if err != nil {
+		return "", err
+	}
+	h, err := flat(a.H, "h")
+	if err != nil {
+		return "", err
+	}
+	swap := intsAttr("perm", 0, 2, 1)
+	s := g.node("MatMul", []string{g.node("Transpose", []string{gx}, swap), f})
+	beta := g.node("Softmax", []string{s}, intAttr("axis", 2))
+	o := g.node("MatMul", []string{h, g.node("Transpose", []string{beta}, swap)})
+	o = g.node("Reshape", []string{o, g.node("Shape", []string{x})})
+	o = g.node("Mul", []string{g.tensor(nn.Join(prefix, "gamma"), a.Gamma.Data()), o})
+	return g.node("Add", []string{o, x}), nil
+}
+
+// linearCondBatchNorm is nn.LinearCondBatchNorm2d in evaluation mode for
+// the vectors v [N, D]: batch norm without affine map, times
+// (v Gain^T + 1), plus v Bias^T, each reshaped to [N, C, 1, 1], in the
+// order nn computes them.
+func linearCondBatchNorm(g *graph, b *nn.LinearCondBatchNorm2d, prefix, x, v string) (string, error) {
+	c := int64(b.Norm.RunningMean.Len())
+	x = batchNorm(g, b.Norm, prefix, x)
+	gain, err := linear(g, b.Gain, nn.Join(prefix, "gain"), v)
+	if err != nil {
+		return "", err
+	}
+	gain = g.node("Add", []string{gain, g.float(nn.Join(prefix, "one"), []float32{1}, 1)})
+	bias, err := linear(g, b.Bias, nn.Join(prefix, "bias"), v)
+	if err != nil {
+		return "", err
+	}
+	shape := g.int64s(nn.Join(prefix, "modulation_shape"), -1, c, 1, 1)
+	x = g.node("Mul", []string{x, g.node("Reshape", []string{gain, shape})})
+	return g.node("Add", []string{x, g.node("Reshape", []string{bias, shape})}), nil
+}
+
 // convTranspose is ConvTranspose; nn.ConvTranspose2d's weight layout
 // [in, out, kh, kw] is ONNX's.
 func convTranspose(g *graph, c *nn.ConvTranspose2d, prefix, x string) (string, error) {
-	if err := noSpectralNorm(prefix, c.SN); err != nil {
-		return "", err
-	}
 	w := c.Weight.Data()
-	in := []string{x, g.tensor(nn.Join(prefix, "weight"), w)}
+	in := []string{x, weight(g, prefix, c.Weight, c.SN)}
 	if c.Bias != nil {
 		in = append(in, g.tensor(nn.Join(prefix, "bias"), c.Bias.Data()))
 	}

@@ -45,10 +45,12 @@ const (
 	attrName    protowire.Number = 1
 	attrF       protowire.Number = 2
 	attrI       protowire.Number = 3
+	attrS       protowire.Number = 4
 	attrInts    protowire.Number = 8
 	attrType    protowire.Number = 20
 	attrFloat                    = 1 // AttributeProto.AttributeType FLOAT
 	attrInt                      = 2 // INT
+	attrString                   = 3 // STRING
 	attrIntList                  = 7 // INTS
 
 	// TensorProto
@@ -168,6 +170,13 @@ func floatAttr(name string, v float32) attribute {
 	b = protowire.AppendTag(b, attrF, protowire.Fixed32Type)
 	b = protowire.AppendFixed32(b, math.Float32bits(v))
 	return appendInt(b, attrType, attrFloat)
+}
+
+// stringAttr is a STRING attribute.
+func stringAttr(name, v string) attribute {
+	b := appendString(nil, attrName, name)
+	b = appendString(b, attrS, v)
+	return appendInt(b, attrType, attrString)
 }
 
 // intsAttr is an INTS attribute.

@@ -24,7 +24,9 @@ const exportUsage = `Usage: kallima export RUN_OR_WEIGHTS [flags]
 Writes a trained generator in a format other programs load. -format onnx
 (the only one yet) writes an ONNX model (IR version 8, opset 17): input
 "z" [N, ZDim] float32 noise and, for a conditional model, "label" [N]
-int64 classes; output "x", images [N, C, H, W] in [-1, 1] or 2-D points
+int64 classes; for infogan one input per latent code, named after it
+(c1, c2, ...; categorical codes int64 [N] categories, continuous ones
+float32 [N] values; every code must be given); output "x", images [N, C, H, W] in [-1, 1] or 2-D points
 [N, 2]; N is symbolic, so any batch size runs. Batch norm uses its running
 statistics, as sampling does. The weights are chosen as by kallima sample:
 the newest checkpoint that verifies in a run folder (the EMA of G's
@@ -34,12 +36,18 @@ its config (-config).
 
 -dump DIR also writes what Kallima's own generator makes of -n noise
 vectors drawn with -seed (as kallima sample draws them): DIR/z.npy,
-DIR/label.npy (conditional models: the classes in turn), DIR/x.npy and
+DIR/label.npy (conditional models: the classes in turn), for infogan
+DIR/c1.npy, ... (categories in turn, continuous values drawn from
+U(-1, 1) after the noise), DIR/x.npy and
 DIR/meta.json (the kind, the step, which weights, and for a 2-D run the
 mean and scale that map the network's output to data coordinates),
 for checking the exported model against Kallima (bench/onnx_check.sh).
 
-Model kinds that export: mlp, dcgan, cgan, acgan. See docs/EXPORT.md.
+Model kinds that export: mlp, dcgan, cgan, acgan, infogan, and the
+generators of vae, ae, aae (normal prior), avb, bigan and ali (for the
+autoencoders: the decoder's mean), sngan and sagan (conditional too),
+biggan and mixgan: every family that draws from noise. See
+docs/EXPORT.md.
 
 Flags:
 `
@@ -139,13 +147,17 @@ func checkpointAt(dir string, step int, stderr io.Writer) (string, int) {
 }
 
 // dumpSamples writes n noise vectors drawn with seed (z.npy, float32), the
-// labels of a conditional model (label.npy, int64, the classes in turn)
-// and g's samples of them (x.npy, float32) into dir.
+// labels of a conditional model (label.npy, int64, the classes in turn),
+// the latent codes of a coded one (NAME.npy for each: a categorical code's
+// categories in turn, int64; a continuous code's values drawn from
+// U(-1, 1) by the noise's stream after the noise, float32) and g's samples
+// of them (x.npy, float32) into dir.
 func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	z := g.Prior.Sample(tensor.NewRNG(seed), n)
+	rng := tensor.NewRNG(seed)
+	z := g.Prior.Sample(rng, n)
 	var req family.Request
 	if g.Classes > 0 {
 		req.Labels = make([]int, n)
@@ -156,6 +168,33 @@ func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 		}
 		if err := writeNPY(filepath.Join(dir, "label.npy"), &data.NPY{Kind: 'i', Size: 8, Shape: []int{n}, Data: lab}); err != nil {
 			return err
+		}
+	}
+	var codes []family.Code
+	if cg, ok := g.Generator.(family.Coded); ok {
+		codes = cg.Codes()
+		req.Codes = map[string][]float64{}
+		for j, c := range codes {
+			vs := make([]float64, n)
+			var npy *data.NPY
+			if c.Categories > 0 {
+				b := make([]byte, 8*n)
+				for i := range vs {
+					vs[i] = float64((i + j) % c.Categories)
+					binary.LittleEndian.PutUint64(b[8*i:], uint64(vs[i]))
+				}
+				npy = &data.NPY{Kind: 'i', Size: 8, Shape: []int{n}, Data: b}
+			} else {
+				u := rng.Uniform(-1, 1, n)
+				for i, v := range u.Data() {
+					vs[i] = float64(v)
+				}
+				npy = float32NPY(u)
+			}
+			req.Codes[c.Name] = vs
+			if err := writeNPY(filepath.Join(dir, c.Name+".npy"), npy); err != nil {
+				return err
+			}
 		}
 	}
 	x, err := g.SampleRequest(z, req)
@@ -169,6 +208,9 @@ func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 		return err
 	}
 	meta := dumpMeta{Kind: g.Config.Model.Kind, ZDim: g.Prior.Dim, Classes: g.Classes, Step: g.Step, Weights: g.Weights, Seed: seed}
+	for _, c := range codes {
+		meta.Codes = append(meta.Codes, dumpCode{Name: c.Name, Categories: c.Categories})
+	}
 	if s, ok := g.Generator.(interface {
 		Standardisation() (mean []float64, std float64)
 	}); ok {
@@ -194,6 +236,16 @@ type dumpMeta struct {
 	// coordinates, y * DataStd + DataMean (the mlp family standardises).
 	DataMean []float64 `json:"data_mean,omitempty"`
 	DataStd  float64   `json:"data_std,omitempty"`
+	// Codes lists a coded generator's latent codes, each dumped as
+	// NAME.npy.
+	Codes []dumpCode `json:"codes,omitempty"`
+}
+
+// dumpCode is one latent code in meta.json: its name and, for a
+// categorical code, its number of categories (0 for a continuous one).
+type dumpCode struct {
+	Name       string `json:"name"`
+	Categories int    `json:"categories"`
 }
 
 // float32NPY is t as a little-endian float32 NPY array.

@@ -16,13 +16,17 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// TestExport exports tiny DCGAN and conditional DCGAN runs to ONNX and
-// checks that the same run gives the same bytes, -raw other weights, and
-// that -dump writes noise, labels (the classes in turn) and the samples
-// Kallima's generator makes of that noise.
+// TestExport exports tiny DCGAN, conditional DCGAN and InfoGAN runs to
+// ONNX and checks that the same run gives the same bytes, -raw other
+// weights, and that -dump writes noise, labels (the classes in turn), an
+// InfoGAN's codes (c1.npy, ...) and the samples Kallima's generator makes
+// of them.
 func TestExport(t *testing.T) {
-	for _, kind := range []string{"dcgan", "cgan"} {
+	for _, kind := range []string{"dcgan", "cgan", "infogan"} {
 		t.Run(kind, func(t *testing.T) {
+			if kind == "infogan" && testing.Short() {
+				t.Skip("infogan's code dump: not in -short (package onnx's tests export infogan there)")
+			}
 			dir := trainTiny(t, kind)
 			tmp := t.TempDir()
 			out, dump := filepath.Join(tmp, "sub", "g.onnx"), filepath.Join(tmp, "dump")
@@ -57,8 +61,8 @@ func TestExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			z := readNPYTensor(t, filepath.Join(dump, "z.npy"))
-			if !slices.Equal(z.Shape(), []int{5, 8}) {
-				t.Fatalf("z.npy shape %v, want [5 8]", z.Shape())
+			if !slices.Equal(z.Shape(), []int{5, g.Prior.Dim}) {
+				t.Fatalf("z.npy shape %v, want [5 %d]", z.Shape(), g.Prior.Dim)
 			}
 			if want := g.Prior.Sample(tensor.NewRNG(3), 5); !slices.Equal(z.Data(), want.Data()) {
 				t.Error("z.npy is not the prior's noise for seed 3")
@@ -76,6 +80,25 @@ func TestExport(t *testing.T) {
 					t.Errorf("labels %v, want the 4 classes in turn", req.Labels)
 				}
 			}
+			if kind == "infogan" {
+				// tinyRuns' infogan has c1 (Cat(4)) and c2 (continuous).
+				c1, err := data.ReadNPYFile(filepath.Join(dump, "c1.npy"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c2 := readNPYTensor(t, filepath.Join(dump, "c2.npy"))
+				req.Codes = map[string][]float64{}
+				for i := range 5 {
+					req.Codes["c1"] = append(req.Codes["c1"], c1.Value(i))
+					req.Codes["c2"] = append(req.Codes["c2"], float64(c2.Data()[i]))
+				}
+				if c1.Kind != 'i' || !slices.Equal(req.Codes["c1"], []float64{0, 1, 2, 3, 0}) {
+					t.Errorf("c1.npy %c %v, want int64 categories in turn", c1.Kind, req.Codes["c1"])
+				}
+				if !slices.Equal(c2.Shape(), []int{5}) || slices.Min(c2.Data()) < -1 || slices.Max(c2.Data()) > 1 || c2.Data()[0] == c2.Data()[1] {
+					t.Errorf("c2.npy %v: want 5 values drawn from U(-1, 1)", c2.Data())
+				}
+			}
 			want, err := g.SampleRequest(z, req)
 			if err != nil {
 				t.Fatal(err)
@@ -84,8 +107,11 @@ func TestExport(t *testing.T) {
 			if err := json.Unmarshal(readFile(t, filepath.Join(dump, "meta.json")), &meta); err != nil {
 				t.Fatal(err)
 			}
-			if meta.Kind != kind || meta.Weights != pipeline.WeightsEMA || meta.ZDim != 8 || meta.Seed != 3 || meta.Step != g.Step {
-				t.Errorf("meta.json %+v, want kind %s, EMA weights, z_dim 8, seed 3, step %d", meta, kind, g.Step)
+			if meta.Kind != kind || meta.Weights != pipeline.WeightsEMA || meta.ZDim != g.Prior.Dim || meta.Seed != 3 || meta.Step != g.Step {
+				t.Errorf("meta.json %+v, want kind %s, EMA weights, z_dim %d, seed 3, step %d", meta, kind, g.Prior.Dim, g.Step)
+			}
+			if wantCodes := map[string]int{"infogan": 2}[kind]; len(meta.Codes) != wantCodes || (wantCodes > 0 && meta.Codes[0] != (dumpCode{"c1", 4})) {
+				t.Errorf("meta.json codes %+v, want %d codes, c1 with 4 categories first", meta.Codes, wantCodes)
 			}
 			x := readNPYTensor(t, filepath.Join(dump, "x.npy"))
 			if !slices.Equal(x.Shape(), []int{5, 1, 28, 28}) || !slices.Equal(x.Data(), want.Data()) {
@@ -95,17 +121,18 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// TestExportErrors: a family without an exporter, an unknown format and a
-// missing run are errors naming the problem.
+// TestExportErrors: an unknown format, bad arguments, a missing run and a
+// missing checkpoint are errors naming the problem. (Every family that
+// draws from noise exports; package onnx's tests check the error for one
+// that would not.)
 func TestExportErrors(t *testing.T) {
-	dir := trainTiny(t, "infogan")
+	dir := trainTiny(t, "cgan")
 	out := filepath.Join(t.TempDir(), "g.onnx")
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{dir, "-out", out}, exitError, "infogan does not export yet"},
 		{[]string{dir, "-format", "torchscript"}, exitUsage, `-format "torchscript"`},
 		{[]string{dir, dir}, exitUsage, "got 2 arguments"},
 		{[]string{dir, "-n", "0", "-dump", out}, exitUsage, "-n 0"},

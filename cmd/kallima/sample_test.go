@@ -18,9 +18,9 @@ import (
 	runfolder "github.com/kallima-gan/kallima/run"
 )
 
-// tinyRuns are image runs small enough to train in-process in about a
-// second: an unconditional DCGAN with EMA and a conditional one with 4
-// classes and a learnt label embedding.
+// tinyRuns are runs small enough to train in-process in about a second:
+// an unconditional DCGAN with EMA, conditional ones with 4 classes (cgan
+// with a learnt label embedding), and an InfoGAN.
 var tinyRuns = map[string]string{
 	"dcgan": `
 name: tiny-dcgan

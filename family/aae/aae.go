@@ -487,6 +487,24 @@ func (m *model) SemiTerms(x *tensor.Tensor, y []int, rng *tensor.RNG) []gan.Term
 	return []gan.Term{{Name: "xent", Value: gan.CrossEntropyLoss(logits, y)}}
 }
 
+// Decoder returns the network mapping codes [N, D] to per-pixel logits
+// [N, C*H*W] (samples are 2 sigmoid(logits) - 1 as images), and its state
+// names' prefix in the player's module, for the ONNX exporter. The normal
+// prior's code is the noise; the mixture and categorical priors map the
+// noise and a class to it first (CodePrior).
+func (m *model) Decoder() (nn.Layer, string, error) { return m.net.dec, "dec", nil }
+
+// CodePrior returns model.prior (normal, mixture or categorical), the
+// code's (or style's) dimension z_dim and the number of components or
+// categories, for the ONNX exporter: with a class k per row and the first
+// z_dim noise coordinates e, the mixture's code is e placed in petal k
+// (MixtureRadius, MixtureRadialStd, MixtureTangentStd; the first two
+// coordinates rotated by 2 pi k / classes) and the categorical one is
+// [one-hot k, e].
+func (m *model) CodePrior() (kind string, dim, classes int) {
+	return m.spec.kind, m.spec.dim, m.spec.classes
+}
+
 // Prior is the generator's noise: N(0, I) of z_dim, plus one coordinate
 // choosing the component or category for the mixture and categorical
 // priors (see priorSpec.FromNoise).

@@ -316,6 +316,11 @@ func (m *model) PrimalTerms() []gan.Term {
 	return terms
 }
 
+// Decoder returns the network mapping codes z [N, ZDim] to per-pixel
+// logits [N, C*H*W] (samples are 2 sigmoid(logits) - 1 as images), and its
+// state names' prefix in the player's module, for the ONNX exporter.
+func (m *model) Decoder() (nn.Layer, string, error) { return m.dec, "dec", nil }
+
 // Prior is N(0, I) of the latent dimension.
 func (m *model) Prior() gan.Prior { return gan.Prior{Kind: "normal", Dim: m.sec.ZDim} }
 

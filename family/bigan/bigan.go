@@ -283,6 +283,10 @@ type Model struct {
 	kind  string
 }
 
+// Module returns G, for the ONNX exporter (state names g.* in the "ge"
+// player's module).
+func (m *Model) Module() *models.BiGANGenerator { return m.G }
+
 // Prior is p(z).
 func (m *Model) Prior() gan.Prior { return m.prior }
 

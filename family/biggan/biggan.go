@@ -170,6 +170,9 @@ type generator struct {
 
 func (g *generator) Prior() gan.Prior { return g.prior }
 
+// Module returns the generator network, for the ONNX exporter.
+func (g *generator) Module() *models.BigGANGenerator { return g.g }
+
 func (g *generator) Classes() int { return g.g.Classes() }
 
 func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {

@@ -147,6 +147,11 @@ type Generator struct {
 	codes gan.LatentCodes
 }
 
+// Module returns G, the DCGAN generator whose input is the noise followed
+// by the encoded codes (gan.LatentCodes.Input: each categorical code
+// one-hot, then the continuous ones, in Codes order).
+func (g *Generator) Module() *models.DCGANGenerator { return g.g }
+
 // Prior is the noise's distribution and dimension (without the codes).
 func (g *Generator) Prior() gan.Prior { return g.prior }
 

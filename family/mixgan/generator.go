@@ -35,6 +35,11 @@ type Generator struct {
 	// Post maps the networks' outputs to samples (the 2-D nets'
 	// standardised points back to the data's coordinates), in place.
 	Post func(*tensor.Tensor) *tensor.Tensor
+	// Mean and Std are the 2-D nets' standardisation, which Post undoes
+	// (x * Std + Mean), for exporters; Std is 0 for image nets, whose Post
+	// is the identity.
+	Mean []float64
+	Std  float64
 }
 
 // Prior is the components' prior with one more coordinate, the choice.

@@ -503,7 +503,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m.Players = []*gan.Player{pg, pd}
 	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic)
 	m.GeneratorPlayer = pg
-	m.Generator = &Generator{G: game.G, Noise: prior, Post: post}
+	m.Generator = &Generator{G: game.G, Noise: prior, Post: post, Mean: critMean, Std: critStd}
 	return m, nil
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/models"
+	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -299,6 +300,11 @@ func Observe(x *tensor.Tensor, rng *tensor.RNG, binary bool) *tensor.Tensor {
 	}
 	return obs
 }
+
+// Decoder returns the network mapping codes z [N, ZDim] to per-pixel
+// logits [N, C*H*W] (samples are 2 sigmoid(logits) - 1 as images), and its
+// state names' prefix in the player's module, for the ONNX exporter.
+func (m *model) Decoder() (nn.Layer, string, error) { return m.net.Decoder, "dec", nil }
 
 // Prior is N(0, I) of the latent dimension.
 func (m *model) Prior() gan.Prior { return gan.Prior{Kind: "normal", Dim: m.sec.ZDim} }
