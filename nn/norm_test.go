@@ -134,7 +134,7 @@ func TestInstanceAndLayerNormIgnoreMode(t *testing.T) {
 // statistics and parameters.
 func TestBatchNormEvalFused(t *testing.T) {
 	rng := tensor.NewRNG(7)
-	for _, shape := range [][]int{{5, 3}, {4, 3, 7}, {2, 3, 5, 6}, {8, 3, 64, 64}} {
+	for _, shape := range [][]int{{5, 3}, {4, 3, 7}, {2, 3, 5, 6}, {8, 3, 64, 64}, {16384, 3}} {
 		for _, scale := range []bool{true, false} {
 			for _, shift := range []bool{true, false} {
 				var bn *BatchNorm
@@ -169,21 +169,27 @@ func TestBatchNormEvalFused(t *testing.T) {
 }
 
 // BenchmarkBatchNormEval: the composed evaluation ops (with gradients on)
-// against the fused pass (NoGrad), on a DCGAN generator's middle map.
+// against the fused pass (NoGrad), on a DCGAN generator's projection
+// ([64, 6272], BatchNorm1d) and its middle map ([64, 128, 7, 7]).
 func BenchmarkBatchNormEval(b *testing.B) {
-	bn := NewBatchNorm2d(128)
-	bn.SetTraining(false)
-	x := autograd.Const(tensor.NewRNG(1).Normal(0, 1, 64, 128, 7, 7))
-	b.Run("composed", func(b *testing.B) {
-		for b.Loop() {
-			bn.Forward(x)
-		}
-	})
-	b.Run("fused", func(b *testing.B) {
-		autograd.NoGrad(func() {
+	for _, c := range []struct {
+		name  string
+		bn    *BatchNorm
+		shape []int
+	}{{"1d", NewBatchNorm1d(6272), []int{64, 6272}}, {"2d", NewBatchNorm2d(128), []int{64, 128, 7, 7}}} {
+		c.bn.SetTraining(false)
+		x := autograd.Const(tensor.NewRNG(1).Normal(0, 1, c.shape...))
+		b.Run(c.name+"/composed", func(b *testing.B) {
 			for b.Loop() {
-				bn.Forward(x)
+				c.bn.Forward(x)
 			}
 		})
-	})
+		b.Run(c.name+"/fused", func(b *testing.B) {
+			autograd.NoGrad(func() {
+				for b.Loop() {
+					c.bn.Forward(x)
+				}
+			})
+		})
+	}
 }

@@ -385,6 +385,37 @@ func BatchNormEval(x, mean, inv, w, b *Tensor) *Tensor {
 	out := empty(x.shape...)
 	// The explicit float32 conversions keep the compiler from fusing a
 	// multiply and an add into one rounding.
+	if l == 1 {
+		// [N, C]: a row at a time, the channels along it.
+		parallelFor(n, c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xs, ys := x.data[i*c:(i+1)*c], out.data[i*c:(i+1)*c]
+				ys, m, s := ys[:len(xs)], m[:len(xs)], s[:len(xs)]
+				switch {
+				case ws != nil && bs != nil:
+					ws, bs := ws[:len(xs)], bs[:len(xs)]
+					for k, v := range xs {
+						ys[k] = float32(float32(float32(v-m[k])*s[k])*ws[k]) + bs[k]
+					}
+				case ws != nil:
+					ws := ws[:len(xs)]
+					for k, v := range xs {
+						ys[k] = float32(float32(v-m[k])*s[k]) * ws[k]
+					}
+				case bs != nil:
+					bs := bs[:len(xs)]
+					for k, v := range xs {
+						ys[k] = float32(float32(v-m[k])*s[k]) + bs[k]
+					}
+				default:
+					for k, v := range xs {
+						ys[k] = float32(v-m[k]) * s[k]
+					}
+				}
+			}
+		})
+		return out
+	}
 	parallelFor(n*c, l, func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			ch := q % c
