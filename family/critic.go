@@ -46,11 +46,7 @@ func (c *StandardCritic) Score(x *tensor.Tensor, grad bool) ([]float32, *tensor.
 	var d []float32
 	var dx *tensor.Tensor
 	tensor.Persistent(func() {
-		xs := x.Clone()
-		dim := len(c.Mean)
-		for i, v := range xs.Data() {
-			xs.Data()[i] = float32((float64(v) - c.Mean[i%dim]) / c.Std)
-		}
+		xs := Standardise(x.Clone(), c.Mean, c.Std)
 		if !grad {
 			ag.NoGrad(func() { d = slices.Clone(c.D(ag.Const(xs)).Data().Data()) })
 			return

@@ -41,10 +41,7 @@ func TestCritic(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := mix.WeightValues()
-	xs := x.Clone()
-	for i, v := range xs.Data() {
-		xs.Data()[i] = float32((float64(v) - cr.Mean[i%2]) / cr.Std)
-	}
+	xs := family.Standardise(x.Clone(), cr.Mean, cr.Std)
 	for i := range 5 {
 		var want float64
 		for j, net := range mix.Nets {

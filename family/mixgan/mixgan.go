@@ -426,8 +426,8 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m := &family.Model{Extras: map[string]family.Extra{}}
 	game := &Game{Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Batch: c.Train.Batch, Entropy: s.Entropy}
 	var post func(*tensor.Tensor) *tensor.Tensor
-	var critMean []float64 // the mlp net's standardisation, for its critic
-	var critStd float64
+	var pointsMean []float64 // the mlp net's standardisation (nil for dcgan), for the critic and exporters
+	var pointsStd float64
 	switch net {
 	case "mlp":
 		if d.Points == nil {
@@ -457,10 +457,10 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		// As the mlp family: the networks see standardised points.
 		mean, std := mix.Moments()
 		std /= trainSpread
-		game.Real = func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
+		game.Real = func(n int) *tensor.Tensor { return family.Standardise(mix.Sample(dataRNG, n), mean, std) }
 		game.RNG = gameRNG
-		post = func(x *tensor.Tensor) *tensor.Tensor { return unstandardise(x, mean, std) }
-		critMean, critStd = mean, std
+		post = func(x *tensor.Tensor) *tensor.Tensor { return family.Unstandardise(x, mean, std) }
+		pointsMean, pointsStd = mean, std
 		m.SampleRNG = evalRNG
 		m.Streams = map[string]*tensor.RNG{"data": dataRNG, "game": gameRNG}
 	default:
@@ -490,8 +490,8 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		dcgan.Finish(m, loader)
 	}
 	game.G, game.D = NewMixture(gs), NewMixture(ds)
-	if critMean != nil {
-		m.Critic = &family.StandardCritic{Kind: "mixgan", D: expectedD(game.D), SetTraining: game.D.SetTraining, Mean: critMean, Std: critStd}
+	if pointsMean != nil {
+		m.Critic = &family.StandardCritic{Kind: "mixgan", D: expectedD(game.D), SetTraining: game.D.SetTraining, Mean: pointsMean, Std: pointsStd}
 	}
 	pg, pd, err := family.GANPlayers(c.Train, game.G, game.D)
 	if err != nil {
@@ -503,7 +503,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	m.Players = []*gan.Player{pg, pd}
 	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic)
 	m.GeneratorPlayer = pg
-	m.Generator = &Generator{G: game.G, Noise: prior, Post: post, Mean: critMean, Std: critStd}
+	m.Generator = &Generator{G: game.G, Noise: prior, Post: post, Mean: pointsMean, Std: pointsStd}
 	return m, nil
 }
 
@@ -517,21 +517,3 @@ func cmpOrS(v, def string) string {
 // trainSpread is the mlp family's: the networks see points standardised to
 // ring8's spread (sqrt 2).
 const trainSpread = math.Sqrt2
-
-// standardise maps points x [n, d] to (x - mean) / std in place.
-func standardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
-	d := len(mean)
-	for i, v := range x.Data() {
-		x.Data()[i] = float32((float64(v) - mean[i%d]) / std)
-	}
-	return x
-}
-
-// unstandardise is standardise's inverse, in place.
-func unstandardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
-	d := len(mean)
-	for i, v := range x.Data() {
-		x.Data()[i] = float32(float64(v)*std + mean[i%d])
-	}
-	return x
-}

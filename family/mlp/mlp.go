@@ -112,7 +112,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	// step and lives only as long as it.
 	mean, std := mix.Moments()
 	std /= trainSpread
-	real := func(n int) *tensor.Tensor { return standardise(mix.Sample(dataRNG, n), mean, std) }
+	real := func(n int) *tensor.Tensor { return family.Standardise(mix.Sample(dataRNG, n), mean, std) }
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Prior: prior, Batch: c.Train.Batch, RNG: gameRNG,
 		Penalty: penalty, Noise: noise, Real: real, ReuseFake: c.Train.ReuseFake, Pack: s.Pack}
 	m := &family.Model{
@@ -173,25 +173,7 @@ func (g *generator) Generate(z *tensor.Tensor, req family.Request) (*tensor.Tens
 	}
 	var out *tensor.Tensor
 	ag.NoGrad(func() { out = g.g.Forward(ag.Const(z)).Data() })
-	return unstandardise(out, g.mean, g.std), nil
-}
-
-// standardise maps points x [n, d] to (x - mean) / std in place.
-func standardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
-	d := len(mean)
-	for i, v := range x.Data() {
-		x.Data()[i] = float32((float64(v) - mean[i%d]) / std)
-	}
-	return x
-}
-
-// unstandardise is standardise's inverse, in place.
-func unstandardise(x *tensor.Tensor, mean []float64, std float64) *tensor.Tensor {
-	d := len(mean)
-	for i, v := range x.Data() {
-		x.Data()[i] = float32(float64(v)*std + mean[i%d])
-	}
-	return x
+	return family.Unstandardise(out, g.mean, g.std), nil
 }
 
 // Module returns the generator network (for exporters); its outputs are

@@ -10,19 +10,6 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-func TestStandardiseRoundTrip(t *testing.T) {
-	m := data.Mixtures["ring8"]()
-	mean, std := m.Moments()
-	x := m.Sample(tensor.NewRNG(3), 50)
-	orig := x.Clone()
-	unstandardise(standardise(x, mean, std), mean, std)
-	for i, v := range x.Data() {
-		if d := v - orig.Data()[i]; d > 1e-5 || d < -1e-5 {
-			t.Fatalf("value %d: %g after the round trip, want %g", i, v, orig.Data()[i])
-		}
-	}
-}
-
 // TestCritic: the critic's gradient in data coordinates matches central
 // differences of its score, asking it leaves no gradient on D's weights,
 // and packed or minibatch discriminators have no critic.
