@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,6 +243,31 @@ func TestBrowserTranslate(t *testing.T) {
 	}
 }
 
+// trainLive trains c as run "ring8" in this process with hub following it
+// (paused before its first step when paused), and returns the function that
+// stops it and waits for it; the test's cleanup calls it too.
+func trainLive(t *testing.T, hub *live.Hub, c config.Config, paused bool) (finish func()) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	dir := filepath.Join(t.TempDir(), "ring8")
+	hook := hub.Attach(ctx, "ring8", dir, true, c.Train.Steps)
+	if paused {
+		if _, err := hub.Control("ring8", "pause"); err != nil {
+			stop()
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(ctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	var once sync.Once
+	finish = func() { once.Do(func() { stop(); <-done }) }
+	t.Cleanup(finish)
+	return finish
+}
+
 // TestBrowserLive opens the 2-D view of a ring8 run trained in this
 // process (paused before it starts), steps it from the page, checks the
 // field canvas draws and follows the steps, then resumes it and checks
@@ -256,18 +282,7 @@ func TestBrowserLive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	dir := filepath.Join(t.TempDir(), "ring8")
-	hook := hub.Attach(tctx, "ring8", dir, true, c.Train.Steps)
-	if _, err := hub.Control("ring8", "pause"); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := pipeline.Train(tctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
-		done <- err
-	}()
+	finish := trainLive(t, hub, c, true)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -303,8 +318,7 @@ func TestBrowserLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(ctx, t, fmt.Sprintf("%s > %d + 20", points, p1), "the curve to grow")
-	stop()
-	<-done
+	finish()
 }
 
 var shots = flag.String("screenshots", "", "write the page's screenshots (serve-explorer.png, serve-live.png, serve-2d.png) into this folder")
@@ -359,15 +373,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	dir := filepath.Join(t.TempDir(), "ring8")
-	hook := hub.Attach(tctx, "ring8", dir, true, c.Train.Steps)
-	done := make(chan error, 1)
-	go func() {
-		_, err := pipeline.Train(tctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
-		done <- err
-	}()
+	finish := trainLive(t, hub, c, false)
 	// A new page: the run was added after the explorer's was loaded.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/#live")); err != nil {
 		t.Fatal(err)
@@ -382,6 +388,5 @@ func TestScreenshots(t *testing.T) {
 	}
 	waitFor(ctx, t, `Number(document.getElementById("field").dataset.draws || 0) > 0`, "the field")
 	shot("serve-2d.png")
-	stop()
-	<-done
+	finish()
 }
