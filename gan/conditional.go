@@ -16,6 +16,17 @@ type ConditionalLayer interface {
 	Forward(x *ag.Value, labels []int) *ag.Value
 }
 
+// Relabeler is a conditional discriminator whose label enters after the
+// image's features, as a projection D's does: ForwardRelabel scores one
+// batch x under two label sets from a single pass through the trunk and
+// returns the logits for labels and for other. The game uses it for the
+// matching-aware D's real batch, shown with its labels and with wrong ones;
+// the result equals two Forward calls, with the trunk's batch statistics
+// (and any power iteration) updated once instead of twice.
+type Relabeler interface {
+	ForwardRelabel(x *ag.Value, labels, other []int) (logits, otherLogits *ag.Value)
+}
+
 // Conditional is the class-conditional GAN game (Mirza & Osindero 2014,
 // "Conditional Generative Adversarial Nets", arXiv:1411.1784): G maps noise
 // and a label to a sample, D scores a sample given a label. Real batches
@@ -168,11 +179,22 @@ func (c *Conditional) DiscriminatorTerms(step int) []Term {
 			fake, yf = f.Data(), ys
 		})
 	}
-	dr := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), yr)
+	relabel, share := c.D.(Relabeler)
+	share = share && c.MatchingAware && c.Noise.At(step) == 0
+	var dr, dw *ag.Value
+	if !share {
+		dr = c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), yr)
+	}
 	df := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(fake), step), yf)
 	var terms []Term
 	if c.MatchingAware {
-		dw := c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), mismatched(c.RNG, yr, c.Classes))
+		if share {
+			// Without instance noise the mismatched batch is the real
+			// batch itself: one pass through D's trunk scores both.
+			dr, dw = relabel.ForwardRelabel(ag.Const(real), yr, mismatched(c.RNG, yr, c.Classes))
+		} else {
+			dw = c.D.Forward(c.Noise.Apply(c.RNG, ag.Const(real), step), mismatched(c.RNG, yr, c.Classes))
+		}
 		terms = []Term{
 			{Name: c.Objective.Name, Value: ag.Scale(c.Objective.D(dr, df), 0.5)},
 			{Name: "mismatch", Value: ag.Scale(c.Objective.D(dr, dw), 0.5)},

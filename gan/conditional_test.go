@@ -170,6 +170,66 @@ func TestConditionalMatchingAwareTargets(t *testing.T) {
 	}
 }
 
+// onePass hides a discriminator's ForwardRelabel, so the game makes a
+// separate pass for the mismatched batch.
+type onePass struct{ d *models.CondDiscriminator }
+
+func (p onePass) Forward(x *ag.Value, labels []int) *ag.Value { return p.d.Forward(x, labels) }
+func (p onePass) Params(prefix string) []nn.Param             { return p.d.Params(prefix) }
+func (p onePass) Buffers(prefix string) []nn.Buffer           { return p.d.Buffers(prefix) }
+func (p onePass) SetTraining(on bool)                         { p.d.SetTraining(on) }
+
+// TestMatchingAwareSharedPass checks that the matching-aware D's terms are
+// the same whether the game scores the mismatched real batch in D's own
+// pass (a projection D, a Relabeler) or in a second one; and that with
+// instance noise, which makes the two real batches differ, it makes the
+// second pass.
+func TestMatchingAwareSharedPass(t *testing.T) {
+	obj, err := LookupObjective("ns", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := models.CGANConfig{DCGANConfig: models.DCGANConfig{Size: 28, Channels: 1, Width: 4, ZDim: 3}, Classes: 4}
+	terms := func(share bool, noise float32) []float32 {
+		rng := tensor.NewRNG(7)
+		g, err := models.NewCondGenerator(cc, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := models.NewCondDiscriminator(cc, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reals [][]int
+		game := &Conditional{G: g, D: d, Objective: obj, Prior: Prior{Kind: "normal", Dim: 3}, Classes: 4,
+			Real: func(n int) (*tensor.Tensor, []int) {
+				_, ys := labelledReal(rng, 4, &reals)(n)
+				return rng.Uniform(-1, 1, n, 1, 28, 28), ys
+			},
+			Batch: 8, RNG: rng, MatchingAware: true, Noise: InstanceNoise{Sigma: noise, Steps: 10}}
+		if !share {
+			game.D = onePass{d}
+		}
+		var out []float32
+		for _, tm := range game.DiscriminatorTerms(0) {
+			out = append(out, tm.Value.Data().Data()[0])
+		}
+		return out
+	}
+	one, two := terms(true, 0), terms(false, 0)
+	if len(one) != 2 || len(two) != 2 {
+		t.Fatalf("terms %v and %v, want two each", one, two)
+	}
+	for i := range one {
+		if math.Abs(float64(one[i]-two[i])) > 1e-5 {
+			t.Errorf("term %d: %g in one pass, %g in two", i, one[i], two[i])
+		}
+	}
+	if one, two := terms(true, 0.5), terms(false, 0.5); !slices.Equal(one, two) {
+		t.Errorf("with instance noise: terms %v through a Relabeler, %v without: the game shared the pass", one, two)
+	}
+}
+
 // TestMismatchedLabels checks that matching-aware wrong labels are always
 // wrong and spread uniformly over the other classes.
 func TestMismatchedLabels(t *testing.T) {

@@ -233,18 +233,42 @@ func (d *CondDiscriminator) Classes() int { return d.classes }
 // are the features of the image and its label maps. It panics if x has the
 // wrong shape, or on a label count other than N or a label out of range.
 func (d *CondDiscriminator) Features(x *autograd.Value, labels []int) (features, logits *autograd.Value) {
-	xs := x.Shape()
-	if len(xs) != 4 || xs[1] != d.channels || xs[2] != d.size || xs[3] != d.size {
-		panic(fmt.Sprintf("models.CondDiscriminator: input shape %v, want [N %d %d %d]", xs, d.channels, d.size, d.size))
-	}
-	checkLabels("models.CondDiscriminator", labels, xs[0], d.classes)
+	d.check(x, labels)
 	if d.Embed == nil {
 		maps := autograd.Const(oneHotMaps(labels, d.classes, d.size))
 		return d.Net.Features(autograd.Concat([]*autograd.Value{x, maps}, 1))
 	}
 	phi, psi := d.Net.Features(x)
-	proj := autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true)
-	return phi, autograd.Add(psi, proj)
+	return phi, autograd.Add(psi, d.project(phi, labels))
+}
+
+// check panics if x is not [N, Channels, Size, Size] with a label in
+// range for each sample.
+func (d *CondDiscriminator) check(x *autograd.Value, labels []int) {
+	xs := x.Shape()
+	if len(xs) != 4 || xs[1] != d.channels || xs[2] != d.size || xs[3] != d.size {
+		panic(fmt.Sprintf("models.CondDiscriminator: input shape %v, want [N %d %d %d]", xs, d.channels, d.size, d.size))
+	}
+	checkLabels("models.CondDiscriminator", labels, xs[0], d.classes)
+}
+
+// project returns <Embed[y_i], phi_i> [N, 1].
+func (d *CondDiscriminator) project(phi *autograd.Value, labels []int) *autograd.Value {
+	return autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true)
+}
+
+// ForwardRelabel returns the logits of images x under labels and under
+// other (gan.Relabeler). The projection D reads x's features once; with
+// label channels the label is part of the input, so it makes two passes.
+// It panics as Features does, for either label set.
+func (d *CondDiscriminator) ForwardRelabel(x *autograd.Value, labels, other []int) (logits, otherLogits *autograd.Value) {
+	if d.Embed == nil {
+		return d.Forward(x, labels), d.Forward(x, other)
+	}
+	d.check(x, labels)
+	d.check(x, other)
+	phi, psi := d.Net.Features(x)
+	return autograd.Add(psi, d.project(phi, labels)), autograd.Add(psi, d.project(phi, other))
 }
 
 // Forward returns the logits [N, 1] of images x with one label each; see

@@ -252,3 +252,47 @@ func TestCGANPanics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { expectPanic(t, tc.f, tc.want) })
 	}
 }
+
+// TestForwardRelabel checks that one ForwardRelabel call gives the logits
+// and the parameter and input gradients of two Forward calls, batch norm in
+// training mode (so both passes normalise the same batch) and spectral norm
+// off, for the projection D and the label-channel D.
+func TestForwardRelabel(t *testing.T) {
+	labels, other := []int{2, 0, 1, 2}, []int{0, 1, 2, 1}
+	for i, cond := range []string{ConditionProjection, ConditionChannels} {
+		t.Run(cond, func(t *testing.T) {
+			rng := tensor.NewRNG(uint64(50 + i))
+			d := newCondDiscriminator(CGANConfig{DCGANConfig: tiny, Classes: 3, Conditioning: cond}, rng)
+			x := rng.Normal(0, 1, 4, 1, 16, 16)
+			w := d.Net.Blocks[0].Conv.(*nn.Conv2d).Weight
+			// loss = sum(a) + 2 sum(b), so a swap of the two outputs shows.
+			grads := func(two bool) (a, b []float32, gx, gw []float32) {
+				xv := autograd.Param(x.Clone())
+				var la, lb *autograd.Value
+				if two {
+					la, lb = d.Forward(xv, labels), d.Forward(xv, other)
+				} else {
+					la, lb = d.ForwardRelabel(xv, labels, other)
+				}
+				loss := autograd.Add(autograd.Sum(la, nil, false), autograd.Scale(autograd.Sum(lb, nil, false), 2))
+				g := autograd.Grad([]*autograd.Value{loss}, []*autograd.Value{xv, w}, nil, false)
+				return la.Data().Data(), lb.Data().Data(), g[0].Data().Data(), g[1].Data().Data()
+			}
+			a1, b1, gx1, gw1 := grads(false)
+			a2, b2, gx2, gw2 := grads(true)
+			for _, c := range []struct {
+				name      string
+				got, want []float32
+			}{{"logits", a1, a2}, {"other logits", b1, b2}, {"d/dx", gx1, gx2}, {"d/dw", gw1, gw2}} {
+				for j := range c.want {
+					if math.Abs(float64(c.got[j]-c.want[j])) > 1e-5*(1+math.Abs(float64(c.want[j]))) {
+						t.Fatalf("%s[%d]: one pass %g, two passes %g", c.name, j, c.got[j], c.want[j])
+					}
+				}
+			}
+			if slices.Equal(a1, b1) {
+				t.Errorf("the two label sets gave the same logits %v", a1)
+			}
+		})
+	}
+}
