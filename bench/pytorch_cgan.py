@@ -4,7 +4,7 @@
 A class-conditional DCGAN on MNIST as PyTorch users write it: the networks of
 bench/pytorch_train.py (Kallima's dcgan-mnist layers) with the label as a
 one-hot code beside G's noise and as ten one-hot channels beside D's image,
-non-saturating BCE losses, Adam 2e-4 (0.5, 0.999), batch 64, fresh noise and
+non-saturating BCE losses, Adam 2e-4 (0.5, 0.999; --lr), batch 64 (--batch), fresh noise and
 uniformly drawn labels for each update, no EMA.
 
 Every --every seconds of training wall time the clock stops and the script
@@ -17,7 +17,7 @@ seconds of training time.
 
 Usage:
     OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_cgan.py --out DIR [--budget 600] [--every 30]
-        [--per-class 100] [--threads 2] [--seed 1] [--mnist DIR]
+        [--per-class 100] [--threads 2] [--seed 1] [--batch 64] [--lr 2e-4] [--mnist DIR]
 """
 import argparse
 import json
@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_train import BATCH, NZ, W, init, load_idx  # noqa: E402
+from pytorch_train import NZ, W, init, load_idx  # noqa: E402
 
 CLASSES = 10
 
@@ -75,6 +75,8 @@ def main():
     ap.add_argument("--per-class", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--mnist", default=os.path.expanduser("~/.cache/kallima/mnist"))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -96,30 +98,33 @@ def main():
     g, d = CondGenerator(), CondDiscriminator()
     g.apply(init)
     d.apply(init)
-    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(g.parameters(), lr=a.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=a.lr, betas=(0.5, 0.999))
     fixed_z = torch.randn(CLASSES * a.per_class, NZ, generator=torch.Generator().manual_seed(0x77a))
     fixed_y = torch.arange(CLASSES).repeat_interleave(a.per_class)
     order, pos, step, check = torch.randperm(len(x)), 0, 0, 0
     trained, nxt = 0.0, a.every
     log = open(os.path.join(a.out, "checks.jsonl"), "w")
+    impl = "pytorch cgan (label channels)"
+    if a.batch != 64 or a.lr != 2e-4:
+        impl += f", batch {a.batch}, lr {a.lr:g}"
     stretch = time.perf_counter()
     while True:
-        if pos + BATCH > len(x):
+        if pos + a.batch > len(x):
             order, pos = torch.randperm(len(x)), 0
-        real, yr = x[order[pos:pos + BATCH]], labels[order[pos:pos + BATCH]]
-        pos += BATCH
-        yf = torch.randint(0, CLASSES, (BATCH,))
+        real, yr = x[order[pos:pos + a.batch]], labels[order[pos:pos + a.batch]]
+        pos += a.batch
+        yf = torch.randint(0, CLASSES, (a.batch,))
         with torch.no_grad():
-            fake = g(torch.randn(BATCH, NZ), yf)
+            fake = g(torch.randn(a.batch, NZ), yf)
         loss_d = F.softplus(-d(real, yr)).mean() + F.softplus(d(fake, yf)).mean()
         opt_d.zero_grad(set_to_none=False)
         loss_d.backward()
         opt_d.step()
         for p in d.parameters():
             p.requires_grad_(False)
-        yg = torch.randint(0, CLASSES, (BATCH,))
-        loss_g = F.softplus(-d(g(torch.randn(BATCH, NZ), yg), yg)).mean()
+        yg = torch.randint(0, CLASSES, (a.batch,))
+        loss_g = F.softplus(-d(g(torch.randn(a.batch, NZ), yg), yg)).mean()
         opt_g.zero_grad(set_to_none=False)
         loss_g.backward()
         opt_g.step()
@@ -137,7 +142,7 @@ def main():
             imgs = g(fixed_z, fixed_y).numpy().astype(np.float32)
         g.train()
         np.save(os.path.join(a.out, f"check-{check}.npy"), imgs)
-        log.write(json.dumps({"impl": "pytorch cgan (label channels)", "check": check, "train_s": trained, "step": step}) + "\n")
+        log.write(json.dumps({"impl": impl, "check": check, "train_s": trained, "step": step}) + "\n")
         log.flush()
         print(f"check {check}: {trained:.0f} s, step {step}", file=sys.stderr)
         nxt += a.every

@@ -114,6 +114,10 @@ func blockLabels(classes, per int) []int {
 }
 
 func train(preset string, overrides []string, seed uint64, every, budget time.Duration, target float64, perClass int, net *classifier.Classifier, enc *json.Encoder, log io.Writer) error {
+	impl := "kallima " + preset
+	if len(overrides) > 0 {
+		impl += " (" + strings.Join(overrides, ", ") + ")"
+	}
 	c, err := config.Preset(preset)
 	if err != nil {
 		return err
@@ -177,7 +181,7 @@ func train(preset string, overrides []string, seed uint64, every, budget time.Du
 			return err
 		}
 		k++
-		if err := enc.Encode(check{Impl: "kallima " + preset, Check: k, TrainS: trained.Seconds(), Step: t.Step, Agreement: a}); err != nil {
+		if err := enc.Encode(check{Impl: impl, Check: k, TrainS: trained.Seconds(), Step: t.Step, Agreement: a}); err != nil {
 			return err
 		}
 		fmt.Fprintf(log, "check %d: %.0f s, step %d, agreement %.3f\n", k, trained.Seconds(), t.Step, a)
