@@ -253,18 +253,48 @@ func TestCGANPanics(t *testing.T) {
 	}
 }
 
+// relabeler is a discriminator that scores one batch under two label sets
+// in one pass (gan.Relabeler, which this package cannot import).
+type relabeler interface {
+	nn.Module
+	Forward(x *autograd.Value, labels []int) *autograd.Value
+	ForwardRelabel(x *autograd.Value, labels, other []int) (logits, otherLogits *autograd.Value)
+}
+
 // TestForwardRelabel checks that one ForwardRelabel call gives the logits
-// and the parameter and input gradients of two Forward calls, batch norm in
-// training mode (so both passes normalise the same batch) and spectral norm
-// off, for the projection D and the label-channel D.
+// and the input and parameter gradients of two Forward calls: the cGAN's
+// projection D and label-channel D with batch norm in training mode (both
+// passes normalise the same batch), and the conditional SN-GAN D in
+// evaluation mode, its power iterations settled first (in training mode
+// each pass would step them).
 func TestForwardRelabel(t *testing.T) {
 	labels, other := []int{2, 0, 1, 2}, []int{0, 1, 2, 1}
-	for i, cond := range []string{ConditionProjection, ConditionChannels} {
-		t.Run(cond, func(t *testing.T) {
+	for i, tc := range []struct {
+		name string
+		make func(*tensor.RNG) (relabeler, *autograd.Value, int)
+	}{
+		{"cgan/" + ConditionProjection, func(rng *tensor.RNG) (relabeler, *autograd.Value, int) {
+			d := newCondDiscriminator(CGANConfig{DCGANConfig: tiny, Classes: 3, Conditioning: ConditionProjection}, rng)
+			return d, d.Net.Blocks[0].Conv.(*nn.Conv2d).Weight, 16
+		}},
+		{"cgan/" + ConditionChannels, func(rng *tensor.RNG) (relabeler, *autograd.Value, int) {
+			d := newCondDiscriminator(CGANConfig{DCGANConfig: tiny, Classes: 3, Conditioning: ConditionChannels}, rng)
+			return d, d.Net.Blocks[0].Conv.(*nn.Conv2d).Weight, 16
+		}},
+		{"sngan", func(rng *tensor.RNG) (relabeler, *autograd.Value, int) {
+			d, err := NewSNGANDiscriminator(SNGANConfig{Size: 28, Channels: 1, GWidth: 4, DWidth: 4, ZDim: 3, Classes: 3, Attention: true}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := autograd.Const(rng.Normal(0, 1, 4, 1, 28, 28))
+			settle(d, func() { d.Forward(x, []int{0, 1, 2, 0}) }) // converge the power iterations, then evaluation mode
+			return d, nn.Parameters(d)[0], 28
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			rng := tensor.NewRNG(uint64(50 + i))
-			d := newCondDiscriminator(CGANConfig{DCGANConfig: tiny, Classes: 3, Conditioning: cond}, rng)
-			x := rng.Normal(0, 1, 4, 1, 16, 16)
-			w := d.Net.Blocks[0].Conv.(*nn.Conv2d).Weight
+			d, w, size := tc.make(rng)
+			x := rng.Normal(0, 1, 4, 1, size, size)
 			// loss = sum(a) + 2 sum(b), so a swap of the two outputs shows.
 			grads := func(two bool) (a, b []float32, gx, gw []float32) {
 				xv := autograd.Param(x.Clone())

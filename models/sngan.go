@@ -241,6 +241,29 @@ func (d *SNGANDiscriminator) Classes() int { return d.classes }
 // x has the wrong shape, or on labels of the wrong count or range (or any
 // labels for an unconditional discriminator).
 func (d *SNGANDiscriminator) Forward(x *autograd.Value, labels []int) *autograd.Value {
+	d.check(x, labels)
+	phi := d.features(x)
+	return d.head(phi, d.LOut.Forward(phi), labels)
+}
+
+// ForwardRelabel returns the logits of images x under labels and under
+// other (gan.Relabeler): one pass through the trunk, two projections. It
+// panics as Forward does, for either label set, and on an unconditional
+// discriminator.
+func (d *SNGANDiscriminator) ForwardRelabel(x *autograd.Value, labels, other []int) (logits, otherLogits *autograd.Value) {
+	if d.classes == 0 {
+		panic("models.SNGANDiscriminator: ForwardRelabel on an unconditional discriminator")
+	}
+	d.check(x, labels)
+	d.check(x, other)
+	phi := d.features(x)
+	psi := d.LOut.Forward(phi)
+	return d.head(phi, psi, labels), d.head(phi, psi, other)
+}
+
+// check panics if x is not [N, Channels, Size, Size] or the labels do not
+// suit the discriminator.
+func (d *SNGANDiscriminator) check(x *autograd.Value, labels []int) {
 	xs := x.Shape()
 	if len(xs) != 4 || xs[1] != d.channels || xs[2] != d.size || xs[3] != d.size {
 		panic(fmt.Sprintf("models.SNGANDiscriminator: input shape %v, want [N %d %d %d]", xs, d.channels, d.size, d.size))
@@ -250,6 +273,11 @@ func (d *SNGANDiscriminator) Forward(x *autograd.Value, labels []int) *autograd.
 	} else if labels != nil {
 		panic("models.SNGANDiscriminator: labels given to an unconditional discriminator")
 	}
+}
+
+// features returns phi [N, DWidth]: the last block's maps, ReLU'd and
+// sum-pooled.
+func (d *SNGANDiscriminator) features(x *autograd.Value) *autograd.Value {
 	h := x
 	for i, b := range d.Blocks {
 		h = b.Forward(h)
@@ -257,12 +285,16 @@ func (d *SNGANDiscriminator) Forward(x *autograd.Value, labels []int) *autograd.
 			h = d.Attn.Forward(h)
 		}
 	}
-	phi := autograd.Sum(autograd.Relu(h), []int{2, 3}, false)
-	out := d.LOut.Forward(phi)
-	if d.Embed != nil {
-		out = autograd.Add(out, autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true))
+	return autograd.Sum(autograd.Relu(h), []int{2, 3}, false)
+}
+
+// head adds the projection <Embed[y_i], phi_i> to psi = LOut(phi) when
+// the discriminator is conditional.
+func (d *SNGANDiscriminator) head(phi, psi *autograd.Value, labels []int) *autograd.Value {
+	if d.Embed == nil {
+		return psi
 	}
-	return out
+	return autograd.Add(psi, autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true))
 }
 
 func (d *SNGANDiscriminator) children() nn.Children {

@@ -47,6 +47,10 @@ type Section struct {
 	// Ortho is the weight of G's orthogonal regularisation (gan.Orthogonal,
 	// the paper's formula; the paper's beta is 1e-4); 0 turns it off.
 	Ortho float32 `yaml:"ortho"`
+	// MatchingAware also trains D to reject real images shown with a wrong
+	// label (gan.Conditional.MatchingAware; not in the paper): D learns the
+	// classes from real data from the first step.
+	MatchingAware bool `yaml:"matching_aware"`
 }
 
 // Defaults returns the section's defaults.
@@ -126,7 +130,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
 	var loader *data.Loader
 	cg := &gan.Conditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Classes: d.Classes,
-		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake,
+		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, MatchingAware: s.MatchingAware,
 		Real: func(int) (*tensor.Tensor, []int) { b := loader.Next(); return b.Images, b.Labels }}
 	if err := cg.Validate(); err != nil {
 		return nil, err

@@ -102,6 +102,38 @@ func TestTrainSynthetic(t *testing.T) {
 	}
 }
 
+// TestMatchingAware trains biggan-mnist with model.matching_aware for a
+// few steps on synthetic labelled images and checks that D's loss has the
+// mismatch term (real images under wrong labels) beside the hinge term.
+func TestMatchingAware(t *testing.T) {
+	c, err := config.Preset("biggan-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"data.kind=synthetic", "data.n=64", "data.classes=3", "model.g_width=8", "model.d_width=8",
+		"model.z_dim=12", "model.shared_dim=4", "model.matching_aware=true", "train.batch=16", "train.steps=5", "train.log_every=1",
+		"train.sample_every=0", "train.checkpoint_every=0"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "biggan")
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
+	if err != nil || len(recs) != 5 {
+		t.Fatalf("%d metric records, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		for _, k := range []string{"d/hinge", "d/mismatch"} {
+			if v, ok := r.Scalars[k]; !ok || math.IsNaN(v) || v <= 0 {
+				t.Fatalf("step %d: %s = %v (present %v): want a positive term", r.Step, k, v, ok)
+			}
+		}
+	}
+}
+
 // TestConfigErrors checks that what BigGAN cannot take is refused with the
 // field named.
 func TestConfigErrors(t *testing.T) {

@@ -37,6 +37,10 @@ type Section struct {
 	// Conditional trains on the data's labels: conditional batch norm in
 	// G, a projection discriminator.
 	Conditional bool `yaml:"conditional"`
+	// MatchingAware (conditional only) also trains D to reject real images
+	// shown with a wrong label (gan.Conditional.MatchingAware); D learns the
+	// classes from real data from the first step.
+	MatchingAware bool `yaml:"matching_aware"`
 }
 
 // Defaults returns the section's defaults.
@@ -73,6 +77,9 @@ func (s *Section) ValidateKind(c config.Config, kind string) error {
 	}
 	if s.Size != 0 && s.Size != side {
 		return fmt.Errorf("model.size: %d does not match the data's %dx%d images (data.kind %s, data.size %d): set model.size to %d or leave it out", s.Size, side, side, c.Data.Kind, side, side)
+	}
+	if s.MatchingAware && !s.Conditional {
+		return fmt.Errorf("model.matching_aware: needs model.conditional (the wrong labels are class labels)")
 	}
 	if err := family.CheckLoss(c); err != nil {
 		return err
@@ -124,7 +131,7 @@ func Build(c config.Config, d family.Data, root *tensor.RNG, s *Section, attenti
 	var capability family.Generator = gen
 	if s.Conditional {
 		cg := &gan.Conditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Classes: d.Classes,
-			Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake,
+			Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, MatchingAware: s.MatchingAware,
 			Real: func(int) (*tensor.Tensor, []int) { b := loader.Next(); return b.Images, b.Labels }}
 		if err := cg.Validate(); err != nil {
 			return nil, err
