@@ -2,6 +2,7 @@ package biggan_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"path/filepath"
@@ -17,19 +18,18 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// TestTrainSynthetic trains biggan-mnist with narrow networks on synthetic
-// labelled 28x28 images for 40 steps through the pipeline and checks: D's
-// hinge loss falls, G's orthogonal term is logged, positive and finite,
-// the checkpoint holds the shared embedding, the chunked projection and
-// spectral norm in G, and the sampler takes a class per sample (refusing
-// one out of range) and truncated noise.
-func TestTrainSynthetic(t *testing.T) {
+// trainTiny trains biggan-mnist with narrow networks on synthetic labelled
+// 28x28 images (3 classes) for steps steps, with the extra overrides, and
+// returns the run folder and its metric records, one per step.
+func trainTiny(t *testing.T, steps int, extra ...string) (string, []run.Record) {
+	t.Helper()
 	c, err := config.Preset("biggan-mnist")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range []string{"data.kind=synthetic", "data.n=64", "data.classes=3", "model.g_width=8", "model.d_width=8",
-		"model.z_dim=12", "model.shared_dim=4", "train.batch=16", "train.steps=40", "train.log_every=1", "train.sample_every=20", "train.checkpoint_every=20"} {
+	sets := []string{"data.kind=synthetic", "data.n=64", "data.classes=3", "model.g_width=8", "model.d_width=8",
+		"model.z_dim=12", "model.shared_dim=4", "train.batch=16", fmt.Sprintf("train.steps=%d", steps), "train.log_every=1"}
+	for _, kv := range append(sets, extra...) {
 		if err := c.Set(kv); err != nil {
 			t.Fatal(err)
 		}
@@ -39,9 +39,20 @@ func TestTrainSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
-	if err != nil || len(recs) != 40 {
-		t.Fatalf("%d metric records, %v", len(recs), err)
+	if err != nil || len(recs) != steps {
+		t.Fatalf("%d metric records, want %d: %v", len(recs), steps, err)
 	}
+	return dir, recs
+}
+
+// TestTrainSynthetic trains biggan-mnist with narrow networks on synthetic
+// labelled 28x28 images for 40 steps through the pipeline and checks: D's
+// hinge loss falls, G's orthogonal term is logged, positive and finite,
+// the checkpoint holds the shared embedding, the chunked projection and
+// spectral norm in G, and the sampler takes a class per sample (refusing
+// one out of range) and truncated noise.
+func TestTrainSynthetic(t *testing.T) {
+	dir, recs := trainTiny(t, 40, "train.sample_every=20", "train.checkpoint_every=20")
 	mean := func(rs []run.Record, key string) float64 {
 		s := 0.0
 		for _, r := range rs {
@@ -106,25 +117,7 @@ func TestTrainSynthetic(t *testing.T) {
 // few steps on synthetic labelled images and checks that D's loss has the
 // mismatch term (real images under wrong labels) beside the hinge term.
 func TestMatchingAware(t *testing.T) {
-	c, err := config.Preset("biggan-mnist")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range []string{"data.kind=synthetic", "data.n=64", "data.classes=3", "model.g_width=8", "model.d_width=8",
-		"model.z_dim=12", "model.shared_dim=4", "model.matching_aware=true", "train.batch=16", "train.steps=5", "train.log_every=1",
-		"train.sample_every=0", "train.checkpoint_every=0"} {
-		if err := c.Set(kv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := filepath.Join(t.TempDir(), "biggan")
-	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
-	if err != nil || len(recs) != 5 {
-		t.Fatalf("%d metric records, %v", len(recs), err)
-	}
+	_, recs := trainTiny(t, 5, "model.matching_aware=true", "train.sample_every=0", "train.checkpoint_every=0")
 	for _, r := range recs {
 		for _, k := range []string{"d/hinge", "d/mismatch"} {
 			if v, ok := r.Scalars[k]; !ok || math.IsNaN(v) || v <= 0 {
