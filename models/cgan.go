@@ -254,7 +254,14 @@ func (d *CondDiscriminator) check(x *autograd.Value, labels []int) {
 
 // project returns <Embed[y_i], phi_i> [N, 1].
 func (d *CondDiscriminator) project(phi *autograd.Value, labels []int) *autograd.Value {
-	return autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true)
+	return projection(d.Embed, phi, labels)
+}
+
+// projection is the projection discriminator's class term (Miyato & Koyama
+// 2018): <embed[y_i], phi_i> [N, 1] for features phi [N, F] and an
+// embedding of F per class.
+func projection(embed *nn.Embedding, phi *autograd.Value, labels []int) *autograd.Value {
+	return autograd.Sum(autograd.Mul(embed.Forward(labels), phi), []int{1}, true)
 }
 
 // ForwardRelabel returns the logits of images x under labels and under

@@ -294,7 +294,7 @@ func (d *SNGANDiscriminator) head(phi, psi *autograd.Value, labels []int) *autog
 	if d.Embed == nil {
 		return psi
 	}
-	return autograd.Add(psi, autograd.Sum(autograd.Mul(d.Embed.Forward(labels), phi), []int{1}, true))
+	return autograd.Add(psi, projection(d.Embed, phi, labels))
 }
 
 func (d *SNGANDiscriminator) children() nn.Children {
