@@ -61,6 +61,27 @@ type Player struct {
 	baseLR float32 // the optimizer's rate before any schedule or rollback
 }
 
+// Evaluate puts the player's module into evaluation mode with its EMA
+// weights, when it keeps an EMA, and the buffers derived from weights
+// (spectral norm's u and v) fitted to them; the function it returns puts
+// the trained weights and training mode back. The fitted buffers stay with
+// the EMA's shadows, so the trained ones are left as they were.
+//
+//	defer p.Evaluate()()
+func (p *Player) Evaluate() (restore func()) {
+	if p.EMA != nil {
+		p.EMA.Swap()
+		nn.SyncBuffers(p.Module)
+	}
+	p.Module.SetTraining(false)
+	return func() {
+		p.Module.SetTraining(true)
+		if p.EMA != nil {
+			p.EMA.Swap()
+		}
+	}
+}
+
 // Phase is one kind of update within a training step: which player updates,
 // how often, and the terms of its loss.
 type Phase struct {

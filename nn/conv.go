@@ -63,7 +63,7 @@ func (c *Conv2d) Params(prefix string) []Param {
 }
 
 // Buffers lists spectral norm's weight_u and weight_v, if any.
-func (c *Conv2d) Buffers(prefix string) []Buffer { return snBuffers(prefix, c.SN) }
+func (c *Conv2d) Buffers(prefix string) []Buffer { return snBuffers(prefix, c.Weight, c.SN) }
 
 // SetTraining sets spectral norm's mode, if any.
 func (c *Conv2d) SetTraining(on bool) {
@@ -119,7 +119,7 @@ func (c *ConvTranspose2d) Params(prefix string) []Param {
 }
 
 // Buffers lists spectral norm's weight_u and weight_v, if any.
-func (c *ConvTranspose2d) Buffers(prefix string) []Buffer { return snBuffers(prefix, c.SN) }
+func (c *ConvTranspose2d) Buffers(prefix string) []Buffer { return snBuffers(prefix, c.Weight, c.SN) }
 
 // SetTraining sets spectral norm's mode, if any.
 func (c *ConvTranspose2d) SetTraining(on bool) {

@@ -48,7 +48,7 @@ func (e *Embedding) Params(prefix string) []Param {
 }
 
 // Buffers lists spectral norm's weight_u and weight_v, if any.
-func (e *Embedding) Buffers(prefix string) []Buffer { return snBuffers(prefix, e.SN) }
+func (e *Embedding) Buffers(prefix string) []Buffer { return snBuffers(prefix, e.Weight, e.SN) }
 
 // SetTraining sets spectral norm's mode, if any.
 func (e *Embedding) SetTraining(on bool) {

@@ -61,7 +61,7 @@ func (l *Linear) Params(prefix string) []Param {
 }
 
 // Buffers lists spectral norm's weight_u and weight_v, if any.
-func (l *Linear) Buffers(prefix string) []Buffer { return snBuffers(prefix, l.SN) }
+func (l *Linear) Buffers(prefix string) []Buffer { return snBuffers(prefix, l.Weight, l.SN) }
 
 // SetTraining sets spectral norm's mode, if any.
 func (l *Linear) SetTraining(on bool) {

@@ -58,6 +58,23 @@ type Param struct {
 type Buffer struct {
 	Name   string
 	Tensor *tensor.Tensor
+	// Sync, when set, recomputes the buffer (and any sibling buffers it
+	// goes with) from the module's current parameters. Spectral norm's u
+	// and v are such derived state: weights that were not trained in place,
+	// such as an exponential moving average (optim.EMA), leave them stale.
+	// SyncBuffers calls every Sync.
+	Sync func()
+}
+
+// SyncBuffers recomputes every buffer of m that is derived from its
+// parameters (those with a Sync), for use after weights were put into m
+// from elsewhere, such as an EMA's averaged weights.
+func SyncBuffers(m Module) {
+	for _, b := range m.Buffers("") {
+		if b.Sync != nil {
+			b.Sync()
+		}
+	}
 }
 
 // Child is a named submodule of a composite module.

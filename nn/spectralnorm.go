@@ -120,13 +120,59 @@ func (s *SpectralNorm) Sigma(w *tensor.Tensor) float64 {
 	return sum
 }
 
-// normalize returns x / max(||x||, eps) as a new tensor.
-func normalize(x *tensor.Tensor, eps float64) *tensor.Tensor {
+// Converge runs power iteration on w, without gradient, until the estimate
+// of sigma settles (relative change at most 1e-6, at most 1000 steps),
+// and stores u and v. It fits u and v to weights this layer did not train
+// to, such as an exponential moving average of them: an average of u
+// vectors is neither a unit vector nor w's singular vector, and sigma
+// taken with it is far too small. It returns the converged sigma.
+func (s *SpectralNorm) Converge(w *tensor.Tensor) float64 {
+	rows, cols := s.U.Len(), s.V.Len()
+	if w.Dim() <= s.Dim || w.Size(s.Dim) != rows || w.Len() != rows*cols {
+		panic(fmt.Sprintf("nn.SpectralNorm.Converge: weight shape %v for u [%d], v [%d], dim %d", w.Shape(), rows, cols, s.Dim))
+	}
+	t := w
+	if s.Dim != 0 {
+		t = tensor.Permute(w, s.perm(w.Dim())...)
+	}
+	m := tensor.Reshape(t, rows, cols)
+	u := tensor.Reshape(s.U.Clone(), rows, 1)
+	if norm(u) < 1e-6 {
+		// A start orthogonal to nothing in particular, for a u averaged
+		// (or zeroed) away.
+		u = tensor.Full(float32(1/math.Sqrt(float64(rows))), rows, 1)
+	}
+	u = normalize(u, s.Eps)
+	var v *tensor.Tensor
+	sigma := 0.0
+	for range 1000 {
+		v = normalize(tensor.MatMul(m, u, true, false), s.Eps)
+		wv := tensor.MatMul(m, v, false, false)
+		next := norm(wv)
+		u = normalize(wv, s.Eps)
+		done := math.Abs(next-sigma) <= 1e-6*next
+		sigma = next
+		if done {
+			break
+		}
+	}
+	s.U.CopyFrom(tensor.Reshape(u, rows))
+	s.V.CopyFrom(tensor.Reshape(v, cols))
+	return sigma
+}
+
+// norm returns the Euclidean norm of x.
+func norm(x *tensor.Tensor) float64 {
 	n := 0.0
 	for _, v := range x.Data() {
 		n += float64(v) * float64(v)
 	}
-	return tensor.Scale(x, float32(1/math.Max(math.Sqrt(n), eps)))
+	return math.Sqrt(n)
+}
+
+// normalize returns x / max(||x||, eps) as a new tensor.
+func normalize(x *tensor.Tensor, eps float64) *tensor.Tensor {
+	return tensor.Scale(x, float32(1/math.Max(norm(x), eps)))
 }
 
 // snWeight returns w, or w / sigma when sn is set.
@@ -147,10 +193,13 @@ func weightParams(prefix string, w, b *autograd.Value, sn *SpectralNorm) []Param
 	return named(prefix, Param{Name: name, Value: w}, Param{Name: "bias", Value: b})
 }
 
-// snBuffers lists sn's buffers for the layer's weight (none when sn is nil).
-func snBuffers(prefix string, sn *SpectralNorm) []Buffer {
+// snBuffers lists sn's buffers for the layer's weight w (none when sn is
+// nil); u's Sync converges u and v on w's current value.
+func snBuffers(prefix string, w *autograd.Value, sn *SpectralNorm) []Buffer {
 	if sn == nil {
 		return nil
 	}
-	return sn.Buffers(Join(prefix, "weight"))
+	b := sn.Buffers(Join(prefix, "weight"))
+	b[0].Sync = func() { sn.Converge(w.Data()) }
+	return b
 }

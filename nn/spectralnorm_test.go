@@ -159,3 +159,48 @@ func TestSpectralNormGraphKeepsItsVectors(t *testing.T) {
 		t.Fatalf("gradient changed by a later forward pass: %v vs %v", a, b)
 	}
 }
+
+// TestSyncBuffersConvergesSpectralNorm spoils u and v as an EMA does (an
+// average of rotating unit vectors is short and off the singular vector;
+// one layer's is zeroed outright) and checks that SyncBuffers fits them
+// again: sigma is each weight's top singular value and, in evaluation
+// mode, W / sigma has top singular value 1.
+func TestSyncBuffersConvergesSpectralNorm(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	lin := NewLinear(10, 6, rng).WithSpectralNorm(rng)
+	conv := NewConv2d(3, 8, 3, ConvOptions{Padding: 1}, rng).WithSpectralNorm(rng)
+	convT := NewConvTranspose2d(4, 6, 3, ConvOptions{Stride: 2}, rng).WithSpectralNorm(rng)
+	emb := NewEmbedding(5, 7, rng).WithSpectralNorm(rng)
+	m := Children{{"lin", lin}, {"conv", conv}, {"convT", convT}, {"emb", emb}}
+	m.SetTraining(false)
+	layers := []struct {
+		w  *autograd.Value
+		sn *SpectralNorm
+	}{{lin.Weight, lin.SN}, {conv.Weight, conv.SN}, {convT.Weight, convT.SN}, {emb.Weight, emb.SN}}
+	for i, l := range layers {
+		l.sn.U.CopyFrom(tensor.Scale(rng.Normal(0, 1, l.sn.U.Len()), 0.05))
+		l.sn.V.CopyFrom(tensor.Scale(rng.Normal(0, 1, l.sn.V.Len()), 0.05))
+		if i == 3 {
+			l.sn.U.CopyFrom(tensor.New(l.sn.U.Len()))
+		}
+	}
+	a, rows, cols := matrixOf(lin.Weight.Data(), 0)
+	if s := lin.SN.Sigma(lin.Weight.Data()); s > 0.1*topSingular(a, rows, cols) {
+		t.Fatalf("spoiled sigma %.4g is not far below the top singular value %.4g: the test spoils nothing", s, topSingular(a, rows, cols))
+	}
+	SyncBuffers(m)
+	for i, l := range layers {
+		a, rows, cols := matrixOf(l.w.Data(), l.sn.Dim)
+		want := topSingular(a, rows, cols)
+		if got := l.sn.Sigma(l.w.Data()); math.Abs(got/want-1) > 1e-4 {
+			t.Errorf("layer %d: sigma after SyncBuffers %.6g, top singular value %.6g", i, got, want)
+		}
+		if n := norm(l.sn.U); math.Abs(n-1) > 1e-5 {
+			t.Errorf("layer %d: |u| = %.6g after SyncBuffers, want 1", i, n)
+		}
+		an, r2, c2 := matrixOf(l.sn.Apply(l.w).Data(), l.sn.Dim)
+		if got := topSingular(an, r2, c2); math.Abs(got-1) > 1e-4 {
+			t.Errorf("layer %d: top singular value of W/sigma in evaluation mode %.6g, want 1", i, got)
+		}
+	}
+}

@@ -105,12 +105,7 @@ func (s *session) evaluate() ([]metrics.Result, error) {
 		s.eval = &evaluator{Evaluator: e, refName: e.RefName()}
 	}
 	p := s.model.GeneratorPlayer
-	if p.EMA != nil {
-		p.EMA.Swap()
-		defer p.EMA.Swap()
-	}
-	p.Module.SetTraining(false)
-	defer p.Module.SetTraining(true)
+	defer p.Evaluate()()
 	rng := tensor.NewRNG(s.c.Seed ^ evalSeed)
 	fake := imagegan.Generate(source{s.model.Generator}, s.model.Generator.Prior(), s.c.Train.EvalN, rng)
 	return s.eval.Score(fake, periodicMetrics, 0)

@@ -81,12 +81,7 @@ func (s *session) generate() (*tensor.Tensor, error) {
 // generate does.
 func (s *session) generateFrom(z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
 	p := s.model.GeneratorPlayer
-	if p.EMA != nil {
-		p.EMA.Swap()
-		defer p.EMA.Swap()
-	}
-	p.Module.SetTraining(false)
-	defer p.Module.SetTraining(true)
+	defer p.Evaluate()()
 	var out *tensor.Tensor
 	var err error
 	tensor.Persistent(func() { out, err = s.model.Generator.Generate(z, req) })

@@ -187,6 +187,9 @@ func loadPlayerWeights(p *gan.Player, ck *run.Checkpoint, raw bool) (string, err
 		return "", fmt.Errorf("pipeline: checkpoint at step %d: group ema_%s: %w", ck.Step, p.Name, err)
 	}
 	e.CopyTo()
+	// Spectral norm's u and v are averaged with the weights, which leaves
+	// them short and off w's singular vectors: fit them to the EMA weights.
+	nn.SyncBuffers(p.Module)
 	return WeightsEMA, nil
 }
 

@@ -206,12 +206,7 @@ func (s *session) saveTranslationPreview() error {
 		return nil
 	}
 	p := s.model.GeneratorPlayer
-	if p.EMA != nil {
-		p.EMA.Swap()
-		defer p.EMA.Swap()
-	}
-	p.Module.SetTraining(false)
-	defer p.Module.SetTraining(true)
+	defer p.Evaluate()()
 	var img image.Image
 	var err error
 	tensor.Persistent(func() { img, err = s.translation.grid(s.model.Translator) })

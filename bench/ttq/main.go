@@ -148,12 +148,7 @@ func train(preset string, overrides []string, seed uint64, every, budget time.Du
 	z := cond.Prior().Sample(tensor.NewRNG(0x77a), len(labels))
 	judge := func() (float64, error) {
 		p := m.GeneratorPlayer
-		if p.EMA != nil {
-			p.EMA.Swap()
-			defer p.EMA.Swap()
-		}
-		p.Module.SetTraining(false)
-		defer p.Module.SetTraining(true)
+		defer p.Evaluate()()
 		var x *tensor.Tensor
 		var err error
 		tensor.Persistent(func() { x, err = cond.Generate(z, family.Request{Labels: labels}) })
