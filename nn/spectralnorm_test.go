@@ -59,16 +59,21 @@ func matrixOf(w *tensor.Tensor, dim int) ([]float64, int, int) {
 	return a, w.Size(dim), w.Len() / w.Size(dim)
 }
 
+// snLayers returns one layer of each kind that takes spectral norm, drawn
+// from rng: the ConvTranspose2d normalises along its weight's dimension 1.
+func snLayers(rng *tensor.RNG) (*Linear, *Conv2d, *ConvTranspose2d, *Embedding) {
+	return NewLinear(10, 6, rng).WithSpectralNorm(rng),
+		NewConv2d(3, 8, 3, ConvOptions{Padding: 1}, rng).WithSpectralNorm(rng),
+		NewConvTranspose2d(4, 6, 3, ConvOptions{Stride: 2}, rng).WithSpectralNorm(rng),
+		NewEmbedding(5, 7, rng).WithSpectralNorm(rng)
+}
+
 // TestSpectralNormTopSingularValue runs training-mode forward passes (one
 // power iteration each, the default) until the estimate has converged, and
 // checks that W / sigma has largest singular value 1 and that sigma is W's
 // largest singular value, both against a float64 reference.
 func TestSpectralNormTopSingularValue(t *testing.T) {
-	rng := tensor.NewRNG(4)
-	lin := NewLinear(10, 6, rng).WithSpectralNorm(rng)
-	conv := NewConv2d(3, 8, 3, ConvOptions{Padding: 1}, rng).WithSpectralNorm(rng)
-	convT := NewConvTranspose2d(4, 6, 3, ConvOptions{Stride: 2}, rng).WithSpectralNorm(rng)
-	emb := NewEmbedding(5, 7, rng).WithSpectralNorm(rng)
+	lin, conv, convT, emb := snLayers(tensor.NewRNG(4))
 	for _, c := range []struct {
 		name string
 		w    *autograd.Value
@@ -167,10 +172,7 @@ func TestSpectralNormGraphKeepsItsVectors(t *testing.T) {
 // mode, W / sigma has top singular value 1.
 func TestSyncBuffersConvergesSpectralNorm(t *testing.T) {
 	rng := tensor.NewRNG(5)
-	lin := NewLinear(10, 6, rng).WithSpectralNorm(rng)
-	conv := NewConv2d(3, 8, 3, ConvOptions{Padding: 1}, rng).WithSpectralNorm(rng)
-	convT := NewConvTranspose2d(4, 6, 3, ConvOptions{Stride: 2}, rng).WithSpectralNorm(rng)
-	emb := NewEmbedding(5, 7, rng).WithSpectralNorm(rng)
+	lin, conv, convT, emb := snLayers(rng)
 	m := Children{{"lin", lin}, {"conv", conv}, {"convT", convT}, {"emb", emb}}
 	m.SetTraining(false)
 	layers := []struct {
