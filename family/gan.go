@@ -10,7 +10,6 @@ import (
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/optim"
-	"github.com/kallima-gan/kallima/tensor"
 )
 
 // The helpers below are shared by the GAN families: the loss: section, the
@@ -68,11 +67,7 @@ func NewPlayer(name string, m nn.Module, t config.Train, lr float32, ema bool) (
 		p.LR = optim.Linear{Base: lr, Start: 0, End: t.Steps, Final: 0}
 	}
 	if ema && t.EMA > 0 {
-		var bufs []*tensor.Tensor
-		for _, b := range m.Buffers("") {
-			bufs = append(bufs, b.Tensor)
-		}
-		if p.EMA, err = optim.NewEMA(nn.Parameters(m), bufs, optim.EMAConfig{Decay: t.EMA, Warmup: true}); err != nil {
+		if p.EMA, err = optim.NewEMA(nn.Parameters(m), nn.BufferTensors(m), optim.EMAConfig{Decay: t.EMA, Warmup: true}); err != nil {
 			return nil, fmt.Errorf("player %s: EMA: %w", name, err)
 		}
 	}

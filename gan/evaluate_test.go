@@ -31,11 +31,7 @@ func top2x2(a []float32) float64 {
 func TestEvaluateFitsSpectralNormToEMA(t *testing.T) {
 	rng := tensor.NewRNG(3)
 	lin := nn.NewLinear(2, 2, rng).WithSpectralNorm(rng)
-	var bufs []*tensor.Tensor
-	for _, b := range lin.Buffers("") {
-		bufs = append(bufs, b.Tensor)
-	}
-	ema, err := optim.NewEMA(nn.Parameters(lin), bufs, optim.EMAConfig{Decay: 0.99})
+	ema, err := optim.NewEMA(nn.Parameters(lin), nn.BufferTensors(lin), optim.EMAConfig{Decay: 0.99})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,10 +59,9 @@ func TestEvaluateFitsSpectralNormToEMA(t *testing.T) {
 		t.Errorf("sigma under Evaluate %.6g, top singular value of the EMA weight %.6g", got, want)
 	}
 	// The forward pass uses the EMA's W / sigma and bias.
-	w, b := avgW, avgB
 	y := lin.Forward(x).Data().Data()
 	for i := range 2 {
-		wantY := (float64(w[2*i])+0.5*float64(w[2*i+1]))/want + float64(b[i])
+		wantY := (float64(avgW[2*i])+0.5*float64(avgW[2*i+1]))/want + float64(avgB[i])
 		if math.Abs(float64(y[i])-wantY) > 1e-4 {
 			t.Errorf("output %d under Evaluate %.6g, want %.6g from the EMA weights", i, y[i], wantY)
 		}

@@ -239,7 +239,7 @@ func (d *CondDiscriminator) Features(x *autograd.Value, labels []int) (features,
 		return d.Net.Features(autograd.Concat([]*autograd.Value{x, maps}, 1))
 	}
 	phi, psi := d.Net.Features(x)
-	return phi, autograd.Add(psi, d.project(phi, labels))
+	return phi, autograd.Add(psi, projection(d.Embed, phi, labels))
 }
 
 // check panics if x is not [N, Channels, Size, Size] with a label in
@@ -250,11 +250,6 @@ func (d *CondDiscriminator) check(x *autograd.Value, labels []int) {
 		panic(fmt.Sprintf("models.CondDiscriminator: input shape %v, want [N %d %d %d]", xs, d.channels, d.size, d.size))
 	}
 	checkLabels("models.CondDiscriminator", labels, xs[0], d.classes)
-}
-
-// project returns <Embed[y_i], phi_i> [N, 1].
-func (d *CondDiscriminator) project(phi *autograd.Value, labels []int) *autograd.Value {
-	return projection(d.Embed, phi, labels)
 }
 
 // projection is the projection discriminator's class term (Miyato & Koyama
@@ -275,7 +270,7 @@ func (d *CondDiscriminator) ForwardRelabel(x *autograd.Value, labels, other []in
 	d.check(x, labels)
 	d.check(x, other)
 	phi, psi := d.Net.Features(x)
-	return autograd.Add(psi, d.project(phi, labels)), autograd.Add(psi, d.project(phi, other))
+	return autograd.Add(psi, projection(d.Embed, phi, labels)), autograd.Add(psi, projection(d.Embed, phi, other))
 }
 
 // Forward returns the logits [N, 1] of images x with one label each; see

@@ -174,6 +174,17 @@ func Parameters(m Module) []*autograd.Value {
 	return r
 }
 
+// BufferTensors returns the tensors of m's buffers in order, the slice an
+// EMA takes beside Parameters.
+func BufferTensors(m Module) []*tensor.Tensor {
+	bs := m.Buffers("")
+	r := make([]*tensor.Tensor, len(bs))
+	for i, b := range bs {
+		r[i] = b.Tensor
+	}
+	return r
+}
+
 // State lists every tensor a checkpoint of m must hold: the parameters'
 // tensors, then the buffers, each under its name. It panics if two entries
 // share a name, which is a bug in a composite module's listing.

@@ -175,11 +175,7 @@ func loadPlayerWeights(p *gan.Player, ck *run.Checkpoint, raw bool) (string, err
 	if raw || len(ema) == 0 {
 		return WeightsG, nil
 	}
-	var bufs []*tensor.Tensor
-	for _, b := range p.Module.Buffers("") {
-		bufs = append(bufs, b.Tensor)
-	}
-	e, err := optim.NewEMA(nn.Parameters(p.Module), bufs, optim.EMAConfig{})
+	e, err := optim.NewEMA(nn.Parameters(p.Module), nn.BufferTensors(p.Module), optim.EMAConfig{})
 	if err != nil {
 		return "", fmt.Errorf("pipeline: EMA: %w", err)
 	}

@@ -34,11 +34,7 @@ func newTrainee(t *testing.T, seed uint64, lr float32) *trainee {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bufs []*tensor.Tensor
-	for _, b := range m.Buffers("") {
-		bufs = append(bufs, b.Tensor)
-	}
-	ema, err := optim.NewEMA(nn.Parameters(m), bufs, optim.EMAConfig{Decay: 0.9, Warmup: true})
+	ema, err := optim.NewEMA(nn.Parameters(m), nn.BufferTensors(m), optim.EMAConfig{Decay: 0.9, Warmup: true})
 	if err != nil {
 		t.Fatal(err)
 	}
