@@ -26,6 +26,11 @@ type BiGANConfig struct {
 	// Stochastic makes E output a mean and a log-variance per latent
 	// dimension (ALI's Gaussian encoder), 2*ZDim outputs, instead of ZDim.
 	Stochastic bool
+	// CodeAfterNorm makes D add its code path after the second layer's
+	// batch norm instead of before it (the authors'), so the norm cannot
+	// rescale the codes: a code distribution of the wrong scale stays
+	// visible to D.
+	CodeAfterNorm bool
 }
 
 // pixels is the flattened image width.
@@ -188,7 +193,7 @@ func (e *BiGANEncoder) SetTraining(on bool) { e.children().SetTraining(on) }
 // as a second linear map added to it (the code's apply_cond):
 //
 //	h1 = LReLU(W1 x)
-//	h2 = LReLU(BN(W2 h1 + Wz z))
+//	h2 = LReLU(BN(W2 h1 + Wz z))        (LReLU(BN(W2 h1) + Wz z) with CodeAfterNorm)
 //	logit = Wout h2
 //
 // with leaky ReLU slope 0.2. Wout starts at zero, as the code's binary
@@ -219,7 +224,11 @@ func (d *BiGANDiscriminator) Forward(x, z *autograd.Value) *autograd.Value {
 		panic(fmt.Sprintf("models.BiGANDiscriminator: %v images with %v codes", x.Shape(), z.Shape()))
 	}
 	h := autograd.LeakyRelu(d.FC1.Forward(toUnit(x)), 0.2)
-	h = autograd.LeakyRelu(d.BN2.Forward(autograd.Add(d.FC2.Forward(h), d.Z2.Forward(z))), 0.2)
+	if d.Config.CodeAfterNorm {
+		h = autograd.LeakyRelu(autograd.Add(d.BN2.Forward(d.FC2.Forward(h)), d.Z2.Forward(z)), 0.2)
+	} else {
+		h = autograd.LeakyRelu(d.BN2.Forward(autograd.Add(d.FC2.Forward(h), d.Z2.Forward(z))), 0.2)
+	}
 	return d.Out.Forward(h)
 }
 

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -79,17 +80,46 @@ func TestBiGANNetworks(t *testing.T) {
 
 // TestBiGANDiscriminatorGradCheck checks D's gradient with respect to
 // both of its inputs (the image and the code) by finite differences,
-// batch norm in training mode.
+// batch norm in training mode, the code joining before or after it.
 func TestBiGANDiscriminatorGradCheck(t *testing.T) {
-	rng := tensor.NewRNG(2)
-	d, err := NewBiGANDiscriminator(BiGANConfig{Channels: 1, Size: 2, ZDim: 2, Hidden: 5}, rng)
-	if err != nil {
-		t.Fatal(err)
+	for _, after := range []bool{false, true} {
+		rng := tensor.NewRNG(2)
+		d, err := NewBiGANDiscriminator(BiGANConfig{Channels: 1, Size: 2, ZDim: 2, Hidden: 5, CodeAfterNorm: after}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nn.InitNormal(d.Out.Weight.Data(), 0, 1, rng)
+		f := func(xs []*autograd.Value) *autograd.Value { return d.Forward(xs[0], xs[1]) }
+		x, z := rng.Uniform(-1, 1, 6, 1, 2, 2), rng.Uniform(-1, 1, 6, 2)
+		if err := autograd.GradCheck(f, []*tensor.Tensor{x, z}, autograd.CheckOptions{Seed: 3, Eps: 1e-2}); err != nil {
+			t.Errorf("CodeAfterNorm %v: %v", after, err)
+		}
 	}
-	nn.InitNormal(d.Out.Weight.Data(), 0, 1, rng)
-	f := func(xs []*autograd.Value) *autograd.Value { return d.Forward(xs[0], xs[1]) }
-	x, z := rng.Uniform(-1, 1, 6, 1, 2, 2), rng.Uniform(-1, 1, 6, 2)
-	if err := autograd.GradCheck(f, []*tensor.Tensor{x, z}, autograd.CheckOptions{Seed: 3, Eps: 1e-2}); err != nil {
-		t.Error(err)
+}
+
+// TestBiGANDiscriminatorCodeScale: with the code joining before the batch
+// norm (the authors' D), the norm hides the codes' scale: with the image
+// path's second layer at zero, D(x, z) and D(x, 10 z) are the same in
+// training mode. Joined after the norm, the scale shows.
+func TestBiGANDiscriminatorCodeScale(t *testing.T) {
+	for _, after := range []bool{false, true} {
+		rng := tensor.NewRNG(4)
+		d, err := NewBiGANDiscriminator(BiGANConfig{Channels: 1, Size: 3, ZDim: 4, Hidden: 6, CodeAfterNorm: after}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nn.InitNormal(d.Out.Weight.Data(), 0, 1, rng)
+		d.FC2.Weight.Data().Fill(0)
+		nn.InitNormal(d.Z2.Weight.Data(), 0, 1, rng) // code features well above batch norm's eps
+		x, z := autograd.Const(rng.Uniform(-1, 1, 8, 1, 3, 3)), rng.Normal(0, 1, 8, 4)
+		a := d.Forward(x, autograd.Const(z)).Data().Data()
+		b := d.Forward(x, autograd.Const(tensor.Scale(z, 10))).Data().Data()
+		var diff float64
+		for i := range a {
+			diff = max(diff, math.Abs(float64(a[i]-b[i])))
+		}
+		if hidden := diff < 1e-3; hidden == after {
+			t.Errorf("CodeAfterNorm %v: logits move by at most %.2g when the codes grow tenfold; want the scale hidden only before the norm", after, diff)
+		}
 	}
 }

@@ -5,8 +5,13 @@
 // the generator G, and the discriminator D scores pairs: (x, E(x)) real,
 // (G(z), z) fake (Game). E and G are one player ("ge") updated together
 // against D ("d"). ALI is the same game with a stochastic Gaussian encoder,
-// q(z|x) = N(mu, diag(exp(logVar))), sampled by the reparameterisation
-// trick, and a normal prior.
+// q(z|x) = N(mu, diag(sigma^2)), sampled by the reparameterisation trick,
+// and a normal prior. Two defaults of ali depart from BiGAN's networks,
+// because without them ALI does not train here: sigma is bounded by the
+// prior's 1 (Section.SigmaMax), and D adds its code path after its batch
+// norm (Section.CodeJoin). With the BiGAN authors' D, the norm rescales
+// each batch, so the encoder could inflate its codes (sigma about 2500
+// unbounded; means of standard deviation 4.7 bounded) without D seeing it.
 //
 // The defaults are the BiGAN authors' permutation-invariant MNIST setting,
 // read from their code (github.com/jeffdonahue/bigan: train_mnist.sh,
@@ -80,14 +85,28 @@ type Section struct {
 	// the authors' code does (default true); false alternates them as
 	// other GANs do, D first (then train.n_critic may exceed 1).
 	Simultaneous bool `yaml:"simultaneous"`
+	// SigmaMax (ali only) bounds the standard deviation of the encoder's
+	// Gaussian: sigma = sigma_max sigmoid(s) for E's scale output s.
+	// Default 1, the prior's: a posterior wider than the prior cannot
+	// be part of a matched pair of joints, whose aggregate posterior has
+	// variance 1. 0 gives the unbounded sigma = exp(s/2) (s a
+	// log-variance), with which this model's encoder drowns its code in
+	// noise and training fails (docs/RESULTS-encoders.md).
+	SigmaMax float64 `yaml:"sigma_max"`
+	// CodeJoin is where D's code path joins its image path:
+	// "before_norm", added before the second layer's batch norm (the
+	// BiGAN authors' D, bigan's default), or "after_norm", added after it
+	// (ali's default), so the norm cannot hide codes of the wrong scale
+	// (models.BiGANConfig.CodeAfterNorm).
+	CodeJoin string `yaml:"code_join"`
 }
 
 // Defaults returns the section's defaults for model.kind kind (bigan or
 // ali).
 func Defaults(kind string) Section {
-	s := Section{Prior: "uniform", ZDim: 50, Width: 1024, WeightDecay: 2.5e-5, DecayStart: 0.5, DecayFinal: 0.01, Simultaneous: true}
+	s := Section{Prior: "uniform", ZDim: 50, Width: 1024, WeightDecay: 2.5e-5, DecayStart: 0.5, DecayFinal: 0.01, Simultaneous: true, CodeJoin: "before_norm"}
 	if kind == "ali" {
-		s.Prior = "normal"
+		s.Prior, s.SigmaMax, s.CodeJoin = "normal", 1, "after_norm"
 	}
 	return s
 }
@@ -122,6 +141,12 @@ func (s *Section) Validate(c config.Config) error {
 		return fmt.Errorf("model.prior: %s, but ali's Gaussian encoder goes with a normal prior (set prior: normal, or use model.kind bigan)", s.Prior)
 	}
 	switch {
+	case kind == "bigan" && s.SigmaMax != 0:
+		return fmt.Errorf("model.sigma_max: %g, but bigan's encoder is deterministic (leave sigma_max out, or use model.kind ali)", s.SigmaMax)
+	case !(s.SigmaMax >= 0) || math.IsInf(s.SigmaMax, 0):
+		return fmt.Errorf("model.sigma_max: %g (want a bound on the encoder's standard deviation above 0, 1 the prior's, or 0 for none)", s.SigmaMax)
+	case s.CodeJoin != "before_norm" && s.CodeJoin != "after_norm":
+		return fmt.Errorf("model.code_join: %q (want before_norm, the BiGAN authors' D, or after_norm)", s.CodeJoin)
 	case s.Width <= 0:
 		return fmt.Errorf("model.width: %d (want a positive layer width; 1024 is the BiGAN authors')", s.Width)
 	case !(s.WeightDecay >= 0):
@@ -228,7 +253,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	kind := c.Model.Kind
 	// The split order is part of what a seed means: keep it.
 	initRNG, gameRNG, fixedRNG, loaderRNG := root.Split(), root.Split(), root.Split(), root.Split()
-	nets := models.BiGANConfig{Channels: d.Channels, Size: d.Size, ZDim: s.ZDim, Hidden: s.Width, Stochastic: kind == "ali"}
+	nets := models.BiGANConfig{Channels: d.Channels, Size: d.Size, ZDim: s.ZDim, Hidden: s.Width, Stochastic: kind == "ali", CodeAfterNorm: s.CodeJoin == "after_norm"}
 	g, err := models.NewBiGANGenerator(nets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("generator: %w", err)
@@ -267,7 +292,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if loader == nil {
 		return m, nil
 	}
-	game := &Game{G: g, E: e, D: dnet, Prior: prior, Code: mod.code, Minimax: c.Loss.Name == "minimax", JointBatch: s.JointBatch, Simultaneous: s.Simultaneous,
+	game := &Game{G: g, E: e, D: dnet, Prior: prior, Code: mod.code, SigmaMax: float32(s.SigmaMax), Minimax: c.Loss.Name == "minimax", JointBatch: s.JointBatch, Simultaneous: s.Simultaneous,
 		Real: func() *tensor.Tensor { return loader.Next().Images }, Batch: c.Train.Batch, RNG: gameRNG}
 	m.Phases = game.Phases(pge, pd, c.Train.NCritic)
 	return m, nil
@@ -323,7 +348,7 @@ func (m *Model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	var z *tensor.Tensor
-	ag.NoGrad(func() { z = m.code.encode(m.E.Forward(ag.Const(x)), m.prior.Dim, nil).Data() })
+	ag.NoGrad(func() { z = m.code.encode(m.E.Forward(ag.Const(x)), m.prior.Dim, nil, 0).Data() })
 	return z, nil
 }
 

@@ -21,16 +21,21 @@ import (
 )
 
 // TestPresets: bigan-mnist is the authors' setting, ali-mnist the same
-// with a normal prior.
+// with a normal prior, a bounded posterior and D's code joining after the
+// norm.
 func TestPresets(t *testing.T) {
-	for _, tc := range []struct{ name, kind, prior string }{{"bigan-mnist", "bigan", "uniform"}, {"ali-mnist", "ali", "normal"}} {
+	for _, tc := range []struct {
+		name, kind, prior, join string
+		sigmaMax                float64
+	}{{"bigan-mnist", "bigan", "uniform", "before_norm", 0}, {"ali-mnist", "ali", "normal", "after_norm", 1}} {
 		c, err := famtest.Preset(t, tc.name)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		s := c.Model.Section.(*Section)
 		tr := c.Train
-		if c.Model.Kind != tc.kind || s.Prior != tc.prior || s.ZDim != 50 || s.Width != 1024 || s.WeightDecay != 2.5e-5 || s.DecayStart != 0.5 || s.DecayFinal != 0.01 {
+		if c.Model.Kind != tc.kind || s.Prior != tc.prior || s.ZDim != 50 || s.Width != 1024 || s.WeightDecay != 2.5e-5 || s.DecayStart != 0.5 || s.DecayFinal != 0.01 ||
+			s.CodeJoin != tc.join || s.SigmaMax != tc.sigmaMax {
 			t.Errorf("%s: %s %+v", tc.name, c.Model.Kind, s)
 		}
 		// 400 epochs of the 468 whole batches of 128 in 60000 digits.
@@ -49,6 +54,9 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"model.z_dim=0"}, "model.prior/z_dim"},
 		{[]string{"model.prior=cauchy"}, "model.prior/z_dim"},
 		{[]string{"model.kind=ali", "model.prior=uniform"}, "model.prior: uniform, but ali"},
+		{[]string{"model.sigma_max=1"}, "model.sigma_max: 1, but bigan's encoder is deterministic"},
+		{[]string{"model.kind=ali", "model.prior=normal", "model.sigma_max=-1"}, "model.sigma_max: -1"},
+		{[]string{"model.code_join=inside"}, "model.code_join"},
 		{[]string{"model.width=0"}, "model.width"},
 		{[]string{"model.weight_decay=-1"}, "model.weight_decay"},
 		{[]string{"train.optimizer=rmsprop"}, "model.weight_decay"},
@@ -118,18 +126,19 @@ func TestLossesMatchFormula(t *testing.T) {
 
 // TestCodes checks how E's output becomes a code: the uniform code is
 // 2 sigmoid - 1, in (-1, 1); ALI's Gaussian code is the mean without a
-// stream and mu + exp(logVar/2) eps with one, whose moments match and
-// whose gradient (with eps fixed) passes a finite-difference check.
+// stream and mu + sigma eps with one, sigma = exp(logVar/2) unbounded or
+// sigmaMax sigmoid(s) bounded, whose moments match and whose gradient
+// (with eps fixed) passes a finite-difference check.
 func TestCodes(t *testing.T) {
 	out := ag.Const(tensor.FromSlice([]float32{-30, 0, 2, 30}, 2, 2))
-	u := CodeUniform.encode(out, 2, nil).Data().Data()
+	u := CodeUniform.encode(out, 2, nil, 0).Data().Data()
 	want := []float64{-1, 0, 2/(1+math.Exp(-2)) - 1, 1}
 	for i, v := range u {
 		if math.Abs(float64(v)-want[i]) > 1e-6 {
 			t.Errorf("uniform code %d: %v, want %v", i, v, want[i])
 		}
 	}
-	if l := CodeLinear.encode(out, 2, nil); l != out {
+	if l := CodeLinear.encode(out, 2, nil, 0); l != out {
 		t.Errorf("linear code is not the output itself")
 	}
 	// 20000 rows of mean 1.5 and log-variance log 4 (standard deviation 2).
@@ -138,24 +147,38 @@ func TestCodes(t *testing.T) {
 	for i := 0; i < n; i++ {
 		gauss.Data()[2*i], gauss.Data()[2*i+1] = 1.5, float32(math.Log(4))
 	}
-	if m := CodeGaussian.encode(ag.Const(gauss), 1, nil).Data().Data(); m[0] != 1.5 || len(m) != n {
+	if m := CodeGaussian.encode(ag.Const(gauss), 1, nil, 0).Data().Data(); m[0] != 1.5 || len(m) != n {
 		t.Errorf("Gaussian code without a stream: %v..., want the mean 1.5", m[:1])
 	}
-	s := CodeGaussian.encode(ag.Const(gauss), 1, tensor.NewRNG(3)).Data().Data()
-	var sum, sq float64
-	for _, v := range s {
-		sum += float64(v)
-		sq += float64(v) * float64(v)
+	moments := func(s []float32) (mean, std float64) {
+		var sum, sq float64
+		for _, v := range s {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+		}
+		mean = sum / float64(len(s))
+		return mean, math.Sqrt(sq/float64(len(s)) - mean*mean)
 	}
-	mean := sum / n
-	std := math.Sqrt(sq/n - mean*mean)
-	if math.Abs(mean-1.5) > 0.05 || math.Abs(std-2) > 0.05 {
-		t.Errorf("Gaussian code samples: mean %.3f, std %.3f, want 1.5 and 2", mean, std)
+	// Unbounded (sigmaMax 0): the second column is a log-variance.
+	if mean, std := moments(CodeGaussian.encode(ag.Const(gauss), 1, tensor.NewRNG(3), 0).Data().Data()); math.Abs(mean-1.5) > 0.05 || math.Abs(std-2) > 0.05 {
+		t.Errorf("unbounded Gaussian code samples: mean %.3f, std %.3f, want 1.5 and 2", mean, std)
+	}
+	// Bounded: sigma = sigmaMax sigmoid(s), 0.8 sigmoid(log 4) = 0.64, and
+	// no scale output, however large, passes sigmaMax.
+	for _, c := range []struct{ s, std float64 }{{math.Log(4), 0.64}, {1e4, 0.8}} {
+		for i := 0; i < n; i++ {
+			gauss.Data()[2*i+1] = float32(c.s)
+		}
+		if mean, std := moments(CodeGaussian.encode(ag.Const(gauss), 1, tensor.NewRNG(3), 0.8).Data().Data()); math.Abs(mean-1.5) > 0.05 || math.Abs(std-c.std) > 0.02 {
+			t.Errorf("bounded Gaussian code samples with scale output %g: mean %.3f, std %.3f, want 1.5 and %g", c.s, mean, std, c.std)
+		}
 	}
 	x := tensor.NewRNG(4).Normal(0, 1, 3, 4)
-	f := func(xs []*ag.Value) *ag.Value { return CodeGaussian.encode(xs[0], 2, tensor.NewRNG(9)) }
-	if err := ag.GradCheck(f, []*tensor.Tensor{x}, ag.CheckOptions{SecondOrder: true, Seed: 1}); err != nil {
-		t.Errorf("reparameterised code: %v", err)
+	for _, max := range []float32{0, 0.8} {
+		f := func(xs []*ag.Value) *ag.Value { return CodeGaussian.encode(xs[0], 2, tensor.NewRNG(9), max) }
+		if err := ag.GradCheck(f, []*tensor.Tensor{x}, ag.CheckOptions{SecondOrder: true, Seed: 1}); err != nil {
+			t.Errorf("reparameterised code, sigmaMax %g: %v", max, err)
+		}
 	}
 }
 
@@ -369,7 +392,7 @@ func TestSimultaneousUpdates(t *testing.T) {
 		}
 	}
 	var now *tensor.Tensor
-	ag.NoGrad(func() { now = CodeUniform.encode(e.Forward(ag.Const(x)), 2, nil).Data() })
+	ag.NoGrad(func() { now = CodeUniform.encode(e.Forward(ag.Const(x)), 2, nil, 0).Data() })
 	if slices.Equal(now.Data(), ez.Data()) {
 		t.Fatal("moving E's weights left its codes unchanged: the test cannot tell")
 	}
@@ -401,12 +424,45 @@ func meanSample(t *testing.T, m *family.Model) float64 {
 	return s / float64(x.Len())
 }
 
-// TestTrainingLearnsOnMNIST trains bigan-mnist's model (256 units) for
-// 1000 steps on real MNIST. Untrained, G draws mid-gray noise (mean pixel
-// about 0; MNIST's is -0.74, mostly black background); trained, its
-// samples must have darkened clearly (below -0.15) while D tells the pairs
-// apart better than chance (its loss under log 2 = 0.69, E and G's above
-// it), and the same seed must repeat the run bit for bit.
+// reconRatio is the mean L2 distance ||G(E(x)) - x|| over test digits x
+// divided by the mean distance ||x' - x|| between test digits, both
+// networks in evaluation mode: about 1 or more when E's codes say nothing
+// about x, below 1 as G(E(x)) comes to resemble x.
+func reconRatio(t *testing.T, m *family.Model, x *tensor.Tensor) float64 {
+	t.Helper()
+	m.GeneratorPlayer.Module.SetTraining(false)
+	defer m.GeneratorPlayer.Module.SetTraining(true)
+	r, err := m.Generator.(family.Reconstructor).Reconstruct(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, d := x.Size(0), x.Len()/x.Size(0)
+	xs, rs := x.Data(), r.Data()
+	dist := func(a, b []float32) float64 {
+		s := 0.0
+		for i := range a {
+			v := float64(a[i] - b[i])
+			s += v * v
+		}
+		return math.Sqrt(s)
+	}
+	var recon, pair float64
+	for i := 0; i < n; i++ {
+		row, next := xs[i*d:(i+1)*d], xs[((i+1)%n)*d:((i+1)%n+1)*d]
+		recon += dist(rs[i*d:(i+1)*d], row)
+		pair += dist(next, row)
+	}
+	return recon / pair
+}
+
+// TestTrainingLearnsOnMNIST trains bigan-mnist's and ali-mnist's models
+// (256 and 512 units) for 1000 steps on real MNIST. Untrained, G draws mid-gray
+// noise (mean pixel about 0; MNIST's is -0.74, mostly black background);
+// trained, its samples must have darkened clearly (below -0.15), D must
+// tell the pairs apart better than chance (its loss under log 2 = 0.69,
+// E and G's above it), and G(E(x)) must be nearer x than another digit is
+// (ALI with an unbounded posterior variance fails here: its codes are
+// noise). The same seed must repeat the run bit for bit.
 func TestTrainingLearnsOnMNIST(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on MNIST for 1000 steps: without -short only")
@@ -415,35 +471,44 @@ func TestTrainingLearnsOnMNIST(t *testing.T) {
 		t.Skip("1000 MNIST steps take minutes with the pure-Go GEMM; .ci/long's OpenBLAS pass runs it")
 	}
 	set := famtest.MNIST(t, data.Train)
-	train := func() (before, after, dLoss, geLoss float64) {
-		c, err := famtest.Preset(t, "bigan-mnist", "model.width=256", "train.steps=1000")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := family.Build(c, family.Data{Channels: 1, Size: 28, Classes: 10, Images: set})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		before = meanSample(t, m)
-		tr := &gan.Trainer{Players: m.Players, Phases: m.Phases, Steps: c.Train.Steps, Callbacks: []gan.Callback{func(tr *gan.Trainer, l gan.Logs) error {
-			if tr.Step > 900 {
-				dLoss += l["d/loss"] / 100
-				geLoss += l["ge/loss"] / 100
+	test := famtest.MNIST(t, data.Test)
+	x := tensor.FromSlice(test.Images.Data()[:256*784], 256, 1, 28, 28)
+	// ALI's G is still noise after 1000 steps at width 256 (D wins);
+	// from 512 it draws digits.
+	for _, tc := range []struct{ preset, width string }{{"bigan-mnist", "256"}, {"ali-mnist", "512"}} {
+		preset := tc.preset
+		t.Run(preset, func(t *testing.T) {
+			train := func() (before, after, dLoss, geLoss, recon float64) {
+				c, err := famtest.Preset(t, preset, "model.width="+tc.width, "train.steps=1000")
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := family.Build(c, family.Data{Channels: 1, Size: 28, Classes: 10, Images: set})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				before = meanSample(t, m)
+				tr := &gan.Trainer{Players: m.Players, Phases: m.Phases, Steps: c.Train.Steps, Callbacks: []gan.Callback{func(tr *gan.Trainer, l gan.Logs) error {
+					if tr.Step > 900 {
+						dLoss += l["d/loss"] / 100
+						geLoss += l["ge/loss"] / 100
+					}
+					return nil
+				}}}
+				if err := tr.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return before, meanSample(t, m), dLoss, geLoss, reconRatio(t, m, x)
 			}
-			return nil
-		}}}
-		if err := tr.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return before, meanSample(t, m), dLoss, geLoss
-	}
-	before, after, dLoss, geLoss := train()
-	t.Logf("mean sample pixel %.3f untrained, %.3f after 1000 steps; last 100 steps: D loss %.3f, E and G's %.3f", before, after, dLoss, geLoss)
-	if !(math.Abs(before) < 0.1 && after < -0.15 && dLoss < math.Ln2 && geLoss > math.Ln2) {
-		t.Errorf("mean sample pixel %.3f -> %.3f, D loss %.3f, E and G's %.3f: want about 0 -> below -0.15, D's under log 2, E and G's above", before, after, dLoss, geLoss)
-	}
-	if _, again, _, _ := train(); again != after {
-		t.Errorf("the same seed gave %v and %v", after, again)
+			before, after, dLoss, geLoss, recon := train()
+			t.Logf("mean sample pixel %.3f untrained, %.3f after 1000 steps; last 100 steps: D loss %.3f, E and G's %.3f; ||G(E(x)) - x|| / ||x' - x|| %.3f", before, after, dLoss, geLoss, recon)
+			if !(math.Abs(before) < 0.1 && after < -0.15 && dLoss < math.Ln2 && geLoss > math.Ln2 && recon < 0.95) {
+				t.Errorf("mean sample pixel %.3f -> %.3f, D loss %.3f, E and G's %.3f, reconstruction ratio %.3f: want about 0 -> below -0.15, D's under log 2, E and G's above, ratio under 0.95", before, after, dLoss, geLoss, recon)
+			}
+			if _, again, _, _, _ := train(); again != after {
+				t.Errorf("the same seed gave %v and %v", after, again)
+			}
+		})
 	}
 }

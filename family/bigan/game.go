@@ -58,6 +58,9 @@ type Game struct {
 	// Prior is p(z); Code maps E's linear output to a code (see code).
 	Prior gan.Prior
 	Code  Code
+	// SigmaMax bounds ALI's posterior standard deviation (see
+	// CodeGaussian); 0 leaves it unbounded.
+	SigmaMax float32
 	// Minimax selects EncoderGeneratorLoss's minimax form.
 	Minimax bool
 	// JointBatch makes D score the real and the fake pairs as one batch
@@ -92,16 +95,18 @@ const (
 	// CodeLinear uses the output itself (a deterministic encoder for a
 	// normal prior).
 	CodeLinear
-	// CodeGaussian reads the output as ALI's Gaussian q(z|x): a mean and
-	// a log-variance per dimension, sampled by the reparameterisation
-	// trick z = mu + exp(logVar/2) eps while training; its mean is the
-	// code an encoder reports.
+	// CodeGaussian reads the output as ALI's Gaussian q(z|x): a mean mu
+	// and a scale s per dimension, sampled by the reparameterisation trick
+	// z = mu + sigma eps while training, with sigma = sigmaMax sigmoid(s)
+	// (bounded) or, for sigmaMax 0, sigma = exp(s/2) (s a log-variance,
+	// unbounded); its mean is the code an encoder reports.
 	CodeGaussian
 )
 
 // encode maps E's linear output out to codes: a sample for CodeGaussian
-// when rng is set, its mean otherwise.
-func (c Code) encode(out *ag.Value, dim int, rng *tensor.RNG) *ag.Value {
+// when rng is set (its standard deviation bounded by sigmaMax, or
+// unbounded for 0), its mean otherwise.
+func (c Code) encode(out *ag.Value, dim int, rng *tensor.RNG, sigmaMax float32) *ag.Value {
 	switch c {
 	case CodeUniform:
 		return ag.AddScalar(ag.Scale(ag.Sigmoid(out), 2), -1)
@@ -110,16 +115,20 @@ func (c Code) encode(out *ag.Value, dim int, rng *tensor.RNG) *ag.Value {
 		if rng == nil {
 			return mu
 		}
-		logVar := ag.Slice(out, 1, dim, 2*dim)
+		s := ag.Slice(out, 1, dim, 2*dim)
+		sigma := ag.Exp(ag.Scale(s, 0.5))
+		if sigmaMax > 0 {
+			sigma = ag.Scale(ag.Sigmoid(s), sigmaMax)
+		}
 		eps := rng.Normal(0, 1, out.Shape()[0], dim)
-		return ag.Add(mu, ag.Mul(ag.Exp(ag.Scale(logVar, 0.5)), ag.Const(eps)))
+		return ag.Add(mu, ag.Mul(sigma, ag.Const(eps)))
 	}
 	return out
 }
 
 // forward builds E's codes of x (sampled for ALI) and G's images of z.
 func (g *Game) forward(x, z *tensor.Tensor) (ez, gx *ag.Value) {
-	return g.Code.encode(g.E.Forward(ag.Const(x)), g.Prior.Dim, g.RNG), g.G.Forward(ag.Const(z))
+	return g.Code.encode(g.E.Forward(ag.Const(x)), g.Prior.Dim, g.RNG, g.SigmaMax), g.G.Forward(ag.Const(z))
 }
 
 // ReusesFake reports whether D's update builds E(x) and G(z) with their
