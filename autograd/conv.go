@@ -15,16 +15,33 @@ var (
 
 // Conv2d convolves x [N, C, H, W] with w [O, C, kh, kw] (cross-correlation,
 // like torch.nn.functional.conv2d without bias), giving [N, O, Ho, Wo].
+//
+// When w's gradient will be wanted, the forward pass keeps x's im2col
+// unrolling (tensor.Cols) for the backward pass's weight gradient instead
+// of unrolling x a second time; the buffer belongs to the innermost open
+// tensor.Arena, like the step's other intermediates.
 func Conv2d(x, w *Value, p tensor.ConvParams) *Value {
 	h, wd := x.Shape()[2], x.Shape()[3]
 	kh, kw := w.Shape()[2], w.Shape()[3]
-	return record(opConv2d, tensor.Conv2d(x.data, w.data, p), []*Value{x, w}, func(g *Value) []*Value {
+	var out *tensor.Tensor
+	var cols *tensor.Cols
+	if gradEnabled && w.requiresGrad {
+		cols = tensor.Im2col(x.data, kh, kw, p)
+		out = cols.Conv2d(w.data)
+	} else {
+		out = tensor.Conv2d(x.data, w.data, p)
+	}
+	return record(opConv2d, out, []*Value{x, w}, func(g *Value) []*Value {
 		var gx, gw *Value
 		if x.requiresGrad {
 			gx = convTranspose(g, w, p, h, wd)
 		}
 		if w.requiresGrad {
-			gw = conv2dWeightGrad(x, g, p, kh, kw)
+			var dw *tensor.Tensor
+			if cols != nil {
+				dw = cols.WeightGrad(g.data)
+			}
+			gw = conv2dWeightGradOf(x, g, p, kh, kw, dw)
 		}
 		return []*Value{gx, gw}
 	})
@@ -63,8 +80,17 @@ func convTranspose(y, w *Value, p tensor.ConvParams, h, wd int) *Value {
 // conv2dWeightGrad is Conv2d's weight gradient as an op of its own, so it
 // can be differentiated again (WGAN-GP's penalty needs it).
 func conv2dWeightGrad(x, gy *Value, p tensor.ConvParams, kh, kw int) *Value {
+	return conv2dWeightGradOf(x, gy, p, kh, kw, nil)
+}
+
+// conv2dWeightGradOf is conv2dWeightGrad with its value dw already
+// computed (from a kept tensor.Cols), or computed here when dw is nil.
+func conv2dWeightGradOf(x, gy *Value, p tensor.ConvParams, kh, kw int, dw *tensor.Tensor) *Value {
 	h, wd := x.Shape()[2], x.Shape()[3]
-	return record(opConv2dWeightGrad, tensor.Conv2dWeightGrad(x.data, gy.data, p, kh, kw), []*Value{x, gy}, func(g *Value) []*Value {
+	if dw == nil {
+		dw = tensor.Conv2dWeightGrad(x.data, gy.data, p, kh, kw)
+	}
+	return record(opConv2dWeightGrad, dw, []*Value{x, gy}, func(g *Value) []*Value {
 		var gx, ggy *Value
 		if x.requiresGrad {
 			gx = convTranspose(gy, g, p, h, wd)

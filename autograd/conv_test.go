@@ -1,6 +1,11 @@
 package autograd
 
-import "github.com/kallima-gan/kallima/tensor"
+import (
+	"slices"
+	"testing"
+
+	"github.com/kallima-gan/kallima/tensor"
+)
 
 func init() {
 	p := tensor.ConvParams{Stride: [2]int{2, 1}, Padding: [2]int{1, 0}, Dilation: [2]int{1, 2}}
@@ -27,4 +32,27 @@ func init() {
 			return Square(conv2dWeightGrad(x[0], x[1], p, 3, 2))
 		}},
 	)
+}
+
+// TestConv2dKeptColsWeightGrad: the weight gradient Conv2d's backward
+// computes from the forward pass's kept im2col matrix is, bit for bit,
+// tensor.Conv2dWeightGrad's, on the batched path (C*kh*kw = 72) and the
+// per-sample one (18, which keeps no matrix).
+func TestConv2dKeptColsWeightGrad(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	p := tensor.ConvParams{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
+	for _, c := range []int{8, 2} {
+		x, w := rng.Normal(0, 1, 6, c, 7, 7), rng.Normal(0, 1, 5, c, 3, 3)
+		gy := rng.Normal(0, 1, 6, 5, 4, 4)
+		wv := Param(w)
+		out := Conv2d(Const(x), wv, p)
+		// Another convolution of the same geometry in between would take
+		// the kept matrix's buffer if it had gone back to the pool.
+		Conv2d(Const(rng.Normal(0, 1, 6, c, 7, 7)), Param(w), p)
+		gs := Grad([]*Value{Sum(Mul(out, Const(gy)), nil, false)}, []*Value{wv}, nil, false)
+		want := tensor.Conv2dWeightGrad(x, gy, p, 3, 3)
+		if !slices.Equal(gs[0].Data().Data(), want.Data()) {
+			t.Errorf("C=%d: the backward's weight gradient differs from tensor.Conv2dWeightGrad", c)
+		}
+	}
 }

@@ -26,28 +26,40 @@ func (s *stepClock) Write(p []byte) (int, error) {
 }
 
 // BenchmarkTrainStep times a step of the dcgan-mnist preset's training
-// loop, the whole pipeline (game, loader, EMA, divergence checks, progress),
-// on 2048 synthetic 28x28 images so it needs no download: "memory" without
-// a run folder (pipeline.Run), "folder" with one (metrics.jsonl and
-// TensorBoard every step; checkpoints and samples off), and "reuse", the
-// folder run with train.reuse_fake, whose G update reuses D's fake batch
-// as the bench step does (the default draws fresh noise: one generator
-// pass more, BenchmarkGeneratorForward). Compare them with
-// BenchmarkIteration/dcgan, the bench step, in the same run:
+// loop, the whole pipeline (game, loader, EMA, divergence checks,
+// progress), on 2048 synthetic 28x28 images so it needs no download:
+// "memory" without a run folder (pipeline.Run), "folder" with one
+// (metrics.jsonl and TensorBoard every step; checkpoints and samples off),
+// and "reuse", the folder run with train.reuse_fake, whose G update reuses
+// D's fake batch as the bench step does (the default draws fresh noise:
+// one generator pass more, BenchmarkGeneratorForward). "cgan-mnist/memory"
+// is the conditional step of the time-to-quality run (the matching-aware
+// D, lr 4e-4). Compare them with BenchmarkIteration/dcgan, the bench step,
+// in the same run:
 //
 //	go test ./bench -run x -bench 'Iteration/dcgan|TrainStep|GeneratorForward' -benchtime 30x
 //
 // It reports the median step (b.N steps after 3 warm-up steps) as it/s.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, mode := range []string{"memory", "folder", "reuse"} {
-		b.Run("dcgan-mnist/"+mode, func(b *testing.B) {
-			c, err := config.Preset("dcgan-mnist")
+	for _, run := range []struct{ preset, mode string }{
+		{"dcgan-mnist", "memory"}, {"dcgan-mnist", "folder"}, {"dcgan-mnist", "reuse"}, {"cgan-mnist", "memory"},
+	} {
+		mode := run.mode
+		b.Run(run.preset+"/"+mode, func(b *testing.B) {
+			c, err := config.Preset(run.preset)
 			if err != nil {
 				b.Fatal(err)
 			}
 			for _, kv := range []string{"data.kind=synthetic", "data.n=2048", "train.checkpoint_every=0", "train.sample_every=0", "train.log_every=1"} {
 				if err := c.Set(kv); err != nil {
 					b.Fatal(err)
+				}
+			}
+			if run.preset == "cgan-mnist" { // the settings of the time-to-quality run
+				for _, kv := range []string{"model.matching_aware=true", "train.lr_g=4e-4", "train.lr_d=4e-4"} {
+					if err := c.Set(kv); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 			c.Train.ReuseFake = mode == "reuse"
