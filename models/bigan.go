@@ -23,8 +23,8 @@ type BiGANConfig struct {
 	// Hidden is the width of every hidden layer (1024, the code's
 	// size*16 with size 64).
 	Hidden int
-	// Stochastic makes E output a mean and a log-variance per latent
-	// dimension (ALI's Gaussian encoder), 2*ZDim outputs, instead of ZDim.
+	// Stochastic makes E output a mean and a scale per latent dimension
+	// (ALI's Gaussian encoder), 2*ZDim outputs, instead of ZDim.
 	Stochastic bool
 	// CodeAfterNorm makes D add its code path after the second layer's
 	// batch norm instead of before it (the authors'), so the norm cannot
@@ -136,8 +136,8 @@ func (g *BiGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 //	out = Wout f                         ([N, ZDim], or [N, 2 ZDim] for ALI)
 //
 // with leaky ReLU slope 0.2 and no batch norm on the first layer. What out
-// means (the logits of a uniform code, or a Gaussian's mean and
-// log-variance) is the family's business. The authors score 1-NN on both
+// means (the logits of a uniform code, or a Gaussian's mean and scale)
+// is the family's business. The authors score 1-NN on both
 // out (their NNC_e) and f (NNC_e-).
 //
 // State names: fc1.weight, fc2.weight, bn2.*, out.weight.

@@ -60,7 +60,7 @@ func TestBiGANNetworks(t *testing.T) {
 	}
 	ali, _ := NewBiGANEncoder(BiGANConfig{Channels: 1, Size: 6, ZDim: 3, Hidden: 8, Stochastic: true}, rng)
 	if out := ali.Forward(x); !slices.Equal(out.Shape(), []int{5, 6}) {
-		t.Errorf("ALI's E: %v, want a mean and a log-variance per dimension", out.Shape())
+		t.Errorf("ALI's E: %v, want a mean and a scale per dimension", out.Shape())
 	}
 	for _, v := range d.Forward(x, z).Data().Data() {
 		if v != 0 {
