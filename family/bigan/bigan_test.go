@@ -424,35 +424,19 @@ func meanSample(t *testing.T, m *family.Model) float64 {
 	return s / float64(x.Len())
 }
 
-// reconRatio is the mean L2 distance ||G(E(x)) - x|| over test digits x
-// divided by the mean distance ||x' - x|| between test digits, both
-// networks in evaluation mode: about 1 or more when E's codes say nothing
-// about x, below 1 as G(E(x)) comes to resemble x.
+// reconRatio is family.ReconErrors' ||G(E(x)) - x|| over test digits x
+// divided by its ||x' - x|| between test digits, both networks in
+// evaluation mode: about 1 or more when E's codes say nothing about x,
+// below 1 as G(E(x)) comes to resemble x.
 func reconRatio(t *testing.T, m *family.Model, x *tensor.Tensor) float64 {
 	t.Helper()
 	m.GeneratorPlayer.Module.SetTraining(false)
 	defer m.GeneratorPlayer.Module.SetTraining(true)
-	r, err := m.Generator.(family.Reconstructor).Reconstruct(x)
+	r, err := family.ReconErrors(m.Generator.(family.Reconstructor), x, tensor.NewRNG(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, d := x.Size(0), x.Len()/x.Size(0)
-	xs, rs := x.Data(), r.Data()
-	dist := func(a, b []float32) float64 {
-		s := 0.0
-		for i := range a {
-			v := float64(a[i] - b[i])
-			s += v * v
-		}
-		return math.Sqrt(s)
-	}
-	var recon, pair float64
-	for i := 0; i < n; i++ {
-		row, next := xs[i*d:(i+1)*d], xs[((i+1)%n)*d:((i+1)%n+1)*d]
-		recon += dist(rs[i*d:(i+1)*d], row)
-		pair += dist(next, row)
-	}
-	return recon / pair
+	return r.Recon / r.RandomPair
 }
 
 // TestTrainingLearnsOnMNIST trains bigan-mnist's and ali-mnist's models
