@@ -45,24 +45,52 @@ func bstrides(s, out []int) []int {
 // in a and b and their inner strides. out is contiguous. Dimensions that a
 // and b both step through as one are merged first, so runs are as long as
 // the layouts allow (a bias [1, C, 1, 1] on [N, C, H, W] runs over H*W).
+// The runs come in order, one at a time: row may accumulate.
 func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
 	if numel(out) == 0 {
 		return
 	}
 	out, sa, sb = coalesce(out, sa, sb)
-	nd := len(out)
-	if nd == 0 {
+	if len(out) == 0 {
 		row(0, 0, 0, 1, 0, 0)
 		return
 	}
+	walkRuns(out, sa, sb, 0, numel(out)/out[len(out)-1], row)
+}
+
+// walk2Par is walk2 with the runs split across goroutines for large
+// outputs: row must write only its own run of the output.
+func walk2Par(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
+	if numel(out) == 0 {
+		return
+	}
+	out, sa, sb = coalesce(out, sa, sb)
+	if len(out) == 0 {
+		row(0, 0, 0, 1, 0, 0)
+		return
+	}
+	inner := out[len(out)-1]
+	parallelFor(numel(out)/inner, inner, func(lo, hi int) { walkRuns(out, sa, sb, lo, hi, row) })
+}
+
+// walkRuns calls row for runs [lo, hi) of coalesced out (a run is one
+// index of every dimension but the last).
+func walkRuns(out, sa, sb []int, lo, hi int, row func(o, ia, ib, n, ja, jb int)) {
+	nd := len(out)
 	inner := out[nd-1]
 	idx := make([]int, nd-1)
-	ia, ib, o := 0, 0, 0
-	for {
+	ia, ib := 0, 0
+	for d, r := nd-2, lo; d >= 0; d-- {
+		idx[d] = r % out[d]
+		r /= out[d]
+		ia += idx[d] * sa[d]
+		ib += idx[d] * sb[d]
+	}
+	o := lo * inner
+	for k := lo; k < hi; k++ {
 		row(o, ia, ib, inner, sa[nd-1], sb[nd-1])
 		o += inner
-		d := nd - 2
-		for ; d >= 0; d-- {
+		for d := nd - 2; d >= 0; d-- {
 			idx[d]++
 			ia += sa[d]
 			ib += sb[d]
@@ -72,9 +100,6 @@ func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
 			ia -= sa[d] * out[d]
 			ib -= sb[d] * out[d]
 			idx[d] = 0
-		}
-		if d < 0 {
-			return
 		}
 	}
 }

@@ -7,16 +7,18 @@ import (
 func binary(op string, a, b *Tensor, f func(x, y float32) float32) *Tensor {
 	if SameShape(a.shape, b.shape) {
 		out := empty(a.shape...)
-		bd := b.data[:len(a.data)]
-		for i, x := range a.data {
-			out.data[i] = f(x, bd[i])
-		}
+		zip(out.data, a.data, b.data, func(out, x, y []float32) {
+			y = y[:len(x)]
+			for i := range out {
+				out[i] = f(x[i], y[i])
+			}
+		})
 		return out
 	}
 	shape := BroadcastShapes(op, a.shape, b.shape)
 	out := empty(shape...)
 	sa, sb := bstrides(a.shape, shape), bstrides(b.shape, shape)
-	walk2(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
+	walk2Par(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
 		od := out.data[o : o+n]
 		for i := range od {
 			od[i] = f(a.data[ia+i*ja], b.data[ib+i*jb])
@@ -29,10 +31,7 @@ func binary(op string, a, b *Tensor, f func(x, y float32) float32) *Tensor {
 func Add(a, b *Tensor) *Tensor {
 	if SameShape(a.shape, b.shape) {
 		out := empty(a.shape...)
-		bd := b.data[:len(a.data)]
-		for i, x := range a.data {
-			out.data[i] = x + bd[i]
-		}
+		zip(out.data, a.data, b.data, addRow)
 		return out
 	}
 	return binaryRows("Add", a, b, func(x, y float32) float32 { return x + y }, addRow, addScalarRow)
@@ -63,19 +62,10 @@ func binaryRows(op string, a, b *Tensor, f func(x, y float32) float32,
 func Sub(a, b *Tensor) *Tensor {
 	if SameShape(a.shape, b.shape) {
 		out := empty(a.shape...)
-		bd := b.data[:len(a.data)]
-		for i, x := range a.data {
-			out.data[i] = x - bd[i]
-		}
+		zip(out.data, a.data, b.data, subRow)
 		return out
 	}
-	return binaryRowsOrdered("Sub", a, b, func(x, y float32) float32 { return x - y },
-		func(out, x, y []float32) {
-			y = y[:len(x)]
-			for i := range out {
-				out[i] = x[i] - y[i]
-			}
-		},
+	return binaryRowsOrdered("Sub", a, b, func(x, y float32) float32 { return x - y }, subRow,
 		func(out, x []float32, y float32) {
 			for i := range out {
 				out[i] = x[i] - y
@@ -96,7 +86,7 @@ func binaryRowsOrdered(op string, a, b *Tensor, f func(x, y float32) float32,
 	shape := BroadcastShapes(op, a.shape, b.shape)
 	out := empty(shape...)
 	sa, sb := bstrides(a.shape, shape), bstrides(b.shape, shape)
-	walk2(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
+	walk2Par(shape, sa, sb, func(o, ia, ib, n, ja, jb int) {
 		od := out.data[o : o+n]
 		switch {
 		case ja == 1 && jb == 1:
@@ -118,10 +108,7 @@ func binaryRowsOrdered(op string, a, b *Tensor, f func(x, y float32) float32,
 func Mul(a, b *Tensor) *Tensor {
 	if SameShape(a.shape, b.shape) {
 		out := empty(a.shape...)
-		bd := b.data[:len(a.data)]
-		for i, x := range a.data {
-			out.data[i] = x * bd[i]
-		}
+		zip(out.data, a.data, b.data, mulRow)
 		return out
 	}
 	return binaryRows("Mul", a, b, func(x, y float32) float32 { return x * y }, mulRow, mulScalarRow)
@@ -144,19 +131,10 @@ func mulScalarRow(out, x []float32, y float32) {
 func Div(a, b *Tensor) *Tensor {
 	if SameShape(a.shape, b.shape) {
 		out := empty(a.shape...)
-		bd := b.data[:len(a.data)]
-		for i, x := range a.data {
-			out.data[i] = x / bd[i]
-		}
+		zip(out.data, a.data, b.data, divRow)
 		return out
 	}
-	return binaryRowsOrdered("Div", a, b, func(x, y float32) float32 { return x / y },
-		func(out, x, y []float32) {
-			y = y[:len(x)]
-			for i := range out {
-				out[i] = x[i] / y[i]
-			}
-		},
+	return binaryRowsOrdered("Div", a, b, func(x, y float32) float32 { return x / y }, divRow,
 		func(out, x []float32, y float32) {
 			// x / y, not x * (1/y): the two can differ in the last bit.
 			for i := range out {
@@ -223,10 +201,7 @@ func AddInPlace(a, b *Tensor) {
 	if len(a.data) != len(b.data) {
 		panic(fmt.Sprintf("tensor.AddInPlace: shapes %v and %v", a.shape, b.shape))
 	}
-	bd := b.data[:len(a.data)]
-	for i := range a.data {
-		a.data[i] += bd[i]
-	}
+	zip(a.data, a.data, b.data, addRow)
 }
 
 // Axpy computes a += alpha*b in place (same shape).
@@ -234,15 +209,33 @@ func Axpy(alpha float32, b, a *Tensor) {
 	if len(a.data) != len(b.data) {
 		panic(fmt.Sprintf("tensor.Axpy: shapes %v and %v", a.shape, b.shape))
 	}
-	bd := b.data[:len(a.data)]
-	for i := range a.data {
-		a.data[i] += alpha * bd[i]
-	}
+	zip(a.data, a.data, b.data, func(out, x, y []float32) {
+		y = y[:len(x)]
+		for i := range out {
+			out[i] = x[i] + alpha*y[i]
+		}
+	})
 }
 
 // ScaleInPlace multiplies a by s in place.
 func ScaleInPlace(a *Tensor, s float32) {
-	for i := range a.data {
-		a.data[i] *= s
+	each(a.data, a.data, func(out, x []float32) {
+		for i := range out {
+			out[i] = x[i] * s
+		}
+	})
+}
+
+func subRow(out, x, y []float32) {
+	y = y[:len(x)]
+	for i := range out {
+		out[i] = x[i] - y[i]
+	}
+}
+
+func divRow(out, x, y []float32) {
+	y = y[:len(x)]
+	for i := range out {
+		out[i] = x[i] / y[i]
 	}
 }

@@ -53,3 +53,17 @@ func parallelFor(n, cost int, body func(lo, hi int)) {
 	body(0, n/w)
 	wg.Wait()
 }
+
+// each runs body over matching blocks of out and x (same length), split
+// across goroutines for long slices: for elementwise kernels with one
+// input. out may be x.
+func each(out, x []float32, body func(out, x []float32)) {
+	x = x[:len(out)]
+	parallelFor(len(out), 1, func(lo, hi int) { body(out[lo:hi], x[lo:hi]) })
+}
+
+// zip is each for two inputs of out's length.
+func zip(out, x, y []float32, body func(out, x, y []float32)) {
+	x, y = x[:len(out)], y[:len(out)]
+	parallelFor(len(out), 1, func(lo, hi int) { body(out[lo:hi], x[lo:hi], y[lo:hi]) })
+}

@@ -153,7 +153,7 @@ func BroadcastTo(t *Tensor, shape []int) *Tensor {
 		return t.Clone()
 	}
 	out := empty(shape...)
-	walk2(shape, bstrides(t.shape, shape), bstrides(t.shape, shape), func(o, ia, _, n, ja, _ int) {
+	walk2Par(shape, bstrides(t.shape, shape), bstrides(t.shape, shape), func(o, ia, _, n, ja, _ int) {
 		od := out.data[o : o+n]
 		if ja == 0 {
 			v := t.data[ia]

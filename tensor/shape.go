@@ -57,7 +57,7 @@ func Permute(t *Tensor, perm ...int) *Tensor {
 		src[i] = st[p]
 	}
 	out := empty(shape...)
-	walk2(shape, src, src, func(o, ia, _, n, ja, _ int) {
+	walk2Par(shape, src, src, func(o, ia, _, n, ja, _ int) {
 		od := out.data[o : o+n]
 		if ja == 1 {
 			copy(od, t.data[ia:ia+n])

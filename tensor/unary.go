@@ -2,39 +2,52 @@ package tensor
 
 import "math"
 
-// Map returns f applied to every element of a.
+// Map returns f applied to every element of a. Large tensors are split
+// across goroutines, so f may be called concurrently and must not keep state.
 func Map(a *Tensor, f func(float32) float32) *Tensor {
 	out := empty(a.shape...)
-	for i, x := range a.data {
-		out.data[i] = f(x)
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = f(v)
+		}
+	})
 	return out
 }
 
 // Neg returns -a.
 func Neg(a *Tensor) *Tensor {
 	out := empty(a.shape...)
-	for i, x := range a.data {
-		out.data[i] = -x
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = -v
+		}
+	})
 	return out
 }
 
 // Scale returns s * a.
 func Scale(a *Tensor, s float32) *Tensor {
 	out := empty(a.shape...)
-	for i, x := range a.data {
-		out.data[i] = s * x
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = s * v
+		}
+	})
 	return out
 }
 
 // AddScalar returns a + s.
 func AddScalar(a *Tensor, s float32) *Tensor {
 	out := empty(a.shape...)
-	for i, x := range a.data {
-		out.data[i] = x + s
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = v + s
+		}
+	})
 	return out
 }
 
@@ -43,10 +56,12 @@ func AddScalar(a *Tensor, s float32) *Tensor {
 func SlopeMask(a *Tensor, slope float32) *Tensor {
 	out := empty(a.shape...)
 	one, s := math.Float32bits(1), math.Float32bits(slope)
-	o := out.data[:len(a.data)]
-	for i, x := range a.data {
-		o[i] = math.Float32frombits(s ^ (one^s)&positiveMask(x))
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = math.Float32frombits(s ^ (one^s)&positiveMask(v))
+		}
+	})
 	return out
 }
 
@@ -141,10 +156,12 @@ func Erf(a *Tensor) *Tensor {
 // Relu returns max(a, 0) elementwise.
 func Relu(a *Tensor) *Tensor {
 	out := empty(a.shape...)
-	o := out.data[:len(a.data)]
-	for i, x := range a.data {
-		o[i] = max(x, 0) // branch-free; NaN stays NaN
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = max(v, 0) // branch-free; NaN stays NaN
+		}
+	})
 	return out
 }
 
@@ -153,10 +170,12 @@ func Relu(a *Tensor) *Tensor {
 func Step(a *Tensor) *Tensor {
 	out := empty(a.shape...)
 	one := math.Float32bits(1)
-	o := out.data[:len(a.data)]
-	for i, x := range a.data {
-		o[i] = math.Float32frombits(one & positiveMask(x))
-	}
+	each(out.data, a.data, func(out, x []float32) {
+		out = out[:len(x)]
+		for i, v := range x {
+			out[i] = math.Float32frombits(one & positiveMask(v))
+		}
+	})
 	return out
 }
 
