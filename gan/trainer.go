@@ -457,7 +457,10 @@ func (t *Trainer) update(ph Phase, logs Logs) error {
 func (t *Trainer) checkWeights() error {
 	for _, pl := range t.Players {
 		for _, p := range pl.Module.Params("") {
-			for _, v := range p.Value.Data().Data() {
+			if tensor.AllFinite(p.Value.Data()) {
+				continue
+			}
+			for _, v := range p.Value.Data().Data() { // find the value to report
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return &DivergenceError{Step: t.Step, What: "weight " + pl.Name + "." + p.Name, V: float64(v)}
 				}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/internal/parallel"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -119,21 +120,54 @@ func (o *Adam) Step() {
 		bc2 := float32(math.Sqrt(bias(b2, step)))
 		m := o.m[i].Data()[:len(theta)]
 		v := o.v[i].Data()[:len(theta)]
-		if c.Decoupled {
-			for j := range theta {
-				theta[j] *= decay
-			}
+		k := adamStep{b1: b1, b2: b2, c1: c1, c2: c2, eps: eps, wd: wd, decay: decay, stepSize: stepSize, bc2: bc2,
+			decoupled: c.Decoupled, l2: !c.Decoupled && wd != 0}
+		if len(theta)*adamCost < 2*parallel.Grain {
+			k.update(theta, g, m, v)
+			continue
 		}
-		l2 := !c.Decoupled && wd != 0
-		for j, d := range g {
-			if l2 {
-				d += wd * theta[j]
-			}
-			m[j] = m[j]*b1 + c1*d
-			v[j] = v[j]*b2 + c2*d*d
-			denom := sqrt32(v[j])/bc2 + eps
-			theta[j] += stepSize * (m[j] / denom)
+		k.updateParallel(theta, g, m, v)
+	}
+}
+
+// updateParallel is update in blocks on several goroutines, for a large
+// parameter: elements are independent, and each is updated as on one. (A
+// function of its own so that only here do the closure's captures move to
+// the heap: small parameters' steps allocate nothing.)
+func (k adamStep) updateParallel(theta, g, m, v []float32) {
+	parallel.For(len(theta), adamCost, func(lo, hi int) {
+		k.update(theta[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi])
+	})
+}
+
+// adamCost is an Adam update's work per element, counted in the simple
+// elementwise operations internal/parallel's grain is measured in (two
+// moments, a square root and a division).
+const adamCost = 8
+
+// adamStep holds one parameter's coefficients for one step.
+type adamStep struct {
+	b1, b2, c1, c2, eps, wd, decay, stepSize, bc2 float32
+	decoupled, l2                                 bool
+}
+
+// update applies the step to theta with gradient g and moments m, v (all
+// of theta's length).
+func (k *adamStep) update(theta, g, m, v []float32) {
+	g, m, v = g[:len(theta)], m[:len(theta)], v[:len(theta)]
+	if k.decoupled {
+		for j := range theta {
+			theta[j] *= k.decay
 		}
+	}
+	for j, d := range g {
+		if k.l2 {
+			d += k.wd * theta[j]
+		}
+		m[j] = m[j]*k.b1 + k.c1*d
+		v[j] = v[j]*k.b2 + k.c2*d*d
+		denom := sqrt32(v[j])/k.bc2 + k.eps
+		theta[j] += k.stepSize * (m[j] / denom)
 	}
 }
 

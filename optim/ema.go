@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/kallima-gan/kallima/autograd"
+	"github.com/kallima-gan/kallima/internal/parallel"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -119,6 +120,22 @@ func average(shadow, live *tensor.Tensor, beta, c float32) {
 	if len(s) != len(x) {
 		panic(fmt.Sprintf("optim.EMA.Update: live shape %v, shadow shape %v", live.Shape(), shadow.Shape()))
 	}
+	x = x[:len(s)]
+	if len(s) < 2*parallel.Grain {
+		blend(s, x, beta, c)
+		return
+	}
+	blendParallel(s, x, beta, c)
+}
+
+// blendParallel is blend in blocks on several goroutines (a function of its
+// own so that small tensors' updates allocate no closure).
+func blendParallel(s, x []float32, beta, c float32) {
+	parallel.For(len(s), 1, func(lo, hi int) { blend(s[lo:hi], x[lo:hi], beta, c) })
+}
+
+// blend sets s = beta*s + c*x elementwise (x of s's length).
+func blend(s, x []float32, beta, c float32) {
 	x = x[:len(s)]
 	for j := range s {
 		s[j] = s[j]*beta + c*x[j]

@@ -5,6 +5,8 @@ import (
 	"math"
 	"runtime"
 	"testing"
+
+	"github.com/kallima-gan/kallima/internal/parallel"
 )
 
 // convCase is one convolution geometry: input [n, c, h, w], weight
@@ -144,9 +146,9 @@ func TestConvAgainstDirect(t *testing.T) {
 // TestIm2colWorkersAgree checks that im2col and col2im give bit-identical
 // results on one goroutine and on several, for both unrolling methods.
 func TestIm2colWorkersAgree(t *testing.T) {
-	prevGrain, prevProcs := parallelGrain, runtime.GOMAXPROCS(1)
-	defer func() { parallelGrain = prevGrain; runtime.GOMAXPROCS(prevProcs) }()
-	parallelGrain = 1
+	prevGrain, prevProcs := parallel.Grain, runtime.GOMAXPROCS(1)
+	defer func() { parallel.Grain = prevGrain; runtime.GOMAXPROCS(prevProcs) }()
+	parallel.Grain = 1
 	for ci, cc := range convCases {
 		p := cc.p.norm()
 		g := geom{p: p, c: cc.c, h: cc.h, w: cc.w, kh: cc.kh, kw: cc.kw}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"testing"
+
+	"github.com/kallima-gan/kallima/internal/parallel"
 )
 
 // TestElementwiseWorkersAgree checks that the elementwise kernels split
@@ -43,13 +45,13 @@ func TestElementwiseWorkersAgree(t *testing.T) {
 		"Axpy":         func() *Tensor { z := x.Clone(); Axpy(-0.7, y, z); return z },
 		"ScaleInPlace": func() *Tensor { z := x.Clone(); ScaleInPlace(z, 3); return z },
 	}
-	prevGrain, prevProcs := parallelGrain, runtime.GOMAXPROCS(1)
-	defer func() { parallelGrain = prevGrain; runtime.GOMAXPROCS(prevProcs) }()
+	prevGrain, prevProcs := parallel.Grain, runtime.GOMAXPROCS(1)
+	defer func() { parallel.Grain = prevGrain; runtime.GOMAXPROCS(prevProcs) }()
 	for name, op := range ops {
 		runtime.GOMAXPROCS(1)
-		parallelGrain = prevGrain
+		parallel.Grain = prevGrain
 		want := op()
-		parallelGrain = 1
+		parallel.Grain = 1
 		for _, procs := range []int{2, 3, 5} {
 			runtime.GOMAXPROCS(procs)
 			got := op()

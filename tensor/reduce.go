@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
+
+	"github.com/kallima-gan/kallima/internal/parallel"
 )
 
 // normAxes returns sorted, deduplicated, non-negative axes; nil means all.
@@ -185,4 +188,36 @@ func SumTo(t *Tensor, shape []int) *Tensor {
 	}
 	s := Sum(t, axes, true)
 	return Reshape(s, shape...)
+}
+
+// AllFinite reports whether every element of t is finite: neither NaN nor
+// ±Inf. Large tensors are scanned on several goroutines.
+func AllFinite(t *Tensor) bool {
+	if len(t.data) < 2*parallel.Grain { // one goroutine would scan it anyway
+		return allFinite(t.data)
+	}
+	return allFiniteParallel(t.data)
+}
+
+// allFiniteParallel is allFinite in blocks (a function of its own so that
+// small tensors' checks allocate no closure).
+func allFiniteParallel(d []float32) bool {
+	var bad atomic.Bool
+	parallelFor(len(d), 1, func(lo, hi int) {
+		if !allFinite(d[lo:hi]) {
+			bad.Store(true)
+		}
+	})
+	return !bad.Load()
+}
+
+// allFinite checks the exponent bits without a branch per element: they are
+// all ones only for NaN and ±Inf.
+func allFinite(d []float32) bool {
+	var bad uint32
+	for _, v := range d {
+		e := math.Float32bits(v) >> 23 & 0xff
+		bad |= (e + 1) >> 8
+	}
+	return bad == 0
 }

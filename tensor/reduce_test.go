@@ -277,3 +277,24 @@ func BenchmarkSum(b *testing.B) {
 		})
 	}
 }
+
+// TestAllFinite checks AllFinite against math.IsNaN and math.IsInf for
+// each kind of special value at the start, the middle and the end of small
+// tensors and of tensors large enough to be scanned in blocks.
+func TestAllFinite(t *testing.T) {
+	specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)),
+		math.Float32frombits(0x7f800001), math.Float32frombits(0xffc00000)} // a signalling NaN, a negative NaN
+	for _, n := range []int{1, 7, 3 << 16} {
+		for _, v := range specials {
+			for _, at := range []int{0, n / 2, n - 1} {
+				x := NewRNG(uint64(n)).Normal(0, 1, n)
+				x.data[at] = v
+				want := !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+				if got := AllFinite(x); got != want {
+					t.Fatalf("n %d, %v at %d: AllFinite %v, want %v", n, v, at, got, want)
+				}
+			}
+		}
+	}
+}
