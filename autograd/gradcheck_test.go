@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"testing"
 
@@ -64,12 +65,29 @@ func inputsFor(c gradCase, seed uint64) []*tensor.Tensor {
 	return xs
 }
 
+// caseIDs numbers each case within its op (max_pool2d/0, max_pool2d/1, ...)
+// and derives from the op's name and that number a seed of its own, so that
+// adding a case for one op changes no other case's inputs.
+func caseIDs() (names []string, seeds []uint64) {
+	count := map[string]int{}
+	for _, c := range gradCases {
+		k := count[c.op]
+		count[c.op]++
+		h := fnv.New32a()
+		h.Write([]byte(c.op))
+		names = append(names, fmt.Sprintf("%s/%d", c.op, k))
+		seeds = append(seeds, uint64(h.Sum32())<<8+uint64(k))
+	}
+	return names, seeds
+}
+
 // TestGradCheck runs every case at first and second order.
 func TestGradCheck(t *testing.T) {
+	names, seeds := caseIDs()
 	for i, c := range gradCases {
-		t.Run(fmt.Sprintf("%s/%d", c.op, i), func(t *testing.T) {
-			xs := inputsFor(c, uint64(i+1))
-			if err := GradCheck(c.f, xs, CheckOptions{SecondOrder: !c.first, Seed: uint64(i)}); err != nil {
+		t.Run(names[i], func(t *testing.T) {
+			xs := inputsFor(c, seeds[i])
+			if err := GradCheck(c.f, xs, CheckOptions{SecondOrder: !c.first, Seed: seeds[i]}); err != nil {
 				t.Fatalf("%s inputs %v: %v", c.op, xs, err)
 			}
 		})
@@ -135,6 +153,13 @@ func init() {
 		gradCase{op: "erf", shapes: [][]int{{9}}, f: un(Erf)},
 		gradCase{op: "relu", shapes: [][]int{{4, 3}}, f: func(x []*Value) *Value { return Mul(Relu(x[0]), x[0]) }, away: 0.1},
 		gradCase{op: "leaky_relu", shapes: [][]int{{4, 3}}, f: func(x []*Value) *Value { return Mul(LeakyRelu(x[0], 0.2), x[0]) }, away: 0.1},
+		// leaky_relu_grad at fixed points of both signs, as the gradient g
+		// (squared so that second order has something to check), with the
+		// slopes of LeakyRelu and of Relu.
+		gradCase{op: "leaky_relu_grad", shapes: [][]int{{4, 3}}, f: func(x []*Value) *Value {
+			at := tensor.NewRNG(17).Normal(0, 1, 4, 3)
+			return Add(Square(leakyReluGrad(x[0], at, 0.2)), Mul(leakyReluGrad(x[0], at, 0), x[0]))
+		}},
 		gradCase{op: "maximum", f: func(x []*Value) *Value { return Square(Maximum(x[0], x[1])) }, fixed: []*tensor.Tensor{
 			tensor.FromSlice([]float32{1, -1, 0.5, 2, -0.3, 0.7, -2, 1.5}, 2, 4), tensor.FromSlice([]float32{0.2, 0.1, -0.4, 1}, 4)}},
 		gradCase{op: "minimum", f: func(x []*Value) *Value { return Square(Minimum(x[0], x[1])) }, fixed: []*tensor.Tensor{

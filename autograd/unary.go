@@ -19,8 +19,10 @@ var (
 	opErf       = register("erf")
 	opRelu      = register("relu")
 	opLeakyRelu = register("leaky_relu")
-	opMaximum   = register("maximum")
-	opMinimum   = register("minimum")
+	// opLeakyReluGrad is the backward of relu and leaky_relu as one op.
+	opLeakyReluGrad = register("leaky_relu_grad")
+	opMaximum       = register("maximum")
+	opMinimum       = register("minimum")
 )
 
 // Exp returns e^a. d/da = e^a (the saved output).
@@ -107,7 +109,7 @@ func Erf(a *Value) *Value {
 // Relu returns max(a, 0). d/da = 1 where a > 0, else 0 (0 at a = 0).
 func Relu(a *Value) *Value {
 	return record(opRelu, tensor.Relu(a.data), []*Value{a}, func(g *Value) []*Value {
-		return []*Value{Mul(g, Const(tensor.Step(a.data)))}
+		return []*Value{leakyReluGrad(g, a.data, 0)} // g times Step(a), in one pass
 	})
 }
 
@@ -115,7 +117,18 @@ func Relu(a *Value) *Value {
 // (slope at a = 0).
 func LeakyRelu(a *Value, slope float32) *Value {
 	return record(opLeakyRelu, tensor.LeakyRelu(a.data, slope), []*Value{a}, func(g *Value) []*Value {
-		return []*Value{Mul(g, Const(tensor.SlopeMask(a.data, slope)))}
+		return []*Value{leakyReluGrad(g, a.data, slope)}
+	})
+}
+
+// leakyReluGrad is g times the leaky ReLU's derivative at x (1 where x > 0,
+// slope elsewhere; slope 0 for ReLU): the same products as g times a mask
+// of those values, without making the mask. It is linear in g and its own
+// adjoint, so every order of gradient stays available; x gets none (the
+// derivative is constant almost everywhere), as with a constant mask.
+func leakyReluGrad(g *Value, x *tensor.Tensor, slope float32) *Value {
+	return record(opLeakyReluGrad, tensor.LeakyReluGrad(g.data, x, slope), []*Value{g}, func(gg *Value) []*Value {
+		return []*Value{leakyReluGrad(gg, x, slope)}
 	})
 }
 
