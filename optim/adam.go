@@ -155,19 +155,21 @@ type adamStep struct {
 // of theta's length).
 func (k *adamStep) update(theta, g, m, v []float32) {
 	g, m, v = g[:len(theta)], m[:len(theta)], v[:len(theta)]
+	// Locals, so the loop keeps them in registers.
+	b1, b2, c1, c2, eps, wd, bc2, stepSize, l2 := k.b1, k.b2, k.c1, k.c2, k.eps, k.wd, k.bc2, k.stepSize, k.l2
 	if k.decoupled {
 		for j := range theta {
 			theta[j] *= k.decay
 		}
 	}
 	for j, d := range g {
-		if k.l2 {
-			d += k.wd * theta[j]
+		if l2 {
+			d += wd * theta[j]
 		}
-		m[j] = m[j]*k.b1 + k.c1*d
-		v[j] = v[j]*k.b2 + k.c2*d*d
-		denom := sqrt32(v[j])/k.bc2 + k.eps
-		theta[j] += k.stepSize * (m[j] / denom)
+		m[j] = m[j]*b1 + c1*d
+		v[j] = v[j]*b2 + c2*d*d
+		denom := sqrt32(v[j])/bc2 + eps
+		theta[j] += stepSize * (m[j] / denom)
 	}
 }
 

@@ -46,21 +46,13 @@ func bstrides(s, out []int) []int {
 // and b both step through as one are merged first, so runs are as long as
 // the layouts allow (a bias [1, C, 1, 1] on [N, C, H, W] runs over H*W).
 // The runs come in order, one at a time: row may accumulate.
-func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
-	if numel(out) == 0 {
-		return
-	}
-	out, sa, sb = coalesce(out, sa, sb)
-	if len(out) == 0 {
-		row(0, 0, 0, 1, 0, 0)
-		return
-	}
-	walkRuns(out, sa, sb, 0, numel(out)/out[len(out)-1], row)
-}
+func walk2(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) { walk(out, sa, sb, row, false) }
 
 // walk2Par is walk2 with the runs split across goroutines for large
 // outputs: row must write only its own run of the output.
-func walk2Par(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
+func walk2Par(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) { walk(out, sa, sb, row, true) }
+
+func walk(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int), par bool) {
 	if numel(out) == 0 {
 		return
 	}
@@ -70,6 +62,10 @@ func walk2Par(out, sa, sb []int, row func(o, ia, ib, n, ja, jb int)) {
 		return
 	}
 	inner := out[len(out)-1]
+	if !par {
+		walkRuns(out, sa, sb, 0, numel(out)/inner, row)
+		return
+	}
 	parallelFor(numel(out)/inner, inner, func(lo, hi int) { walkRuns(out, sa, sb, lo, hi, row) })
 }
 
