@@ -37,6 +37,11 @@ and after. Then the baseline: one loop calling the generator directly with
 batch -n for the same duration (no HTTP, no PNG). Everything stops by
 itself; -clients and -duration are bounded.
 
+With -rounds R it does all of that R times, each round a fresh server
+followed at once by its own loop, and reports each round's server/loop
+ratio and their median: on a machine whose speed drifts from minute to
+minute, a ratio of two windows seconds apart says more than one long run.
+
 Flags:
 `
 
@@ -44,12 +49,14 @@ const benchServeExamples = `
 Examples:
   kallima bench serve runs/dcgan-mnist -clients 16 -duration 20s
   kallima bench serve runs/dcgan-mnist -clients 8 -n 1 -max-inflight 8 -json
+  kallima bench serve runs/dcgan-mnist -clients 2 -duration 5s -rounds 5
 `
 
 // Bounds of kallima bench serve.
 const (
 	maxBenchClients  = 256
 	maxBenchDuration = 10 * time.Minute
+	maxBenchRounds   = 50
 )
 
 // ServeBench is the result of kallima bench serve.
@@ -77,8 +84,47 @@ type ServeBench struct {
 	LoopPerSec    float64     `json:"loop_calls_per_sec"`
 	LoopSamplesPS float64     `json:"loop_samples_per_sec"`
 	// LoopMaxBatchSamplesPS is the loop's samples/s with batch MaxBatch.
-	LoopMaxBatchSamplesPS float64  `json:"loop_max_batch_samples_per_sec,omitempty"`
-	Errors                []string `json:"errors,omitempty"`
+	LoopMaxBatchSamplesPS float64 `json:"loop_max_batch_samples_per_sec,omitempty"`
+	// Ratio is SamplesPerSec over LoopSamplesPS: the server against the
+	// loop with the request's batch.
+	Ratio  float64  `json:"server_over_loop"`
+	Errors []string `json:"errors,omitempty"`
+}
+
+// ServeRounds is the result of kallima bench serve -rounds R: every
+// round's result and the medians over rounds.
+type ServeRounds struct {
+	Rounds []ServeBench `json:"rounds"`
+	// MedianRatio is the median of the rounds' server/loop ratios, and
+	// MedianSamplesPerSec of their server throughputs.
+	MedianRatio         float64 `json:"median_server_over_loop"`
+	MedianSamplesPerSec float64 `json:"median_samples_per_sec"`
+}
+
+// median returns the median of xs (the mean of the middle two for an
+// even count), 0 for none; xs is sorted in place.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	k := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[k]
+	}
+	return (xs[k-1] + xs[k]) / 2
+}
+
+// serveRounds summarises rounds.
+func serveRounds(rounds []ServeBench) ServeRounds {
+	r := ServeRounds{Rounds: rounds}
+	var ratios, sps []float64
+	for _, b := range rounds {
+		ratios = append(ratios, b.Ratio)
+		sps = append(sps, b.SamplesPerSec)
+	}
+	r.MedianRatio, r.MedianSamplesPerSec = median(ratios), median(sps)
+	return r
 }
 
 func runBenchServe(args []string, stdout, stderr io.Writer) int {
@@ -91,7 +137,8 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	maxBatch := fs.Int("max-batch", 0, "the server's -max-batch (default: max(-n, 64))")
 	window := fs.Duration("batch-window", 2*time.Millisecond, "the server's -batch-window")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phase here")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phase here (of the first round)")
+	rounds := fs.Int("rounds", 1, fmt.Sprintf("repeat the load test and its loop this many times (1 to %d) and report the median ratio", maxBenchRounds))
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -109,6 +156,9 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	case *n < 1 || *n > 1024 || *inflight < 0 || *maxBatch < 0:
 		fmt.Fprintf(stderr, "kallima bench serve: -n %d: want 1 to 1024 (and -max-inflight not negative)\n", *n)
 		return exitUsage
+	case *rounds < 1 || *rounds > maxBenchRounds:
+		fmt.Fprintf(stderr, "kallima bench serve: -rounds %d: want 1 to %d\n", *rounds, maxBenchRounds)
+		return exitUsage
 	}
 	if *inflight == 0 {
 		*inflight = *clients
@@ -123,18 +173,40 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		profile = f
 	}
-	res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window, profile)
-	if err != nil {
-		fmt.Fprintf(stderr, "kallima bench serve: %v\n", err)
-		return exitError
+	var all []ServeBench
+	failed := false
+	for r := range *rounds {
+		if *rounds > 1 && !*asJSON {
+			fmt.Fprintf(stderr, "round %d of %d\n", r+1, *rounds)
+		}
+		res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window, profile)
+		profile = nil
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima bench serve: %v\n", err)
+			return exitError
+		}
+		failed = failed || len(res.Errors) > 0
+		all = append(all, res)
+		if !*asJSON {
+			printServeBench(stdout, res)
+		}
 	}
-	if *asJSON {
-		b, _ := json.Marshal(res)
+	switch {
+	case *asJSON && *rounds == 1:
+		b, _ := json.Marshal(all[0])
 		fmt.Fprintln(stdout, string(b))
-	} else {
-		printServeBench(stdout, res)
+	case *asJSON:
+		b, _ := json.Marshal(serveRounds(all))
+		fmt.Fprintln(stdout, string(b))
+	case *rounds > 1:
+		sum := serveRounds(all)
+		var ratios []string
+		for _, b := range all {
+			ratios = append(ratios, fmt.Sprintf("%.2f", b.Ratio))
+		}
+		fmt.Fprintf(stdout, "rounds         %d: server/loop %s; median %.2f, median %.0f samples/s\n", len(all), strings.Join(ratios, " "), sum.MedianRatio, sum.MedianSamplesPerSec)
 	}
-	if len(res.Errors) > 0 {
+	if failed {
 		return exitError
 	}
 	return exitOK
@@ -225,6 +297,7 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 		return res, err
 	}
 	res.LoopSamplesPS = res.LoopPerSec * float64(n)
+	res.Ratio = res.SamplesPerSec / max(res.LoopSamplesPS, 1e-9)
 	if res.MaxBatch > n {
 		perSec, err := generatorLoop(g, res.MaxBatch, duration)
 		if err != nil {
@@ -357,7 +430,7 @@ func printServeBench(w io.Writer, r ServeBench) {
 	fmt.Fprintf(w, "latency        p50 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P99ms)
 	fmt.Fprintf(w, "forward passes max %d samples, mean %.1f (size×passes: %s)\n", r.MaxBatch, r.MeanBatch, strings.Join(sizes, " "))
 	fmt.Fprintf(w, "memory (RSS)   %.1f MiB before, %.1f MiB after\n", float64(r.RSSBeforeKiB)/1024, float64(r.RSSAfterKiB)/1024)
-	fmt.Fprintf(w, "baseline loop  %.1f calls/s of batch %d, %.0f samples/s (server/loop %.2f)\n", r.LoopPerSec, r.N, r.LoopSamplesPS, r.SamplesPerSec/max(r.LoopSamplesPS, 1e-9))
+	fmt.Fprintf(w, "baseline loop  %.1f calls/s of batch %d, %.0f samples/s (server/loop %.2f)\n", r.LoopPerSec, r.N, r.LoopSamplesPS, r.Ratio)
 	if r.LoopMaxBatchSamplesPS > 0 {
 		fmt.Fprintf(w, "loop, batch %d  %.0f samples/s\n", r.MaxBatch, r.LoopMaxBatchSamplesPS)
 	}

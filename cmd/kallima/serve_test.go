@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -112,9 +114,37 @@ func TestBenchServe(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err == nil && (res.RSSBeforeKiB == 0 || res.RSSAfterKiB == 0) {
 		t.Errorf("RSS not read: %d, %d", res.RSSBeforeKiB, res.RSSAfterKiB)
 	}
-	for _, args := range [][]string{{dir, "-clients", "0"}, {dir, "-duration", "11m"}, {}} {
+	code, stdout, stderr := call(runBenchServe, dir, "-clients", "2", "-n", "4", "-duration", "100ms", "-rounds", "3", "-json")
+	var rounds ServeRounds
+	if code != exitOK || json.Unmarshal([]byte(stdout), &rounds) != nil || len(rounds.Rounds) != 3 {
+		t.Fatalf("-rounds 3: code %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	var ratios []float64
+	for _, r := range rounds.Rounds {
+		if r.Ratio <= 0 || r.Codes["200"] == 0 {
+			t.Errorf("round %+v", r)
+		}
+		ratios = append(ratios, r.Ratio)
+	}
+	slices.Sort(ratios)
+	if rounds.MedianRatio != ratios[1] {
+		t.Errorf("median ratio %g of %v, want the middle one", rounds.MedianRatio, ratios)
+	}
+	for _, args := range [][]string{{dir, "-clients", "0"}, {dir, "-duration", "11m"}, {dir, "-rounds", "0"}, {}} {
 		if code, _, _ := call(runBenchServe, args...); code != exitUsage {
 			t.Errorf("%q: code %d, want a usage error", args, code)
+		}
+	}
+}
+
+// TestMedian checks the median of odd and even counts and of none.
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{0.9, 0.7, 1.1}, 0.9}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(c.xs); got != c.want {
+			t.Errorf("median(%v) = %g, want %g", c.xs, got, c.want)
 		}
 	}
 }
