@@ -68,7 +68,8 @@ type worker struct {
 	inflight *atomic.Int64
 
 	statsMu sync.Mutex
-	stats   map[int]int // rows per forward pass -> passes
+	stats   map[int]int   // rows per forward pass -> passes
+	busy    time.Duration // in generation passes, noise and copy included
 }
 
 func startWorker(window time.Duration, maxRows int, m *metrics, inflight *atomic.Int64) *worker {
@@ -188,6 +189,12 @@ func (w *worker) generate(batch []*job, rows int) {
 	first := batch[0].gen
 	var out *tensor.Tensor
 	var err error
+	start := time.Now()
+	defer func() {
+		w.statsMu.Lock()
+		w.busy += time.Since(start)
+		w.statsMu.Unlock()
+	}()
 	whole := &job{done: make(chan struct{})}
 	// Everything inside the arena (noise, the pass): only the copy of the
 	// samples outlives it.

@@ -205,6 +205,15 @@ func (s *Server) BatchSizes() map[int]int {
 	return maps.Clone(s.work.stats)
 }
 
+// PassTime returns the time the worker has spent in generation passes
+// (the noise, the forward pass and the copy of the samples): over a load
+// test's wall time, the share of it the worker was busy.
+func (s *Server) PassTime() time.Duration {
+	s.work.statsMu.Lock()
+	defer s.work.statsMu.Unlock()
+	return s.work.busy
+}
+
 // Close stops the worker after the forward pass it is running; requests
 // still waiting get 503. It is safe to call more than once.
 func (s *Server) Close() {

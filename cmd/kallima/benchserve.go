@@ -76,13 +76,19 @@ type ServeBench struct {
 	P99ms         float64 `json:"p99_ms"`
 	// Batches maps a forward pass's size (samples) to the passes of that
 	// size.
-	Batches       map[int]int `json:"batches"`
-	MaxBatch      int         `json:"max_batch"`
-	MeanBatch     float64     `json:"mean_batch"`
-	RSSBeforeKiB  int         `json:"rss_before_kib"`
-	RSSAfterKiB   int         `json:"rss_after_kib"`
-	LoopPerSec    float64     `json:"loop_calls_per_sec"`
-	LoopSamplesPS float64     `json:"loop_samples_per_sec"`
+	Batches   map[int]int `json:"batches"`
+	MaxBatch  int         `json:"max_batch"`
+	MeanBatch float64     `json:"mean_batch"`
+	// Busy is the share of the wall time the server's worker spent in
+	// generation passes, and PassSamplesPerSec the passes' samples (padding
+	// included) per second of that time: what the server would deliver if
+	// the worker never waited.
+	Busy              float64 `json:"worker_busy"`
+	PassSamplesPerSec float64 `json:"pass_samples_per_sec"`
+	RSSBeforeKiB      int     `json:"rss_before_kib"`
+	RSSAfterKiB       int     `json:"rss_after_kib"`
+	LoopPerSec        float64 `json:"loop_calls_per_sec"`
+	LoopSamplesPS     float64 `json:"loop_samples_per_sec"`
 	// LoopMaxBatchSamplesPS is the loop's samples/s with batch MaxBatch.
 	LoopMaxBatchSamplesPS float64 `json:"loop_max_batch_samples_per_sec,omitempty"`
 	// Ratio is SamplesPerSec over LoopSamplesPS: the server against the
@@ -241,7 +247,7 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 	runLoad(client, base, clients, min(duration/4, 5*time.Second), warm)
 	res.RSSBeforeKiB = rssKiB()
 	st := &loadStats{codes: map[string]int{}}
-	before := s.BatchSizes()
+	before, busyBefore := s.BatchSizes(), s.PassTime()
 	if profile != nil {
 		if err := pprof.StartCPUProfile(profile); err != nil {
 			return res, err
@@ -257,6 +263,8 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 	elapsed := time.Since(start).Seconds()
 	res.RSSAfterKiB = rssKiB()
 	res.Seconds = elapsed
+	busy := (s.PassTime() - busyBefore).Seconds()
+	res.Busy = busy / elapsed
 	for _, v := range res.Codes {
 		res.Requests += v
 	}
@@ -281,6 +289,9 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 	}
 	if passes > 0 {
 		res.MeanBatch = float64(rows) / float64(passes)
+	}
+	if busy > 0 {
+		res.PassSamplesPerSec = float64(rows) / busy
 	}
 	// Stop the server first: arenas are process-wide, so the loop must not
 	// overlap a pass of the worker's.
@@ -429,6 +440,7 @@ func printServeBench(w io.Writer, r ServeBench) {
 	fmt.Fprintf(w, "throughput     %.1f requests/s, %.0f samples/s\n", r.OKPerSec, r.SamplesPerSec)
 	fmt.Fprintf(w, "latency        p50 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P99ms)
 	fmt.Fprintf(w, "forward passes max %d samples, mean %.1f (size×passes: %s)\n", r.MaxBatch, r.MeanBatch, strings.Join(sizes, " "))
+	fmt.Fprintf(w, "worker         busy %.0f%% of the time, its passes %.0f samples/s\n", 100*r.Busy, r.PassSamplesPerSec)
 	fmt.Fprintf(w, "memory (RSS)   %.1f MiB before, %.1f MiB after\n", float64(r.RSSBeforeKiB)/1024, float64(r.RSSAfterKiB)/1024)
 	fmt.Fprintf(w, "baseline loop  %.1f calls/s of batch %d, %.0f samples/s (server/loop %.2f)\n", r.LoopPerSec, r.N, r.LoopSamplesPS, r.Ratio)
 	if r.LoopMaxBatchSamplesPS > 0 {

@@ -103,7 +103,8 @@ func TestBenchServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Codes["200"] == 0 || len(res.Errors) > 0 || res.OKPerSec <= 0 || res.P99ms < res.P50ms || res.MaxBatch < 4 || res.LoopPerSec <= 0 {
+	if res.Codes["200"] == 0 || len(res.Errors) > 0 || res.OKPerSec <= 0 || res.P99ms < res.P50ms || res.MaxBatch < 4 || res.LoopPerSec <= 0 ||
+		res.Busy <= 0 || res.Busy > 1 || res.PassSamplesPerSec <= 0 {
 		t.Fatalf("result %+v", res)
 	}
 	for code := range res.Codes {
