@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,73 @@ func TestModeCoverageErrors(t *testing.T) {
 		if _, err := ModeCoverage(c.labels, c.total); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ModeCoverage(%v, %d): error %v, want one saying %q", c.labels, c.total, err, c.want)
 		}
+	}
+}
+
+// TestKLParts checks the split of the Stacked MNIST KL: channels coupled
+// with uniform digits put it all in the dependence, independent skewed
+// channels all in the positional terms, and on any histogram the parts sum
+// to the KL.
+func TestKLParts(t *testing.T) {
+	score := func(labels []int) ModeScore {
+		s, err := ModeCoverage(labels, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// 000, 111, ..., 999 equally: each channel uniform, the three equal.
+	var coupled []int
+	for d := range 10 {
+		for range 7 {
+			coupled = append(coupled, 111*d)
+		}
+	}
+	pos, dep, err := KLParts(score(coupled), 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(dep-math.Log(100)) > 1e-12 || math.Abs(pos[0])+math.Abs(pos[1])+math.Abs(pos[2]) > 1e-12 {
+		t.Errorf("coupled: positional %v, dependence %g; want 0 and log 100", pos, dep)
+	}
+	// Independent channels: the red one draws digit 0 three times as often
+	// as each other digit, green and blue uniform; every combination once
+	// per weight.
+	var indep []int
+	for k := range 1000 {
+		reps := 1
+		if k/100 == 0 {
+			reps = 3
+		}
+		for range reps {
+			indep = append(indep, k)
+		}
+	}
+	s := score(indep)
+	pos, dep, err = KLParts(s, 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, p1 := 3.0/12, 1.0/12 // the red digits' shares
+	wantRed := p0*math.Log(10*p0) + 9*p1*math.Log(10*p1)
+	if math.Abs(pos[0]-wantRed) > 1e-12 || math.Abs(pos[1])+math.Abs(pos[2])+dep > 1e-12 {
+		t.Errorf("independent: positional %v, dependence %g; want [%g 0 0] and 0", pos, dep, wantRed)
+	}
+	// Any histogram: the parts sum to the KL.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var hist []int
+	for range 5000 {
+		hist = append(hist, int(rng.ExpFloat64()*150)%1000)
+	}
+	s = score(hist)
+	pos, dep, err = KLParts(s, 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := pos[0] + pos[1] + pos[2] + dep; math.Abs(sum-s.KL) > 1e-9 || dep <= 0 {
+		t.Errorf("parts %v + %g = %g, KL %g", pos, dep, sum, s.KL)
+	}
+	if _, _, err := KLParts(s, 10, 2); err == nil {
+		t.Error("1000 modes split as 10^2: no error")
 	}
 }

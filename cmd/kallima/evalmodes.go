@@ -31,11 +31,16 @@ type ModesScore struct {
 	// Modes is the number of the 1000 Stacked MNIST modes found, KL the
 	// KL divergence of the found modes' histogram from the uniform over
 	// 1000 modes, in nats (metrics.ModeCoverage).
-	Modes   int     `json:"modes"`
-	Total   int     `json:"total"`
-	KL      float64 `json:"kl"`
-	Network string  `json:"network"`
-	Seconds float64 `json:"seconds"`
+	Modes int     `json:"modes"`
+	Total int     `json:"total"`
+	KL    float64 `json:"kl"`
+	// ChannelKL is each channel's KL(digit histogram || uniform over 10)
+	// (red, green, blue) and Dependence the KL from the product of the
+	// channels' histograms: they sum to KL (metrics.KLParts).
+	ChannelKL  []float64 `json:"channel_kl"`
+	Dependence float64   `json:"dependence"`
+	Network    string    `json:"network"`
+	Seconds    float64   `json:"seconds"`
 }
 
 // runEvalModes is kallima eval -modes: the Stacked MNIST mode-collapse
@@ -140,12 +145,17 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	score.Modes, score.Total, score.KL, score.Seconds = ms.Modes, ms.Total, ms.KL, time.Since(start).Seconds()
+	if score.ChannelKL, score.Dependence, err = metrics.KLParts(ms, 10, 3); err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
 	if asJSON {
 		return printJSON(score, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "images           %s\n", score.Source)
 	fmt.Fprintf(stdout, "modes            %d of %d\n", score.Modes, score.Total)
 	fmt.Fprintf(stdout, "KL               %.4f nats, KL(generated modes || uniform over %d)\n", score.KL, score.Total)
+	fmt.Fprintf(stdout, "KL by channel    R %.4f + G %.4f + B %.4f (each channel's digits against uniform) + dependence %.4f (the channels' coupling)\n", score.ChannelKL[0], score.ChannelKL[1], score.ChannelKL[2], score.Dependence)
 	fmt.Fprintf(stdout, "network          %s (each channel's digit; mode 100*R + 10*G + B)\n", score.Network)
 	fmt.Fprintf(stdout, "time             %.1f s\n", score.Seconds)
 	if n != imagegan.StackedSamples {

@@ -114,6 +114,16 @@ func TestEvalModes(t *testing.T) {
 	if one.Modes != 1 || math.Abs(one.KL-math.Log(1000)) > 1e-12 {
 		t.Errorf("one image repeated: %d modes, KL %.15g; want 1, log 1000", one.Modes, one.KL)
 	}
+	// One digit per channel: each channel's KL is log 10, and nothing
+	// couples the channels.
+	for c, kl := range one.ChannelKL {
+		if math.Abs(kl-math.Log(10)) > 1e-12 {
+			t.Errorf("one image repeated: channel %d KL %g, want log 10", c, kl)
+		}
+	}
+	if len(one.ChannelKL) != 3 || one.Dependence > 1e-12 {
+		t.Errorf("one image repeated: channel KLs %v, dependence %g; want three and 0", one.ChannelKL, one.Dependence)
+	}
 }
 
 // TestEvalModesUsage: wrong command lines are refused naming the problem.
