@@ -67,14 +67,15 @@ func ModeCoverage(labels []int, total int) (ModeScore, error) {
 // KL(p || p_1 ... p_C) (the total correlation of the positions). So it
 // tells a generator that over- or under-draws some digits in a channel
 // (the positional terms) from one that couples the channels (the
-// dependence). It returns an error when s.Total is not base^channels.
-func KLParts(s ModeScore, base, channels int) (positional []float64, dependence float64, err error) {
+// dependence). shares[c][d] is digit d's share of position c. It returns an
+// error when s.Total is not base^channels.
+func KLParts(s ModeScore, base, channels int) (shares [][]float64, positional []float64, dependence float64, err error) {
 	total := 1
 	for range channels {
 		total *= base
 	}
 	if base < 2 || channels < 1 || total != s.Total || len(s.Counts) != s.Total || s.N < 1 {
-		return nil, 0, fmt.Errorf("mode KL parts: %d modes (%d counted over %d samples) are not %d^%d", s.Total, len(s.Counts), s.N, base, channels)
+		return nil, nil, 0, fmt.Errorf("mode KL parts: %d modes (%d counted over %d samples) are not %d^%d", s.Total, len(s.Counts), s.N, base, channels)
 	}
 	marg := make([][]float64, channels) // marg[c][d]: share of digit d in position c
 	for c := range marg {
@@ -104,5 +105,5 @@ func KLParts(s ModeScore, base, channels int) (positional []float64, dependence 
 		}
 		dependence += p * math.Log(p/q)
 	}
-	return positional, max(dependence, 0), nil
+	return marg, positional, max(dependence, 0), nil
 }

@@ -84,7 +84,7 @@ func TestKLParts(t *testing.T) {
 			coupled = append(coupled, 111*d)
 		}
 	}
-	pos, dep, err := KLParts(score(coupled), 10, 3)
+	_, pos, dep, err := KLParts(score(coupled), 10, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +105,12 @@ func TestKLParts(t *testing.T) {
 		}
 	}
 	s := score(indep)
-	pos, dep, err = KLParts(s, 10, 3)
+	shares, pos, dep, err := KLParts(s, 10, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if math.Abs(shares[0][0]-0.25) > 1e-12 || math.Abs(shares[1][5]-0.1) > 1e-12 {
+		t.Errorf("independent: shares %v, want red 0 at 0.25 and green 5 at 0.1", shares)
 	}
 	p0, p1 := 3.0/12, 1.0/12 // the red digits' shares
 	wantRed := p0*math.Log(10*p0) + 9*p1*math.Log(10*p1)
@@ -121,14 +124,14 @@ func TestKLParts(t *testing.T) {
 		hist = append(hist, int(rng.ExpFloat64()*150)%1000)
 	}
 	s = score(hist)
-	pos, dep, err = KLParts(s, 10, 3)
+	_, pos, dep, err = KLParts(s, 10, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum := pos[0] + pos[1] + pos[2] + dep; math.Abs(sum-s.KL) > 1e-9 || dep <= 0 {
 		t.Errorf("parts %v + %g = %g, KL %g", pos, dep, sum, s.KL)
 	}
-	if _, _, err := KLParts(s, 10, 2); err == nil {
+	if _, _, _, err := KLParts(s, 10, 2); err == nil {
 		t.Error("1000 modes split as 10^2: no error")
 	}
 }

@@ -37,10 +37,12 @@ type ModesScore struct {
 	// ChannelKL is each channel's KL(digit histogram || uniform over 10)
 	// (red, green, blue) and Dependence the KL from the product of the
 	// channels' histograms: they sum to KL (metrics.KLParts).
-	ChannelKL  []float64 `json:"channel_kl"`
-	Dependence float64   `json:"dependence"`
-	Network    string    `json:"network"`
-	Seconds    float64   `json:"seconds"`
+	// ChannelShares[c][d] is digit d's share of channel c.
+	ChannelKL     []float64   `json:"channel_kl"`
+	ChannelShares [][]float64 `json:"channel_shares"`
+	Dependence    float64     `json:"dependence"`
+	Network       string      `json:"network"`
+	Seconds       float64     `json:"seconds"`
 }
 
 // runEvalModes is kallima eval -modes: the Stacked MNIST mode-collapse
@@ -145,7 +147,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	score.Modes, score.Total, score.KL, score.Seconds = ms.Modes, ms.Total, ms.KL, time.Since(start).Seconds()
-	if score.ChannelKL, score.Dependence, err = metrics.KLParts(ms, 10, 3); err != nil {
+	if score.ChannelShares, score.ChannelKL, score.Dependence, err = metrics.KLParts(ms, 10, 3); err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
@@ -156,6 +158,20 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 	fmt.Fprintf(stdout, "modes            %d of %d\n", score.Modes, score.Total)
 	fmt.Fprintf(stdout, "KL               %.4f nats, KL(generated modes || uniform over %d)\n", score.KL, score.Total)
 	fmt.Fprintf(stdout, "KL by channel    R %.4f + G %.4f + B %.4f (each channel's digits against uniform) + dependence %.4f (the channels' coupling)\n", score.ChannelKL[0], score.ChannelKL[1], score.ChannelKL[2], score.Dependence)
+	var ext []string
+	for c, sh := range score.ChannelShares {
+		hi, lo := 0, 0
+		for d, v := range sh {
+			if v > sh[hi] {
+				hi = d
+			}
+			if v < sh[lo] {
+				lo = d
+			}
+		}
+		ext = append(ext, fmt.Sprintf("%c most %d (%.1f%%), least %d (%.1f%%)", "RGB"[c], hi, 100*sh[hi], lo, 100*sh[lo]))
+	}
+	fmt.Fprintf(stdout, "digits           %s\n", strings.Join(ext, "; "))
 	fmt.Fprintf(stdout, "network          %s (each channel's digit; mode 100*R + 10*G + B)\n", score.Network)
 	fmt.Fprintf(stdout, "time             %.1f s\n", score.Seconds)
 	if n != imagegan.StackedSamples {
