@@ -182,7 +182,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 	var all []ServeBench
 	failed := false
 	for r := range *rounds {
-		if *rounds > 1 && !*asJSON {
+		if *rounds > 1 { // progress on stderr, so -json's stdout stays one line
 			fmt.Fprintf(stderr, "round %d of %d\n", r+1, *rounds)
 		}
 		res, err := benchServe(pos[0], *clients, *n, *inflight, *maxBatch, *duration, *queueWait, *window, profile)
