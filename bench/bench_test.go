@@ -197,7 +197,7 @@ func TestRun(t *testing.T) {
 	if len(r.Seconds) != 3 || r.Iters != 3 || r.Warmup != 1 || r.Workload != "dcgan" || r.Impl != "kallima" {
 		t.Fatalf("result %+v", r)
 	}
-	if r.MedianSeconds != median(r.Seconds) || math.Abs(r.ItersPerSecond*r.MedianSeconds-1) > 1e-12 {
+	if r.MedianSeconds != Median(r.Seconds) || math.Abs(r.ItersPerSecond*r.MedianSeconds-1) > 1e-12 {
 		t.Errorf("median %v, it/s %v from %v", r.MedianSeconds, r.ItersPerSecond, r.Seconds)
 	}
 	if math.Abs(r.GFLOPS-r.GFLOPPerIteration/r.MedianSeconds) > 1e-9*r.GFLOPS || r.GFLOPPerIteration != 9.44111616 {
@@ -225,12 +225,15 @@ func TestMedian(t *testing.T) {
 		xs   []float64
 		want float64
 	}{
+		{nil, 0},
 		{[]float64{3}, 3},
 		{[]float64{5, 1, 3}, 3},
+		{[]float64{0.9, 0.7, 1.1}, 0.9},
 		{[]float64{4, 1, 3, 2}, 2.5},
 	} {
-		if got := median(c.xs); got != c.want {
-			t.Errorf("median(%v) = %v, want %v", c.xs, got, c.want)
+		in := slices.Clone(c.xs)
+		if got := Median(c.xs); got != c.want || !slices.Equal(in, c.xs) {
+			t.Errorf("Median(%v) = %v, want %v, the input unchanged", in, got, c.want)
 		}
 	}
 }

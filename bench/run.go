@@ -70,7 +70,7 @@ func Run(name string, opt Options) (Result, error) {
 			opt.Progress(i, total, d)
 		}
 	}
-	med := median(secs)
+	med := Median(secs)
 	return Result{
 		Workload:          name,
 		Impl:              "kallima",
@@ -89,9 +89,12 @@ func Run(name string, opt Options) (Result, error) {
 
 func finite(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
 
-// median returns the median of xs (the mean of the middle two for an even
-// count); xs must not be empty.
-func median(xs []float64) float64 {
+// Median returns the median of xs (the mean of the middle two for an even
+// count), 0 for none; xs is left as it was.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	n := len(s)

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kallima-gan/kallima/bench"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/serve"
@@ -107,20 +108,6 @@ type ServeRounds struct {
 	MedianSamplesPerSec float64 `json:"median_samples_per_sec"`
 }
 
-// median returns the median of xs (the mean of the middle two for an
-// even count), 0 for none; xs is sorted in place.
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	k := len(xs) / 2
-	if len(xs)%2 == 1 {
-		return xs[k]
-	}
-	return (xs[k-1] + xs[k]) / 2
-}
-
 // serveRounds summarises rounds.
 func serveRounds(rounds []ServeBench) ServeRounds {
 	r := ServeRounds{Rounds: rounds}
@@ -129,7 +116,7 @@ func serveRounds(rounds []ServeBench) ServeRounds {
 		ratios = append(ratios, b.Ratio)
 		sps = append(sps, b.SamplesPerSec)
 	}
-	r.MedianRatio, r.MedianSamplesPerSec = median(ratios), median(sps)
+	r.MedianRatio, r.MedianSamplesPerSec = bench.Median(ratios), bench.Median(sps)
 	return r
 }
 

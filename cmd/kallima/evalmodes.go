@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,15 +161,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 	fmt.Fprintf(stdout, "KL by channel    R %.4f + G %.4f + B %.4f (each channel's digits against uniform) + dependence %.4f (the channels' coupling)\n", score.ChannelKL[0], score.ChannelKL[1], score.ChannelKL[2], score.Dependence)
 	var ext []string
 	for c, sh := range score.ChannelShares {
-		hi, lo := 0, 0
-		for d, v := range sh {
-			if v > sh[hi] {
-				hi = d
-			}
-			if v < sh[lo] {
-				lo = d
-			}
-		}
+		hi, lo := slices.Index(sh, slices.Max(sh)), slices.Index(sh, slices.Min(sh))
 		ext = append(ext, fmt.Sprintf("%c most %d (%.1f%%), least %d (%.1f%%)", "RGB"[c], hi, 100*sh[hi], lo, 100*sh[lo]))
 	}
 	fmt.Fprintf(stdout, "digits           %s\n", strings.Join(ext, "; "))

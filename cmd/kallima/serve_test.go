@@ -137,15 +137,3 @@ func TestBenchServe(t *testing.T) {
 		}
 	}
 }
-
-// TestMedian checks the median of odd and even counts and of none.
-func TestMedian(t *testing.T) {
-	for _, c := range []struct {
-		xs   []float64
-		want float64
-	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{0.9, 0.7, 1.1}, 0.9}, {[]float64{4, 1, 3, 2}, 2.5}} {
-		if got := median(c.xs); got != c.want {
-			t.Errorf("median(%v) = %g, want %g", c.xs, got, c.want)
-		}
-	}
-}
