@@ -280,35 +280,6 @@ func TestTrainRejectsNegativeConfig(t *testing.T) {
 	}
 }
 
-func TestShift(t *testing.T) {
-	src := make([]float32, Side*Side)
-	for i := range src {
-		src[i] = float32(i)
-	}
-	dst := make([]float32, Side*Side)
-	rng := tensor.NewRNG(5)
-	for k := 0; k < 20; k++ {
-		shift(dst, src, 1, 2, rng)
-		// Find the shift from a pixel well inside, then check every pixel.
-		c := int(dst[14*Side+14])
-		dy, dx := 14-c/Side, 14-c%Side
-		if dy < -2 || dy > 2 || dx < -2 || dx > 2 {
-			t.Fatalf("shift (%d, %d) beyond 2", dy, dx)
-		}
-		for y := 0; y < Side; y++ {
-			for x := 0; x < Side; x++ {
-				want := float32(-1)
-				if sy, sx := y-dy, x-dx; sy >= 0 && sy < Side && sx >= 0 && sx < Side {
-					want = src[sy*Side+sx]
-				}
-				if dst[y*Side+x] != want {
-					t.Fatalf("shift (%d, %d): pixel (%d, %d) = %g, want %g", dy, dx, y, x, dst[y*Side+x], want)
-				}
-			}
-		}
-	}
-}
-
 // TestTrainStepReusesMemory checks that steady-state training steps take
 // their buffers from the pool: after two warm-up steps, eight more steps
 // leave tensor's free list exactly as large and allocate less than 2 MB

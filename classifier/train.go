@@ -182,7 +182,7 @@ func fit(net *Net, set *data.Set, cfg TrainConfig, progress io.Writer, epochDone
 		n := b.Images.Size(0)
 		x := buf[:n*px]
 		if cfg.Shift > 0 {
-			shift(x, b.Images.Data(), n, cfg.Shift, aug)
+			data.Shift(x, b.Images.Data(), n, 1, Side, cfg.Shift, aug)
 		} else {
 			copy(x, b.Images.Data())
 		}
@@ -223,25 +223,4 @@ func trainStep(net *Net, opt *optim.Adam, x *tensor.Tensor, idx []int32) float64
 	autograd.Backward(loss)
 	opt.Step()
 	return float64(loss.Item())
-}
-
-// shift writes each of the n images of src, translated by a random
-// (dy, dx) in [-s, s]^2, into dst; uncovered pixels are -1.
-func shift(dst, src []float32, n, s int, rng *tensor.RNG) {
-	const px = Side * Side
-	for i := 0; i < n; i++ {
-		dy, dx := rng.Intn(2*s+1)-s, rng.Intn(2*s+1)-s
-		in, out := src[i*px:(i+1)*px], dst[i*px:(i+1)*px]
-		for y := 0; y < Side; y++ {
-			sy := y - dy
-			for x := 0; x < Side; x++ {
-				sx := x - dx
-				if sy < 0 || sy >= Side || sx < 0 || sx >= Side {
-					out[y*Side+x] = -1
-				} else {
-					out[y*Side+x] = in[sy*Side+sx]
-				}
-			}
-		}
-	}
 }

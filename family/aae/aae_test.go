@@ -51,6 +51,10 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"model.labels=-1"}, "model.labels"},
 		{[]string{"model.lr_gen=-1"}, "model.lr_gen"},
 		{[]string{"model.input_noise=-0.1"}, "model.input_noise"},
+		{[]string{"model.prior=categorical", "model.labels=100", "model.label_shift=-1"}, "model.label_shift"},
+		{[]string{"model.prior=categorical", "model.labels=100", "model.label_shift=5"}, "model.label_shift"},
+		{[]string{"model.label_shift=2"}, "no labelled digits"},
+		{[]string{"model.prior=categorical", "model.labels=100", "model.label_shift=2"}, ""},
 		{[]string{"model.width=4"}, "field width not found in model (kind aae"},
 		{[]string{"loss.penalty=gp", "loss.penalty_weight=10"}, "loss.penalty"},
 		{[]string{"loss.name=wgan"}, "loss.name"},
@@ -204,6 +208,41 @@ func TestTermsMatchFormulas(t *testing.T) {
 		if len(m.Phases) != 4 || m.Phases[3].Player.Name != "semi" {
 			t.Errorf("semi-supervised model: %d phases", len(m.Phases))
 		}
+	}
+}
+
+// TestLabelShift checks that model.label_shift moves the labelled digits
+// the semi-supervised phase sees: without it (and without input noise) the
+// phase's cross-entropy is the same at every call, with it the digits are
+// shifted afresh each time and the value changes.
+func TestLabelShift(t *testing.T) {
+	xents := func(sets ...string) []float32 {
+		m, _ := tinyModel(t, append([]string{"model.prior=categorical", "model.classes=3", "model.labels=6"}, sets...)...)
+		semi := m.Phases[len(m.Phases)-1]
+		if semi.Player.Name != "semi" {
+			t.Fatalf("%v: last phase %s, want semi", sets, semi.Player.Name)
+		}
+		var v []float32
+		for range 4 {
+			v = append(v, semi.Terms(0)[0].Value.Item())
+		}
+		return v
+	}
+	fixed := xents()
+	for _, v := range fixed[1:] {
+		if v != fixed[0] {
+			t.Errorf("no shift: xent %v, want the same value at every call", fixed)
+		}
+	}
+	shifted := xents("model.label_shift=2")
+	differ := 0
+	for _, v := range shifted[1:] {
+		if v != shifted[0] {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Errorf("label_shift 2: xent %v at every call, want the shifted digits to change it", shifted)
 	}
 }
 
