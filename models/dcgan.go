@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -58,6 +59,13 @@ type DCGANConfig struct {
 	// norm unless D has none, LeakyReLU 0.2; spectral norm under
 	// SpectralNorm), where it becomes the features phi(x).
 	Dense int
+	// MinibatchKernels (discriminator only), when positive, puts minibatch
+	// discrimination (nn.MinibatchDiscrimination; Salimans et al. 2016,
+	// sec. 3.2) with this many kernels between the features phi(x) and the
+	// logit, so D sees how alike a batch's images are. MinibatchDim is each
+	// kernel's dimension; default 5, the authors'. The features stay phi(x).
+	MinibatchKernels int
+	MinibatchDim     int
 }
 
 // Validate reports the first field of c that no DCGAN can have, naming it.
@@ -74,6 +82,8 @@ func (c DCGANConfig) Validate() error {
 		return fmt.Errorf("dcgan: Dense %d: want 0 (none) or a positive width", c.Dense)
 	case c.Pack < 0:
 		return fmt.Errorf("dcgan: Pack %d: want 0 or 1 (none) or a packing degree", c.Pack)
+	case c.MinibatchKernels < 0 || c.MinibatchDim < 0:
+		return fmt.Errorf("dcgan: MinibatchKernels %d, MinibatchDim %d: want 0 (none) or positive sizes", c.MinibatchKernels, c.MinibatchDim)
 	}
 	return nil
 }
@@ -307,6 +317,7 @@ func (g *DCGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 //	  -> (Conv2d k4 s2 p1, channels doubling -> BatchNorm2d -> LeakyReLU(0.2)) per further halving
 //	  -> flatten (the features phi(x))
 //	  -> (Linear(-> Dense) -> BatchNorm1d -> LeakyReLU(0.2), with Dense only: then the features phi(x))
+//	  -> (with MinibatchKernels: concat(phi(x), o(phi(x))), minibatch discrimination)
 //	  -> Linear(-> 1)
 //
 // down to the base side (7 for Size 28, 4 otherwise). Without batch norm
@@ -316,11 +327,13 @@ func (g *DCGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 //
 // State names: blocks.<i>.conv.weight (weight_orig, weight_u, weight_v under
 // spectral norm), blocks.<i>.conv.bias, blocks.<i>.bn.*, dense.*,
-// dense_bn.* (with Dense only), head.weight, head.bias.
+// dense_bn.* (with Dense only), minibatch.T (with MinibatchKernels only),
+// head.weight, head.bias.
 type DCGANDiscriminator struct {
-	Blocks []*ConvBlock
-	Dense  *ConvBlock // nil without DCGANConfig.Dense: Conv is an *nn.Linear
-	Head   *nn.Linear
+	Blocks    []*ConvBlock
+	Dense     *ConvBlock                  // nil without DCGANConfig.Dense: Conv is an *nn.Linear
+	Minibatch *nn.MinibatchDiscrimination // nil without DCGANConfig.MinibatchKernels
+	Head      *nn.Linear
 
 	inChannels, size, features int
 }
@@ -366,7 +379,12 @@ func newDCGANDiscriminator(c DCGANConfig, in int, rng *tensor.RNG) *DCGANDiscrim
 		d.Dense = denseBlock(d.features, c.Dense, useBN, c.SpectralNorm, nn.LeakyReLU{Slope: 0.2}, c, rng)
 		d.features = c.Dense
 	}
-	d.Head = nn.NewLinear(d.features, 1, rng)
+	headIn := d.features
+	if c.MinibatchKernels > 0 {
+		d.Minibatch = nn.NewMinibatchDiscrimination(d.features, c.MinibatchKernels, cmp.Or(c.MinibatchDim, 5), rng)
+		headIn += c.MinibatchKernels
+	}
+	d.Head = nn.NewLinear(headIn, 1, rng)
 	if c.NormalInit {
 		normalInit(d.Head.Weight, d.Head.Bias, rng)
 	}
@@ -396,6 +414,9 @@ func (d *DCGANDiscriminator) Features(x *autograd.Value) (features, logits *auto
 	if d.Dense != nil {
 		features = d.Dense.Forward(features)
 	}
+	if d.Minibatch != nil {
+		return features, d.Head.Forward(d.Minibatch.Forward(features))
+	}
 	return features, d.Head.Forward(features)
 }
 
@@ -409,6 +430,9 @@ func (d *DCGANDiscriminator) children() nn.Children {
 	c := blockChildren(d.Blocks)
 	if d.Dense != nil {
 		c = append(c, nn.Child{Name: "dense", Module: d.Dense.Conv}, nn.Child{Name: "dense_bn", Module: d.Dense.BN})
+	}
+	if d.Minibatch != nil {
+		c = append(c, nn.Child{Name: "minibatch", Module: d.Minibatch})
 	}
 	return append(c, nn.Child{Name: "head", Module: d.Head})
 }

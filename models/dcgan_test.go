@@ -528,3 +528,85 @@ func TestDCGANDense(t *testing.T) {
 		t.Errorf("negative Dense: error %v", err)
 	}
 }
+
+// TestDCGANMinibatch checks minibatch discrimination in D: its state (T
+// between the features and a head widened by the kernels), that an image's
+// logit then depends on the rest of its batch (and without the layer, in
+// evaluation mode, does not), the features staying phi(x), and gradients
+// through the layer to T and the input against finite differences.
+func TestDCGANMinibatch(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	c := DCGANConfig{Size: 28, Channels: 1, Width: 2, MinibatchKernels: 6, MinibatchDim: 3}
+	d, err := NewDCGANDiscriminator(c, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := strings.Join(shapes(d), " ")
+	if want := "minibatch.T [196 18] head.weight [1 202] head.bias [1]"; !strings.Contains(names, want) {
+		t.Errorf("D state %s, want it to hold %q", names, want)
+	}
+	nn.State(d)
+	plain, _ := NewDCGANDiscriminator(DCGANConfig{Size: 28, Channels: 1, Width: 2}, tensor.NewRNG(4))
+	d.SetTraining(false)
+	plain.SetTraining(false)
+	x := rng.Normal(0, 1, 3, 1, 28, 28)
+	same := tensor.New(3, 1, 28, 28)
+	for i := range 3 {
+		copy(same.Data()[i*784:(i+1)*784], x.Data()[:784])
+	}
+	first := func(m *DCGANDiscriminator, x *tensor.Tensor) (float32, []int) {
+		var l float32
+		var fs []int
+		autograd.NoGrad(func() {
+			f, lo := m.Features(autograd.Const(x))
+			l, fs = lo.Data().Data()[0], f.Shape()
+		})
+		return l, fs
+	}
+	mixed, fs := first(d, x)
+	alike, _ := first(d, same)
+	if mixed == alike {
+		t.Errorf("with minibatch discrimination image 0's logit is %v in a varied batch and in a batch of its copies, want them to differ", mixed)
+	}
+	if !slices.Equal(fs, []int{3, 196}) {
+		t.Errorf("features %v, want [3 196] (phi(x), before the minibatch layer)", fs)
+	}
+	if a, b := first(plain, x); a != func() float32 { v, _ := first(plain, same); return v }() {
+		t.Errorf("without the layer image 0's logit changed with its batch: %v (features %v)", a, b)
+	}
+	// The layer's own derivatives are checked in nn (away from |.|'s kinks,
+	// which a finite difference through the whole network cannot avoid);
+	// here: the logit's gradient reaches T and the input exactly as through
+	// the layer and head applied to D's features.
+	tc := tiny
+	tc.NoBatchNorm, tc.MinibatchKernels = true, 4
+	dt := newDCGANDiscriminator(tc, 1, tensor.NewRNG(7))
+	xt := autograd.Param(tensor.NewRNG(8).Normal(0, 1, 4, 1, 16, 16))
+	autograd.Backward(autograd.Sum(autograd.Square(dt.Forward(xt)), nil, false))
+	gT, gx := dt.Minibatch.T.Grad().Clone(), xt.Grad().Clone()
+	dt.Minibatch.T.ZeroGrad()
+	dt.Head.Weight.ZeroGrad()
+	xt.ZeroGrad()
+	f, _ := dt.Features(xt)
+	fc := autograd.Param(f.Data().Clone())
+	autograd.Backward(autograd.Sum(autograd.Square(dt.Head.Forward(dt.Minibatch.Forward(fc))), nil, false))
+	autograd.Backward(autograd.Sum(autograd.Mul(f, autograd.Const(fc.Grad())), nil, false))
+	near := func(what string, got, want *tensor.Tensor) {
+		t.Helper()
+		var norm, diff float64
+		for i, w := range want.Data() {
+			norm += float64(w) * float64(w)
+			diff += math.Pow(float64(got.Data()[i]-w), 2)
+		}
+		if norm == 0 || diff > 1e-10*norm {
+			t.Errorf("%s: gradient through D differs from the layer's on D's features (|diff|^2 %g, |want|^2 %g)", what, diff, norm)
+		}
+	}
+	near("T", gT, dt.Minibatch.T.Grad())
+	near("input", gx, xt.Grad())
+	bad := c
+	bad.MinibatchKernels = -1
+	if _, err := NewDCGANDiscriminator(bad, rng); err == nil || !strings.Contains(err.Error(), "MinibatchKernels -1") {
+		t.Errorf("negative MinibatchKernels: error %v", err)
+	}
+}

@@ -71,7 +71,13 @@ func (s *Section) Validate(c config.Config) error {
 	if err := s.ValidateImage(c, "dcgan"); err != nil {
 		return err
 	}
-	return family.CheckNoTricks(c, "dcgan")
+	if c.Loss.FeatureMatching > 0 || c.Loss.HistoricalAverage > 0 {
+		return fmt.Errorf("loss.feature_matching/historical_average: not available for model.kind dcgan yet (model.kind mlp has them; dcgan has loss.minibatch_kernels)")
+	}
+	if c.Loss.MinibatchKernels > 0 && c.Loss.Penalty != "" {
+		return fmt.Errorf("loss.minibatch_kernels: %d with loss.penalty %s: the penalty is per sample and a minibatch layer scores whole batches (drop one of them)", c.Loss.MinibatchKernels, c.Loss.Penalty)
+	}
+	return nil
 }
 
 // ValidateImage checks what every DCGAN-shaped family needs: image data of
@@ -137,6 +143,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	}
 	dnets := nets
 	dnets.Pack = s.Pack
+	dnets.MinibatchKernels = c.Loss.MinibatchKernels
 	if s.DWidth > 0 {
 		dnets.Width = s.DWidth
 	}
