@@ -60,6 +60,8 @@ type goldenCase struct {
 		Classes  int    `json:"classes"`
 		Embed    int    `json:"embed"`
 		Cond     string `json:"cond"`
+		Kernels  int    `json:"kernels"`
+		KDim     int    `json:"kdim"`
 	} `json:"config"`
 	State   map[string]goldenTensor `json:"state"`
 	X, Z, R goldenWave
@@ -76,7 +78,7 @@ func (c *goldenCase) config() CGANConfig {
 	k := c.Config
 	return CGANConfig{
 		DCGANConfig: DCGANConfig{Size: k.Size, Channels: k.Channels, Width: k.Width, ZDim: k.ZDim,
-			NoBatchNorm: !k.BN, SpectralNorm: k.SN},
+			NoBatchNorm: !k.BN, SpectralNorm: k.SN, MinibatchKernels: k.Kernels, MinibatchDim: k.KDim},
 		Classes: k.Classes, EmbedDim: k.Embed, Conditioning: k.Cond,
 	}
 }
@@ -93,7 +95,7 @@ func loadGoldenDCGAN(t *testing.T) map[string]*goldenCase {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Cases) < 6 {
+	if len(g.Cases) < 7 {
 		t.Fatalf("only %d golden cases", len(g.Cases))
 	}
 	return g.Cases

@@ -115,8 +115,23 @@ class Generator(nn.Module):
         return torch.tanh(self.out(h))
 
 
+class Minibatch(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016): o_i,b = sum_j
+    exp(-||M_i,b - M_j,b||_1), M = x T as [N, B, C]; out concat(x, o)."""
+
+    def __init__(self, features, kernels, dim):
+        super().__init__()
+        self.kernels, self.dim = kernels, dim
+        self.T = nn.Parameter(torch.zeros(features, kernels * dim))
+
+    def forward(self, x):
+        m = (x @ self.T).view(x.shape[0], self.kernels, self.dim)
+        l1 = (m[:, None] - m[None, :]).abs().sum(3)
+        return torch.cat([x, torch.exp(-l1).sum(1)], 1)
+
+
 class Discriminator(nn.Module):
-    def __init__(self, size, cin, width, bn, sn):
+    def __init__(self, size, cin, width, bn, sn, kernels=0, kdim=5):
         super().__init__()
         base, n = levels(size)
         self.blocks = nn.ModuleList()
@@ -128,7 +143,10 @@ class Discriminator(nn.Module):
                 conv = nn.utils.spectral_norm(conv)
             self.blocks.append(Block(conv, nn.BatchNorm2d(cout) if use_bn else None, nn.LeakyReLU(0.2)))
             cin = cout
-        self.head = nn.Linear(cin * base * base, 1)
+        features = cin * base * base
+        if kernels > 0:
+            self.minibatch = Minibatch(features, kernels, kdim)
+        self.head = nn.Linear(features + kernels, 1)
         if sn:
             self.head = nn.utils.spectral_norm(self.head)
 
@@ -137,6 +155,8 @@ class Discriminator(nn.Module):
         for b in self.blocks:
             h = b(h)
         phi = h.flatten(1)
+        if hasattr(self, "minibatch"):
+            return phi, self.head(self.minibatch(phi))
         return phi, self.head(phi)
 
     def forward(self, x):
@@ -259,6 +279,8 @@ def main():
     cases = {}
     c = dict(size=28, channels=1, width=2, bn=True)
     cases["d28_bn"] = d_case(1, c, Discriminator(28, 1, 2, True, False), [0, 0])
+    c = dict(size=28, channels=1, width=2, bn=True, kernels=3, kdim=2)
+    cases["d28_minibatch"] = d_case(10, c, Discriminator(28, 1, 2, True, False, 3, 2), [0, 0, 0])
     c = dict(size=32, channels=1, width=1, sn=True)
     cases["d32_sn"] = d_case(3, c, Discriminator(32, 1, 1, True, True), [0, 0])
     c = dict(size=28, channels=1, width=1, zdim=4)
