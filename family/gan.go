@@ -10,6 +10,7 @@ import (
 	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/optim"
+	"github.com/kallima-gan/kallima/tensor"
 )
 
 // The helpers below are shared by the GAN families: the loss: section, the
@@ -40,6 +41,46 @@ func CheckNoTricks(c config.Config, kind string) error {
 		return fmt.Errorf("loss.feature_matching/minibatch_kernels/historical_average: not available for model.kind %s yet (model.kind mlp has them)", kind)
 	}
 	return nil
+}
+
+// FeatureNet is a discriminator that feature matching can read: a module
+// with penultimate features.
+type FeatureNet interface {
+	nn.Module
+	gan.FeatureCritic
+}
+
+// WithTricks wraps game in the loss: section's feature matching
+// (loss.feature_matching, drawing a real batch from real and a fake batch
+// of train.batch from rng; with loss.feature_matching_only it is G's whole
+// loss) and historical averaging (loss.historical_average, on g's and d's
+// parameters, whose running sums m keeps as the extras hist_d and hist_g),
+// and returns game itself when neither is set.
+func WithTricks(c config.Config, m *Model, game gan.Game, g nn.Layer, d FeatureNet, prior gan.Prior, real func(n int) *tensor.Tensor, rng *tensor.RNG) (gan.Game, error) {
+	var extraD, extraG []func(int) []gan.Term
+	if c.Loss.FeatureMatching > 0 {
+		fm := &gan.FeatureMatching{D: d, G: g, Prior: prior, Real: real, Batch: c.Train.Batch, RNG: rng, Weight: c.Loss.FeatureMatching}
+		extraG = append(extraG, fm.Terms)
+	}
+	if w := c.Loss.HistoricalAverage; w > 0 {
+		hd, err := gan.NewHistoricalAverage(nn.Parameters(d), w)
+		if err != nil {
+			return nil, err
+		}
+		hg, err := gan.NewHistoricalAverage(nn.Parameters(g), w)
+		if err != nil {
+			return nil, err
+		}
+		extraD, extraG = append(extraD, hd.Terms), append(extraG, hg.Terms)
+		if m.Extras == nil {
+			m.Extras = map[string]Extra{}
+		}
+		m.Extras["hist_d"], m.Extras["hist_g"] = StateExtra{S: hd}, StateExtra{S: hg}
+	}
+	if len(extraD)+len(extraG) == 0 {
+		return game, nil
+	}
+	return gan.WithTerms{Game: game, ExtraD: gan.CombineTerms(extraD...), ExtraG: gan.CombineTerms(extraG...), OnlyExtraG: c.Loss.FeatureMatchingOnly}, nil
 }
 
 // Loss returns the objective, penalty and instance noise of c's loss:

@@ -71,9 +71,6 @@ func (s *Section) Validate(c config.Config) error {
 	if err := s.ValidateImage(c, "dcgan"); err != nil {
 		return err
 	}
-	if c.Loss.FeatureMatching > 0 || c.Loss.HistoricalAverage > 0 {
-		return fmt.Errorf("loss.feature_matching/historical_average: not available for model.kind dcgan yet (model.kind mlp has them; dcgan has loss.minibatch_kernels)")
-	}
 	if c.Loss.MinibatchKernels > 0 && c.Loss.Penalty != "" {
 		return fmt.Errorf("loss.minibatch_kernels: %d with loss.penalty %s: the penalty is per sample and a minibatch layer scores whole batches (drop one of them)", c.Loss.MinibatchKernels, c.Loss.Penalty)
 	}
@@ -160,20 +157,27 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, err
 	}
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
-	// The loader starts a goroutine: make it last, when nothing can fail.
-	loader, err := d.Loader(c.Train.Batch, loaderRNG)
-	if err != nil {
-		return nil, err
-	}
+	var loader *data.Loader // started last, below
+	real := func(int) *tensor.Tensor { return loader.Next().Images }
 	game := &gan.Unconditional{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior,
-		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, Pack: s.Pack, Real: func(int) *tensor.Tensor { return loader.Next().Images }}
+		Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake, Pack: s.Pack, Real: real}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
-		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
 		Generator:       &generator{g: g, prior: prior},
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,
 		Streams:         map[string]*tensor.RNG{"game": gameRNG},
+	}
+	// Feature matching draws its own real batch (the loader's next) and
+	// fake batch each step; without tricks the game is played as it is.
+	played, err := family.WithTricks(c, m, game, g, dnet, prior, real, gameRNG)
+	if err != nil {
+		return nil, err
+	}
+	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic)
+	// The loader starts a goroutine: make it last, when nothing can fail.
+	if loader, err = d.Loader(c.Train.Batch, loaderRNG); err != nil {
+		return nil, err
 	}
 	return Finish(m, loader), nil
 }

@@ -123,26 +123,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		Streams:         map[string]*tensor.RNG{"data": dataRNG, "game": gameRNG},
 		Extras:          map[string]family.Extra{},
 	}
-	var extraD, extraG []func(int) []gan.Term
-	if c.Loss.FeatureMatching > 0 {
-		fm := &gan.FeatureMatching{D: dnet, G: g, Prior: prior, Real: real, Batch: c.Train.Batch, RNG: gameRNG, Weight: c.Loss.FeatureMatching}
-		extraG = append(extraG, fm.Terms)
-	}
-	if w := c.Loss.HistoricalAverage; w > 0 {
-		hd, err := gan.NewHistoricalAverage(nn.Parameters(dnet), w)
-		if err != nil {
-			return nil, err
-		}
-		hg, err := gan.NewHistoricalAverage(nn.Parameters(g), w)
-		if err != nil {
-			return nil, err
-		}
-		extraD, extraG = append(extraD, hd.Terms), append(extraG, hg.Terms)
-		m.Extras["hist_d"], m.Extras["hist_g"] = family.StateExtra{S: hd}, family.StateExtra{S: hg}
-	}
-	var played gan.Game = game
-	if len(extraD)+len(extraG) > 0 {
-		played = gan.WithTerms{Game: game, ExtraD: gan.CombineTerms(extraD...), ExtraG: gan.CombineTerms(extraG...), OnlyExtraG: c.Loss.FeatureMatchingOnly}
+	played, err := family.WithTricks(c, m, game, g, dnet, prior, real, gameRNG)
+	if err != nil {
+		return nil, err
 	}
 	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic)
 	if max(s.Pack, 1) == 1 && c.Loss.MinibatchKernels == 0 {
