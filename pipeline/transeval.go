@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/kallima-gan/kallima/autograd"
 	"github.com/kallima-gan/kallima/classifier"
@@ -23,6 +25,12 @@ type TranslationEval struct {
 	// of a multi-domain task (labels = domains), not the model's own
 	// discriminator: it says whether a translation reached its target.
 	Domain *classifier.Net
+	// Judges, when set, holds a class judge per domain, in the task's
+	// order (A then B, or the domains' order): a classifier trained on that
+	// domain's real training images with their digit labels (TrainJudges). MNIST's classifier has never seen thick or
+	// thin strokes, so its ceiling there is below 1; a judge of the domain
+	// itself reads its digits as well as MNIST's classifier reads MNIST.
+	Judges []*classifier.Net
 }
 
 // DirectionScore is how one direction of a translation model does on a
@@ -49,6 +57,11 @@ type DirectionScore struct {
 	// assigns to the target domain, and DomainCeiling its accuracy on the
 	// target domain's real images; NaN without a domain classifier.
 	DomainAcc, DomainCeiling float64
+	// JudgedKept is the fraction of translations that the target domain's
+	// class judge (TranslationEval.Judges) assigns to the source digit's
+	// class, and JudgeCeiling the judge's accuracy on the target domain's
+	// real images; NaN without a judge for the target.
+	JudgedKept, JudgeCeiling float64
 }
 
 // TranslationScore is EvaluateTranslation's result.
@@ -140,7 +153,8 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 			refused = append(refused, err)
 			continue
 		}
-		d := DirectionScore{To: names[j.to], N: n, L1: math.NaN(), PSNR: math.NaN(), DomainAcc: math.NaN(), DomainCeiling: math.NaN()}
+		d := DirectionScore{To: names[j.to], N: n, L1: math.NaN(), PSNR: math.NaN(), DomainAcc: math.NaN(), DomainCeiling: math.NaN(),
+			JudgedKept: math.NaN(), JudgeCeiling: math.NaN()}
 		d.From = "all others"
 		if j.from >= 0 {
 			d.From = names[j.from]
@@ -153,6 +167,11 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 		d.Ceiling = net.Net.Accuracy(readable(real), j.targetDigits[:realN])
 		if j.paired {
 			d.L1, d.PSNR = l1PSNR(out, j.target.Images.Data()[:out.Len()])
+		}
+		if j.to < len(cfg.Judges) && cfg.Judges[j.to] != nil {
+			judge := cfg.Judges[j.to]
+			d.JudgedKept = judge.Accuracy(out, j.srcDigits[:n])
+			d.JudgeCeiling = judge.Accuracy(real, j.targetDigits[:realN])
 		}
 		if cfg.Domain != nil {
 			d.DomainAcc = cfg.Domain.Accuracy(out, repeat(j.to, n))
@@ -173,6 +192,69 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 		return score, fmt.Errorf("evaluate translation: the model translates no direction of task %s: %v", task.Name, refused[0])
 	}
 	return score, nil
+}
+
+// TrainJudges trains a class judge for each domain of task (made from
+// training digits with data.MakeTask), in the task's domain order: Kallima's classifier network
+// trained for steps steps on that domain's images with their digit labels
+// (classifier.TrainOn, seeded by seed), as EvaluateTranslation's
+// TranslationEval.Judges. Progress goes to progress (nil for none).
+func TrainJudges(task *data.Task, steps int, seed uint64, progress io.Writer) ([]*classifier.Net, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	sets := map[string]*data.Set{}
+	var order []string
+	switch task.Kind {
+	case "paired", "unpaired":
+		for _, side := range []struct {
+			name string
+			set  *data.Set
+		}{{"A", task.A}, {"B", task.B}} {
+			if side.set == nil {
+				return nil, fmt.Errorf("class judges: task %s has no domain %s", task.Name, side.name)
+			}
+			sets[side.name] = side.set
+			order = append(order, side.name)
+		}
+	case "domains":
+		byDomain := make([][]int, len(task.Domains.Classes))
+		for i, d := range task.Domains.Labels {
+			byDomain[d] = append(byDomain[d], i)
+		}
+		for d, name := range task.Domains.Classes {
+			// The digits become the labels of the domain's images.
+			imgs, digits := subset(task.Domains, byDomain[d], task.Digits)
+			imgs.Labels, imgs.Classes = digits, nil
+			sets[name] = imgs
+			order = append(order, name)
+		}
+	default:
+		return nil, fmt.Errorf("class judges: task %s of kind %q", task.Name, task.Kind)
+	}
+	var judges []*classifier.Net
+	for _, name := range order {
+		set := sets[name]
+		if set.Classes == nil {
+			set = &data.Set{Images: set.Images, Labels: set.Labels, Classes: digitNames(set.Labels)}
+		}
+		fmt.Fprintf(progress, "training the class judge of %s on its %d training images (%d steps)\n", name, set.Len(), steps)
+		c, err := classifier.TrainOn(set, classifier.TrainConfig{Seed: seed, MaxSteps: steps}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("class judge of %s: %w", name, err)
+		}
+		judges = append(judges, c.Net)
+	}
+	return judges, nil
+}
+
+// digitNames names classes 0 to the largest label, "0", "1", ...
+func digitNames(labels []int) []string {
+	names := make([]string, slices.Max(labels)+1)
+	for k := range names {
+		names[k] = strconv.Itoa(k)
+	}
+	return names
 }
 
 // translateAll translates the first n images of x from domain from to to,

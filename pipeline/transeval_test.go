@@ -95,6 +95,101 @@ func TestEvaluateTranslationInverted(t *testing.T) {
 	}
 }
 
+// TestEvaluateTranslationJudges checks that a direction is read by the
+// judge of its target domain, as the images are: with MNIST's classifier as
+// the judge of both domains of the inverted task, the exact inverse's
+// inverted outputs (B) are judged unread (the judge does not negate them)
+// while its digits (A) are judged as the classifier reads them.
+func TestEvaluateTranslationJudges(t *testing.T) {
+	skipSlowPureGo(t)
+	digits := famtest.MNIST(t, data.Test)
+	small := &data.Set{Images: tensor.FromSlice(digits.Images.Data()[:600*784], 600, 1, 28, 28), Labels: digits.Labels[:600], Classes: digits.Classes}
+	task, err := data.MakeTask("inverted", small, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := classifier.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oracle := fnTranslator{[]string{"A", "B"}, func(x []float32, _, _ int) []float32 { return negate(x) }}
+	s, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200, Judges: []*classifier.Net{net.Net, net.Net}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toB, toA := s.Directions[0], s.Directions[1]
+	if toB.JudgedKept > 0.5 || toB.JudgeCeiling > 0.5 || toB.ClassKept < 0.95 {
+		t.Errorf("A to B judged as is: kept %.3f, ceiling %.3f (read negated %.3f); want both under 0.5", toB.JudgedKept, toB.JudgeCeiling, toB.ClassKept)
+	}
+	if toA.JudgedKept != toA.ClassKept || toA.JudgeCeiling != toA.Ceiling {
+		t.Errorf("B to A: judged %.3f / %.3f, want the classifier's own %.3f / %.3f", toA.JudgedKept, toA.JudgeCeiling, toA.ClassKept, toA.Ceiling)
+	}
+	none, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := none.Directions[0]; !math.IsNaN(d.JudgedKept) || !math.IsNaN(d.JudgeCeiling) {
+		t.Errorf("without judges: %+v, want NaN judged scores", d)
+	}
+}
+
+// TestTrainJudges trains the judges of an unpaired and a domains task
+// briefly on training digits: one per domain, in the task's order, each
+// reading held-out digits of its own domain far above chance.
+func TestTrainJudges(t *testing.T) {
+	skipSlowPureGo(t)
+	if testing.Short() {
+		t.Skip("trains five small classifiers")
+	}
+	train, test := famtest.MNIST(t, data.Train), famtest.MNIST(t, data.Test)
+	head := func(s *data.Set, n int) *data.Set {
+		return &data.Set{Images: tensor.FromSlice(s.Images.Data()[:n*784], n, 1, 28, 28), Labels: s.Labels[:n], Classes: s.Classes}
+	}
+	for _, name := range []string{"thick", "width"} {
+		tt, err := data.MakeTask(name, head(train, 3000), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		judges, err := TrainJudges(tt, 60, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := data.MakeTask(name, head(test, 600), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sets []*data.Set
+		var digits [][]int
+		if held.Kind == "domains" {
+			for d := range held.Domains.Classes {
+				var idx []int
+				for i, l := range held.Domains.Labels {
+					if l == d {
+						idx = append(idx, i)
+					}
+				}
+				s, dg := subset(held.Domains, idx, held.Digits)
+				sets, digits = append(sets, s), append(digits, dg)
+			}
+		} else {
+			sets, digits = []*data.Set{held.A, held.B}, [][]int{held.A.Labels, held.B.Labels}
+		}
+		if len(judges) != len(sets) {
+			t.Fatalf("%s: %d judges for %d domains", name, len(judges), len(sets))
+		}
+		for k, j := range judges {
+			acc := j.Accuracy(sets[k].Images, digits[k])
+			t.Logf("%s: domain %d judge %.3f on %d held-out digits", name, k, acc, sets[k].Len())
+			if acc < 0.6 {
+				t.Errorf("%s: the judge of domain %d reads %.3f of its held-out digits, want at least 0.6 after 60 steps", name, k, acc)
+			}
+		}
+	}
+	if _, err := TrainJudges(&data.Task{Name: "x", Kind: "other"}, 10, 1, nil); err == nil {
+		t.Error("a task of unknown kind: no error")
+	}
+}
+
 func TestEvaluateTranslationDomainsAndPairs(t *testing.T) {
 	skipSlowPureGo(t)
 	digits := famtest.MNIST(t, data.Test)

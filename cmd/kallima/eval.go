@@ -172,16 +172,21 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	classify := fs.Bool("classify", false, "score a classifying run (aae, categorical prior) on the test digits instead: error rate, cluster accuracy, NMI")
 	modes := fs.Bool("modes", false, "score Stacked MNIST mode collapse instead: modes found of 1000 and KL to the uniform (-n default 26000)")
 	translate := fs.Bool("translate", false, "score an image-to-image run on its MNIST task's test digits instead: classes kept, FID to the target domain, L1/PSNR, domain accuracy (-n images per direction, default 1000)")
+	judge := fs.Int("judge", 0, "with -translate: also train a class judge per domain on its real training images for this many steps (1000 is enough) and report the classes it reads kept")
 	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
 	}
+	if isSet(fs, "judge") && !*translate {
+		fmt.Fprintln(stderr, "kallima eval: -judge goes with -translate")
+		return exitUsage
+	}
 	if *classify {
 		return evalClassifyFlags(fs, pos, *n, *raw, *asJSON, stdout, stderr)
 	}
 	if *translate {
-		return runEvalTranslate(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
+		return runEvalTranslate(fs, pos, *n, *seed, *judge, *raw, *asJSON, stdout, stderr)
 	}
 	if *nn {
 		return runEvalNN(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)

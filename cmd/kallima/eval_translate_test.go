@@ -60,8 +60,26 @@ func TestEvalTranslate(t *testing.T) {
 		}
 	}
 	code, text, stderr := call(runEval, "-translate", dir, "-n", "200")
-	if code != exitOK || !strings.Contains(text, "A -> B (200 images)") || !strings.Contains(text, "B -> A (200 images)") || strings.Contains(text, "PSNR") {
+	if code != exitOK || !strings.Contains(text, "A -> B (200 images)") || !strings.Contains(text, "B -> A (200 images)") || strings.Contains(text, "PSNR") || strings.Contains(text, "judged") {
 		t.Fatalf("exit %d, text:\n%s%s", code, text, stderr)
+	}
+	if testing.Short() {
+		return
+	}
+	// With judges: one per domain, trained briefly, each direction read
+	// by its target's judge (inverted digits as they are).
+	code, stdout, stderr = call(runEval, "-translate", dir, "-n", "200", "-judge", "30", "-json")
+	if code != exitOK || !strings.Contains(stderr, "class judge of B") {
+		t.Fatalf("-judge: exit %d: %s", code, stderr)
+	}
+	s = TranslateScore{}
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	for _, d := range s.Directions {
+		if d.JudgedKept == nil || d.JudgeCeiling == nil || *d.JudgeCeiling < 0.5 || *d.JudgedKept < 0.5 {
+			t.Errorf("-judge, %s to %s: %+v, want judged scores above 0.5", d.From, d.To, d)
+		}
 	}
 }
 
@@ -82,6 +100,9 @@ func TestEvalTranslateRefuses(t *testing.T) {
 		{[]string{"-translate", run, "-metrics", "fid"}, "-metrics does not go with -translate", exitUsage},
 		{[]string{"-translate", run, run}, "one run folder", exitUsage},
 		{[]string{"-translate", run, "-n", "0"}, "-n 0", exitUsage},
+		{[]string{"-translate", run, "-judge", "-1"}, "-judge -1", exitUsage},
+		{[]string{"-translate", run, "-judge", "20000"}, "-judge 20000", exitUsage},
+		{[]string{"-modes", run, "-judge", "100"}, "-judge goes with -translate", exitUsage},
 		{[]string{"-translate", filepath.Join(dir, "nothing")}, "no such file", exitError},
 	} {
 		code, _, stderr := call(runEval, c.args...)
