@@ -249,7 +249,9 @@ func TestImageConfigs(t *testing.T) {
 		{"dcgan-mnist", []string{"data.kind=mnist-thick", "data.channels=3"}, []string{"data.channels", "mnist-thick images are gray"}},
 		{"dcgan-mnist", []string{"data.kind=mnist-blurry"}, []string{"data.kind", "paired, unpaired, mnist-edges, mnist-thick, mnist-inverted, mnist-width"}},
 		{"dcgan-mnist", []string{"train.checkpoint_every=-1"}, []string{"train.checkpoint_every"}},
-		{"dcgan-mnist", []string{"loss.historical_average=1"}, []string{"historical_average"}},
+		{"dcgan-mnist", []string{"loss.historical_average=1"}, nil},
+		{"cgan-mnist", []string{"loss.historical_average=1"}, []string{"historical_average", "not available for model.kind cgan"}},
+		{"dcgan-mnist", []string{"loss.minibatch_kernels=8", "loss.name=wgan", "loss.penalty=gp", "loss.penalty_weight=10", "model.d_no_batchnorm=true"}, []string{"loss.minibatch_kernels", "per sample"}},
 		{"ring8", []string{"model.kind=dcgan"}, []string{"model.kind", "needs image data"}},
 	}
 	for _, c := range cases {
