@@ -46,7 +46,11 @@ func negate(x []float32) []float32 {
 	return y
 }
 
-func TestEvaluateTranslationInverted(t *testing.T) {
+// invertedTask makes the inverted task from the first 600 test digits,
+// with MNIST's classifier and the task's exact inverse (negation); it skips
+// the test where skipSlowPureGo does.
+func invertedTask(t *testing.T) (*data.Task, *classifier.Classifier, fnTranslator) {
+	t.Helper()
 	skipSlowPureGo(t)
 	digits := famtest.MNIST(t, data.Test)
 	small := &data.Set{Images: tensor.FromSlice(digits.Images.Data()[:600*784], 600, 1, 28, 28), Labels: digits.Labels[:600], Classes: digits.Classes}
@@ -58,7 +62,11 @@ func TestEvaluateTranslationInverted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oracle := fnTranslator{[]string{"A", "B"}, func(x []float32, _, _ int) []float32 { return negate(x) }}
+	return task, net, fnTranslator{[]string{"A", "B"}, func(x []float32, _, _ int) []float32 { return negate(x) }}
+}
+
+func TestEvaluateTranslationInverted(t *testing.T) {
+	task, net, oracle := invertedTask(t)
 	good, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200})
 	if err != nil {
 		t.Fatal(err)
@@ -101,18 +109,7 @@ func TestEvaluateTranslationInverted(t *testing.T) {
 // inverted outputs (B) are judged unread (the judge does not negate them)
 // while its digits (A) are judged as the classifier reads them.
 func TestEvaluateTranslationJudges(t *testing.T) {
-	skipSlowPureGo(t)
-	digits := famtest.MNIST(t, data.Test)
-	small := &data.Set{Images: tensor.FromSlice(digits.Images.Data()[:600*784], 600, 1, 28, 28), Labels: digits.Labels[:600], Classes: digits.Classes}
-	task, err := data.MakeTask("inverted", small, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := classifier.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oracle := fnTranslator{[]string{"A", "B"}, func(x []float32, _, _ int) []float32 { return negate(x) }}
+	task, net, oracle := invertedTask(t)
 	s, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200, Judges: []*classifier.Net{net.Net, net.Net}})
 	if err != nil {
 		t.Fatal(err)
