@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
@@ -17,17 +16,9 @@ import (
 // loss.historical_average both players' terms and their state; the
 // combinations that cannot work are refused by name.
 func TestDCGANTricks(t *testing.T) {
+	images := &data.Set{Images: tensor.NewRNG(3).Uniform(-1, 1, 32, 1, 28, 28), Labels: make([]int, 32)}
 	build := func(sets ...string) (*family.Model, error) {
-		c := config.Default()
-		for _, kv := range append([]string{"data.kind=synthetic", "model.kind=dcgan", "model.width=8", "train.batch=8"}, sets...) {
-			if err := c.Set(kv); err != nil {
-				return nil, err
-			}
-		}
-		if err := c.Validate(); err != nil {
-			return nil, err
-		}
-		return family.Build(c, family.Data{Channels: 1, Size: 28, Images: &data.Set{Images: tensor.NewRNG(3).Uniform(-1, 1, 32, 1, 28, 28), Labels: make([]int, 32)}})
+		return buildDCGAN(images, append([]string{"train.batch=8"}, sets...)...)
 	}
 	m, err := build("loss.minibatch_kernels=10")
 	if err != nil {
