@@ -144,6 +144,45 @@ func (l LatentCodes) CategoricalNLL(q *ag.Value, b CodeBatch) *ag.Value {
 	return total
 }
 
+// RealInfo is minus the plug-in estimate of the mutual information between
+// the images of a batch and Q's reading of their categorical codes, from
+// Q's outputs q [N, QDim()] on those images: summed over the categorical
+// codes,
+//
+//	mean_i H(p_i) - H(mean_i p_i),  p_i = softmax of code j's logits for image i,
+//
+// so minimising it makes Q sure of each image's category (the first part)
+// while using every category equally over the batch (the second). It is
+// regularised information maximisation (Krause, Perona and Gomes 2010,
+// "Discriminative Clustering by Regularized Information Maximization"),
+// the real-data half of CatGAN's discriminator loss (Springenberg 2016,
+// arXiv:1511.06390). It lies in [-sum_j log K_j, 0] and returns nil
+// without categorical codes.
+func (l LatentCodes) RealInfo(q *ag.Value) *ag.Value {
+	if len(l.Categorical) == 0 {
+		return nil
+	}
+	n := q.Shape()[0]
+	var total *ag.Value
+	off := 0
+	for _, k := range l.Categorical {
+		logp := ag.LogSoftmax(ag.Slice(q, 1, off, off+k), 1)
+		// mean_i H(p_i) = -sum_ik p_ik log p_ik / n.
+		cond := ag.Scale(ag.Sum(ag.Mul(ag.Exp(logp), logp), nil, false), -1/float32(n))
+		// log mean_i p_i, stably: logsumexp over the batch minus log n.
+		logm := ag.AddScalar(ag.LogSumExp(logp, []int{0}, false), -float32(math.Log(float64(n))))
+		marg := ag.Neg(ag.Sum(ag.Mul(ag.Exp(logm), logm), nil, false))
+		v := ag.Sub(cond, marg)
+		if total == nil {
+			total = v
+		} else {
+			total = ag.Add(total, v)
+		}
+		off += k
+	}
+	return total
+}
+
 // halfLog2Pi is log(2 pi) / 2, the Gaussian density's constant.
 var halfLog2Pi = float32(0.5 * math.Log(2*math.Pi))
 
@@ -218,6 +257,12 @@ type InfoGAN struct {
 	// LambdaCat and LambdaCont weigh the categorical and continuous MI
 	// terms.
 	LambdaCat, LambdaCont float32
+	// RealInfo, when positive, weighs a term of D's update that is not the
+	// paper's: Codes.RealInfo of Q on the real batch (logged as
+	// real_info), which makes Q sort real images into confident,
+	// equally used categories; G's mi_cat then makes it draw those
+	// categories. It trains D's body and Q only, like mi_cat there.
+	RealInfo float32
 	// Real draws a batch of n real samples.
 	Real  func(n int) *tensor.Tensor
 	Batch int
@@ -248,6 +293,10 @@ func (g *InfoGAN) Validate() error {
 		return fmt.Errorf("infogan game: batch size %d must be positive", g.Batch)
 	case g.LambdaCat < 0 || g.LambdaCont < 0:
 		return fmt.Errorf("infogan game: negative MI weight (lambda_cat %g, lambda_cont %g)", g.LambdaCat, g.LambdaCont)
+	case g.RealInfo < 0:
+		return fmt.Errorf("infogan game: negative real_info weight %g", g.RealInfo)
+	case g.RealInfo > 0 && len(g.Codes.Categorical) == 0:
+		return fmt.Errorf("infogan game: real_info %g needs a categorical code", g.RealInfo)
 	}
 	if err := g.Codes.Validate(); err != nil {
 		return fmt.Errorf("infogan game: %w", err)
@@ -281,7 +330,8 @@ func (g *InfoGAN) miTerms(q *ag.Value, c CodeBatch) []Term {
 }
 
 // DiscriminatorTerms scores a real batch and a detached fake batch, and
-// trains Q (with D's body) to read the fake batch's codes back.
+// trains Q (with D's body) to read the fake batch's codes back (and, with
+// RealInfo, to sort the real batch into categories).
 func (g *InfoGAN) DiscriminatorTerms(step int) []Term {
 	real := g.Real(g.Batch)
 	var fake *tensor.Tensor
@@ -295,10 +345,18 @@ func (g *InfoGAN) DiscriminatorTerms(step int) []Term {
 			fake, codes = f.Data(), c
 		})
 	}
-	dr := g.D.Forward(g.Noise.Apply(g.RNG, ag.Const(real), step))
+	var dr, qr *ag.Value
+	if g.RealInfo > 0 {
+		dr, qr = g.D.ForwardQ(g.Noise.Apply(g.RNG, ag.Const(real), step))
+	} else {
+		dr = g.D.Forward(g.Noise.Apply(g.RNG, ag.Const(real), step))
+	}
 	df, q := g.D.ForwardQ(g.Noise.Apply(g.RNG, ag.Const(fake), step))
 	terms := []Term{{Name: g.Objective.Name, Value: g.Objective.D(dr, df)}}
 	terms = append(terms, g.miTerms(q, codes)...)
+	if qr != nil {
+		terms = append(terms, Term{Name: "real_info", Value: ag.Scale(g.Codes.RealInfo(qr), g.RealInfo)})
+	}
 	if g.Penalty.Kind != "" {
 		terms = append(terms, Term{Name: g.Penalty.Kind, Value: g.Penalty.Term(g.D.Forward, real, fake, g.RNG)})
 	}

@@ -73,6 +73,67 @@ func TestMITermsBackward(t *testing.T) {
 	}
 }
 
+// realInfo64 computes RealInfo's formula directly in float64 from the
+// logits of each categorical code.
+func realInfo64(q []float32, n, w int, cats []int) float64 {
+	total, off := 0.0, 0
+	for _, k := range cats {
+		mean := make([]float64, k)
+		cond := 0.0
+		for i := range n {
+			row := q[i*w+off : i*w+off+k]
+			z := 0.0
+			for _, v := range row {
+				z += math.Exp(float64(v))
+			}
+			for c, v := range row {
+				p := math.Exp(float64(v)) / z
+				cond -= p * math.Log(p) / float64(n)
+				mean[c] += p / float64(n)
+			}
+		}
+		marg := 0.0
+		for _, m := range mean {
+			marg -= m * math.Log(m)
+		}
+		total += cond - marg
+		off += k
+	}
+	return total
+}
+
+// TestRealInfo checks RealInfo at its two ends and in between: sure and
+// balanced readings (two rows, each sure of a different category) give
+// -log 2 for that code; rows that all read the same uniform distribution
+// give 0 (H(p_i) = H(mean) = log K); random logits for two codes match the
+// formula computed in float64 directly. Its gradients (first and second
+// order) match finite differences.
+func TestRealInfo(t *testing.T) {
+	l := LatentCodes{Categorical: []int{2}, Continuous: 1}
+	sure := tensor.FromSlice([]float32{30, -30, 0.3, -30, 30, -0.7}, 2, 3)
+	if got := float64(l.RealInfo(ag.Const(sure)).Item()); math.Abs(got+math.Log(2)) > 1e-6 {
+		t.Fatalf("sure and balanced: %v, want -log 2 = %v", got, -math.Log(2))
+	}
+	flat := tensor.FromSlice([]float32{1, 1, 5, 1, 1, -5}, 2, 3)
+	if got := float64(l.RealInfo(ag.Const(flat)).Item()); math.Abs(got) > 1e-6 {
+		t.Fatalf("uniform readings: %v, want 0", got)
+	}
+	rng := tensor.NewRNG(11)
+	two := LatentCodes{Categorical: []int{4, 3}, Continuous: 2}
+	q := rng.Normal(0, 2, 5, two.QDim())
+	got := float64(two.RealInfo(ag.Const(q)).Item())
+	if want := realInfo64(q.Data(), 5, two.QDim(), two.Categorical); math.Abs(got-want) > 1e-5 {
+		t.Fatalf("random logits: %v, want %v", got, want)
+	}
+	if (LatentCodes{Continuous: 1}).RealInfo(ag.Const(q)) != nil {
+		t.Fatal("RealInfo without categorical codes is not nil")
+	}
+	f := func(xs []*ag.Value) *ag.Value { return two.RealInfo(xs[0]) }
+	if err := ag.GradCheck(f, []*tensor.Tensor{q}, ag.CheckOptions{SecondOrder: true, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLatentCodesSampleEncode: categorical codes are one-hot at their
 // drawn category, continuous ones uniform in [-1, 1] (not normal: none
 // outside, and about a quarter beyond ±0.5 on each side).
@@ -159,35 +220,53 @@ func TestInfoGANTermsReachTheRightPlayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := nn.Children{{Name: "fc", Module: d.QFC}, {Name: "bn", Module: d.QBN}, {Name: "out", Module: d.QOut}}
-	for _, phase := range []struct {
-		name  string
-		terms func(int) []Term
-		// want[term] = touched (G, D's trunk, Q)
-		want map[string][3]bool
-	}{
-		{"d", game.DiscriminatorTerms, map[string][3]bool{"ns": {false, true, false}, "mi_cat": {false, true, true}, "mi_cont": {false, true, true}}},
-		{"g", game.GeneratorTerms, map[string][3]bool{"ns": {true, true, false}, "mi_cat": {true, true, true}, "mi_cont": {true, true, true}}},
-	} {
-		terms := phase.terms(0)
-		var names []string
-		for _, term := range terms {
-			names = append(names, term.Name)
-		}
-		if !slices.Equal(names, []string{"ns", "mi_cat", "mi_cont"}) {
-			t.Fatalf("%s terms %v, want ns, mi_cat, mi_cont", phase.name, names)
-		}
-		for _, term := range terms {
-			for _, m := range []nn.Module{g, d} {
-				for _, p := range nn.Parameters(m) {
-					p.ZeroGrad()
+	// want[term] = touched (G, D's trunk, Q)
+	want := map[string]map[string][3]bool{
+		"d": {"ns": {false, true, false}, "mi_cat": {false, true, true}, "mi_cont": {false, true, true}, "real_info": {false, true, true}},
+		"g": {"ns": {true, true, false}, "mi_cat": {true, true, true}, "mi_cont": {true, true, true}},
+	}
+	for _, realInfo := range []float32{0, 0.5} {
+		game.RealInfo = realInfo
+		for _, phase := range []struct {
+			name  string
+			terms func(int) []Term
+			names []string
+		}{
+			{"d", game.DiscriminatorTerms, []string{"ns", "mi_cat", "mi_cont"}},
+			{"g", game.GeneratorTerms, []string{"ns", "mi_cat", "mi_cont"}},
+		} {
+			if phase.name == "d" && realInfo > 0 {
+				phase.names = append(phase.names, "real_info")
+			}
+			terms := phase.terms(0)
+			var names []string
+			for _, term := range terms {
+				names = append(names, term.Name)
+			}
+			if !slices.Equal(names, phase.names) {
+				t.Fatalf("real_info %g: %s terms %v, want %v", realInfo, phase.name, names, phase.names)
+			}
+			for _, term := range terms {
+				for _, m := range []nn.Module{g, d} {
+					for _, p := range nn.Parameters(m) {
+						p.ZeroGrad()
+					}
+				}
+				ag.Backward(term.Value)
+				got := touched(g, d.D, q)
+				w := want[phase.name][term.Name]
+				if got[0] != w[0] || got[1] != w[1] || got[2] != w[2] {
+					t.Errorf("real_info %g: %s/%s reaches (G, D trunk, Q) = %v, want %v", realInfo, phase.name, term.Name, got, w)
 				}
 			}
-			ag.Backward(term.Value)
-			got := touched(g, d.D, q)
-			w := phase.want[term.Name]
-			if got[0] != w[0] || got[1] != w[1] || got[2] != w[2] {
-				t.Errorf("%s/%s reaches (G, D trunk, Q) = %v, want %v", phase.name, term.Name, got, w)
-			}
 		}
+	}
+	game.RealInfo = -1
+	if err := game.Validate(); err == nil {
+		t.Error("a negative real_info weight validated")
+	}
+	game.RealInfo, game.Codes = 1, LatentCodes{Continuous: 2}
+	if err := game.Validate(); err == nil {
+		t.Error("real_info without a categorical code validated")
 	}
 }

@@ -52,6 +52,12 @@ type Section struct {
 	LearnVariance bool `yaml:"learn_variance"`
 	// QHidden is the width of Q's hidden layer (default 128, the paper's).
 	QHidden int `yaml:"q_hidden"`
+	// RealInfo weighs a term the paper does not have (default 0, off):
+	// in D's update, Q sorts each real batch into confident, equally used
+	// categories (gan.LatentCodes.RealInfo, regularised information
+	// maximisation), so the categorical code's values are pushed apart
+	// along whatever splits real digits most evenly; see gan.InfoGAN.
+	RealInfo float32 `yaml:"real_info"`
 }
 
 // Defaults returns the section's defaults: the paper's MNIST setting, 62
@@ -81,6 +87,12 @@ func (s *Section) Validate(c config.Config) error {
 	}
 	if s.LambdaCat < 0 || s.LambdaCont < 0 {
 		return fmt.Errorf("model.lambda_cat/lambda_cont: %g and %g: the MI weights must not be negative", s.LambdaCat, s.LambdaCont)
+	}
+	if s.RealInfo < 0 {
+		return fmt.Errorf("model.real_info: %g: the weight must not be negative", s.RealInfo)
+	}
+	if s.RealInfo > 0 && len(s.CatCodes) == 0 {
+		return fmt.Errorf("model.real_info: %g needs a categorical code (model.cat_codes is empty)", s.RealInfo)
 	}
 	if s.QHidden <= 0 {
 		return fmt.Errorf("model.q_hidden: %d (want a positive width; 128 is the paper's)", s.QHidden)
@@ -118,7 +130,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	prior := gan.Prior{Kind: s.Prior, Dim: s.ZDim}
 	var loader *data.Loader
 	game := &gan.InfoGAN{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Codes: codes,
-		LambdaCat: s.LambdaCat, LambdaCont: s.LambdaCont, Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake,
+		LambdaCat: s.LambdaCat, LambdaCont: s.LambdaCont, RealInfo: s.RealInfo, Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake,
 		Real: func(int) *tensor.Tensor { return loader.Next().Images }}
 	if err := game.Validate(); err != nil {
 		return nil, err

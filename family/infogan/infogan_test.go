@@ -79,9 +79,11 @@ func TestValidate(t *testing.T) {
 		{"model.lambda_cont=-1", "model.lambda_cat/lambda_cont"},
 		{"model.cont_codes=-1", "model.cat_codes/cont_codes"},
 		{"model.z_dim=0", "z_dim"},
+		{"model.real_info=-1", "model.real_info"},
+		{"model.cat_codes=[]", "model.real_info: 1 needs a categorical code"},
 	} {
 		c := config.Default()
-		for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", tc.set} {
+		for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", "model.real_info=1", tc.set} {
 			if err := c.Set(kv); err != nil {
 				t.Fatal(err)
 			}
@@ -164,23 +166,7 @@ func TestTrains(t *testing.T) {
 	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, run.MetricsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var first, last map[string]float64
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var rec struct{ Scalars map[string]float64 }
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
-		if first == nil {
-			first = rec.Scalars
-		}
-		last = rec.Scalars
-	}
+	first, last := metrics(t, dir)
 	for _, k := range []string{"d/mi_cat", "d/mi_cont", "g/mi_cat", "g/mi_cont", "d/ns", "g/ns"} {
 		if _, ok := last[k]; !ok {
 			t.Fatalf("no %s in the logs (have %v)", k, last)
@@ -194,5 +180,51 @@ func TestTrains(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, run.SamplesDir, pipeline.TraversalFile(name))); err != nil {
 			t.Fatalf("traversal grid of %s: %v", name, err)
 		}
+	}
+}
+
+// metrics returns the first and last scalar records of a run's log.
+func metrics(t *testing.T, dir string) (first, last map[string]float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, run.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rec struct{ Scalars map[string]float64 }
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = rec.Scalars
+		}
+		last = rec.Scalars
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return first, last
+}
+
+// TestRealInfoTrains: with model.real_info the D update logs d/real_info,
+// weight times a value in [-ln 10, 0], and G's update has no such term.
+func TestRealInfoTrains(t *testing.T) {
+	c := tiny(t, "model.real_info=0.5")
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	_, last := metrics(t, dir)
+	v, ok := last["d/real_info"]
+	if !ok {
+		t.Fatalf("no d/real_info in the logs (have %v)", last)
+	}
+	if v > 0 || v < -0.5*math.Log(10)-1e-6 {
+		t.Fatalf("d/real_info %v, want within [-0.5 ln 10, 0]", v)
+	}
+	if _, ok := last["g/real_info"]; ok {
+		t.Fatal("G's update logs real_info: the term belongs to D's update only")
 	}
 }
