@@ -183,6 +183,51 @@ func (l LatentCodes) RealInfo(q *ag.Value) *ag.Value {
 	return total
 }
 
+// pairEps keeps PairInfo's logarithms finite where a joint probability is 0.
+const pairEps = 1e-8
+
+// PairInfo is minus the mutual information between Q's readings of the
+// categorical codes of paired images: q and q2 [N, QDim()] are Q's outputs
+// on N images and on another version of each (restyled, say). For each
+// categorical code, with p_i and p2_i the softmax readings of pair i, the
+// joint P = sym(mean_i p_i p2_i^T) (sym(A) = (A + A^T) / 2) and its
+// marginals P_k, P_l give
+//
+//	I = sum_kl P_kl (log P_kl - log P_k - log P_l)
+//
+// (IIC, Ji, Henriques and Vedaldi 2019, arXiv:1807.06653), and PairInfo is
+// minus its sum over the codes, each log taken of the probability plus
+// 1e-8. Minimising it makes Q read the same category in both images of a
+// pair, surely, with every category used equally: it is RealInfo's
+// sorting made blind to whatever the pairing changes. It lies in
+// [-sum_j log K_j, 0] (up to the 1e-8) and returns nil without
+// categorical codes.
+func (l LatentCodes) PairInfo(q, q2 *ag.Value) *ag.Value {
+	if len(l.Categorical) == 0 {
+		return nil
+	}
+	n := q.Shape()[0]
+	var total *ag.Value
+	off := 0
+	for _, k := range l.Categorical {
+		p := ag.Softmax(ag.Slice(q, 1, off, off+k), 1)
+		p2 := ag.Softmax(ag.Slice(q2, 1, off, off+k), 1)
+		joint := ag.Scale(ag.MatMul(p, p2, true, false), 1/float32(n)) // [k, k]
+		joint = ag.Scale(ag.Add(joint, ag.Transpose(joint)), 0.5)
+		rows := ag.Sum(joint, []int{1}, true) // [k, 1]
+		cols := ag.Sum(joint, []int{0}, true) // [1, k]
+		logs := ag.Sub(ag.Sub(ag.Log(ag.AddScalar(joint, pairEps)), ag.Log(ag.AddScalar(rows, pairEps))), ag.Log(ag.AddScalar(cols, pairEps)))
+		v := ag.Neg(ag.Sum(ag.Mul(joint, logs), nil, false))
+		if total == nil {
+			total = v
+		} else {
+			total = ag.Add(total, v)
+		}
+		off += k
+	}
+	return total
+}
+
 // halfLog2Pi is log(2 pi) / 2, the Gaussian density's constant.
 var halfLog2Pi = float32(0.5 * math.Log(2*math.Pi))
 
@@ -263,6 +308,11 @@ type InfoGAN struct {
 	// equally used categories; G's mi_cat then makes it draw those
 	// categories. It trains D's body and Q only, like mi_cat there.
 	RealInfo float32
+	// Restyle, when set with RealInfo, pairs each real image with
+	// Restyle's version of it (the batch [N, C, H, W] in, a new batch out)
+	// and makes the term Codes.PairInfo of Q's readings of the two, so
+	// that Q's categories must survive what Restyle changes.
+	Restyle func(real *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor
 	// Real draws a batch of n real samples.
 	Real  func(n int) *tensor.Tensor
 	Batch int
@@ -355,7 +405,12 @@ func (g *InfoGAN) DiscriminatorTerms(step int) []Term {
 	terms := []Term{{Name: g.Objective.Name, Value: g.Objective.D(dr, df)}}
 	terms = append(terms, g.miTerms(q, codes)...)
 	if qr != nil {
-		terms = append(terms, Term{Name: "real_info", Value: ag.Scale(g.Codes.RealInfo(qr), g.RealInfo)})
+		v := g.Codes.RealInfo(qr)
+		if g.Restyle != nil {
+			_, qt := g.D.ForwardQ(g.Noise.Apply(g.RNG, ag.Const(g.Restyle(real, g.RNG)), step))
+			v = g.Codes.PairInfo(qr, qt)
+		}
+		terms = append(terms, Term{Name: "real_info", Value: ag.Scale(v, g.RealInfo)})
 	}
 	if g.Penalty.Kind != "" {
 		terms = append(terms, Term{Name: g.Penalty.Kind, Value: g.Penalty.Term(g.D.Forward, real, fake, g.RNG)})

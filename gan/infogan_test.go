@@ -134,6 +134,80 @@ func TestRealInfo(t *testing.T) {
 	}
 }
 
+// pairInfo64 computes PairInfo's formula directly in float64.
+func pairInfo64(q, q2 []float32, n, w int, cats []int) float64 {
+	soft := func(row []float32) []float64 {
+		z, out := 0.0, make([]float64, len(row))
+		for _, v := range row {
+			z += math.Exp(float64(v))
+		}
+		for c, v := range row {
+			out[c] = math.Exp(float64(v)) / z
+		}
+		return out
+	}
+	total, off := 0.0, 0
+	for _, k := range cats {
+		joint := make([][]float64, k)
+		for a := range joint {
+			joint[a] = make([]float64, k)
+		}
+		for i := range n {
+			p, p2 := soft(q[i*w+off:i*w+off+k]), soft(q2[i*w+off:i*w+off+k])
+			for a := range k {
+				for b := range k {
+					joint[a][b] += (p[a]*p2[b] + p[b]*p2[a]) / 2 / float64(n)
+				}
+			}
+		}
+		rows, cols := make([]float64, k), make([]float64, k)
+		for a := range k {
+			for b := range k {
+				rows[a] += joint[a][b]
+				cols[b] += joint[a][b]
+			}
+		}
+		for a := range k {
+			for b := range k {
+				j := joint[a][b]
+				total -= j * (math.Log(j+1e-8) - math.Log(rows[a]+1e-8) - math.Log(cols[b]+1e-8))
+			}
+		}
+		off += k
+	}
+	return total
+}
+
+// TestPairInfo: pairs read surely and alike, every category once, give
+// -log K; pairs whose second reading is uniform give 0; random logits for
+// two codes match the formula in float64; gradients match finite
+// differences to second order.
+func TestPairInfo(t *testing.T) {
+	l := LatentCodes{Categorical: []int{3}}
+	sure := tensor.FromSlice([]float32{40, 0, 0, 0, 40, 0, 0, 0, 40}, 3, 3)
+	if got := float64(l.PairInfo(ag.Const(sure), ag.Const(sure)).Item()); math.Abs(got+math.Log(3)) > 1e-5 {
+		t.Fatalf("sure matching pairs: %v, want -log 3 = %v", got, -math.Log(3))
+	}
+	flat := tensor.New(3, 3)
+	if got := float64(l.PairInfo(ag.Const(sure), ag.Const(flat)).Item()); math.Abs(got) > 1e-5 {
+		t.Fatalf("uniform second readings: %v, want 0", got)
+	}
+	rng := tensor.NewRNG(12)
+	two := LatentCodes{Categorical: []int{4, 3}, Continuous: 1}
+	q, q2 := rng.Normal(0, 2, 6, two.QDim()), rng.Normal(0, 2, 6, two.QDim())
+	got := float64(two.PairInfo(ag.Const(q), ag.Const(q2)).Item())
+	if want := pairInfo64(q.Data(), q2.Data(), 6, two.QDim(), two.Categorical); math.Abs(got-want) > 1e-5 {
+		t.Fatalf("random logits: %v, want %v", got, want)
+	}
+	if (LatentCodes{Continuous: 1}).PairInfo(ag.Const(q), ag.Const(q2)) != nil {
+		t.Fatal("PairInfo without categorical codes is not nil")
+	}
+	f := func(xs []*ag.Value) *ag.Value { return two.PairInfo(xs[0], xs[1]) }
+	if err := ag.GradCheck(f, []*tensor.Tensor{q, q2}, ag.CheckOptions{SecondOrder: true, Seed: 8}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLatentCodesSampleEncode: categorical codes are one-hot at their
 // drawn category, continuous ones uniform in [-1, 1] (not normal: none
 // outside, and about a quarter beyond ±0.5 on each side).
@@ -225,8 +299,15 @@ func TestInfoGANTermsReachTheRightPlayers(t *testing.T) {
 		"d": {"ns": {false, true, false}, "mi_cat": {false, true, true}, "mi_cont": {false, true, true}, "real_info": {false, true, true}},
 		"g": {"ns": {true, true, false}, "mi_cat": {true, true, true}, "mi_cont": {true, true, true}},
 	}
-	for _, realInfo := range []float32{0, 0.5} {
+	restyled := 0
+	for _, realInfo := range []float32{0, 0.5, 0.25} {
 		game.RealInfo = realInfo
+		if realInfo == 0.25 { // the paired form: Q on each real image and its restyled copy
+			game.Restyle = func(x *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor {
+				restyled++
+				return tensor.Map(x, func(v float32) float32 { return -v })
+			}
+		}
 		for _, phase := range []struct {
 			name  string
 			terms func(int) []Term
@@ -260,6 +341,9 @@ func TestInfoGANTermsReachTheRightPlayers(t *testing.T) {
 				}
 			}
 		}
+	}
+	if restyled != 1 {
+		t.Fatalf("Restyle called %d times over the two phases, want once (D's update only)", restyled)
 	}
 	game.RealInfo = -1
 	if err := game.Validate(); err == nil {

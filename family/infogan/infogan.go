@@ -58,7 +58,18 @@ type Section struct {
 	// maximisation), so the categorical code's values are pushed apart
 	// along whatever splits real digits most evenly; see gan.InfoGAN.
 	RealInfo float32 `yaml:"real_info"`
+	// RealInfoPairs makes the real_info term pair each real digit with a
+	// restyled copy (thicker, thinner or as it is, then slanted by up to
+	// RestyleShear pixels per row: data.Restyle) and ask Q for the same
+	// category in both (gan.LatentCodes.PairInfo, IIC's objective), so
+	// that Q's categories cannot be stroke width or slant. Gray images only.
+	RealInfoPairs bool `yaml:"real_info_pairs"`
 }
+
+// RestyleShear is the largest shear, in pixels per row, of real_info_pairs'
+// restyled copies: 0.3 moves a 28-pixel digit's top and bottom rows about
+// 4 pixels apart, a slant of about 17 degrees.
+const RestyleShear = 0.3
 
 // Defaults returns the section's defaults: the paper's MNIST setting, 62
 // uniform noise dimensions, one Cat(10) and two U(-1, 1) codes.
@@ -93,6 +104,9 @@ func (s *Section) Validate(c config.Config) error {
 	}
 	if s.RealInfo > 0 && len(s.CatCodes) == 0 {
 		return fmt.Errorf("model.real_info: %g needs a categorical code (model.cat_codes is empty)", s.RealInfo)
+	}
+	if s.RealInfoPairs && s.RealInfo == 0 {
+		return fmt.Errorf("model.real_info_pairs: true needs a positive model.real_info (the pairs' weight)")
 	}
 	if s.QHidden <= 0 {
 		return fmt.Errorf("model.q_hidden: %d (want a positive width; 128 is the paper's)", s.QHidden)
@@ -132,6 +146,16 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	game := &gan.InfoGAN{G: g, D: dnet, Objective: obj, Penalty: penalty, Noise: noise, Prior: prior, Codes: codes,
 		LambdaCat: s.LambdaCat, LambdaCont: s.LambdaCont, RealInfo: s.RealInfo, Batch: c.Train.Batch, RNG: gameRNG, ReuseFake: c.Train.ReuseFake,
 		Real: func(int) *tensor.Tensor { return loader.Next().Images }}
+	if s.RealInfoPairs {
+		if d.Channels != 1 {
+			return nil, fmt.Errorf("model.real_info_pairs: restyles gray digits, and the data has %d channels", d.Channels)
+		}
+		game.Restyle = func(x *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor {
+			out := tensor.New(x.Shape()...)
+			data.Restyle(out.Data(), x.Data(), x.Size(0), x.Size(2), RestyleShear, rng)
+			return out
+		}
+	}
 	if err := game.Validate(); err != nil {
 		return nil, err
 	}

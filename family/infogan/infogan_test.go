@@ -81,9 +81,10 @@ func TestValidate(t *testing.T) {
 		{"model.z_dim=0", "z_dim"},
 		{"model.real_info=-1", "model.real_info"},
 		{"model.cat_codes=[]", "model.real_info: 1 needs a categorical code"},
+		{"model.real_info=0", "model.real_info_pairs: true needs a positive model.real_info"},
 	} {
 		c := config.Default()
-		for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", "model.real_info=1", tc.set} {
+		for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", "model.real_info=1", "model.real_info_pairs=true", tc.set} {
 			if err := c.Set(kv); err != nil {
 				t.Fatal(err)
 			}
@@ -208,23 +209,30 @@ func metrics(t *testing.T, dir string) (first, last map[string]float64) {
 	return first, last
 }
 
-// TestRealInfoTrains: with model.real_info the D update logs d/real_info,
-// weight times a value in [-ln 10, 0], and G's update has no such term.
+// TestRealInfoTrains: with model.real_info (alone and in its paired form)
+// the D update logs d/real_info, weight times a value in [-ln 10, 0], and
+// G's update has no such term; the paired form refuses colour images.
 func TestRealInfoTrains(t *testing.T) {
-	c := tiny(t, "model.real_info=0.5")
-	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
-		t.Fatal(err)
+	for _, pairs := range []string{"false", "true"} {
+		c := tiny(t, "model.real_info=0.5", "model.real_info_pairs="+pairs)
+		dir := filepath.Join(t.TempDir(), "run")
+		if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		_, last := metrics(t, dir)
+		v, ok := last["d/real_info"]
+		if !ok {
+			t.Fatalf("pairs %s: no d/real_info in the logs (have %v)", pairs, last)
+		}
+		if v > 1e-6 || v < -0.5*math.Log(10)-1e-6 {
+			t.Fatalf("pairs %s: d/real_info %v, want within [-0.5 ln 10, 0]", pairs, v)
+		}
+		if _, ok := last["g/real_info"]; ok {
+			t.Fatal("G's update logs real_info: the term belongs to D's update only")
+		}
 	}
-	_, last := metrics(t, dir)
-	v, ok := last["d/real_info"]
-	if !ok {
-		t.Fatalf("no d/real_info in the logs (have %v)", last)
-	}
-	if v > 0 || v < -0.5*math.Log(10)-1e-6 {
-		t.Fatalf("d/real_info %v, want within [-0.5 ln 10, 0]", v)
-	}
-	if _, ok := last["g/real_info"]; ok {
-		t.Fatal("G's update logs real_info: the term belongs to D's update only")
+	c := tiny(t, "model.real_info=0.5", "model.real_info_pairs=true")
+	if _, err := family.Build(c, family.Data{Channels: 3, Size: 28}); err == nil || !strings.Contains(err.Error(), "3 channels") {
+		t.Fatalf("paired real_info on colour images: %v, want a refusal naming 3 channels", err)
 	}
 }
