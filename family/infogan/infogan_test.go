@@ -95,6 +95,39 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestPairsPresetIsThePapersPlusPairs: infogan-pairs-mnist is
+// infogan-mnist with the paired real_info term and nothing else changed.
+func TestPairsPresetIsThePapersPlusPairs(t *testing.T) {
+	paper, err := config.Preset("infogan-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := config.Preset("infogan-pairs-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pairs.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := pairs.Model.Section.(*infogan.Section)
+	if !s.RealInfoPairs || s.RealInfo != 1 {
+		t.Fatalf("real_info_pairs %v, real_info %g: want true and 1", s.RealInfoPairs, s.RealInfo)
+	}
+	s.RealInfoPairs, s.RealInfo = false, 0
+	pairs.Name = paper.Name
+	a, err := paper.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pairs.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Fatalf("without the pairs the presets differ:\n%s\n---\n%s", a, b)
+	}
+}
+
 // TestGenerateRefuses: unknown codes, values out of range, counts that do
 // not match the noise and labels are errors naming them.
 func TestGenerateRefuses(t *testing.T) {
