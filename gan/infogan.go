@@ -121,23 +121,28 @@ func (l LatentCodes) Input(z *tensor.Tensor, b CodeBatch) *tensor.Tensor {
 // bound L_I of the paper is H(c) minus it (H(c) = sum_j log K_j is a
 // constant). It returns nil without categorical codes.
 func (l LatentCodes) CategoricalNLL(q *ag.Value, b CodeBatch) *ag.Value {
-	if len(l.Categorical) == 0 {
-		return nil
-	}
 	n := q.Shape()[0]
-	var total *ag.Value
-	off := 0
-	for j, k := range l.Categorical {
+	return l.sumCategorical(func(j, off, k int) *ag.Value {
 		logp := ag.LogSoftmax(ag.Slice(q, 1, off, off+k), 1)
 		idx := make([]int32, n)
 		for i, c := range b.Cat[j] {
 			idx[i] = int32(i*k + c)
 		}
-		nll := ag.Scale(ag.Sum(ag.Gather(logp, idx, n), nil, false), -1/float32(n))
-		if total == nil {
-			total = nll
+		return ag.Scale(ag.Sum(ag.Gather(logp, idx, n), nil, false), -1/float32(n))
+	})
+}
+
+// sumCategorical adds f's term over the categorical codes, f getting each
+// code's index j, its first column off in Q's outputs and its size k; nil
+// without categorical codes.
+func (l LatentCodes) sumCategorical(f func(j, off, k int) *ag.Value) *ag.Value {
+	var total *ag.Value
+	off := 0
+	for j, k := range l.Categorical {
+		if v := f(j, off, k); total == nil {
+			total = v
 		} else {
-			total = ag.Add(total, nll)
+			total = ag.Add(total, v)
 		}
 		off += k
 	}
@@ -159,28 +164,16 @@ func (l LatentCodes) CategoricalNLL(q *ag.Value, b CodeBatch) *ag.Value {
 // arXiv:1511.06390). It lies in [-sum_j log K_j, 0] and returns nil
 // without categorical codes.
 func (l LatentCodes) RealInfo(q *ag.Value) *ag.Value {
-	if len(l.Categorical) == 0 {
-		return nil
-	}
 	n := q.Shape()[0]
-	var total *ag.Value
-	off := 0
-	for _, k := range l.Categorical {
+	return l.sumCategorical(func(_, off, k int) *ag.Value {
 		logp := ag.LogSoftmax(ag.Slice(q, 1, off, off+k), 1)
 		// mean_i H(p_i) = -sum_ik p_ik log p_ik / n.
 		cond := ag.Scale(ag.Sum(ag.Mul(ag.Exp(logp), logp), nil, false), -1/float32(n))
 		// log mean_i p_i, stably: logsumexp over the batch minus log n.
 		logm := ag.AddScalar(ag.LogSumExp(logp, []int{0}, false), -float32(math.Log(float64(n))))
 		marg := ag.Neg(ag.Sum(ag.Mul(ag.Exp(logm), logm), nil, false))
-		v := ag.Sub(cond, marg)
-		if total == nil {
-			total = v
-		} else {
-			total = ag.Add(total, v)
-		}
-		off += k
-	}
-	return total
+		return ag.Sub(cond, marg)
+	})
 }
 
 // pairEps keeps PairInfo's logarithms finite where a joint probability is 0.
@@ -203,13 +196,8 @@ const pairEps = 1e-8
 // [-sum_j log K_j, 0] (up to the 1e-8) and returns nil without
 // categorical codes.
 func (l LatentCodes) PairInfo(q, q2 *ag.Value) *ag.Value {
-	if len(l.Categorical) == 0 {
-		return nil
-	}
 	n := q.Shape()[0]
-	var total *ag.Value
-	off := 0
-	for _, k := range l.Categorical {
+	return l.sumCategorical(func(_, off, k int) *ag.Value {
 		p := ag.Softmax(ag.Slice(q, 1, off, off+k), 1)
 		p2 := ag.Softmax(ag.Slice(q2, 1, off, off+k), 1)
 		joint := ag.Scale(ag.MatMul(p, p2, true, false), 1/float32(n)) // [k, k]
@@ -217,15 +205,8 @@ func (l LatentCodes) PairInfo(q, q2 *ag.Value) *ag.Value {
 		rows := ag.Sum(joint, []int{1}, true) // [k, 1]
 		cols := ag.Sum(joint, []int{0}, true) // [1, k]
 		logs := ag.Sub(ag.Sub(ag.Log(ag.AddScalar(joint, pairEps)), ag.Log(ag.AddScalar(rows, pairEps))), ag.Log(ag.AddScalar(cols, pairEps)))
-		v := ag.Neg(ag.Sum(ag.Mul(joint, logs), nil, false))
-		if total == nil {
-			total = v
-		} else {
-			total = ag.Add(total, v)
-		}
-		off += k
-	}
-	return total
+		return ag.Neg(ag.Sum(ag.Mul(joint, logs), nil, false))
+	})
 }
 
 // halfLog2Pi is log(2 pi) / 2, the Gaussian density's constant.
