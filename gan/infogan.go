@@ -262,6 +262,8 @@ type InfoDiscriminator interface {
 //	    Objective.D(D(x), D(G(z, c)))
 //	    mi_cat:  LambdaCat  * CategoricalNLL(Q(G(z, c)), c)
 //	    mi_cont: LambdaCont * ContinuousNLL(Q(G(z, c)), c)
+//	    real_info (not the paper's; only with RealInfo > 0): RealInfo *
+//	      RealInfo(Q(x)) on the real batch x, or PairInfo(Q(x), Q(Restyle(x)))
 //	G's update (G's weights only; D and Q frozen, so the MI terms make G
 //	  produce samples whose codes Q can read back):
 //	    Objective.G(D(G(z, c)))
