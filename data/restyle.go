@@ -18,7 +18,7 @@ import (
 // shorter than n images or maxShear is negative or not finite.
 func Restyle(dst, src []float32, n, side int, maxShear float32, rng *tensor.RNG) {
 	px := side * side
-	if maxShear < 0 || math.IsInf(float64(maxShear), 0) || maxShear != maxShear || len(dst) < n*px || len(src) < n*px {
+	if maxShear < 0 || math.IsInf(float64(maxShear), 0) || math.IsNaN(float64(maxShear)) || len(dst) < n*px || len(src) < n*px {
 		panic(fmt.Sprintf("data.Restyle: %d images of %dx%d need %d values, have dst %d and src %d (maxShear %g)", n, side, side, n*px, len(dst), len(src), maxShear))
 	}
 	tmp := make([]float32, px)

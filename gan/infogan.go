@@ -388,10 +388,12 @@ func (g *InfoGAN) DiscriminatorTerms(step int) []Term {
 	terms := []Term{{Name: g.Objective.Name, Value: g.Objective.D(dr, df)}}
 	terms = append(terms, g.miTerms(q, codes)...)
 	if qr != nil {
-		v := g.Codes.RealInfo(qr)
+		var v *ag.Value
 		if g.Restyle != nil {
 			_, qt := g.D.ForwardQ(g.Noise.Apply(g.RNG, ag.Const(g.Restyle(real, g.RNG)), step))
 			v = g.Codes.PairInfo(qr, qt)
+		} else {
+			v = g.Codes.RealInfo(qr)
 		}
 		terms = append(terms, Term{Name: "real_info", Value: ag.Scale(v, g.RealInfo)})
 	}

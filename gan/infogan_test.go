@@ -73,6 +73,18 @@ func TestMITermsBackward(t *testing.T) {
 	}
 }
 
+// softmax64 is the softmax of logits in float64.
+func softmax64(row []float32) []float64 {
+	z, out := 0.0, make([]float64, len(row))
+	for _, v := range row {
+		z += math.Exp(float64(v))
+	}
+	for c, v := range row {
+		out[c] = math.Exp(float64(v)) / z
+	}
+	return out
+}
+
 // realInfo64 computes RealInfo's formula directly in float64 from the
 // logits of each categorical code.
 func realInfo64(q []float32, n, w int, cats []int) float64 {
@@ -81,13 +93,7 @@ func realInfo64(q []float32, n, w int, cats []int) float64 {
 		mean := make([]float64, k)
 		cond := 0.0
 		for i := range n {
-			row := q[i*w+off : i*w+off+k]
-			z := 0.0
-			for _, v := range row {
-				z += math.Exp(float64(v))
-			}
-			for c, v := range row {
-				p := math.Exp(float64(v)) / z
+			for c, p := range softmax64(q[i*w+off : i*w+off+k]) {
 				cond -= p * math.Log(p) / float64(n)
 				mean[c] += p / float64(n)
 			}
@@ -136,16 +142,6 @@ func TestRealInfo(t *testing.T) {
 
 // pairInfo64 computes PairInfo's formula directly in float64.
 func pairInfo64(q, q2 []float32, n, w int, cats []int) float64 {
-	soft := func(row []float32) []float64 {
-		z, out := 0.0, make([]float64, len(row))
-		for _, v := range row {
-			z += math.Exp(float64(v))
-		}
-		for c, v := range row {
-			out[c] = math.Exp(float64(v)) / z
-		}
-		return out
-	}
 	total, off := 0.0, 0
 	for _, k := range cats {
 		joint := make([][]float64, k)
@@ -153,7 +149,7 @@ func pairInfo64(q, q2 []float32, n, w int, cats []int) float64 {
 			joint[a] = make([]float64, k)
 		}
 		for i := range n {
-			p, p2 := soft(q[i*w+off:i*w+off+k]), soft(q2[i*w+off:i*w+off+k])
+			p, p2 := softmax64(q[i*w+off:i*w+off+k]), softmax64(q2[i*w+off:i*w+off+k])
 			for a := range k {
 				for b := range k {
 					joint[a][b] += (p[a]*p2[b] + p[b]*p2[a]) / 2 / float64(n)
