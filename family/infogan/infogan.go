@@ -59,22 +59,27 @@ type Section struct {
 	// along whatever splits real digits most evenly; see gan.InfoGAN.
 	RealInfo float32 `yaml:"real_info"`
 	// RealInfoPairs makes the real_info term pair each real digit with a
-	// restyled copy (thicker, thinner or as it is, then slanted by up to
-	// RestyleShear pixels per row: data.Restyle) and ask Q for the same
-	// category in both (gan.LatentCodes.PairInfo, IIC's objective), so
-	// that Q's categories cannot be stroke width or slant. Gray images only.
+	// restyled copy (thicker, thinner or as it is, then moved within the
+	// restyle_* bounds: data.Restyle) and ask Q for the same category in
+	// both (gan.LatentCodes.PairInfo, IIC's objective), so that Q's
+	// categories cannot be stroke width, slant or what else the copy
+	// changes. Gray images only.
 	RealInfoPairs bool `yaml:"real_info_pairs"`
+	// RestyleShear, RestyleRotate, RestyleZoom and RestyleShift bound the
+	// restyled copy's slant (pixels per row, default 0.3: a 28-pixel
+	// digit's top and bottom rows about 4 pixels apart, some 17 degrees),
+	// rotation (degrees), relative size change and shift (pixels per
+	// axis); the last three default to 0, off (data.Style).
+	RestyleShear  float32 `yaml:"restyle_shear"`
+	RestyleRotate float32 `yaml:"restyle_rotate"`
+	RestyleZoom   float32 `yaml:"restyle_zoom"`
+	RestyleShift  float32 `yaml:"restyle_shift"`
 }
-
-// RestyleShear is the largest shear, in pixels per row, of real_info_pairs'
-// restyled copies: 0.3 moves a 28-pixel digit's top and bottom rows about
-// 4 pixels apart, a slant of about 17 degrees.
-const RestyleShear = 0.3
 
 // Defaults returns the section's defaults: the paper's MNIST setting, 62
 // uniform noise dimensions, one Cat(10) and two U(-1, 1) codes.
 func Defaults() Section {
-	s := Section{Section: dcgan.Defaults(), CatCodes: []int{10}, ContCodes: 2, LambdaCat: 1, LambdaCont: 1, QHidden: 128}
+	s := Section{Section: dcgan.Defaults(), CatCodes: []int{10}, ContCodes: 2, LambdaCat: 1, LambdaCont: 1, QHidden: 128, RestyleShear: 0.3}
 	s.Prior, s.ZDim = "uniform", 62
 	return s
 }
@@ -108,10 +113,18 @@ func (s *Section) Validate(c config.Config) error {
 	if s.RealInfoPairs && s.RealInfo == 0 {
 		return fmt.Errorf("model.real_info_pairs: true needs a positive model.real_info (the pairs' weight)")
 	}
+	if err := s.style().Validate(); err != nil {
+		return fmt.Errorf("model.restyle_%w", err)
+	}
 	if s.QHidden <= 0 {
 		return fmt.Errorf("model.q_hidden: %d (want a positive width; 128 is the paper's)", s.QHidden)
 	}
 	return family.CheckNoTricks(c, "infogan")
+}
+
+// style is the restyled copy's bounds.
+func (s *Section) style() data.Style {
+	return data.Style{Shear: s.RestyleShear, Rotate: s.RestyleRotate, Zoom: s.RestyleZoom, Shift: s.RestyleShift}
 }
 
 func (s *Section) codes() gan.LatentCodes {
@@ -150,9 +163,10 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		if d.Channels != 1 {
 			return nil, fmt.Errorf("model.real_info_pairs: restyles gray digits, and the data has %d channels", d.Channels)
 		}
+		style := s.style()
 		game.Restyle = func(x *tensor.Tensor, rng *tensor.RNG) *tensor.Tensor {
 			out := tensor.New(x.Shape()...)
-			data.Restyle(out.Data(), x.Data(), x.Size(0), x.Size(2), RestyleShear, rng)
+			data.Restyle(out.Data(), x.Data(), x.Size(0), x.Size(2), style, rng)
 			return out
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,6 +83,8 @@ func TestValidate(t *testing.T) {
 		{"model.real_info=-1", "model.real_info"},
 		{"model.cat_codes=[]", "model.real_info: 1 needs a categorical code"},
 		{"model.real_info=0", "model.real_info_pairs: true needs a positive model.real_info"},
+		{"model.restyle_rotate=-5", "model.restyle_rotate: -5"},
+		{"model.restyle_zoom=1.5", "model.restyle_zoom: 1.5: want less than 1"},
 	} {
 		c := config.Default()
 		for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", "model.real_info=1", "model.real_info_pairs=true", tc.set} {
@@ -244,10 +247,16 @@ func metrics(t *testing.T, dir string) (first, last map[string]float64) {
 
 // TestRealInfoTrains: with model.real_info (alone and in its paired form)
 // the D update logs d/real_info, weight times a value in [-ln 10, 0], and
-// G's update has no such term; the paired form refuses colour images.
+// G's update has no such term; the paired form, with the restyled copies
+// also rotated, zoomed and shifted, too; it refuses colour images.
 func TestRealInfoTrains(t *testing.T) {
-	for _, pairs := range []string{"false", "true"} {
-		c := tiny(t, "model.real_info=0.5", "model.real_info_pairs="+pairs)
+	moved := []string{"model.restyle_rotate=20", "model.restyle_zoom=0.2", "model.restyle_shift=2"}
+	for _, pairs := range []string{"false", "true", "moved"} {
+		set := []string{"model.real_info=0.5", "model.real_info_pairs=" + strconv.FormatBool(pairs != "false")}
+		if pairs == "moved" {
+			set = append(set, moved...)
+		}
+		c := tiny(t, set...)
 		dir := filepath.Join(t.TempDir(), "run")
 		if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
 			t.Fatal(err)
