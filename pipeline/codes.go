@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/cluster"
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/run"
@@ -252,17 +255,32 @@ func traversalClasses(g family.Coded, net Predictor, t family.Traversal, z *tens
 	return classes, nil
 }
 
-// LoadCodeReader loads the model of the run in dir with every player's
-// live weights from its newest checkpoint that verifies, in evaluation
-// mode, and returns it as a family.CodeReader (an InfoGAN's Q head on its
-// discriminator) with the checkpoint's step. It returns an error for a
-// model that cannot read codes back.
-func LoadCodeReader(dir string) (family.CodeReader, int, error) {
-	c, err := RunConfig(dir)
+// LoadCodeReader loads the model of the run at path with every player's
+// live weights, in evaluation mode, and returns it as a family.CodeReader
+// (an InfoGAN's Q head on its discriminator) with the checkpoint's step.
+// path is a run folder (its newest checkpoint that verifies) or one
+// checkpoint file in a run's checkpoints folder. It returns an error for
+// a model that cannot read codes back.
+func LoadCodeReader(path string) (family.CodeReader, int, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		if filepath.Base(filepath.Dir(path)) != run.CheckpointsDir {
+			return nil, 0, fmt.Errorf("pipeline: %s: want a run folder or a checkpoint in a run's %s folder", path, run.CheckpointsDir)
+		}
+		c, err := RunConfig(filepath.Dir(filepath.Dir(path)))
+		if err != nil {
+			return nil, 0, err
+		}
+		ck, err := run.LoadCheckpoint(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		return codeReader(c, ck)
+	}
+	c, err := RunConfig(path)
 	if err != nil {
 		return nil, 0, err
 	}
-	infos, err := ListCheckpoints(dir)
+	infos, err := ListCheckpoints(path)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -271,24 +289,29 @@ func LoadCodeReader(dir string) (family.CodeReader, int, error) {
 		if err != nil {
 			continue
 		}
-		classes, _ := strconv.Atoi(ck.Meta[metaClasses])
-		_, m, err := newSampler(c, classes)
-		if err != nil {
-			return nil, 0, err
-		}
-		r, ok := m.Generator.(family.CodeReader)
-		if !ok {
-			return nil, 0, fmt.Errorf("pipeline: model.kind %s does not read codes back from images", c.Model.Kind)
-		}
-		for _, p := range m.Players {
-			if err := nn.LoadState(p.Module, ck.Group(p.Name)); err != nil {
-				return nil, 0, fmt.Errorf("pipeline: checkpoint at step %d: group %s: %w", ck.Step, p.Name, err)
-			}
-			p.Module.SetTraining(false)
-		}
-		return r, ck.Step, nil
+		return codeReader(c, ck)
 	}
-	return nil, 0, fmt.Errorf("pipeline: %s: no checkpoint verifies: %w", dir, run.ErrNoCheckpoint)
+	return nil, 0, fmt.Errorf("pipeline: %s: no checkpoint verifies: %w", path, run.ErrNoCheckpoint)
+}
+
+// codeReader builds the model of config c with the live weights of ck.
+func codeReader(c config.Config, ck *run.Checkpoint) (family.CodeReader, int, error) {
+	classes, _ := strconv.Atoi(ck.Meta[metaClasses])
+	_, m, err := newSampler(c, classes)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, ok := m.Generator.(family.CodeReader)
+	if !ok {
+		return nil, 0, fmt.Errorf("pipeline: model.kind %s does not read codes back from images", c.Model.Kind)
+	}
+	for _, p := range m.Players {
+		if err := nn.LoadState(p.Module, ck.Group(p.Name)); err != nil {
+			return nil, 0, fmt.Errorf("pipeline: checkpoint at step %d: group %s: %w", ck.Step, p.Name, err)
+		}
+		p.Module.SetTraining(false)
+	}
+	return r, ck.Step, nil
 }
 
 // readBatch is how many images ScoreReader reads at once.

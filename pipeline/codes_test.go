@@ -10,6 +10,7 @@ import (
 
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -159,6 +160,7 @@ func TestScoreReader(t *testing.T) {
 func TestLoadCodeReader(t *testing.T) {
 	for _, kind := range []string{"infogan", "dcgan"} {
 		c := tinyConfig(t, kind)
+		c.Train.CheckpointEvery, c.Train.KeepCheckpoints = 12, -1
 		dir := filepath.Join(t.TempDir(), kind)
 		if _, err := Train(context.Background(), c, dir, Options{Warn: io.Discard}); err != nil {
 			t.Fatal(err)
@@ -176,6 +178,21 @@ func TestLoadCodeReader(t *testing.T) {
 		cats, err := r.ReadCategorical(tensor.NewRNG(1).Uniform(-1, 1, 4, 1, 28, 28))
 		if err != nil || len(cats) != 1 || len(cats[0]) != 4 {
 			t.Fatalf("ReadCategorical: %v, %v", cats, err)
+		}
+		// One checkpoint file: its own step, not the newest's.
+		infos, err := ListCheckpoints(dir)
+		if err != nil || len(infos) < 2 {
+			t.Fatalf("checkpoints %v, %v: want two or more", infos, err)
+		}
+		first, err := run.LoadCheckpoint(infos[0].Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, step0, err := LoadCodeReader(infos[0].Path); err != nil || step0 != first.Step || step0 == step {
+			t.Fatalf("%s: step %d (newest %d), %v: want step %d", infos[0].Path, step0, step, err, first.Step)
+		}
+		if _, _, err := LoadCodeReader(filepath.Join(dir, run.ConfigFile)); err == nil || !strings.Contains(err.Error(), "checkpoints folder") {
+			t.Fatalf("a file outside checkpoints/: %v, want a refusal", err)
 		}
 	}
 }

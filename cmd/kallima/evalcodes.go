@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/pipeline"
+	runfolder "github.com/kallima-gan/kallima/run"
 )
 
 // runEvalCodes is kallima eval -codes RUN: the latent codes of an InfoGAN
@@ -43,8 +45,12 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
-	if fi, err := os.Stat(pos[0]); err == nil && fi.IsDir() && s.Config.Data.Kind == "mnist" {
-		// The paper's measure: Q reads c1 from MNIST's real test digits.
+	fi, err := os.Stat(pos[0])
+	inRun := err == nil && (fi.IsDir() || filepath.Base(filepath.Dir(pos[0])) == runfolder.CheckpointsDir)
+	if inRun && s.Config.Data.Kind == "mnist" {
+		// The paper's measure: Q reads c1 from MNIST's real test digits,
+		// with the weights of the same checkpoint as G's (a run folder's
+		// newest, or the file named).
 		r, step, err := pipeline.LoadCodeReader(pos[0])
 		if err == nil {
 			var set *data.Set
