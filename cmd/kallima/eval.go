@@ -91,11 +91,13 @@ and classes are printed, with the matching. For each continuous code, 200
 noise vectors are drawn at 11 values from -1 to 1 and the class agreement
 is printed: the fraction of those images keeping the class of their noise
 vector's image at 0 (near 1: the code changes an attribute, not the digit).
-For a run on MNIST, Q (the discriminator's code head, newest checkpoint)
+For a run on MNIST, Q (the discriminator's code head, from the same
+checkpoint as G: a run folder's newest, or the checkpoint file given)
 also reads each categorical code from MNIST's 10000 real test digits,
 matched to their labels the same way: the InfoGAN paper's measure.
 
   kallima eval -codes runs/infogan-mnist
+  kallima eval -codes runs/infogan-mnist/checkpoints/step-001500.safetensors -n 300
   kallima eval -codes runs/infogan-mnist -n 500 -seed 2 -json
 
 With -nll, RUN is a VAE run (model.kind vae) and its log-likelihood is
