@@ -49,9 +49,19 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 	inRun := err == nil && (fi.IsDir() || filepath.Base(filepath.Dir(pos[0])) == runfolder.CheckpointsDir)
 	if inRun && s.Config.Data.Kind == "mnist" {
 		// The paper's measure: Q reads c1 from MNIST's real test digits,
-		// with the weights of the same checkpoint as G's (a run folder's
-		// newest, or the file named).
-		r, step, err := pipeline.LoadCodeReader(pos[0])
+		// with the weights of the same checkpoint as G's (in a run
+		// folder, the one loadForEval chose).
+		path := pos[0]
+		if fi.IsDir() {
+			if infos, err := pipeline.ListCheckpoints(path); err == nil {
+				for _, in := range infos {
+					if in.Step == s.Step && in.Err == nil {
+						path = in.Path
+					}
+				}
+			}
+		}
+		r, step, err := pipeline.LoadCodeReader(path)
 		if err == nil {
 			var set *data.Set
 			var dir string
