@@ -116,6 +116,9 @@ func (s *Section) Validate(c config.Config) error {
 	if err := s.style().Validate(); err != nil {
 		return fmt.Errorf("model.restyle_%w", err)
 	}
+	if !s.RealInfoPairs && (s.RestyleRotate > 0 || s.RestyleZoom > 0 || s.RestyleShift > 0) {
+		return fmt.Errorf("model.restyle_rotate/zoom/shift: %g/%g/%g move the copies of model.real_info_pairs, which is off", s.RestyleRotate, s.RestyleZoom, s.RestyleShift)
+	}
 	if s.QHidden <= 0 {
 		return fmt.Errorf("model.q_hidden: %d (want a positive width; 128 is the paper's)", s.QHidden)
 	}

@@ -96,6 +96,15 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: %v, want an error naming %s", tc.set, err, tc.want)
 		}
 	}
+	c := config.Default()
+	for _, kv := range []string{"data.kind=synthetic", "model.kind=infogan", "model.restyle_shift=2"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "real_info_pairs, which is off") {
+		t.Errorf("restyle_shift without the pairs: %v, want a refusal", err)
+	}
 }
 
 // TestPairsPresetIsThePapersPlusPairs: infogan-pairs-mnist is
