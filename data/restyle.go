@@ -74,6 +74,8 @@ func Restyle(dst, src []float32, n, side int, style Style, rng *tensor.RNG) {
 			copy(tmp, in)
 		}
 		k := draw(style.Shear)
+		// A shear alone keeps Shear's arithmetic, so runs measured before
+		// the other changes existed repeat bit for bit.
 		if style.Rotate == 0 && style.Zoom == 0 && style.Shift == 0 {
 			Shear(out, tmp, side, k)
 			continue
@@ -93,12 +95,7 @@ func Restyle(dst, src []float32, n, side int, style Style, rng *tensor.RNG) {
 func warp(dst, src []float32, side int, k, theta, scale, tx, ty float64) {
 	c := float64(side-1) / 2
 	cos, sin := math.Cos(theta), math.Sin(theta)
-	at := func(y, x int) float64 {
-		if y < 0 || y >= side || x < 0 || x >= side {
-			return -1
-		}
-		return float64(src[y*side+x])
-	}
+	px := func(y, x int) float64 { return float64(at(src, y, x, side, side)) }
 	for y := range side {
 		for x := range side {
 			// Undo the shift and the zoom, the rotation, then the shear.
@@ -108,8 +105,8 @@ func warp(dst, src []float32, side int, k, theta, scale, tx, ty float64) {
 			x0, y0 := math.Floor(sx), math.Floor(sy)
 			fx, fy := sx-x0, sy-y0
 			ix, iy := int(x0), int(y0)
-			top := at(iy, ix)*(1-fx) + at(iy, ix+1)*fx
-			bot := at(iy+1, ix)*(1-fx) + at(iy+1, ix+1)*fx
+			top := px(iy, ix)*(1-fx) + px(iy, ix+1)*fx
+			bot := px(iy+1, ix)*(1-fx) + px(iy+1, ix+1)*fx
 			dst[y*side+x] = float32(top*(1-fy) + bot*fy)
 		}
 	}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -263,10 +262,11 @@ func traversalClasses(g family.Coded, net Predictor, t family.Traversal, z *tens
 // a model that cannot read codes back.
 func LoadCodeReader(path string) (family.CodeReader, int, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
-		if filepath.Base(filepath.Dir(path)) != run.CheckpointsDir {
+		dir, ok := CheckpointRun(path)
+		if !ok {
 			return nil, 0, fmt.Errorf("pipeline: %s: want a run folder or a checkpoint in a run's %s folder", path, run.CheckpointsDir)
 		}
-		c, err := RunConfig(filepath.Dir(filepath.Dir(path)))
+		c, err := RunConfig(dir)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -106,6 +106,14 @@ func LoadSampler(dir string, raw bool) (g *Sampler, skipped []error, err error) 
 	return nil, skipped, fmt.Errorf("pipeline: %s: %w: none of the %d checkpoints verifies", dir, run.ErrCorrupt, len(infos))
 }
 
+// CheckpointRun returns the run folder of path when path names a file in
+// a run's checkpoints folder (RUN/checkpoints/step-N.safetensors), and
+// false for any other path.
+func CheckpointRun(path string) (string, bool) {
+	parent := filepath.Dir(path)
+	return filepath.Dir(parent), filepath.Base(parent) == run.CheckpointsDir
+}
+
 // RunConfig reads and validates the config.yaml of the run in dir.
 func RunConfig(dir string) (config.Config, error) {
 	snap, err := os.ReadFile(filepath.Join(dir, run.ConfigFile))

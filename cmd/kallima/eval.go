@@ -554,8 +554,7 @@ func loadForEval(path string, raw bool) (*pipeline.Sampler, config.Config, strin
 		return s, c, fmt.Sprintf("%s, newest checkpoint: step %d", path, s.Step), nil
 	}
 	// A checkpoint file inside a run's checkpoints folder.
-	runDir := filepath.Dir(filepath.Dir(path))
-	if filepath.Base(filepath.Dir(path)) == runfolder.CheckpointsDir {
+	if runDir, ok := pipeline.CheckpointRun(path); ok {
 		if c, err := pipeline.RunConfig(runDir); err == nil {
 			ck, err := runfolder.LoadCheckpoint(path)
 			if err != nil {

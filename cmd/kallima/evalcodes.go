@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/pipeline"
-	runfolder "github.com/kallima-gan/kallima/run"
 )
 
 // runEvalCodes is kallima eval -codes RUN: the latent codes of an InfoGAN
@@ -46,7 +44,8 @@ func runEvalCodes(pos []string, perValue int, seed uint64, raw, asJSON bool, std
 		return exitError
 	}
 	fi, err := os.Stat(pos[0])
-	inRun := err == nil && (fi.IsDir() || filepath.Base(filepath.Dir(pos[0])) == runfolder.CheckpointsDir)
+	_, isCheckpoint := pipeline.CheckpointRun(pos[0])
+	inRun := err == nil && (fi.IsDir() || isCheckpoint)
 	if inRun && s.Config.Data.Kind == "mnist" {
 		// The paper's measure: Q reads c1 from MNIST's real test digits,
 		// with the weights of the same checkpoint as G's (in a run
