@@ -162,7 +162,26 @@ type Train struct {
 	// one).
 	EvalEvery int `yaml:"eval_every"`
 	EvalN     int `yaml:"eval_n"`
+
+	// Candidates, when 2 or more, starts an image run as that many
+	// candidates that differ only in their seed (candidate 0 has the
+	// run's seed, candidate k the seed plus k*1000000), trains each for
+	// CandidateSteps steps in the run's candidates/ folder, and trains on
+	// only the one whose logged scalar CandidateMetric has the lowest
+	// (CandidatePick "min", the default) or highest ("max") mean over the
+	// second half of those steps: a label-free restart for models, such as
+	// InfoGAN, whose seeds either find the structure early or never do.
+	// Left out of the YAML when unset, so other configs' snapshots are as
+	// before it existed.
+	Candidates      int    `yaml:"candidates,omitempty"`
+	CandidateSteps  int    `yaml:"candidate_steps,omitempty"`
+	CandidateMetric string `yaml:"candidate_metric,omitempty"`
+	CandidatePick   string `yaml:"candidate_pick,omitempty"`
 }
+
+// CandidateStride is the seed distance between a run's candidates
+// (Train.Candidates): candidate k trains with seed + k*CandidateStride.
+const CandidateStride = 1000000
 
 // Default returns the defaults every field falls back to: ring8 with an MLP
 // GAN and the non-saturating loss.

@@ -8,6 +8,7 @@ import (
 	"github.com/kallima-gan/kallima/family/dcgan"
 	"github.com/kallima-gan/kallima/family/mlp"
 	"github.com/kallima-gan/kallima/models"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -315,5 +316,55 @@ func TestImageConfigs(t *testing.T) {
 	}
 	if got := (config.Config{Data: config.Data{Kind: "mnist", Dir: "/d"}}).DataDir(); got != "/d" {
 		t.Errorf("mnist dir %q", got)
+	}
+}
+
+// TestValidateCandidates checks train.candidates and the fields that go
+// with it: each mistake is named, and a good set passes.
+func TestValidateCandidates(t *testing.T) {
+	good := []string{"train.steps=100", "train.candidates=3", "train.candidate_steps=40", "train.candidate_metric=d/real_info"}
+	cases := []struct {
+		sets []string
+		want string // "" for valid
+	}{
+		{good, ""},
+		{append(slices.Clone(good), "train.candidate_pick=max"), ""},
+		{append(slices.Clone(good), "train.candidate_pick=lowest"), "train.candidate_pick"},
+		{append(slices.Clone(good), "train.candidates=-1"), "train.candidates: -1"},
+		{append(slices.Clone(good), "train.candidates=1"), "but train.candidates is 1"},
+		{append(slices.Clone(good), "train.candidate_steps=100"), "between 1 and train.steps 100"},
+		{append(slices.Clone(good), "train.candidate_steps=0"), "train.candidate_steps: 0"},
+		{append(slices.Clone(good), "train.candidate_steps=1"), "second half"},
+		{good[:3], "train.candidate_metric: empty"},
+		{append([]string{"2-D"}, good...), "for image runs"},
+		{append(slices.Clone(good), "seed=18446744073709551615"), "no room"},
+	}
+	for _, tc := range cases {
+		c, err := config.Preset("dcgan-mnist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.sets[0] == "2-D" {
+			c = config.Default()
+			tc.sets = tc.sets[1:]
+		}
+		for _, kv := range tc.sets {
+			if err := c.Set(kv); err != nil {
+				t.Fatalf("set %s: %v", kv, err)
+			}
+		}
+		err = c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.sets, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: error %v, want it to mention %q", tc.sets, err, tc.want)
+		}
+	}
+	// Unset, the fields stay out of the snapshot.
+	c := config.Default()
+	b, err := c.YAML()
+	if err != nil || strings.Contains(string(b), "candidate") {
+		t.Fatalf("default snapshot mentions candidates (%v):\n%s", err, b)
 	}
 }

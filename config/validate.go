@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/kallima-gan/kallima/data"
@@ -137,6 +138,9 @@ func (c Config) validateRest() error {
 	if err := c.validateEval(); err != nil {
 		return err
 	}
+	if err := c.validateCandidates(); err != nil {
+		return err
+	}
 	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
 		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
 	}
@@ -164,6 +168,34 @@ func (c Config) validateEval() error {
 	}
 	if t.EvalN < 129 {
 		return fmt.Errorf("train.eval_n: %d (want at least 129: FID on the 128 fc1 features needs more rows than features; 2000 is the default)", t.EvalN)
+	}
+	return nil
+}
+
+// validateCandidates checks train.candidates and the settings that go with
+// it.
+func (c Config) validateCandidates() error {
+	t := c.Train
+	switch {
+	case t.Candidates < 0:
+		return fmt.Errorf("train.candidates: %d must not be negative (0: one run, no candidates)", t.Candidates)
+	case t.Candidates <= 1:
+		if t.CandidateSteps != 0 || t.CandidateMetric != "" || t.CandidatePick != "" {
+			return fmt.Errorf("train.candidate_steps/candidate_metric/candidate_pick: set, but train.candidates is %d (set it to 2 or more to train candidates)", t.Candidates)
+		}
+		return nil
+	case !c.IsImage():
+		return fmt.Errorf("train.candidates: for image runs (run folders), and data.kind is %s", c.Data.Kind)
+	case t.CandidateSteps <= 0 || t.CandidateSteps >= t.Steps:
+		return fmt.Errorf("train.candidate_steps: %d (want the steps each of the %d candidates trains before one is kept, between 1 and train.steps %d)", t.CandidateSteps, t.Candidates, t.Steps)
+	case t.CandidateSteps < 2:
+		return fmt.Errorf("train.candidate_steps: %d (want at least 2: a candidate is scored on the second half of its steps)", t.CandidateSteps)
+	case t.CandidateMetric == "":
+		return errors.New("train.candidate_metric: empty (name the logged scalar that picks the candidate, such as d/real_info)")
+	case t.CandidatePick != "" && t.CandidatePick != "min" && t.CandidatePick != "max":
+		return fmt.Errorf("train.candidate_pick: %q (want min, the default, or max)", t.CandidatePick)
+	case uint64(t.Candidates-1) > (math.MaxUint64-c.Seed)/CandidateStride:
+		return fmt.Errorf("seed: %d leaves no room for %d candidates %d apart", c.Seed, t.Candidates, CandidateStride)
 	}
 	return nil
 }

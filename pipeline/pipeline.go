@@ -69,6 +69,10 @@ type Result struct {
 	ResumedAt  int    // the step training continued from (0 for a new run)
 	Rollbacks  int    // recoveries from divergence so far
 	Elapsed    time.Duration
+	// Candidate names the candidate that was training when a run with
+	// train.candidates stopped before its choice ("2 of 3, seed
+	// 1000001"); Step and Checkpoint are then that candidate's.
+	Candidate string
 	// Points are the results of a 2-D run (nil for images): its final
 	// score and the points plotted.
 	Points *PointsResult
@@ -109,6 +113,17 @@ func Train(ctx context.Context, c config.Config, dir string, opts Options) (Resu
 	if err != nil {
 		return Result{}, fmt.Errorf("config snapshot: %w", err)
 	}
+	if c.Train.Candidates > 1 {
+		// The run folder first, so a stop among the candidates resumes.
+		r, err := run.Create(dir, snap, run.Options{Keep: c.Train.KeepCheckpoints, Warn: opts.Warn})
+		if err != nil {
+			return Result{}, err
+		}
+		if err := r.Close(); err != nil {
+			return Result{}, err
+		}
+		return trainCandidates(ctx, c, dir, opts)
+	}
 	s, err := build(c, opts.Progress)
 	if err != nil {
 		return Result{}, err
@@ -128,6 +143,9 @@ func Train(ctx context.Context, c config.Config, dir string, opts Options) (Resu
 func Run(ctx context.Context, c config.Config, opts Options) (Result, error) {
 	if err := c.Validate(); err != nil {
 		return Result{}, err
+	}
+	if c.Train.Candidates > 1 {
+		return Result{}, errors.New("train.candidates: candidates train in a run folder; use Train")
 	}
 	s, err := build(c, opts.Progress)
 	if err != nil {
@@ -153,6 +171,22 @@ func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	var choice *Choice // the kept candidate, with train.candidates
+	if c.Train.Candidates > 1 {
+		ch, ok, err := ReadChoice(dir)
+		if err == nil && !ok && snap != nil {
+			err = atomicfile.Write(filepath.Join(dir, run.ConfigFile), func(w io.Writer) error { _, err := w.Write(snap); return err })
+		}
+		switch {
+		case err != nil:
+			return Result{}, fmt.Errorf("resume %s: %w", dir, err)
+		case !ok:
+			return trainCandidates(ctx, c, dir, opts)
+		}
+		// The session is the kept candidate's, continued.
+		choice = &ch
+		c.Seed = ch.Candidates[ch.Kept].Seed
+	}
 	s, err := build(c, opts.Progress)
 	if err != nil {
 		return Result{}, err
@@ -165,6 +199,9 @@ func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Resu
 	s.run = r
 	ck, _, err := r.Resume()
 	switch {
+	case errors.Is(err, run.ErrNoCheckpoint) && choice != nil:
+		// Candidates done: start from the kept one.
+		err = s.adoptCandidate(dir, *choice, opts)
 	case errors.Is(err, run.ErrNoCheckpoint):
 		// Stopped before its first checkpoint: start over.
 		err = r.Rewind(-1)

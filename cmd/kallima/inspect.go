@@ -47,6 +47,10 @@ type inspection struct {
 	Step        int                `json:"step"`
 	Checkpoints []checkpointReport `json:"checkpoints"`
 	Metrics     metricsReport      `json:"metrics"`
+	// Candidates is the choice among train.candidates (nil without them
+	// or while they train; Pending is then their count).
+	Candidates *pipeline.Choice `json:"candidates,omitempty"`
+	Pending    int              `json:"candidates_pending,omitempty"`
 }
 
 type checkpointReport struct {
@@ -141,6 +145,17 @@ func inspectRun(dir string) (*inspection, error) {
 	in := &inspection{Dir: dir, Name: c.Name, Steps: c.Train.Steps, Checkpoints: []checkpointReport{},
 		Metrics: metricsReport{Scalars: map[string]scalarReport{}}}
 	in.Data, in.Model, in.Loss = describeConfig(c)
+	if c.Train.Candidates > 1 {
+		ch, ok, err := pipeline.ReadChoice(dir)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
+			in.Candidates = &ch
+		default:
+			in.Pending = c.Train.Candidates
+		}
+	}
 
 	infos, err := pipeline.ListCheckpoints(dir)
 	if err != nil {
@@ -252,6 +267,19 @@ func printInspection(w io.Writer, in *inspection) {
 	fmt.Fprintf(w, "model     %s\n", in.Model)
 	fmt.Fprintf(w, "loss      %s\n", in.Loss)
 	fmt.Fprintf(w, "step      %d of %d\n", in.Step, in.Steps)
+	if in.Pending > 0 {
+		fmt.Fprintf(w, "\ncandidates: %d, still training (in %s)\n", in.Pending, filepath.Join(in.Dir, pipeline.CandidatesDir))
+	}
+	if ch := in.Candidates; ch != nil {
+		fmt.Fprintf(w, "\ncandidates (%s, mean over steps %d-%d, kept the %s):\n", ch.Metric, ch.From, ch.To, map[string]string{"min": "lowest", "max": "highest"}[ch.Pick])
+		for i, cand := range ch.Candidates {
+			mark := ""
+			if i == ch.Kept {
+				mark = "  kept"
+			}
+			fmt.Fprintf(w, "  seed %-12d %12.5g%s\n", cand.Seed, cand.Score, mark)
+		}
+	}
 	fmt.Fprintf(w, "\ncheckpoints (%d):\n", len(in.Checkpoints))
 	if len(in.Checkpoints) == 0 {
 		fmt.Fprintln(w, "  none")

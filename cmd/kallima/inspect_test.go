@@ -189,3 +189,31 @@ func TestDescribeObjective(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainCandidates trains a tiny InfoGAN as two candidates through the
+// command: the progress names the kept one, and inspect shows both scores
+// with the kept one marked, and the run's steps continuing it.
+func TestTrainCandidates(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(cfg, []byte(tinyRuns["infogan"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := call(runTrain, "-config", cfg, "-out", dir, "-set", "train.candidates=2", "-set", "train.candidate_steps=2",
+		"-set", "train.candidate_metric=g/loss", "-set", "train.candidate_pick=max")
+	if code != exitOK || !strings.Contains(stderr, "keeping candidate") || !strings.Contains(stderr, "candidate 2 of 2 (seed 1000007)") {
+		t.Fatalf("train: exit %d:\n%s", code, stderr)
+	}
+	code, stdout, stderr := call(runInspect, dir)
+	if code != exitOK {
+		t.Fatalf("inspect: exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"candidates (g/loss, mean over steps 2-2, kept the highest):", "seed 7 ", "seed 1000007 ", "  kept", "step      4 of 4", "metrics: 4 records, steps 1 to 4"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("inspect does not mention %q:\n%s", w, stdout)
+		}
+	}
+	if strings.Count(stdout, "  kept") != 1 {
+		t.Errorf("want one candidate kept:\n%s", stdout)
+	}
+}

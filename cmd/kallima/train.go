@@ -176,7 +176,12 @@ func dataOf(c config.Config) string {
 // score and plot too.
 func trainDone(r pipeline.Result, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, gan.ErrStopped) {
-		fmt.Fprintf(stderr, "stopped at step %d of %d; checkpoint written at step %d\ncontinue with: kallima train -resume %s\n", r.Step, r.Steps, r.Checkpoint, r.Dir)
+		if r.Candidate != "" {
+			fmt.Fprintf(stderr, "stopped candidate %s at step %d of %d; checkpoint written at step %d\n", r.Candidate, r.Step, r.Steps, r.Checkpoint)
+		} else {
+			fmt.Fprintf(stderr, "stopped at step %d of %d; checkpoint written at step %d\n", r.Step, r.Steps, r.Checkpoint)
+		}
+		fmt.Fprintf(stderr, "continue with: kallima train -resume %s\n", r.Dir)
 		return exitError
 	}
 	if err != nil {
