@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/gan"
@@ -120,7 +121,7 @@ func trainCandidates(ctx context.Context, c config.Config, dir string, opts Opti
 		if opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "candidate %d of %d (seed %d): steps 1-%d in %s\n", k+1, t.Candidates, cc.Seed, t.CandidateSteps, sub)
 		}
-		if res, err := trainCandidate(ctx, cc, sub, t.CandidateSteps, opts); err != nil {
+		if res, err := trainCandidate(ctx, cc, sub, t.CandidateSteps, ch.Metric, opts); err != nil {
 			res.Dir, res.Steps = dir, t.CandidateSteps
 			res.Candidate = fmt.Sprintf("%d of %d, seed %d", k+1, t.Candidates, cc.Seed)
 			return res, fmt.Errorf("candidate %s: %w", res.Candidate, err)
@@ -172,18 +173,25 @@ func pickCandidate(cands []Candidate, max bool) int {
 }
 
 // trainCandidate trains the candidate run in sub (config cc) to step
-// steps, or continues it there, unless it has its checkpoint at steps.
-func trainCandidate(ctx context.Context, cc config.Config, sub string, steps int, opts Options) (Result, error) {
+// steps, or continues it there, unless it has its checkpoint at steps. Its
+// first step checks that metric is logged, so a misspelt name fails at
+// once, not after a candidate's training.
+func trainCandidate(ctx context.Context, cc config.Config, sub string, steps int, metric string, opts Options) (Result, error) {
 	if at, ok := LatestPointer(sub); ok && at >= steps {
 		return Result{}, nil
 	}
 	inner := opts
+	checked := false
 	inner.OnStep = func(v StepView) error {
 		if opts.OnStep != nil {
 			if err := opts.OnStep(v); err != nil {
 				return err
 			}
 		}
+		if _, ok := v.Logs[metric]; !ok && !checked && !(strings.HasPrefix(metric, "eval/") && cc.Train.EvalEvery > 0) {
+			return fmt.Errorf("train.candidate_metric %q: the model does not log it (it logs %s); nothing is trained yet: remove %s and train again with one of those", metric, strings.Join(slices.Sorted(maps.Keys(v.Logs)), ", "), filepath.Dir(filepath.Dir(sub)))
+		}
+		checked = true
 		if v.Step >= steps {
 			return fmt.Errorf("%w at step %d: %w", errCandidateDone, v.Step, gan.ErrStopped)
 		}
@@ -233,12 +241,7 @@ func candidateScore(dir, metric string, from, to int) (float64, error) {
 		n++
 	}
 	if n == 0 {
-		logged := make([]string, 0, len(names))
-		for k := range names {
-			logged = append(logged, k)
-		}
-		sort.Strings(logged)
-		return 0, fmt.Errorf("train.candidate_metric %q was not logged at steps %d-%d (logged: %v)", metric, from, to, logged)
+		return 0, fmt.Errorf("train.candidate_metric %q was not logged at steps %d-%d (logged: %s)", metric, from, to, strings.Join(slices.Sorted(maps.Keys(names)), ", "))
 	}
 	return sum / float64(n), nil
 }

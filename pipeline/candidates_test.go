@@ -139,3 +139,15 @@ func sameWeights(t *testing.T, name string, a, b *run.Checkpoint) {
 		}
 	}
 }
+
+// TestCandidateMetricNotLogged checks that a metric the model does not log
+// stops the first candidate at its first step, naming what is logged.
+func TestCandidateMetricNotLogged(t *testing.T) {
+	c := tinyConfig(t, "infogan")
+	c.Train.Steps, c.Train.Candidates, c.Train.CandidateSteps, c.Train.CandidateMetric = 12, 2, 6, "d/real_inf"
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Train(context.Background(), c, dir, Options{Warn: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), `"d/real_inf": the model does not log it`) || !strings.Contains(err.Error(), "d/loss, ") || res.Step != 1 {
+		t.Fatalf("step %d: %v", res.Step, err)
+	}
+}
