@@ -181,6 +181,7 @@ func trainCandidate(ctx context.Context, cc config.Config, sub string, steps int
 		return Result{}, nil
 	}
 	inner := opts
+	inner.stopAt = steps
 	checked := false
 	inner.OnStep = func(v StepView) error {
 		if opts.OnStep != nil {

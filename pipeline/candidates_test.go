@@ -38,7 +38,8 @@ func (w cancelOn) Write(p []byte) (int, error) {
 // candidate's, and that the run ends bit for bit where a plain run with the
 // kept seed ends (the learning-rate decay included); then stops the same
 // run once among the candidates and once after the choice, resumes it each
-// time, and gets the same weights again.
+// time, and gets the same weights again. A candidate's progress lines
+// count to its own last step (step 3/6).
 func TestCandidates(t *testing.T) {
 	c := tinyConfig(t, "infogan")
 	c.Train.Steps, c.Train.LogEvery = 12, 1
@@ -99,7 +100,7 @@ func TestCandidates(t *testing.T) {
 		n         int
 		step      int
 		candidate string
-	}{{"step 3/12", 2, 3, fmt.Sprintf("2 of 3, seed %d", c.Seed+config.CandidateStride)}, {"step 9/12", 1, 9, ""}} {
+	}{{"step 3/6", 2, 3, fmt.Sprintf("2 of 3, seed %d", c.Seed+config.CandidateStride)}, {"step 9/12", 1, 9, ""}} {
 		d := filepath.Join(root, "stopped-"+strings.ReplaceAll(stop.mark, "/", "-"))
 		ctx, cancel := context.WithCancel(context.Background())
 		var seen atomic.Int32

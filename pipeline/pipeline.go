@@ -58,6 +58,10 @@ type Options struct {
 	// pauses it by blocking. An error stops training and is returned
 	// (wrap gan.ErrStopped to stop as Ctrl-C does, with a checkpoint).
 	OnStep func(v StepView) error
+
+	// stopAt, when set, is where a candidate stops (train.candidate_steps):
+	// its progress lines count to it, not to train.steps.
+	stopAt int
 }
 
 // Result is a finished (or stopped) training session.
@@ -351,9 +355,13 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		}
 		return ls
 	}
+	end := c.Train.Steps
+	if opts.stopAt > 0 {
+		end = opts.stopAt
+	}
 	s.tr.Callbacks = append(s.tr.Callbacks, func(t *gan.Trainer, logs gan.Logs) error {
 		if s.run == nil {
-			progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, losses(logs), time.Since(start)))
+			progress.Report(opts.Progress, t.Step, end, c.Train.LogEvery, progress.Line(t.Step, end, from, losses(logs), time.Since(start)))
 			return nil
 		}
 		var score *float64
@@ -375,7 +383,7 @@ func (s *session) train(ctx context.Context, opts Options) (res Result, err erro
 		if err := s.run.Log(t.Step, logs); err != nil {
 			return err
 		}
-		progress.Report(opts.Progress, t.Step, t.Steps, c.Train.LogEvery, progress.Line(t.Step, t.Steps, from, losses(logs), time.Since(start)))
+		progress.Report(opts.Progress, t.Step, end, c.Train.LogEvery, progress.Line(t.Step, end, from, losses(logs), time.Since(start)))
 		if c.Train.SampleEvery > 0 && t.Step%c.Train.SampleEvery == 0 {
 			if err := s.savePreview(); err != nil {
 				return err
