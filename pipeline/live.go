@@ -25,6 +25,11 @@ type StepView struct {
 	Sample string
 	// Points reports a 2-D run, whose Field can be computed.
 	Points bool
+	// Dir is the run folder the step was written to, "" for Run. While
+	// the candidates of a run with train.candidates train it is each
+	// candidate's own folder; once one is kept it is the run's, whose
+	// metrics then start with the kept candidate's.
+	Dir string
 
 	s *session
 }
@@ -173,6 +178,9 @@ func cmpOr(v, def int) int {
 // sampled says a preview was saved at it.
 func (s *session) stepView(logs gan.Logs, sampled bool) StepView {
 	v := StepView{Step: s.tr.Step, Steps: s.tr.Steps, Logs: logs, Points: !s.data.IsImage() && s.preview != nil, s: s}
+	if s.run != nil {
+		v.Dir = s.run.Dir()
+	}
 	if sampled && s.run != nil {
 		p := filepath.Join(s.run.Dir(), run.SamplesDir, fmt.Sprintf("step-%06d.png", s.tr.Step))
 		if _, err := os.Stat(p); err == nil {

@@ -12,7 +12,8 @@ import (
 // Register adds the live routes to mux (serve.Options.Extra):
 //
 //	GET  /v1/live                     the runs (RunInfo)
-//	GET  /v1/live/{name}/events       server-sent events: metrics, sample, field, state
+//	GET  /v1/live/{name}/events       server-sent events: metrics, sample, field, state, reset
+//	                                  (the history was replaced: reload it)
 //	GET  /v1/live/{name}/history      every metrics record so far
 //	GET  /v1/live/{name}/sample.png   the newest sample grid
 //	POST /v1/live/{name}/pause        pause (in-process runs; 409 otherwise)

@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -177,6 +179,10 @@ const maxHistory = 20000
 // record adds one step's scalars to lr's history and sends them. h.mu is
 // held.
 func (h *Hub) record(lr *liveRun, rec run.Record) {
+	// A rollback repeats steps: the new ones replace the old.
+	for len(lr.history) > 0 && lr.history[len(lr.history)-1].Step >= rec.Step {
+		lr.history = lr.history[:len(lr.history)-1]
+	}
 	lr.history = append(lr.history, rec)
 	if len(lr.history) > maxHistory {
 		lr.history = thin(lr.history, maxHistory/2)
@@ -216,9 +222,28 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 	}
 	lr := h.add(RunInfo{Name: name, Dir: dir, Kind: kind, Steps: steps, InProcess: true})
 	var lastField time.Time
+	var lastDir string
 	return func(v pipeline.StepView) error {
+		var past []run.Record
+		reset := v.Dir != "" && v.Dir != lastDir
+		if reset {
+			// The session's first step (a resumed run has a past), a
+			// new candidate of a run with train.candidates, or the kept
+			// one continued: the curve so far is the folder's. A page
+			// told "reset" reloads it.
+			lastDir = v.Dir
+			past, _ = run.ReadMetrics(filepath.Join(v.Dir, run.MetricsFile)) // unreadable: start the curve here
+			past = slices.DeleteFunc(past, func(r run.Record) bool { return r.Step >= v.Step })
+			if len(past) > maxHistory {
+				past = thin(past, maxHistory/2)
+			}
+		}
 		h.mu.Lock()
 		lr.info.Steps = v.Steps
+		if reset {
+			lr.history = past
+			h.broadcast(lr, event{"reset", []byte(`{"step":` + strconv.Itoa(v.Step) + `}`)})
+		}
 		h.record(lr, run.Record{Step: v.Step, WallTime: float64(time.Now().UnixNano()) / 1e9, Scalars: v.Logs})
 		if v.Sample != "" {
 			h.setSample(lr, v.Step, v.Sample)

@@ -370,3 +370,68 @@ func TestHistoryBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachCandidates trains a tiny image run as three candidates with
+// the hub's hook while a page watches: the page is told to reload at
+// each candidate's first step and when the kept one continues, and the
+// history then holds the run's own curve (the kept candidate's steps, then
+// the run's), not the last candidate's.
+func TestAttachCandidates(t *testing.T) {
+	c := config.Default()
+	for _, kv := range []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=dcgan", "model.width=4", "model.z_dim=8",
+		"train.batch=8", "train.steps=8", "train.checkpoint_every=0", "train.sample_every=0", "train.log_every=1",
+		"train.candidates=3", "train.candidate_steps=4", "train.candidate_metric=g/loss"} {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := NewHub(Options{})
+	srv := serveHub(h)
+	defer srv.Close()
+	defer h.Close()
+	dir := filepath.Join(t.TempDir(), "picked")
+	hook := h.Attach(context.Background(), "picked", dir, false, c.Train.Steps)
+	ev := openEvents(t, srv.URL+"/v1/live/picked/events")
+	if name, _ := ev.next(t); name != "state" {
+		t.Fatalf("first event %q, want state", name)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	var resets []int
+	for n := 0; n < 3*4+4; {
+		name, data := ev.next(t)
+		switch name {
+		case "metrics":
+			n++
+		case "reset":
+			var r struct{ Step int }
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			resets = append(resets, r.Step)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(resets) != "[1 1 1 5]" {
+		t.Fatalf("reset events at steps %v, want [1 1 1 5] (three candidates, then the kept one continued)", resets)
+	}
+	want, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist struct{ Records []run.Record }
+	getJSON(t, srv.URL+"/v1/live/picked/history", 200, &hist)
+	if len(hist.Records) != 8 || len(want) != 8 {
+		t.Fatalf("history of %d records, the run's metrics %d: want 8 each", len(hist.Records), len(want))
+	}
+	for i, r := range hist.Records {
+		if r.Step != want[i].Step || r.Scalars["g/loss"] != want[i].Scalars["g/loss"] || r.Scalars["d/loss"] != want[i].Scalars["d/loss"] {
+			t.Fatalf("history record %d: step %d g/loss %v, the run's step %d g/loss %v", i, r.Step, r.Scalars["g/loss"], want[i].Step, want[i].Scalars["g/loss"])
+		}
+	}
+}

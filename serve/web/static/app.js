@@ -222,6 +222,9 @@ function follow(name) {
     runState.step = r.step;
     scheduleCurves();
   });
+  // The history was replaced (a resumed run's past, a new candidate of a
+  // run with train.candidates, the kept one continued): read it again.
+  source.addEventListener("reset", () => follow(current.name));
   source.addEventListener("sample", (e) => {
     const s = JSON.parse(e.data);
     $("live-sample").src = s.url;
