@@ -78,6 +78,25 @@ func serveHub(h *Hub) *httptest.Server {
 	return srv
 }
 
+// trainWatched trains c into a run folder called name with h's hook while
+// a page of the hub served at url watches (its first event, the state,
+// read): the page's events, and the error when training ends.
+func trainWatched(t *testing.T, h *Hub, url, name string, c config.Config) (*sse, chan error) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	hook := h.Attach(context.Background(), name, dir, !c.IsImage(), c.Train.Steps)
+	ev := openEvents(t, url+"/v1/live/"+name+"/events")
+	if name, _ := ev.next(t); name != "state" {
+		t.Fatalf("first event %q, want state", name)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	return ev, done
+}
+
 // TestAttachEvents trains a tiny 2-D run with the hub's hook while a page
 // watches: it gets every step's metrics in order, the sample grids, and
 // fields with points, D's grid, arrows and the warped noise grid; the
@@ -88,17 +107,7 @@ func TestAttachEvents(t *testing.T) {
 	defer srv.Close()
 	defer h.Close()
 	c := tiny2D(t, 8)
-	dir := filepath.Join(t.TempDir(), "ring8")
-	hook := h.Attach(context.Background(), "ring8", dir, true, c.Train.Steps)
-	ev := openEvents(t, srv.URL+"/v1/live/ring8/events")
-	if name, _ := ev.next(t); name != "state" {
-		t.Fatalf("first event %q, want state", name)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
-		done <- err
-	}()
+	ev, done := trainWatched(t, h, srv.URL, "ring8", c)
 	var steps []int
 	samples, fields := 0, 0
 	for len(steps) < 8 || fields == 0 || samples < 2 {
@@ -389,17 +398,8 @@ func TestAttachCandidates(t *testing.T) {
 	srv := serveHub(h)
 	defer srv.Close()
 	defer h.Close()
-	dir := filepath.Join(t.TempDir(), "picked")
-	hook := h.Attach(context.Background(), "picked", dir, false, c.Train.Steps)
-	ev := openEvents(t, srv.URL+"/v1/live/picked/events")
-	if name, _ := ev.next(t); name != "state" {
-		t.Fatalf("first event %q, want state", name)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
-		done <- err
-	}()
+	ev, done := trainWatched(t, h, srv.URL, "picked", c)
+	dir := h.Runs()[0].Dir
 	var resets []int
 	for n := 0; n < 3*4+4; {
 		name, data := ev.next(t)
