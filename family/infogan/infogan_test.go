@@ -107,6 +107,43 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestPickPresetIsPairsPlusCandidates: infogan-pick-mnist is
+// infogan-pairs-mnist with rotated, zoomed and shifted copies, trained as
+// three candidates of 1000 steps kept by d/real_info, and nothing else
+// changed.
+func TestPickPresetIsPairsPlusCandidates(t *testing.T) {
+	pairs, err := config.Preset("infogan-pairs-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pick, err := config.Preset("infogan-pick-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pick.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, tr := pick.Model.Section.(*infogan.Section), &pick.Train
+	if s.RestyleRotate != 20 || s.RestyleZoom != 0.2 || s.RestyleShift != 2 || tr.Candidates != 3 || tr.CandidateSteps != 1000 || tr.CandidateMetric != "d/real_info" {
+		t.Fatalf("rotate %g, zoom %g, shift %g, candidates %d of %d steps by %q: want 20, 0.2, 2, 3 of 1000 by d/real_info",
+			s.RestyleRotate, s.RestyleZoom, s.RestyleShift, tr.Candidates, tr.CandidateSteps, tr.CandidateMetric)
+	}
+	s.RestyleRotate, s.RestyleZoom, s.RestyleShift = 0, 0, 0
+	tr.Candidates, tr.CandidateSteps, tr.CandidateMetric = 0, 0, ""
+	pick.Name = pairs.Name
+	a, err := pairs.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pick.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Fatalf("without the moved copies and the candidates the presets differ:\n%s\n---\n%s", a, b)
+	}
+}
+
 // TestPairsPresetIsThePapersPlusPairs: infogan-pairs-mnist is
 // infogan-mnist with the paired real_info term and nothing else changed.
 func TestPairsPresetIsThePapersPlusPairs(t *testing.T) {
