@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -380,12 +381,10 @@ func TestHistoryBounded(t *testing.T) {
 	}
 }
 
-// TestAttachCandidates trains a tiny image run as three candidates with
-// the hub's hook while a page watches: the page is told to reload at
-// each candidate's first step and when the kept one continues, and the
-// history then holds the run's own curve (the kept candidate's steps, then
-// the run's), not the last candidate's.
-func TestAttachCandidates(t *testing.T) {
+// tinyCandidates is a tiny image run of 8 steps trained as three
+// candidates of 4.
+func tinyCandidates(t *testing.T) config.Config {
+	t.Helper()
 	c := config.Default()
 	for _, kv := range []string{"data.kind=synthetic", "data.n=48", "data.classes=3", "model.kind=dcgan", "model.width=4", "model.z_dim=8",
 		"train.batch=8", "train.steps=8", "train.checkpoint_every=0", "train.sample_every=0", "train.log_every=1",
@@ -394,6 +393,16 @@ func TestAttachCandidates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return c
+}
+
+// TestAttachCandidates trains a tiny image run as three candidates with
+// the hub's hook while a page watches: the page is told to reload at
+// each candidate's first step and when the kept one continues, and the
+// history then holds the run's own curve (the kept candidate's steps, then
+// the run's), not the last candidate's.
+func TestAttachCandidates(t *testing.T) {
+	c := tinyCandidates(t)
 	h := NewHub(Options{})
 	srv := serveHub(h)
 	defer srv.Close()
@@ -433,5 +442,64 @@ func TestAttachCandidates(t *testing.T) {
 		if r.Step != want[i].Step || r.Scalars["g/loss"] != want[i].Scalars["g/loss"] || r.Scalars["d/loss"] != want[i].Scalars["d/loss"] {
 			t.Fatalf("history record %d: step %d g/loss %v, the run's step %d g/loss %v", i, r.Step, r.Scalars["g/loss"], want[i].Step, want[i].Scalars["g/loss"])
 		}
+	}
+}
+
+// TestTailCandidates tails a run with candidates as another process
+// trains it: after every step the hub's history is the curve of the
+// folder being written (each candidate's, then the run's, which starts
+// with the kept candidate's), and a page is told to reset at each switch.
+func TestTailCandidates(t *testing.T) {
+	c := tinyCandidates(t)
+	dir := filepath.Join(t.TempDir(), "picked")
+	h := NewHub(Options{Poll: time.Millisecond})
+	defer h.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var lr *liveRun
+	var page *client
+	check := func(v pipeline.StepView) error {
+		if lr == nil {
+			// The run folder exists from the first step on.
+			if err := h.Tail(ctx, "picked", dir); err != nil {
+				return err
+			}
+			lr = h.runs[0]
+			_, page, _, _ = h.subscribe("picked")
+		}
+		want, err := run.ReadMetrics(filepath.Join(v.Dir, run.MetricsFile))
+		if err != nil {
+			return err
+		}
+		var got []run.Record
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			h.mu.Lock()
+			got = slices.Clone(lr.history)
+			h.mu.Unlock()
+			if len(got) == len(want) && len(got) > 0 && got[len(got)-1].Step == v.Step {
+				break
+			}
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("%s at step %d: tailed %d records, the folder has %d", v.Dir, v.Step, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Step != want[i].Step || got[i].Scalars["g/loss"] != want[i].Scalars["g/loss"] {
+				return fmt.Errorf("%s at step %d: record %d is step %d g/loss %v, the folder's step %d g/loss %v", v.Dir, v.Step, i, got[i].Step, got[i].Scalars["g/loss"], want[i].Step, want[i].Scalars["g/loss"])
+			}
+		}
+		return nil
+	}
+	if _, err := pipeline.Train(ctx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: check}); err != nil {
+		t.Fatal(err)
+	}
+	resets := 0
+	for len(page.ch) > 0 {
+		if e := <-page.ch; e.name == "reset" {
+			resets++
+		}
+	}
+	if resets != 3 {
+		t.Fatalf("%d reset events, want 3 (candidates 2 and 3, then the kept one continued)", resets)
 	}
 }

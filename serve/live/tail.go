@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kallima-gan/kallima/pipeline"
@@ -17,8 +18,11 @@ import (
 // Tail adds the run in folder dir, written by another process (or
 // finished), and follows it until ctx is done: the metrics already in
 // metrics.jsonl, then each line appended, and the newest grid in samples/.
-// name is its name on the page (deduplicated). It returns an error when
-// dir holds no run.
+// While the candidates of a run with train.candidates train, it follows
+// the newest candidate's folder instead, and the run's own once one is
+// kept; at each switch the history starts again from the new folder and
+// the pages are told to reset. name is its name on the page
+// (deduplicated). It returns an error when dir holds no run.
 func (h *Hub) Tail(ctx context.Context, name, dir string) error {
 	c, err := pipeline.RunConfig(dir)
 	if err != nil {
@@ -29,7 +33,7 @@ func (h *Hub) Tail(ctx context.Context, name, dir string) error {
 		kind = "points"
 	}
 	lr := h.add(RunInfo{Name: name, Dir: dir, Kind: kind, Steps: c.Train.Steps})
-	t := &tailer{h: h, lr: lr, dir: dir}
+	t := &tailer{h: h, lr: lr, dir: dir, cur: dir}
 	t.poll() // what is there now is there before Tail returns
 	go func() {
 		tick := time.NewTicker(h.opt.Poll)
@@ -53,8 +57,31 @@ type tailer struct {
 	h      *Hub
 	lr     *liveRun
 	dir    string
-	offset int64  // bytes of metrics.jsonl read
+	cur    string // the folder followed: dir, or a candidate's
+	offset int64  // bytes of cur's metrics.jsonl read
 	sample string // newest grid seen
+}
+
+// folder returns the folder whose steps are being written: the last
+// candidate that has metrics while a run's candidates train, otherwise
+// the run's own.
+func (t *tailer) folder() string {
+	if _, ok, err := pipeline.ReadChoice(t.dir); ok || err != nil {
+		return t.dir
+	}
+	es, err := os.ReadDir(filepath.Join(t.dir, pipeline.CandidatesDir))
+	if err != nil {
+		return t.dir
+	}
+	cur, seed := t.dir, uint64(0)
+	for _, e := range es {
+		n, err := strconv.ParseUint(strings.TrimPrefix(e.Name(), "seed-"), 10, 64)
+		sub := filepath.Join(t.dir, pipeline.CandidatesDir, e.Name())
+		if _, serr := os.Stat(filepath.Join(sub, run.MetricsFile)); err == nil && serr == nil && e.IsDir() && (cur == t.dir || n > seed) {
+			cur, seed = sub, n
+		}
+	}
+	return cur
 }
 
 // gridName matches the sample grids the run package writes (not a coded
@@ -65,8 +92,15 @@ var gridName = regexp.MustCompile(`^step-(\d+)\.png$`)
 // lines only: a line being written is read next time) and looks for a
 // newer grid.
 func (t *tailer) poll() {
+	if cur := t.folder(); cur != t.cur {
+		t.cur, t.offset, t.sample = cur, 0, ""
+		t.h.mu.Lock()
+		t.lr.history = nil
+		t.h.broadcast(t.lr, event{"reset", []byte(`{"step":0}`)})
+		t.h.mu.Unlock()
+	}
 	var recs []run.Record
-	f, err := os.Open(filepath.Join(t.dir, run.MetricsFile))
+	f, err := os.Open(filepath.Join(t.cur, run.MetricsFile))
 	if err == nil {
 		if st, err := f.Stat(); err == nil && st.Size() < t.offset {
 			t.offset = 0 // rewritten (a resumed run rewinds its metrics)
@@ -86,11 +120,11 @@ func (t *tailer) poll() {
 		f.Close()
 	}
 	best, bestStep := "", -1
-	if es, err := os.ReadDir(filepath.Join(t.dir, run.SamplesDir)); err == nil {
+	if es, err := os.ReadDir(filepath.Join(t.cur, run.SamplesDir)); err == nil {
 		for _, e := range es {
 			if m := gridName.FindStringSubmatch(e.Name()); m != nil {
 				if n, err := strconv.Atoi(m[1]); err == nil && n > bestStep {
-					best, bestStep = filepath.Join(t.dir, run.SamplesDir, e.Name()), n
+					best, bestStep = filepath.Join(t.cur, run.SamplesDir, e.Name()), n
 				}
 			}
 		}
@@ -98,25 +132,12 @@ func (t *tailer) poll() {
 	t.h.mu.Lock()
 	defer t.h.mu.Unlock()
 	for _, r := range recs {
-		if r.Step <= t.lr.info.Step && len(t.lr.history) > 0 {
-			// A resumed run rewrites steps past its checkpoint: keep the
-			// curve monotone by dropping what it replaces.
-			t.lr.history = dropFrom(t.lr.history, r.Step)
-		}
+		// A resumed run rewrites steps past its checkpoint: record drops
+		// what they replace.
 		t.h.record(t.lr, r)
 	}
 	if best != "" && best != t.sample {
 		t.sample = best
 		t.h.setSample(t.lr, bestStep, best)
 	}
-}
-
-// dropFrom removes the records at step and after.
-func dropFrom(h []run.Record, step int) []run.Record {
-	for i, r := range h {
-		if r.Step >= step {
-			return h[:i]
-		}
-	}
-	return h
 }
