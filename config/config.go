@@ -177,6 +177,13 @@ type Train struct {
 	CandidateSteps  int    `yaml:"candidate_steps,omitempty"`
 	CandidateMetric string `yaml:"candidate_metric,omitempty"`
 	CandidatePick   string `yaml:"candidate_pick,omitempty"`
+	// Finalists, when set (2 or more, fewer than Candidates), picks in
+	// two rounds: that many of the best-scored candidates train on to
+	// FinalistSteps, and the run trains on only the finalist with the best
+	// mean of CandidateMetric over the second half of the steps since
+	// CandidateSteps. For runs whose good and bad seeds part only later.
+	Finalists     int `yaml:"finalists,omitempty"`
+	FinalistSteps int `yaml:"finalist_steps,omitempty"`
 }
 
 // CandidateStride is the seed distance between a run's candidates

@@ -338,6 +338,14 @@ func TestValidateCandidates(t *testing.T) {
 		{good[:3], "train.candidate_metric: empty"},
 		{append([]string{"2-D"}, good...), "for image runs"},
 		{append(slices.Clone(good), "seed=18446744073709551615"), "no room"},
+		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=80"), ""},
+		{append(slices.Clone(good), "train.finalists=3", "train.finalist_steps=80"), "train.finalists: 3"},
+		{append(slices.Clone(good), "train.finalists=1", "train.finalist_steps=80"), "2 to 2"},
+		{append(slices.Clone(good), "train.finalists=2"), "train.finalist_steps: 0"},
+		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=41"), "from train.candidate_steps+2 = 42"},
+		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=100"), "below train.steps 100"},
+		{append(slices.Clone(good), "train.finalist_steps=80"), "train.finalists is 0"},
+		{[]string{"train.finalists=2"}, "but train.candidates is 0"},
 	}
 	for _, tc := range cases {
 		c, err := config.Preset("dcgan-mnist")
@@ -364,7 +372,7 @@ func TestValidateCandidates(t *testing.T) {
 	// Unset, the fields stay out of the snapshot.
 	c := config.Default()
 	b, err := c.YAML()
-	if err != nil || strings.Contains(string(b), "candidate") {
+	if err != nil || strings.Contains(string(b), "candidate") || strings.Contains(string(b), "finalist") {
 		t.Fatalf("default snapshot mentions candidates (%v):\n%s", err, b)
 	}
 }

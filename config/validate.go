@@ -180,8 +180,8 @@ func (c Config) validateCandidates() error {
 	case t.Candidates < 0:
 		return fmt.Errorf("train.candidates: %d must not be negative (0: one run, no candidates)", t.Candidates)
 	case t.Candidates <= 1:
-		if t.CandidateSteps != 0 || t.CandidateMetric != "" || t.CandidatePick != "" {
-			return fmt.Errorf("train.candidate_steps/candidate_metric/candidate_pick: set, but train.candidates is %d (set it to 2 or more to train candidates)", t.Candidates)
+		if t.CandidateSteps != 0 || t.CandidateMetric != "" || t.CandidatePick != "" || t.Finalists != 0 || t.FinalistSteps != 0 {
+			return fmt.Errorf("train.candidate_steps/candidate_metric/candidate_pick/finalists/finalist_steps: set, but train.candidates is %d (set it to 2 or more to train candidates)", t.Candidates)
 		}
 		return nil
 	case !c.IsImage():
@@ -196,6 +196,14 @@ func (c Config) validateCandidates() error {
 		return fmt.Errorf("train.candidate_pick: %q (want min, the default, or max)", t.CandidatePick)
 	case uint64(t.Candidates-1) > (math.MaxUint64-c.Seed)/CandidateStride:
 		return fmt.Errorf("seed: %d leaves no room for %d candidates %d apart", c.Seed, t.Candidates, CandidateStride)
+	case t.Finalists == 0 && t.FinalistSteps != 0:
+		return fmt.Errorf("train.finalist_steps: %d, but train.finalists is 0 (set it to how many candidates train on)", t.FinalistSteps)
+	case t.Finalists == 0:
+		return nil
+	case t.Finalists < 2 || t.Finalists >= t.Candidates:
+		return fmt.Errorf("train.finalists: %d (want how many of the %d candidates train on to train.finalist_steps: 2 to %d; 0 keeps one at train.candidate_steps)", t.Finalists, t.Candidates, t.Candidates-1)
+	case t.FinalistSteps < t.CandidateSteps+2 || t.FinalistSteps >= t.Steps:
+		return fmt.Errorf("train.finalist_steps: %d (want the step where one finalist is kept, from train.candidate_steps+2 = %d, to score the second half of the steps since, to below train.steps %d)", t.FinalistSteps, t.CandidateSteps+2, t.Steps)
 	}
 	return nil
 }

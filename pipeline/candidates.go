@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,21 @@ type Choice struct {
 	From       int         `json:"from"`   // the steps scored, From to To
 	To         int         `json:"to"`     // (train.candidate_steps)
 	Candidates []Candidate `json:"candidates"`
-	Kept       int         `json:"kept"` // index into Candidates
+	// With train.finalists: the candidates that trained on to FinalTo
+	// (indices into Candidates, best-scored first), scored again over
+	// steps FinalFrom to FinalTo (Candidate.Final).
+	Finalists []int `json:"finalists,omitempty"`
+	FinalFrom int   `json:"final_from,omitempty"`
+	FinalTo   int   `json:"final_to,omitempty"`
+	Kept      int   `json:"kept"` // index into Candidates
+}
+
+// At is the step the run continues the kept candidate from.
+func (ch Choice) At() int {
+	if len(ch.Finalists) > 0 {
+		return ch.FinalTo
+	}
+	return ch.To
 }
 
 // Candidate is one candidate of a run with train.candidates.
@@ -43,34 +58,46 @@ type Candidate struct {
 	Seed  uint64  `json:"seed"`
 	Dir   string  `json:"dir"`   // its run folder, relative to the run's
 	Score float64 `json:"score"` // the metric's mean over the scored steps (NaN: diverged)
+	// Final is a finalist's mean over the finalists' scored steps; NaN
+	// for the others (and a diverged finalist).
+	Final float64 `json:"final_score"`
 }
 
-// MarshalJSON writes a NaN score (a diverged candidate) as null.
+// candidateJSON is a Candidate as ChoiceFile holds it: a NaN score is
+// null, a NaN final score left out.
+type candidateJSON struct {
+	Seed  uint64   `json:"seed"`
+	Dir   string   `json:"dir"`
+	Score *float64 `json:"score"`
+	Final *float64 `json:"final_score,omitempty"`
+}
+
+// finite returns &v, or nil when v is NaN or infinite.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// MarshalJSON writes a NaN score (a diverged candidate) as null and
+// leaves out a NaN final score.
 func (c Candidate) MarshalJSON() ([]byte, error) {
-	type plain Candidate
-	if math.IsNaN(c.Score) || math.IsInf(c.Score, 0) {
-		return json.Marshal(struct {
-			plain
-			Score *float64 `json:"score"`
-		}{plain: plain(c)})
-	}
-	return json.Marshal(plain(c))
+	return json.Marshal(candidateJSON{Seed: c.Seed, Dir: c.Dir, Score: finite(c.Score), Final: finite(c.Final)})
 }
 
-// UnmarshalJSON reads a null score back as NaN.
+// UnmarshalJSON reads a null or missing score back as NaN.
 func (c *Candidate) UnmarshalJSON(b []byte) error {
-	type plain Candidate
-	var v struct {
-		plain
-		Score *float64 `json:"score"`
-	}
+	var v candidateJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*c = Candidate(v.plain)
-	c.Score = math.NaN()
+	*c = Candidate{Seed: v.Seed, Dir: v.Dir, Score: math.NaN(), Final: math.NaN()}
 	if v.Score != nil {
 		c.Score = *v.Score
+	}
+	if v.Final != nil {
+		c.Final = *v.Final
 	}
 	return nil
 }
@@ -83,6 +110,7 @@ var errCandidateDone = errors.New("candidate steps done")
 func candidateConfig(c config.Config, k int) config.Config {
 	c.Seed += uint64(k) * config.CandidateStride
 	c.Train.Candidates, c.Train.CandidateSteps, c.Train.CandidateMetric, c.Train.CandidatePick = 0, 0, "", ""
+	c.Train.Finalists, c.Train.FinalistSteps = 0, 0
 	return c
 }
 
@@ -99,6 +127,14 @@ func ReadChoice(dir string) (ch Choice, ok bool, err error) {
 	if err == nil && (ch.Kept < 0 || ch.Kept >= len(ch.Candidates)) {
 		err = fmt.Errorf("kept %d of %d candidates", ch.Kept, len(ch.Candidates))
 	}
+	for _, k := range ch.Finalists {
+		if err == nil && (k < 0 || k >= len(ch.Candidates)) {
+			err = fmt.Errorf("finalist %d of %d candidates", k, len(ch.Candidates))
+		}
+	}
+	if err == nil && len(ch.Finalists) > 0 && !slices.Contains(ch.Finalists, ch.Kept) {
+		err = fmt.Errorf("kept %d is not a finalist (%v)", ch.Kept, ch.Finalists)
+	}
 	if err != nil {
 		return ch, false, fmt.Errorf("%s: %w", filepath.Join(dir, CandidatesDir, ChoiceFile), err)
 	}
@@ -106,70 +142,125 @@ func ReadChoice(dir string) (ch Choice, ok bool, err error) {
 }
 
 // trainCandidates trains (or continues) the candidates of the run in dir,
-// whose config is c, each to train.candidate_steps, scores them, writes
-// ChoiceFile and continues the run from the kept one with Resume.
+// whose config is c, each to train.candidate_steps, scores them, with
+// train.finalists trains the best on to train.finalist_steps and scores
+// those again, writes ChoiceFile and continues the run from the kept one
+// with Resume.
 func trainCandidates(ctx context.Context, c config.Config, dir string, opts Options) (Result, error) {
 	t := c.Train
 	ch := Choice{Metric: t.CandidateMetric, Pick: t.CandidatePick, From: t.CandidateSteps/2 + 1, To: t.CandidateSteps}
 	if ch.Pick == "" {
 		ch.Pick = "min"
 	}
-	for k := range t.Candidates {
-		cc := candidateConfig(c, k)
-		cand := Candidate{Seed: cc.Seed, Dir: filepath.Join(CandidatesDir, fmt.Sprintf("seed-%d", cc.Seed))}
-		sub := filepath.Join(dir, cand.Dir)
+	say := func(format string, a ...any) {
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "candidate %d of %d (seed %d): steps 1-%d in %s\n", k+1, t.Candidates, cc.Seed, t.CandidateSteps, sub)
-		}
-		if res, err := trainCandidate(ctx, cc, sub, t.CandidateSteps, ch.Metric, opts); err != nil {
-			res.Dir, res.Steps = dir, t.CandidateSteps
-			res.Candidate = fmt.Sprintf("%d of %d, seed %d", k+1, t.Candidates, cc.Seed)
-			return res, fmt.Errorf("candidate %s: %w", res.Candidate, err)
-		}
-		score, err := candidateScore(sub, ch.Metric, ch.From, ch.To)
-		if err != nil {
-			return Result{Dir: dir, Steps: t.Steps}, fmt.Errorf("candidate %d (seed %d): %w", k+1, cc.Seed, err)
-		}
-		cand.Score = score
-		ch.Candidates = append(ch.Candidates, cand)
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "candidate %d of %d (seed %d): %s %.4g (mean over steps %d-%d)\n", k+1, t.Candidates, cc.Seed, ch.Metric, score, ch.From, ch.To)
+			fmt.Fprintf(opts.Progress, format, a...)
 		}
 	}
-	ch.Kept = pickCandidate(ch.Candidates, ch.Pick == "max")
-	if ch.Kept < 0 {
-		return Result{Dir: dir, Steps: t.Steps}, fmt.Errorf("every candidate's %s is NaN or infinite: all diverged", ch.Metric)
+	// round trains candidate k (label names it) from step start to step
+	// steps, or on from where it stopped, and scores it over steps from
+	// to steps.
+	round := func(label string, k, start, steps, from int) (float64, error) {
+		cc := candidateConfig(c, k)
+		sub := filepath.Join(dir, ch.Candidates[k].Dir)
+		say("%s (seed %d): steps %d-%d in %s\n", label, cc.Seed, start, steps, sub)
+		if res, err := trainCandidate(ctx, cc, sub, steps, ch.Metric, opts); err != nil {
+			res.Dir, res.Steps = dir, steps
+			res.Candidate = fmt.Sprintf("%s, seed %d", label, cc.Seed)
+			return 0, candidateStop{res, err}
+		}
+		score, err := candidateScore(sub, ch.Metric, from, steps)
+		if err != nil {
+			return 0, fmt.Errorf("%s (seed %d): %w", label, cc.Seed, err)
+		}
+		say("%s (seed %d): %s %.4g (mean over steps %d-%d)\n", label, cc.Seed, ch.Metric, score, from, steps)
+		return score, nil
+	}
+	fail := func(err error) (Result, error) {
+		if cs, ok := err.(candidateStop); ok {
+			return cs.res, fmt.Errorf("%s: %w", cs.res.Candidate, cs.err)
+		}
+		return Result{Dir: dir, Steps: t.Steps}, err
+	}
+	for k := range t.Candidates {
+		seed := candidateConfig(c, k).Seed
+		ch.Candidates = append(ch.Candidates, Candidate{Seed: seed, Dir: filepath.Join(CandidatesDir, fmt.Sprintf("seed-%d", seed)), Final: math.NaN()})
+		score, err := round(fmt.Sprintf("candidate %d of %d", k+1, t.Candidates), k, 1, t.CandidateSteps, ch.From)
+		if err != nil {
+			return fail(err)
+		}
+		ch.Candidates[k].Score = score
+	}
+	scores := make([]float64, len(ch.Candidates))
+	for i, cand := range ch.Candidates {
+		scores[i] = cand.Score
+	}
+	ranked := rankScores(scores, ch.Pick == "max")
+	if len(ranked) == 0 {
+		return fail(fmt.Errorf("every candidate's %s is NaN or infinite: all diverged", ch.Metric))
+	}
+	ch.Kept = ranked[0]
+	if t.Finalists > 0 {
+		ch.Finalists = ranked[:min(t.Finalists, len(ranked))]
+		ch.FinalFrom, ch.FinalTo = (t.CandidateSteps+t.FinalistSteps)/2+1, t.FinalistSteps
+		finals := make([]float64, len(ch.Finalists))
+		for i, k := range ch.Finalists {
+			score, err := round(fmt.Sprintf("finalist %d of %d (candidate %d)", i+1, len(ch.Finalists), k+1), k, t.CandidateSteps+1, t.FinalistSteps, ch.FinalFrom)
+			if err != nil {
+				return fail(err)
+			}
+			ch.Candidates[k].Final, finals[i] = score, score
+		}
+		best := rankScores(finals, ch.Pick == "max")
+		if len(best) == 0 {
+			return fail(fmt.Errorf("every finalist's %s is NaN or infinite: all diverged", ch.Metric))
+		}
+		ch.Kept = ch.Finalists[best[0]]
 	}
 	b, err := json.MarshalIndent(ch, "", "  ")
 	if err != nil {
-		return Result{Dir: dir, Steps: t.Steps}, err
+		return fail(err)
 	}
 	if err := atomicfile.Write(filepath.Join(dir, CandidatesDir, ChoiceFile), func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	}); err != nil {
-		return Result{Dir: dir, Steps: t.Steps}, err
+		return fail(err)
 	}
-	if opts.Progress != nil {
-		kept := ch.Candidates[ch.Kept]
-		fmt.Fprintf(opts.Progress, "keeping candidate %d (seed %d, %s %.4g): training on from step %d to %d\n", ch.Kept+1, kept.Seed, ch.Metric, kept.Score, ch.To, t.Steps)
+	kept := ch.Candidates[ch.Kept]
+	score := kept.Score
+	if len(ch.Finalists) > 0 {
+		score = kept.Final
 	}
+	say("keeping candidate %d (seed %d, %s %.4g): training on from step %d to %d\n", ch.Kept+1, kept.Seed, ch.Metric, score, ch.At(), t.Steps)
 	return Resume(ctx, dir, opts)
 }
 
-// pickCandidate returns the index of the lowest finite score (highest with
-// max), the first of equals; -1 when none is finite.
-func pickCandidate(cands []Candidate, max bool) int {
-	best := -1
-	for i, c := range cands {
-		if math.IsNaN(c.Score) || math.IsInf(c.Score, 0) {
-			continue
-		}
-		if best < 0 || (max && c.Score > cands[best].Score) || (!max && c.Score < cands[best].Score) {
-			best = i
+// candidateStop is a candidate's training stopped or failed: its result
+// and error.
+type candidateStop struct {
+	res Result
+	err error
+}
+
+func (e candidateStop) Error() string { return e.err.Error() }
+
+// rankScores returns the indices of the finite scores, best first (lowest,
+// or highest with max; equals in index order).
+func rankScores(scores []float64, max bool) []int {
+	var idx []int
+	for i, v := range scores {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			idx = append(idx, i)
 		}
 	}
-	return best
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if max {
+			return cmp.Compare(scores[b], scores[a])
+		}
+		return cmp.Compare(scores[a], scores[b])
+	})
+	return idx
 }
 
 // trainCandidate trains the candidate run in sub (config cc) to step
@@ -249,7 +340,7 @@ func candidateScore(dir, metric string, from, to int) (float64, error) {
 
 // adoptCandidate starts the run in r (whose session s is built from the
 // kept candidate's config) from the kept candidate's checkpoint at
-// ch.To: its metrics up to that step are copied into the run's, then the
+// ch.At(): its metrics up to that step are copied into the run's, then the
 // checkpoint is restored and written as the run's first.
 func (s *session) adoptCandidate(dir string, ch Choice, opts Options) error {
 	sub := filepath.Join(dir, ch.Candidates[ch.Kept].Dir)
@@ -257,9 +348,9 @@ func (s *session) adoptCandidate(dir string, ch Choice, opts Options) error {
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(infos, func(in run.Info) bool { return in.Step == ch.To })
+	i := slices.IndexFunc(infos, func(in run.Info) bool { return in.Step == ch.At() })
 	if i < 0 {
-		return fmt.Errorf("kept candidate %s has no checkpoint at step %d", sub, ch.To)
+		return fmt.Errorf("kept candidate %s has no checkpoint at step %d", sub, ch.At())
 	}
 	ck, err := run.LoadCheckpoint(infos[i].Path)
 	if err != nil {
@@ -273,7 +364,7 @@ func (s *session) adoptCandidate(dir string, ch Choice, opts Options) error {
 		return err
 	}
 	for _, r := range recs {
-		if r.Step > ch.To {
+		if r.Step > ch.At() {
 			break
 		}
 		if err := s.run.Log(r.Step, r.Scalars); err != nil {
@@ -281,7 +372,7 @@ func (s *session) adoptCandidate(dir string, ch Choice, opts Options) error {
 		}
 	}
 	if err := s.restore(ck, opts.Warn); err != nil {
-		return fmt.Errorf("kept candidate %s at step %d: %w", sub, ch.To, err)
+		return fmt.Errorf("kept candidate %s at step %d: %w", sub, ch.At(), err)
 	}
 	return s.checkpoint(opts.Progress, nil)
 }

@@ -100,7 +100,7 @@ func TestCandidates(t *testing.T) {
 		n         int
 		step      int
 		candidate string
-	}{{"step 3/6", 2, 3, fmt.Sprintf("2 of 3, seed %d", c.Seed+config.CandidateStride)}, {"step 9/12", 1, 9, ""}} {
+	}{{"step 3/6", 2, 3, fmt.Sprintf("candidate 2 of 3, seed %d", c.Seed+config.CandidateStride)}, {"step 9/12", 1, 9, ""}} {
 		d := filepath.Join(root, "stopped-"+strings.ReplaceAll(stop.mark, "/", "-"))
 		ctx, cancel := context.WithCancel(context.Background())
 		var seen atomic.Int32
@@ -151,4 +151,66 @@ func TestCandidateMetricNotLogged(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"d/real_inf": the model does not log it`) || !strings.Contains(err.Error(), "d/loss, ") || res.Step != 1 {
 		t.Fatalf("step %d: %v", res.Step, err)
 	}
+}
+
+// TestFinalists picks in two rounds: three candidates to step 4, the two
+// best-scored on to step 8 as finalists (their final scores the means over
+// steps 7-8), the better finalist continued to 12, bit for bit the plain
+// run of its seed; stopped in the second finalist and resumed, the run
+// ends the same.
+func TestFinalists(t *testing.T) {
+	c := tinyConfig(t, "infogan")
+	c.Train.Steps, c.Train.LogEvery = 12, 1
+	c.Train.Candidates, c.Train.CandidateSteps, c.Train.CandidateMetric = 3, 4, "g/loss"
+	c.Train.Finalists, c.Train.FinalistSteps = 2, 8
+	root := t.TempDir()
+	dir := filepath.Join(root, "picked")
+	res, err := Train(context.Background(), c, dir, Options{Warn: io.Discard})
+	if err != nil || res.Step != 12 || res.ResumedAt != 8 {
+		t.Fatalf("train: %+v, %v (want 12 steps, continued from the finalist's step 8)", res, err)
+	}
+	ch, ok, err := ReadChoice(dir)
+	if err != nil || !ok || len(ch.Finalists) != 2 || ch.At() != 8 || ch.FinalFrom != 7 {
+		t.Fatalf("choice %+v, %v, %v", ch, ok, err)
+	}
+	a, b := ch.Finalists[0], ch.Finalists[1]
+	for k, cand := range ch.Candidates {
+		if k != a && k != b && (cand.Score < ch.Candidates[b].Score || !math.IsNaN(cand.Final)) {
+			t.Fatalf("candidate %d (score %v, final %v) left out, finalists %d and %d scored %v and %v", k, cand.Score, cand.Final, a, b, ch.Candidates[a].Score, ch.Candidates[b].Score)
+		}
+	}
+	if ch.Candidates[a].Score > ch.Candidates[b].Score {
+		t.Fatalf("finalists not best first: %v then %v", ch.Candidates[a].Score, ch.Candidates[b].Score)
+	}
+	for _, k := range ch.Finalists {
+		recs, err := run.ReadMetrics(filepath.Join(dir, ch.Candidates[k].Dir, run.MetricsFile))
+		if err != nil || len(recs) != 8 {
+			t.Fatalf("finalist %d: %d records, %v (want 8)", k, len(recs), err)
+		}
+		if mean := (recs[6].Scalars["g/loss"] + recs[7].Scalars["g/loss"]) / 2; math.Abs(ch.Candidates[k].Final-mean) > 1e-12 {
+			t.Fatalf("finalist %d: final score %v, mean of steps 7-8 %v", k, ch.Candidates[k].Final, mean)
+		}
+	}
+	if best := ch.Candidates[ch.Kept].Final; ch.Kept != a && ch.Kept != b || best > ch.Candidates[a].Final || best > ch.Candidates[b].Final {
+		t.Fatalf("kept %d, finalists %d (%v) and %d (%v)", ch.Kept, a, ch.Candidates[a].Final, b, ch.Candidates[b].Final)
+	}
+	plain := filepath.Join(root, "plain")
+	if _, err := Train(context.Background(), candidateConfig(c, ch.Kept), plain, Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	want := latest(t, plain)
+	sameWeights(t, "picked", want, latest(t, dir))
+
+	d := filepath.Join(root, "stopped")
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen atomic.Int32
+	res, err = Train(ctx, c, d, Options{Progress: cancelOn{"step 6/8", 2, &seen, cancel}, Warn: io.Discard})
+	cancel()
+	if wantName := fmt.Sprintf("finalist 2 of 2 (candidate %d), seed %d", b+1, ch.Candidates[b].Seed); !errors.Is(err, gan.ErrStopped) || res.Step != 6 || res.Candidate != wantName {
+		t.Fatalf("stop in the second finalist: %+v, %v; want ErrStopped at step 6 of %q", res, err, wantName)
+	}
+	if _, err := Resume(context.Background(), d, Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, d, want, latest(t, d))
 }

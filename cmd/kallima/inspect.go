@@ -271,13 +271,20 @@ func printInspection(w io.Writer, in *inspection) {
 		fmt.Fprintf(w, "\ncandidates: %d, still training (in %s)\n", in.Pending, filepath.Join(in.Dir, pipeline.CandidatesDir))
 	}
 	if ch := in.Candidates; ch != nil {
-		fmt.Fprintf(w, "\ncandidates (%s, mean over steps %d-%d, kept the %s):\n", ch.Metric, ch.From, ch.To, map[string]string{"min": "lowest", "max": "highest"}[ch.Pick])
+		final := ""
+		if len(ch.Finalists) > 0 {
+			final = fmt.Sprintf("; %d finalists, mean over steps %d-%d", len(ch.Finalists), ch.FinalFrom, ch.FinalTo)
+		}
+		fmt.Fprintf(w, "\ncandidates (%s, mean over steps %d-%d%s; kept the %s):\n", ch.Metric, ch.From, ch.To, final, map[string]string{"min": "lowest", "max": "highest"}[ch.Pick])
 		for i, cand := range ch.Candidates {
-			mark := ""
-			if i == ch.Kept {
-				mark = "  kept"
+			line := fmt.Sprintf("  seed %-12d %12.5g", cand.Seed, cand.Score)
+			if slices.Contains(ch.Finalists, i) {
+				line += fmt.Sprintf("  finalist %12.5g", cand.Final)
 			}
-			fmt.Fprintf(w, "  seed %-12d %12.5g%s\n", cand.Seed, cand.Score, mark)
+			if i == ch.Kept {
+				line += "  kept"
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	fmt.Fprintf(w, "\ncheckpoints (%d):\n", len(in.Checkpoints))

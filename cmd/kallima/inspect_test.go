@@ -208,12 +208,25 @@ func TestTrainCandidates(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("inspect: exit %d: %s", code, stderr)
 	}
-	for _, w := range []string{"candidates (g/loss, mean over steps 2-2, kept the highest):", "seed 7 ", "seed 1000007 ", "  kept", "step      4 of 4", "metrics: 4 records, steps 1 to 4"} {
+	for _, w := range []string{"candidates (g/loss, mean over steps 2-2; kept the highest):", "seed 7 ", "seed 1000007 ", "  kept", "step      4 of 4", "metrics: 4 records, steps 1 to 4"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("inspect does not mention %q:\n%s", w, stdout)
 		}
 	}
 	if strings.Count(stdout, "  kept") != 1 {
 		t.Errorf("want one candidate kept:\n%s", stdout)
+	}
+
+	// Two rounds: three candidates to step 2, two finalists to step 4.
+	dir = filepath.Join(t.TempDir(), "run2")
+	code, _, stderr = call(runTrain, "-config", cfg, "-out", dir, "-set", "train.steps=6", "-set", "train.candidates=3", "-set", "train.candidate_steps=2",
+		"-set", "train.candidate_metric=g/loss", "-set", "train.finalists=2", "-set", "train.finalist_steps=4")
+	if code != exitOK || !strings.Contains(stderr, "finalist 2 of 2 (candidate ") || !strings.Contains(stderr, "training on from step 4 to 6") {
+		t.Fatalf("train with finalists: exit %d:\n%s", code, stderr)
+	}
+	code, stdout, stderr = call(runInspect, dir)
+	if code != exitOK || !strings.Contains(stdout, "2 finalists, mean over steps 4-4; kept the lowest") ||
+		strings.Count(stdout, "  finalist ") != 2 || strings.Count(stdout, "  kept") != 1 || !strings.Contains(stdout, "step      6 of 6") {
+		t.Errorf("inspect with finalists: exit %d %s:\n%s", code, stderr, stdout)
 	}
 }

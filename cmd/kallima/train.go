@@ -177,7 +177,7 @@ func dataOf(c config.Config) string {
 func trainDone(r pipeline.Result, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, gan.ErrStopped) {
 		if r.Candidate != "" {
-			fmt.Fprintf(stderr, "stopped candidate %s at step %d of %d; checkpoint written at step %d\n", r.Candidate, r.Step, r.Steps, r.Checkpoint)
+			fmt.Fprintf(stderr, "stopped %s at step %d of %d; checkpoint written at step %d\n", r.Candidate, r.Step, r.Steps, r.Checkpoint)
 		} else {
 			fmt.Fprintf(stderr, "stopped at step %d of %d; checkpoint written at step %d\n", r.Step, r.Steps, r.Checkpoint)
 		}
