@@ -109,8 +109,8 @@ func TestValidate(t *testing.T) {
 
 // TestPickPresetIsPairsPlusCandidates: infogan-pick-mnist is
 // infogan-pairs-mnist with rotated, zoomed and shifted copies, trained as
-// three candidates of 1000 steps kept by d/real_info, and nothing else
-// changed.
+// three candidates of 1000 steps, the best two by d/real_info on to 2000,
+// and nothing else changed.
 func TestPickPresetIsPairsPlusCandidates(t *testing.T) {
 	pairs, err := config.Preset("infogan-pairs-mnist")
 	if err != nil {
@@ -124,12 +124,13 @@ func TestPickPresetIsPairsPlusCandidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, tr := pick.Model.Section.(*infogan.Section), &pick.Train
-	if s.RestyleRotate != 20 || s.RestyleZoom != 0.2 || s.RestyleShift != 2 || tr.Candidates != 3 || tr.CandidateSteps != 1000 || tr.CandidateMetric != "d/real_info" {
-		t.Fatalf("rotate %g, zoom %g, shift %g, candidates %d of %d steps by %q: want 20, 0.2, 2, 3 of 1000 by d/real_info",
-			s.RestyleRotate, s.RestyleZoom, s.RestyleShift, tr.Candidates, tr.CandidateSteps, tr.CandidateMetric)
+	if s.RestyleRotate != 20 || s.RestyleZoom != 0.2 || s.RestyleShift != 2 || tr.Candidates != 3 || tr.CandidateSteps != 1000 || tr.CandidateMetric != "d/real_info" ||
+		tr.Finalists != 2 || tr.FinalistSteps != 2000 {
+		t.Fatalf("rotate %g, zoom %g, shift %g, candidates %d of %d steps by %q, %d finalists to %d: want 20, 0.2, 2, 3 of 1000 by d/real_info, 2 to 2000",
+			s.RestyleRotate, s.RestyleZoom, s.RestyleShift, tr.Candidates, tr.CandidateSteps, tr.CandidateMetric, tr.Finalists, tr.FinalistSteps)
 	}
 	s.RestyleRotate, s.RestyleZoom, s.RestyleShift = 0, 0, 0
-	tr.Candidates, tr.CandidateSteps, tr.CandidateMetric = 0, 0, ""
+	tr.Candidates, tr.CandidateSteps, tr.CandidateMetric, tr.Finalists, tr.FinalistSteps = 0, 0, "", 0, 0
 	pick.Name = pairs.Name
 	a, err := pairs.YAML()
 	if err != nil {
