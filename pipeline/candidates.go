@@ -205,7 +205,7 @@ func trainCandidates(ctx context.Context, c config.Config, dir string, opts Opti
 		ch.FinalFrom, ch.FinalTo = (t.CandidateSteps+t.FinalistSteps)/2+1, t.FinalistSteps
 		finals := make([]float64, len(ch.Finalists))
 		for i, k := range ch.Finalists {
-			score, err := round(fmt.Sprintf("finalist %d of %d (candidate %d)", i+1, len(ch.Finalists), k+1), k, t.CandidateSteps+1, t.FinalistSteps, ch.FinalFrom)
+			score, err := round(fmt.Sprintf("finalist %d of %d, candidate %d", i+1, len(ch.Finalists), k+1), k, t.CandidateSteps+1, t.FinalistSteps, ch.FinalFrom)
 			if err != nil {
 				return fail(err)
 			}

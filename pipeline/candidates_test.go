@@ -206,7 +206,7 @@ func TestFinalists(t *testing.T) {
 	var seen atomic.Int32
 	res, err = Train(ctx, c, d, Options{Progress: cancelOn{"step 6/8", 2, &seen, cancel}, Warn: io.Discard})
 	cancel()
-	if wantName := fmt.Sprintf("finalist 2 of 2 (candidate %d), seed %d", b+1, ch.Candidates[b].Seed); !errors.Is(err, gan.ErrStopped) || res.Step != 6 || res.Candidate != wantName {
+	if wantName := fmt.Sprintf("finalist 2 of 2, candidate %d, seed %d", b+1, ch.Candidates[b].Seed); !errors.Is(err, gan.ErrStopped) || res.Step != 6 || res.Candidate != wantName {
 		t.Fatalf("stop in the second finalist: %+v, %v; want ErrStopped at step 6 of %q", res, err, wantName)
 	}
 	if _, err := Resume(context.Background(), d, Options{Warn: io.Discard}); err != nil {

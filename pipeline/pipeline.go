@@ -75,7 +75,7 @@ type Result struct {
 	Elapsed    time.Duration
 	// Candidate names the candidate that was training when a run with
 	// train.candidates stopped before its choice ("candidate 2 of 3, seed
-	// 1000001", "finalist 1 of 2 (candidate 3), seed 2000001"); Step and
+	// 1000001", "finalist 1 of 2, candidate 3, seed 2000001"); Step and
 	// Checkpoint are then that candidate's.
 	Candidate string
 	// Points are the results of a 2-D run (nil for images): its final

@@ -221,7 +221,7 @@ func TestTrainCandidates(t *testing.T) {
 	dir = filepath.Join(t.TempDir(), "run2")
 	code, _, stderr = call(runTrain, "-config", cfg, "-out", dir, "-set", "train.steps=6", "-set", "train.candidates=3", "-set", "train.candidate_steps=2",
 		"-set", "train.candidate_metric=g/loss", "-set", "train.finalists=2", "-set", "train.finalist_steps=4")
-	if code != exitOK || !strings.Contains(stderr, "finalist 2 of 2 (candidate ") || !strings.Contains(stderr, "training on from step 4 to 6") {
+	if code != exitOK || !strings.Contains(stderr, "finalist 2 of 2, candidate ") || !strings.Contains(stderr, "training on from step 4 to 6") {
 		t.Fatalf("train with finalists: exit %d:\n%s", code, stderr)
 	}
 	code, stdout, stderr = call(runInspect, dir)
