@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/gan"
@@ -139,6 +140,28 @@ func ReadChoice(dir string) (ch Choice, ok bool, err error) {
 		return ch, false, fmt.Errorf("%s: %w", filepath.Join(dir, CandidatesDir, ChoiceFile), err)
 	}
 	return ch, true, nil
+}
+
+// WritingDir returns the folder the run in dir is writing its steps to:
+// while the candidates of a run with train.candidates train (no choice
+// yet), the candidate folder whose metrics changed last (a finalist may be
+// an earlier candidate); otherwise dir.
+func WritingDir(dir string) string {
+	if _, ok, err := ReadChoice(dir); ok || err != nil {
+		return dir
+	}
+	es, err := os.ReadDir(filepath.Join(dir, CandidatesDir))
+	if err != nil {
+		return dir
+	}
+	cur, newest := dir, time.Time{}
+	for _, e := range es {
+		sub := filepath.Join(dir, CandidatesDir, e.Name())
+		if st, err := os.Stat(filepath.Join(sub, run.MetricsFile)); err == nil && e.IsDir() && st.ModTime().After(newest) {
+			cur, newest = sub, st.ModTime()
+		}
+	}
+	return cur
 }
 
 // trainCandidates trains (or continues) the candidates of the run in dir,

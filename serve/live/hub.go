@@ -191,6 +191,16 @@ func (h *Hub) record(lr *liveRun, rec run.Record) {
 	h.broadcast(lr, event{"metrics", metricsJSON(rec)})
 }
 
+// reset makes past lr's history (the steps before step) and tells the
+// pages to read it again. h.mu is held.
+func (h *Hub) reset(lr *liveRun, past []run.Record, step int) {
+	if len(past) > maxHistory {
+		past = thin(past, maxHistory/2)
+	}
+	lr.history = past
+	h.broadcast(lr, event{"reset", []byte(`{"step":` + strconv.Itoa(step) + `}`)})
+}
+
 // thin keeps every other record of hist but the newest keep, which it
 // keeps all.
 func thin(hist []run.Record, keep int) []run.Record {
@@ -234,15 +244,11 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 			lastDir = v.Dir
 			past, _ = run.ReadMetrics(filepath.Join(v.Dir, run.MetricsFile)) // unreadable: start the curve here
 			past = slices.DeleteFunc(past, func(r run.Record) bool { return r.Step >= v.Step })
-			if len(past) > maxHistory {
-				past = thin(past, maxHistory/2)
-			}
 		}
 		h.mu.Lock()
 		lr.info.Steps = v.Steps
 		if reset {
-			lr.history = past
-			h.broadcast(lr, event{"reset", []byte(`{"step":` + strconv.Itoa(v.Step) + `}`)})
+			h.reset(lr, past, v.Step)
 		}
 		h.record(lr, run.Record{Step: v.Step, WallTime: float64(time.Now().UnixNano()) / 1e9, Scalars: v.Logs})
 		if v.Sample != "" {

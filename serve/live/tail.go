@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kallima-gan/kallima/pipeline"
@@ -62,28 +61,6 @@ type tailer struct {
 	sample string // newest grid seen
 }
 
-// folder returns the folder whose steps are being written: the last
-// candidate that has metrics while a run's candidates train, otherwise
-// the run's own.
-func (t *tailer) folder() string {
-	if _, ok, err := pipeline.ReadChoice(t.dir); ok || err != nil {
-		return t.dir
-	}
-	es, err := os.ReadDir(filepath.Join(t.dir, pipeline.CandidatesDir))
-	if err != nil {
-		return t.dir
-	}
-	cur, seed := t.dir, uint64(0)
-	for _, e := range es {
-		n, err := strconv.ParseUint(strings.TrimPrefix(e.Name(), "seed-"), 10, 64)
-		sub := filepath.Join(t.dir, pipeline.CandidatesDir, e.Name())
-		if _, serr := os.Stat(filepath.Join(sub, run.MetricsFile)); err == nil && serr == nil && e.IsDir() && (cur == t.dir || n > seed) {
-			cur, seed = sub, n
-		}
-	}
-	return cur
-}
-
 // gridName matches the sample grids the run package writes (not a coded
 // run's traversal-*.png).
 var gridName = regexp.MustCompile(`^step-(\d+)\.png$`)
@@ -92,11 +69,10 @@ var gridName = regexp.MustCompile(`^step-(\d+)\.png$`)
 // lines only: a line being written is read next time) and looks for a
 // newer grid.
 func (t *tailer) poll() {
-	if cur := t.folder(); cur != t.cur {
+	if cur := pipeline.WritingDir(t.dir); cur != t.cur {
 		t.cur, t.offset, t.sample = cur, 0, ""
 		t.h.mu.Lock()
-		t.lr.history = nil
-		t.h.broadcast(t.lr, event{"reset", []byte(`{"step":0}`)})
+		t.h.reset(t.lr, nil, 0)
 		t.h.mu.Unlock()
 	}
 	var recs []run.Record
