@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -63,8 +64,8 @@ type Options struct {
 	// Extra, when set, registers more routes on the server's mux (the
 	// live training routes).
 	Extra func(mux *http.ServeMux)
-	// Log receives one line per model loaded and per skipped checkpoint;
-	// nil for none.
+	// Log receives one line per model loaded, per skipped checkpoint and
+	// per model whose requests cannot be batched; nil for none.
 	Log io.Writer
 	// Raw serves G's live weights instead of their EMA.
 	Raw bool
@@ -152,6 +153,9 @@ func New(runs []string, opts Options) (*Server, error) {
 		s.models[m.Name] = m
 		s.order = append(s.order, m)
 		fmt.Fprintf(opts.Log, "serving %s: %s (model.kind %s, step %d, %s)\n", m.Name, dir, m.info.Family, m.info.Step, m.info.Weights)
+		if m.Sampler != nil && !m.Merge {
+			fmt.Fprintf(opts.Log, "serve: %s: its samples depend on the size of the forward pass with this BLAS, so each request runs alone (no batching)%s\n", m.Name, coretypeHint())
+		}
 	}
 	s.metrics = newMetrics()
 	s.work = startWorker(opts.BatchWindow, opts.MaxBatch, s.metrics, &s.queued)
@@ -313,4 +317,15 @@ func describe(m *Model, maxN int) ModelInfo {
 		in.Can = append(in.Can, "translate")
 	}
 	return in
+}
+
+// coretypeHint names OPENBLAS_CORETYPE when it is set: some of OpenBLAS's
+// kernels (Haswell's and Zen's on an AMD EPYC family 26) round a row by
+// its place in the product where the kernel the library picks itself does
+// not (docs/SERVING.md, Batching).
+func coretypeHint() string {
+	if ct := os.Getenv("OPENBLAS_CORETYPE"); ct != "" {
+		return fmt.Sprintf("; OPENBLAS_CORETYPE=%s is set, and the kernel OpenBLAS picks for this CPU by itself may not have this property", ct)
+	}
+	return ""
 }

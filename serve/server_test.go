@@ -98,6 +98,28 @@ func wantError(t *testing.T, what string, res *http.Response, body []byte, statu
 	}
 }
 
+// TestSaysWhichModelsRunAlone checks that New's log names exactly the
+// models whose requests are not batched (which ones depends on the BLAS
+// kernel), and OPENBLAS_CORETYPE when it is set.
+func TestSaysWhichModelsRunAlone(t *testing.T) {
+	var log bytes.Buffer
+	s, _ := newTest(t, Options{Log: &log}, "dcgan", "ring8")
+	for _, m := range s.Models() {
+		said := strings.Contains(log.String(), "serve: "+m.Name+": its samples depend on the size of the forward pass")
+		if said == m.Merge {
+			t.Errorf("%s: batched %v, but the log says it runs alone: %v\n%s", m.Name, m.Merge, said, log.String())
+		}
+	}
+	t.Setenv("OPENBLAS_CORETYPE", "Haswell")
+	if h := coretypeHint(); !strings.Contains(h, "OPENBLAS_CORETYPE=Haswell is set") {
+		t.Errorf("hint with the variable set: %q", h)
+	}
+	t.Setenv("OPENBLAS_CORETYPE", "")
+	if h := coretypeHint(); h != "" {
+		t.Errorf("hint without the variable: %q", h)
+	}
+}
+
 // TestModelsAndHealth lists every tiny run and checks each entry's
 // capabilities and shape, and /healthz, /readyz, /metrics.
 func TestModelsAndHealth(t *testing.T) {
@@ -260,10 +282,10 @@ func samples(t *testing.T, url, body string) []float32 {
 // checks that each answer is byte for byte the answer to the same request
 // sent alone: merged into shared forward passes where the model's rows do
 // not depend on the pass (the server's probe), each alone where they do.
-// Whether they do depends on the BLAS: OpenBLAS's kernels for the last rows
-// of a product round differently from its full tiles on some CPUs (seen on
-// an AMD EPYC family 26 with OPENBLAS_CORETYPE=Haswell, and without it),
-// not on others. With merging forced on, every request still gets its own
+// Whether they do depends on the BLAS kernel: on an AMD EPYC family 26,
+// OpenBLAS's Haswell and Zen kernels (OPENBLAS_CORETYPE) round a row by its
+// place in the product, the kernel it picks itself does not (but rounds the
+// MLP's rows by the product's height, as on the other machines). With merging forced on, every request still gets its own
 // rows, equal to its answer alone to float32 rounding.
 func TestBatchingIsDeterministic(t *testing.T) {
 	for _, maxBatch := range []int{0, 4} {

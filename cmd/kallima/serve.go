@@ -107,7 +107,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	hs.RegisterOnShutdown(hub.Close) // open event streams must not hold up shutdown
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "serving %d models on http://%s (Ctrl-C to stop)\n", len(s.Models()), ln.Addr())
+	what := fmt.Sprintf("%d models", len(s.Models()))
+	if len(s.Models()) == 1 {
+		what = "1 model"
+	}
+	fmt.Fprintf(stdout, "serving %s on http://%s (Ctrl-C to stop)\n", what, ln.Addr())
 	select {
 	case err := <-errc:
 		fmt.Fprintf(stderr, "kallima serve: %v\n", err)
