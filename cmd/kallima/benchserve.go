@@ -67,9 +67,13 @@ type ServeBench struct {
 	N       int     `json:"n"`
 	Seconds float64 `json:"seconds"`
 	// MaxBatchOpt is the server's MaxBatch.
-	MaxBatchOpt int            `json:"max_batch_option"`
-	Requests    int            `json:"requests"`
-	Codes       map[string]int `json:"codes"`
+	MaxBatchOpt int `json:"max_batch_option"`
+	// Batched reports whether the server merged concurrent requests: its
+	// probe found the generator's rows the same whatever the pass
+	// (serve.Model.Merge; the BLAS kernel decides, docs/SERVING.md).
+	Batched  bool           `json:"batched"`
+	Requests int            `json:"requests"`
+	Codes    map[string]int `json:"codes"`
 	// OKPerSec is 200 answers per second; SamplesPerSec the samples in them.
 	OKPerSec      float64 `json:"ok_per_sec"`
 	SamplesPerSec float64 `json:"samples_per_sec"`
@@ -219,6 +223,7 @@ func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueW
 	if m.Sampler == nil {
 		return res, fmt.Errorf("%s: the run's model does not draw from noise (kallima bench serve times sampling)", dir)
 	}
+	res.Batched = m.Merge
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return res, err
@@ -423,6 +428,9 @@ func printServeBench(w io.Writer, r ServeBench) {
 	}
 	fmt.Fprintf(w, "run            %s (%s)\n", r.Run, filepath.Base(r.Run))
 	fmt.Fprintf(w, "load           %d clients, n=%d per request, passes of at most %d, %.1f s on 127.0.0.1\n", r.Clients, r.N, r.MaxBatchOpt, r.Seconds)
+	if !r.Batched {
+		fmt.Fprintf(w, "batching       off: the generator's samples depend on the pass's size with this BLAS, each request runs alone (docs/SERVING.md)\n")
+	}
 	fmt.Fprintf(w, "requests       %d (%s)\n", r.Requests, strings.Join(codes, ", "))
 	fmt.Fprintf(w, "throughput     %.1f requests/s, %.0f samples/s\n", r.OKPerSec, r.SamplesPerSec)
 	fmt.Fprintf(w, "latency        p50 %.1f ms, p99 %.1f ms\n", r.P50ms, r.P99ms)

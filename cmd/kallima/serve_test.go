@@ -112,6 +112,9 @@ func TestBenchServe(t *testing.T) {
 			t.Errorf("status %s in the load test", code)
 		}
 	}
+	if !res.Batched && res.MaxBatch != 4 {
+		t.Errorf("batching off (this BLAS), yet a pass of %d samples from requests of 4", res.MaxBatch)
+	}
 	if _, err := os.Stat("/proc/self/status"); err == nil && (res.RSSBeforeKiB == 0 || res.RSSAfterKiB == 0) {
 		t.Errorf("RSS not read: %d, %d", res.RSSBeforeKiB, res.RSSAfterKiB)
 	}
