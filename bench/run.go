@@ -28,9 +28,11 @@ func DefaultOptions() Options { return Options{Iters: 30, Warmup: 5, Seed: 1} }
 // Result is a timed run of one workload.
 type Result struct {
 	Workload          string    `json:"workload"`
-	Impl              string    `json:"impl"`   // "kallima"
-	BLAS              string    `json:"blas"`   // "openblas" or "go"
-	Procs             int       `json:"procs"`  // GOMAXPROCS
+	Impl              string    `json:"impl"`  // "kallima"
+	BLAS              string    `json:"blas"`  // "openblas" or "go"
+	Procs             int       `json:"procs"` // GOMAXPROCS
+	CPU               string    `json:"cpu"`   // CPU(): model name, family, model
+	CoreType          string    `json:"openblas_coretype,omitempty"`
 	Iters             int       `json:"iters"`  // timed iterations
 	Warmup            int       `json:"warmup"` // untimed iterations before
 	MedianSeconds     float64   `json:"median_seconds"`
@@ -76,6 +78,8 @@ func Run(name string, opt Options) (Result, error) {
 		Impl:              "kallima",
 		BLAS:              blas.Impl,
 		Procs:             runtime.GOMAXPROCS(0),
+		CPU:               CPU(),
+		CoreType:          CoreType(),
 		Iters:             opt.Iters,
 		Warmup:            opt.Warmup,
 		MedianSeconds:     med,

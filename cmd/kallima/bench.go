@@ -95,8 +95,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s\n", b)
 			continue
 		}
-		fmt.Fprintf(stdout, "kallima %s: %.2f it/s (median of %d after %d warm-up, %.1f ms/it), %.1f GFLOP/s effective (%.3f GFLOP/it), blas %s, GOMAXPROCS %d\n",
-			name, res.ItersPerSecond, res.Iters, res.Warmup, res.MedianSeconds*1e3, res.GFLOPS, res.GFLOPPerIteration, res.BLAS, res.Procs)
+		fmt.Fprintf(stdout, "kallima %s: %.2f it/s (median of %d after %d warm-up, %.1f ms/it), %.1f GFLOP/s effective (%.3f GFLOP/it), on %s\n",
+			name, res.ItersPerSecond, res.Iters, res.Warmup, res.MedianSeconds*1e3, res.GFLOPS, res.GFLOPPerIteration, bench.Machine(res.BLAS))
 	}
 	return exitOK
 }

@@ -50,7 +50,8 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
 	}
-	if r.Workload != "dcgan" || r.Iters != 1 || r.Warmup != 0 || len(r.Seconds) != 1 || r.ItersPerSecond <= 0 || r.GFLOPPerIteration != 9.44111616 {
+	if r.Workload != "dcgan" || r.Iters != 1 || r.Warmup != 0 || len(r.Seconds) != 1 || r.ItersPerSecond <= 0 || r.GFLOPPerIteration != 9.44111616 ||
+		r.CPU != bench.CPU() || r.CPU == "" {
 		t.Errorf("result %+v", r)
 	}
 }
@@ -63,7 +64,7 @@ func TestBenchText(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit code %d, stderr %q", code, errOut)
 	}
-	for _, s := range []string{"kallima wgangp:", "it/s (median of 1 after 1 warm-up", "GFLOP/s effective (12.835 GFLOP/it)"} {
+	for _, s := range []string{"kallima wgangp:", "it/s (median of 1 after 1 warm-up", "GFLOP/s effective (12.835 GFLOP/it)", "on " + bench.CPU() + ", GOMAXPROCS"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("stdout lacks %q: %q", s, out)
 		}

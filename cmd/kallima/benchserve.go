@@ -66,6 +66,9 @@ type ServeBench struct {
 	Clients int     `json:"clients"`
 	N       int     `json:"n"`
 	Seconds float64 `json:"seconds"`
+	// CPU and CoreType say where it ran (bench.CPU, bench.CoreType).
+	CPU      string `json:"cpu"`
+	CoreType string `json:"openblas_coretype,omitempty"`
 	// MaxBatchOpt is the server's MaxBatch.
 	MaxBatchOpt int `json:"max_batch_option"`
 	// Batched reports whether the server merged concurrent requests: its
@@ -213,7 +216,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 // the CPU profile of the timed load phase (not the warm-up, not the
 // baseline).
 func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueWait, window time.Duration, profile io.Writer) (ServeBench, error) {
-	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64))}
+	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64)), CPU: bench.CPU(), CoreType: bench.CoreType()}
 	s, err := serve.New([]string{dir}, serve.Options{MaxN: max(n, 64), MaxBatch: maxBatch, MaxInflight: inflight, QueueWait: queueWait, BatchWindow: window})
 	if err != nil {
 		return res, err
@@ -427,6 +430,11 @@ func printServeBench(w io.Writer, r ServeBench) {
 		sizes = append(sizes, fmt.Sprintf("%d×%d", size, r.Batches[size]))
 	}
 	fmt.Fprintf(w, "run            %s (%s)\n", r.Run, filepath.Base(r.Run))
+	machine := r.CPU
+	if r.CoreType != "" {
+		machine += ", OPENBLAS_CORETYPE=" + r.CoreType
+	}
+	fmt.Fprintf(w, "machine        %s\n", machine)
 	fmt.Fprintf(w, "load           %d clients, n=%d per request, passes of at most %d, %.1f s on 127.0.0.1\n", r.Clients, r.N, r.MaxBatchOpt, r.Seconds)
 	if !r.Batched {
 		fmt.Fprintf(w, "batching       off: the generator's samples depend on the pass's size with this BLAS, each request runs alone (docs/SERVING.md)\n")

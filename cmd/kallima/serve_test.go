@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kallima-gan/kallima/bench"
 )
 
 // lineWriter sends each write to a channel, so a test can read the
@@ -111,6 +113,9 @@ func TestBenchServe(t *testing.T) {
 		if code != "200" && code != "429" {
 			t.Errorf("status %s in the load test", code)
 		}
+	}
+	if res.CPU != bench.CPU() {
+		t.Errorf("report names the CPU %q, want %q", res.CPU, bench.CPU())
 	}
 	if !res.Batched && res.MaxBatch != 4 {
 		t.Errorf("batching off (this BLAS), yet a pass of %d samples from requests of 4", res.MaxBatch)
