@@ -84,3 +84,23 @@ func BenchmarkConvTranspose2dBackward(b *testing.B) {
 		return []*Tensor{Conv2d(x, w, cc.p), Conv2dWeightGrad(x, y, cc.p, cc.kh, cc.kw)}
 	})
 }
+
+// BenchmarkCol2im times col2im alone at the workloads' geometries: the
+// sums that end ConvTranspose2d (G's layers) and Conv2d's input gradient.
+func BenchmarkCol2im(b *testing.B) {
+	for _, cc := range benchConvs {
+		p := cc.p.norm()
+		g := geom{p: p, c: cc.c, h: cc.h, w: cc.w, kh: cc.kh, kw: cc.kw}
+		g.ho = ConvOutSize(cc.h, cc.kh, p.Stride[0], p.Padding[0], p.Dilation[0])
+		g.wo = ConvOutSize(cc.w, cc.kw, p.Stride[1], p.Padding[1], p.Dilation[1])
+		ld := cc.n * g.ho * g.wo
+		cols := NewRNG(1).Normal(0, 1, g.ckk(), ld+1)
+		x := New(cc.n, cc.c, cc.h, cc.w)
+		b.Run(cc.benchName(), func(b *testing.B) {
+			b.SetBytes(int64(4 * (len(cols.data) + len(x.data))))
+			for i := 0; i < b.N; i++ {
+				col2im(cols.data, ld+1, g, 0, cc.n, x.data)
+			}
+		})
+	}
+}
