@@ -24,8 +24,9 @@ declare -A ROW=(
 	[small-d4-pack4]="dcgan-stacked-small -set model.pack=4"
 	[small-d8]="dcgan-stacked-small -set model.d_width=8"
 	[small-d8-pack4]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4"
+	[mixgan]="mixgan-stacked"
 )
-for row in ${ROWS:-dcgan pacdcgan2 small-d4 small-d4-pack4 small-d8 small-d8-pack4}; do
+for row in ${ROWS:-dcgan pacdcgan2 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"
