@@ -89,10 +89,7 @@ func BenchmarkConvTranspose2dBackward(b *testing.B) {
 // sums that end ConvTranspose2d (G's layers) and Conv2d's input gradient.
 func BenchmarkCol2im(b *testing.B) {
 	for _, cc := range benchConvs {
-		p := cc.p.norm()
-		g := geom{p: p, c: cc.c, h: cc.h, w: cc.w, kh: cc.kh, kw: cc.kw}
-		g.ho = ConvOutSize(cc.h, cc.kh, p.Stride[0], p.Padding[0], p.Dilation[0])
-		g.wo = ConvOutSize(cc.w, cc.kw, p.Stride[1], p.Padding[1], p.Dilation[1])
+		g := cc.geom()
 		ld := cc.n * g.ho * g.wo
 		cols := NewRNG(1).Normal(0, 1, g.ckk(), ld+1)
 		x := New(cc.n, cc.c, cc.h, cc.w)

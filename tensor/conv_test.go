@@ -41,6 +41,15 @@ var convCases = []convCase{
 	{n: 1, c: 2, h: 5, w: 36, o: 2, kh: 2, kw: 3, p: ConvParams{Stride: [2]int{2, 1}, Padding: [2]int{0, 2}, Dilation: [2]int{2, 2}}},
 }
 
+// geom returns the case's convolution geometry.
+func (cc convCase) geom() geom {
+	p := cc.p.norm()
+	g := geom{p: p, c: cc.c, h: cc.h, w: cc.w, kh: cc.kh, kw: cc.kw}
+	g.ho = ConvOutSize(cc.h, cc.kh, p.Stride[0], p.Padding[0], p.Dilation[0])
+	g.wo = ConvOutSize(cc.w, cc.kw, p.Stride[1], p.Padding[1], p.Dilation[1])
+	return g
+}
+
 // naiveConv is the direct definition of Conv2d in float64.
 func naiveConv(x, w []float64, cc convCase, ho, wo int) []float64 {
 	p := cc.p.norm()
@@ -150,10 +159,7 @@ func TestIm2colWorkersAgree(t *testing.T) {
 	defer func() { parallel.Grain = prevGrain; runtime.GOMAXPROCS(prevProcs) }()
 	parallel.Grain = 1
 	for ci, cc := range convCases {
-		p := cc.p.norm()
-		g := geom{p: p, c: cc.c, h: cc.h, w: cc.w, kh: cc.kh, kw: cc.kw}
-		g.ho = ConvOutSize(cc.h, cc.kh, p.Stride[0], p.Padding[0], p.Dilation[0])
-		g.wo = ConvOutSize(cc.w, cc.kw, p.Stride[1], p.Padding[1], p.Dilation[1])
+		g := cc.geom()
 		ld := cc.n * g.ho * g.wo
 		rng := NewRNG(uint64(100 + ci))
 		x := rng.Normal(0, 1, cc.n, cc.c, cc.h, cc.w)
