@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/kallima-gan/kallima/internal/blas"
 )
 
 // CPU names the processor for benchmark reports, as /proc/cpuinfo gives
@@ -46,15 +48,11 @@ func cpuFrom(path string) string {
 	return name
 }
 
-// CoreType is the OPENBLAS_CORETYPE in the environment, which overrides
-// the kernel OpenBLAS picks for the CPU; empty when unset.
-func CoreType() string { return os.Getenv("OPENBLAS_CORETYPE") }
-
 // Machine is the one-line description of where a benchmark ran: the CPU,
-// the cores Go uses, the BLAS and, when set, OPENBLAS_CORETYPE.
+// the cores Go uses, the BLAS and, when it applies, OPENBLAS_CORETYPE.
 func Machine(blasImpl string) string {
 	s := fmt.Sprintf("%s, GOMAXPROCS %d, blas %s", CPU(), runtime.GOMAXPROCS(0), blasImpl)
-	if ct := CoreType(); ct != "" {
+	if ct := blas.CoreType(); ct != "" {
 		s += ", OPENBLAS_CORETYPE=" + ct
 	}
 	return s

@@ -79,7 +79,7 @@ func Run(name string, opt Options) (Result, error) {
 		BLAS:              blas.Impl,
 		Procs:             runtime.GOMAXPROCS(0),
 		CPU:               CPU(),
-		CoreType:          CoreType(),
+		CoreType:          blas.CoreType(),
 		Iters:             opt.Iters,
 		Warmup:            opt.Warmup,
 		MedianSeconds:     med,

@@ -19,7 +19,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/internal/blas"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/safetensors"
@@ -324,7 +324,7 @@ func describe(m *Model, maxN int) ModelInfo {
 // its place in the product where the kernel the library picks itself does
 // not (docs/SERVING.md, Batching).
 func coretypeHint() string {
-	if ct := os.Getenv("OPENBLAS_CORETYPE"); ct != "" {
+	if ct := blas.CoreType(); ct != "" {
 		return fmt.Sprintf("; OPENBLAS_CORETYPE=%s is set, and the kernel OpenBLAS picks for this CPU by itself may not have this property", ct)
 	}
 	return ""

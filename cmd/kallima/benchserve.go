@@ -21,6 +21,7 @@ import (
 
 	"github.com/kallima-gan/kallima/bench"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/internal/blas"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/serve"
 	"github.com/kallima-gan/kallima/tensor"
@@ -66,7 +67,7 @@ type ServeBench struct {
 	Clients int     `json:"clients"`
 	N       int     `json:"n"`
 	Seconds float64 `json:"seconds"`
-	// CPU and CoreType say where it ran (bench.CPU, bench.CoreType).
+	// CPU and CoreType say where it ran (bench.CPU, blas.CoreType).
 	CPU      string `json:"cpu"`
 	CoreType string `json:"openblas_coretype,omitempty"`
 	// MaxBatchOpt is the server's MaxBatch.
@@ -216,7 +217,7 @@ func runBenchServe(args []string, stdout, stderr io.Writer) int {
 // the CPU profile of the timed load phase (not the warm-up, not the
 // baseline).
 func benchServe(dir string, clients, n, inflight, maxBatch int, duration, queueWait, window time.Duration, profile io.Writer) (ServeBench, error) {
-	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64)), CPU: bench.CPU(), CoreType: bench.CoreType()}
+	res := ServeBench{Run: dir, Clients: clients, N: n, Codes: map[string]int{}, MaxBatchOpt: cmp.Or(maxBatch, max(n, 64)), CPU: bench.CPU(), CoreType: blas.CoreType()}
 	s, err := serve.New([]string{dir}, serve.Options{MaxN: max(n, 64), MaxBatch: maxBatch, MaxInflight: inflight, QueueWait: queueWait, BatchWindow: window})
 	if err != nil {
 		return res, err

@@ -11,7 +11,10 @@ int blas_thread_shutdown_(void);
 */
 import "C"
 
-import "unsafe"
+import (
+	"os"
+	"unsafe"
+)
 
 // Impl names the implementation compiled in.
 const Impl = "openblas"
@@ -62,3 +65,7 @@ func sgemm1(transA, transB bool, m, n, k int, alpha float32, a []float32, lda in
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb), C.float(beta),
 		(*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 }
+
+// CoreType is OPENBLAS_CORETYPE, the variable that makes OpenBLAS run
+// another CPU's kernels than the ones it picks; empty when unset.
+func CoreType() string { return os.Getenv("OPENBLAS_CORETYPE") }

@@ -7,6 +7,10 @@ import "sync"
 // Impl names the implementation compiled in.
 const Impl = "go"
 
+// CoreType is empty: the pure-Go build does not use OpenBLAS, whatever
+// OPENBLAS_CORETYPE says.
+func CoreType() string { return "" }
+
 // minPartFlops is the least work worth one more goroutine in the pure-Go
 // GEMM: a goroutine's start and join cost about a microsecond, and the
 // kernel runs at a few GFLOP/s.
