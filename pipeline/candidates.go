@@ -164,6 +164,41 @@ func WritingDir(dir string) string {
 	return cur
 }
 
+// Stage says which part of a run with train.candidates the folder cur
+// holds at step, for a page that shows one folder at a time: "candidate 2
+// of 3 (seed 1000002)" while the candidates train, with ", a finalist"
+// once it trains past train.candidate_steps, and "candidate 1 of 3 (seed
+// 2), kept at step 2000" for the run's own folder after the choice. c is
+// the run's config and dir its folder. It is "" for a run without
+// candidates, and for dir before any candidate is kept.
+func Stage(c config.Config, dir, cur string, step int) string {
+	t := c.Train
+	if t.Candidates < 2 {
+		return ""
+	}
+	if filepath.Clean(cur) == filepath.Clean(dir) {
+		ch, ok, err := ReadChoice(dir)
+		if !ok || err != nil {
+			return ""
+		}
+		k := ch.Kept
+		return fmt.Sprintf("candidate %d of %d (seed %d), kept at step %d", k+1, len(ch.Candidates), ch.Candidates[k].Seed, ch.At())
+	}
+	var seed uint64
+	if n, err := fmt.Sscanf(filepath.Base(cur), "seed-%d", &seed); n != 1 || err != nil || seed < c.Seed || (seed-c.Seed)%config.CandidateStride != 0 {
+		return ""
+	}
+	k := (seed - c.Seed) / config.CandidateStride
+	if k >= uint64(t.Candidates) {
+		return ""
+	}
+	s := fmt.Sprintf("candidate %d of %d (seed %d)", k+1, t.Candidates, seed)
+	if t.Finalists > 0 && step > t.CandidateSteps {
+		s += ", a finalist"
+	}
+	return s
+}
+
 // trainCandidates trains (or continues) the candidates of the run in dir,
 // whose config is c, each to train.candidate_steps, scores them, with
 // train.finalists trains the best on to train.finalist_steps and scores

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -165,7 +166,15 @@ func TestFinalists(t *testing.T) {
 	c.Train.Finalists, c.Train.FinalistSteps = 2, 8
 	root := t.TempDir()
 	dir := filepath.Join(root, "picked")
-	res, err := Train(context.Background(), c, dir, Options{Warn: io.Discard})
+	// Stage names each folder as a page sees it, step by step.
+	var stages []string
+	onStep := func(v StepView) error {
+		if s := Stage(c, dir, v.Dir, v.Step); len(stages) == 0 || stages[len(stages)-1] != s {
+			stages = append(stages, s)
+		}
+		return nil
+	}
+	res, err := Train(context.Background(), c, dir, Options{Warn: io.Discard, OnStep: onStep})
 	if err != nil || res.Step != 12 || res.ResumedAt != 8 {
 		t.Fatalf("train: %+v, %v (want 12 steps, continued from the finalist's step 8)", res, err)
 	}
@@ -194,9 +203,19 @@ func TestFinalists(t *testing.T) {
 	if best := ch.Candidates[ch.Kept].Final; ch.Kept != a && ch.Kept != b || best > ch.Candidates[a].Final || best > ch.Candidates[b].Final {
 		t.Fatalf("kept %d, finalists %d (%v) and %d (%v)", ch.Kept, a, ch.Candidates[a].Final, b, ch.Candidates[b].Final)
 	}
+	name := func(k int) string {
+		return fmt.Sprintf("candidate %d of 3 (seed %d)", k+1, ch.Candidates[k].Seed)
+	}
+	wantStages := []string{name(0), name(1), name(2), name(a) + ", a finalist", name(b) + ", a finalist", name(ch.Kept) + ", kept at step 8"}
+	if !slices.Equal(stages, wantStages) {
+		t.Fatalf("stages seen:\n%q\nwant\n%q", stages, wantStages)
+	}
 	plain := filepath.Join(root, "plain")
 	if _, err := Train(context.Background(), candidateConfig(c, ch.Kept), plain, Options{Warn: io.Discard}); err != nil {
 		t.Fatal(err)
+	}
+	if s := Stage(candidateConfig(c, ch.Kept), plain, plain, 12); s != "" {
+		t.Fatalf("a run without candidates has stage %q", s)
 	}
 	want := latest(t, plain)
 	sameWeights(t, "picked", want, latest(t, dir))

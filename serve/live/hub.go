@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/run"
 )
@@ -91,6 +92,9 @@ type RunInfo struct {
 	Steps     int    `json:"steps"`
 	Paused    bool   `json:"paused"`
 	InProcess bool   `json:"in_process"`
+	// Stage says which candidate of a run with train.candidates the
+	// curve and grid are of (pipeline.Stage); "" otherwise.
+	Stage string `json:"stage,omitempty"`
 }
 
 // event is one server-sent event.
@@ -214,6 +218,15 @@ func thin(hist []run.Record, keep int) []run.Record {
 	return out
 }
 
+// setStage makes stage lr's and tells the pages when it changed. h.mu is
+// held.
+func (h *Hub) setStage(lr *liveRun, stage string) {
+	if stage != lr.info.Stage {
+		lr.info.Stage = stage
+		h.broadcast(lr, event{"state", stateJSON(lr.info)})
+	}
+}
+
 // setSample makes path lr's newest grid and tells the pages. h.mu is held.
 func (h *Hub) setSample(lr *liveRun, step int, path string) {
 	lr.sample = path
@@ -233,9 +246,19 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 	lr := h.add(RunInfo{Name: name, Dir: dir, Kind: kind, Steps: steps, InProcess: true})
 	var lastField time.Time
 	var lastDir string
+	var cfg *config.Config // the run's, read at its first step (for Stage)
 	return func(v pipeline.StepView) error {
 		var past []run.Record
 		reset := v.Dir != "" && v.Dir != lastDir
+		if reset && cfg == nil {
+			if c, err := pipeline.RunConfig(dir); err == nil {
+				cfg = &c
+			}
+		}
+		stage := ""
+		if cfg != nil && v.Dir != "" {
+			stage = pipeline.Stage(*cfg, dir, v.Dir, v.Step)
+		}
 		if reset {
 			// The session's first step (a resumed run has a past), a
 			// new candidate of a run with train.candidates, or the kept
@@ -250,6 +273,7 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 		if reset {
 			h.reset(lr, past, v.Step)
 		}
+		h.setStage(lr, stage)
 		h.record(lr, run.Record{Step: v.Step, WallTime: float64(time.Now().UnixNano()) / 1e9, Scalars: v.Logs})
 		if v.Sample != "" {
 			h.setSample(lr, v.Step, v.Sample)
@@ -404,7 +428,7 @@ func sampleJSON(name string, step int) []byte {
 }
 
 func stateJSON(i RunInfo) []byte {
-	b, _ := json.Marshal(map[string]any{"step": i.Step, "steps": i.Steps, "paused": i.Paused})
+	b, _ := json.Marshal(map[string]any{"step": i.Step, "steps": i.Steps, "paused": i.Paused, "stage": i.Stage})
 	return b
 }
 

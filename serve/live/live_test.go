@@ -410,11 +410,20 @@ func TestAttachCandidates(t *testing.T) {
 	ev, done := trainWatched(t, h, srv.URL, "picked", c)
 	dir := h.Runs()[0].Dir
 	var resets []int
+	var stages []string // as the state events change it
 	for n := 0; n < 3*4+4; {
 		name, data := ev.next(t)
 		switch name {
 		case "metrics":
 			n++
+		case "state":
+			var st struct{ Stage string }
+			if err := json.Unmarshal(data, &st); err != nil {
+				t.Fatal(err)
+			}
+			if len(stages) == 0 || stages[len(stages)-1] != st.Stage {
+				stages = append(stages, st.Stage)
+			}
 		case "reset":
 			var r struct{ Step int }
 			if err := json.Unmarshal(data, &r); err != nil {
@@ -428,6 +437,21 @@ func TestAttachCandidates(t *testing.T) {
 	}
 	if fmt.Sprint(resets) != "[1 1 1 5]" {
 		t.Fatalf("reset events at steps %v, want [1 1 1 5] (three candidates, then the kept one continued)", resets)
+	}
+	ch, ok, err := pipeline.ReadChoice(dir)
+	if err != nil || !ok {
+		t.Fatalf("choice: %v, %v", ok, err)
+	}
+	wantStages := []string{}
+	for k, cand := range ch.Candidates {
+		wantStages = append(wantStages, fmt.Sprintf("candidate %d of 3 (seed %d)", k+1, cand.Seed))
+	}
+	wantStages = append(wantStages, fmt.Sprintf("candidate %d of 3 (seed %d), kept at step 4", ch.Kept+1, ch.Candidates[ch.Kept].Seed))
+	if !slices.Equal(stages, wantStages) {
+		t.Fatalf("the page was shown the stages\n%q\nwant\n%q", stages, wantStages)
+	}
+	if st := h.Runs()[0].Stage; st != wantStages[3] {
+		t.Fatalf("GET /v1/live's stage %q, want %q", st, wantStages[3])
 	}
 	want, err := run.ReadMetrics(filepath.Join(dir, run.MetricsFile))
 	if err != nil {
@@ -492,6 +516,12 @@ func testTailCandidates(t *testing.T, c config.Config, wantResets int) {
 		}
 		if len(got) != len(want) {
 			return fmt.Errorf("%s at step %d: tailed %d records, the folder has %d", v.Dir, v.Step, len(got), len(want))
+		}
+		h.mu.Lock()
+		stage := lr.info.Stage
+		h.mu.Unlock()
+		if want := pipeline.Stage(c, dir, v.Dir, v.Step); stage != want || want == "" {
+			return fmt.Errorf("%s at step %d: stage %q, want %q (not empty)", v.Dir, v.Step, stage, want)
 		}
 		for i := range got {
 			if got[i].Step != want[i].Step || got[i].Scalars["g/loss"] != want[i].Scalars["g/loss"] {

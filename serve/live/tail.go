@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/run"
 )
@@ -32,7 +33,7 @@ func (h *Hub) Tail(ctx context.Context, name, dir string) error {
 		kind = "points"
 	}
 	lr := h.add(RunInfo{Name: name, Dir: dir, Kind: kind, Steps: c.Train.Steps})
-	t := &tailer{h: h, lr: lr, dir: dir, cur: dir}
+	t := &tailer{h: h, lr: lr, cfg: c, dir: dir, cur: dir, step: -1}
 	t.poll() // what is there now is there before Tail returns
 	go func() {
 		tick := time.NewTicker(h.opt.Poll)
@@ -55,10 +56,13 @@ func (h *Hub) Tail(ctx context.Context, name, dir string) error {
 type tailer struct {
 	h      *Hub
 	lr     *liveRun
+	cfg    config.Config
 	dir    string
 	cur    string // the folder followed: dir, or a candidate's
 	offset int64  // bytes of cur's metrics.jsonl read
 	sample string // newest grid seen
+	step   int    // cur's newest step read, -1 before the first poll
+	stage  string // pipeline.Stage of cur at step
 }
 
 // gridName matches the sample grids the run package writes (not a coded
@@ -69,8 +73,9 @@ var gridName = regexp.MustCompile(`^step-(\d+)\.png$`)
 // lines only: a line being written is read next time) and looks for a
 // newer grid.
 func (t *tailer) poll() {
+	switched := t.step < 0
 	if cur := pipeline.WritingDir(t.dir); cur != t.cur {
-		t.cur, t.offset, t.sample = cur, 0, ""
+		t.cur, t.offset, t.sample, switched = cur, 0, "", true
 		t.h.mu.Lock()
 		t.h.reset(t.lr, nil, 0)
 		t.h.mu.Unlock()
@@ -105,8 +110,18 @@ func (t *tailer) poll() {
 			}
 		}
 	}
+	if len(recs) > 0 {
+		t.step = recs[len(recs)-1].Step
+	}
+	t.step = max(t.step, 0)
+	// The run's own folder is named by its choice, read once; a
+	// candidate's stage changes with its step (a finalist).
+	if switched || t.cur != t.dir {
+		t.stage = pipeline.Stage(t.cfg, t.dir, t.cur, t.step)
+	}
 	t.h.mu.Lock()
 	defer t.h.mu.Unlock()
+	t.h.setStage(t.lr, t.stage)
 	for _, r := range recs {
 		// A resumed run rewrites steps past its checkpoint: record drops
 		// what they replace.

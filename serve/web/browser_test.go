@@ -321,6 +321,57 @@ func TestBrowserLive(t *testing.T) {
 	finish()
 }
 
+// TestBrowserCandidates trains a tiny image run as three candidates in
+// this process, paused before its first step, and checks that the live
+// page says which candidate its curve is of, and which one was kept once
+// the run goes on.
+func TestBrowserCandidates(t *testing.T) {
+	ctx := open(t, 1280, 900)
+	hub := live.NewHub(live.Options{})
+	ts := server(t, hub)
+	c, err := config.Parse(strings.NewReader(`
+seed: 5
+data: {kind: synthetic, size: 28, n: 16}
+model: {kind: dcgan, z_dim: 8, width: 4}
+train: {steps: 8, batch: 8, log_every: 1, sample_every: 0, checkpoint_every: 0,
+        candidates: 3, candidate_steps: 4, candidate_metric: g/loss}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	dir := filepath.Join(t.TempDir(), "picked")
+	hook := hub.Attach(runCtx, "picked", dir, false, c.Train.Steps)
+	if _, err := hub.Control("picked", "pause"); err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := pipeline.Train(runCtx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
+		done <- err
+	}()
+	t.Cleanup(func() { stop(); <-done })
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#live")); err != nil {
+		t.Fatal(err)
+	}
+	status := `document.getElementById("live-status").textContent`
+	waitFor(ctx, t, status+`.includes("candidate 1 of 3 (seed 5)")`, "the first candidate named")
+	if _, err := hub.Control("picked", "resume"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	done <- nil // for the cleanup
+	ch, ok, err := pipeline.ReadChoice(dir)
+	if err != nil || !ok {
+		t.Fatalf("choice: %v, %v", ok, err)
+	}
+	want := fmt.Sprintf("candidate %d of 3 (seed %d), kept at step 4", ch.Kept+1, ch.Candidates[ch.Kept].Seed)
+	waitFor(ctx, t, fmt.Sprintf("%s.includes(%q)", status, want), "the kept candidate named")
+}
+
 var shots = flag.String("screenshots", "", "write the page's screenshots (serve-explorer.png, serve-live.png, serve-2d.png) into this folder")
 var shotRun = flag.String("screenshot-run", "", "the image run the explorer screenshot shows (default: a tiny synthetic run)")
 

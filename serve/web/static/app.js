@@ -201,7 +201,7 @@ function follow(name) {
   $("run2d").value = name;
   records = [];
   field = null;
-  runState = { paused: current.paused, step: current.step, steps: current.steps };
+  runState = { paused: current.paused, step: current.step, steps: current.steps, stage: current.stage || "" };
   const base = "/v1/live/" + encodeURIComponent(name);
   const pending = [];
   let loaded = false;
@@ -259,7 +259,9 @@ function setConn(ok) {
 function updateStatus() {
   if (!current) return;
   const pct = runState.steps ? Math.min(100, 100 * runState.step / runState.steps) : 0;
-  const txt = "step " + runState.step + " / " + runState.steps + (runState.paused ? "  \u00b7  paused" : "");
+  // A run with train.candidates shows one candidate at a time: say which.
+  const txt = "step " + runState.step + " / " + runState.steps + (runState.stage ? "  \u00b7  " + runState.stage : "") +
+    (runState.paused ? "  \u00b7  paused" : "");
   $("live-status").textContent = txt;
   $("field-status").textContent = txt;
   $("live-progress").style.width = pct.toFixed(1) + "%";
