@@ -71,8 +71,11 @@ type Data struct {
 	// Channels is 1 (gray) or 3 (RGB) for folder, paired, unpaired and
 	// synthetic; 0 means 3 for the folders and 1 for synthetic.
 	Channels int `yaml:"channels"`
-	// N is the number of synthetic images (0 means 512) or of
-	// stacked-mnist images (0 means 128000, data.StackedDefaultN).
+	// N is the number of synthetic images (0 means 512), of
+	// stacked-mnist images (0 means 128000, data.StackedDefaultN), or of
+	// mnist's training digits trained on: the first N of the 60000 (0
+	// means all; the BiGAN authors train on 50000 and hold out the last
+	// 10000, which kallima eval -nn -val 10000 scores).
 	N int `yaml:"n"`
 	// Classes is the number of synthetic classes; 0 means 10.
 	Classes int `yaml:"classes"`

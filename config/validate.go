@@ -40,6 +40,9 @@ func (c Config) validateData() error {
 		if d.Channels != 0 && d.Channels != 1 {
 			return fmt.Errorf("data.channels: %d, but mnist images are gray (leave data.channels out)", d.Channels)
 		}
+		if d.N < 0 || d.N > data.MNISTTrainN {
+			return fmt.Errorf("data.n: %d (want the first N of mnist's %d training digits, or 0 for all)", d.N, data.MNISTTrainN)
+		}
 	case "stacked-mnist":
 		if d.Size != 0 && d.Size != 28 {
 			return fmt.Errorf("data.size: %d, but stacked-mnist images are 28x28 (leave data.size out)", d.Size)
@@ -143,6 +146,9 @@ func (c Config) validateRest() error {
 	}
 	if c.IsImage() && c.Data.Kind == "synthetic" && t.Batch > c.syntheticN() {
 		return fmt.Errorf("train.batch: %d is more than the %d synthetic images (raise data.n)", t.Batch, c.syntheticN())
+	}
+	if c.Data.Kind == "mnist" && c.Data.N > 0 && t.Batch > c.Data.N {
+		return fmt.Errorf("train.batch: %d is more than the %d mnist digits of data.n", t.Batch, c.Data.N)
 	}
 	if c.Data.Kind == "stacked-mnist" && t.Batch > c.StackedN() {
 		return fmt.Errorf("train.batch: %d is more than the %d stacked-mnist images (raise data.n)", t.Batch, c.StackedN())

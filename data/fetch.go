@@ -248,6 +248,9 @@ const (
 	Test               // the held-out test part
 )
 
+// MNISTTrainN is the number of MNIST's training digits.
+const MNISTTrainN = 60000
+
 // LoadMNIST loads MNIST's training (60000 images) or test (10000) split
 // from the files MNISTFiles finds in dir, as LoadIDXImages does: images
 // [N, 1, 28, 28] in [-1, 1], labels 0..9.

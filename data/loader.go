@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kallima-gan/kallima/tensor"
@@ -43,6 +44,15 @@ func (s *Set) Get(i int) ([]float32, int) {
 	}
 	chw := s.Images.Len() / n
 	return s.Images.Data()[i*chw : (i+1)*chw : (i+1)*chw], s.Labels[i]
+}
+
+// Slice returns images lo..hi-1 as a set of their own (copied), with the
+// same classes. It panics if the range is not within 0..Len().
+func (s *Set) Slice(lo, hi int) *Set {
+	if lo < 0 || hi > s.Len() || lo > hi {
+		panic(fmt.Sprintf("data.Set.Slice: [%d:%d] of %d images", lo, hi, s.Len()))
+	}
+	return &Set{Images: tensor.Slice(s.Images, 0, lo, hi), Labels: slices.Clone(s.Labels[lo:hi]), Classes: s.Classes}
 }
 
 // LoaderConfig configures a Loader. The zero value of every field but

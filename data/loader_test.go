@@ -404,3 +404,30 @@ func BenchmarkLoaderWait(b *testing.B) {
 		}
 	}
 }
+
+// TestSetSlice takes images 3..6 of a set: their pixels and labels, copied
+// (the original is untouched by a change to the slice), and the classes.
+func TestSetSlice(t *testing.T) {
+	s := indexSet(10)
+	sub := s.Slice(3, 7)
+	if sub.Len() != 4 || !slices.Equal(sub.Shape(), s.Shape()) || !slices.Equal(sub.Classes, s.Classes) {
+		t.Fatalf("slice [3:7]: %d images of shape %v, classes %v", sub.Len(), sub.Shape(), sub.Classes)
+	}
+	for i := range 4 {
+		got, gl := sub.Get(i)
+		want, wl := s.Get(3 + i)
+		if !slices.Equal(got, want) || gl != wl {
+			t.Fatalf("image %d: %v label %d, want image %d's %v label %d", i, got, gl, 3+i, want, wl)
+		}
+	}
+	sub.Images.Data()[0], sub.Labels[0] = -5, 2
+	if x, l := s.Get(3); x[0] != 3 || l != 0 {
+		t.Fatal("changing the slice changed the set")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("slice [8:11] of 10 images did not panic")
+		}
+	}()
+	s.Slice(8, 11)
+}

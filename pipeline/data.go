@@ -25,6 +25,9 @@ func loadImages(c config.Config, progress io.Writer) (*data.Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data: %w", err)
 		}
+		if n := c.Data.N; n > 0 && n < set.Len() {
+			set = set.Slice(0, n)
+		}
 		return set, nil
 	case "stacked-mnist":
 		digits, err := loadImages(config.Config{Seed: c.Seed, Data: config.Data{Kind: "mnist", Dir: c.Data.Dir}}, progress)

@@ -83,6 +83,14 @@ func TestLoadDataMNISTTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// data.n trains on the first n digits.
+	head, err := loadImages(config.Config{Data: config.Data{Kind: "mnist", Dir: dir, N: 50000}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Len() != 50000 || !slices.Equal(head.Labels, digits.Labels[:50000]) || !slices.Equal(head.Images.Data(), digits.Images.Data()[:50000*28*28]) {
+		t.Fatalf("data.n 50000: %d digits, not the first 50000 of %d", head.Len(), digits.Len())
+	}
 	kinds := config.MNISTTasks
 	if testing.Short() {
 		kinds = []string{"mnist-inverted", "mnist-width"} // the cheapest of each layout; edges and thick in the long run

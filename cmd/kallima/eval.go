@@ -176,6 +176,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	translate := fs.Bool("translate", false, "score an image-to-image run on its MNIST task's test digits instead: classes kept, FID to the target domain, L1/PSNR, domain accuracy (-n images per direction, default 1000)")
 	judge := fs.Int("judge", 0, "with -translate: also train a class judge per domain on its real training images for this many steps (1000 is enough) and report the classes it reads kept")
 	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
+	val := fs.Int("val", 0, "with -nn: score the last N of MNIST's training digits against the others instead of the test digits against all 60000 (the BiGAN authors' split: -val 10000, for a run trained with -set data.n=50000)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -190,8 +191,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if *translate {
 		return runEvalTranslate(fs, pos, *n, *seed, *judge, *raw, *asJSON, stdout, stderr)
 	}
+	if isSet(fs, "val") && !*nn {
+		fmt.Fprintln(stderr, "kallima eval: -val goes with -nn")
+		return exitUsage
+	}
 	if *nn {
-		return runEvalNN(fs, pos, *n, *seed, *raw, *asJSON, stdout, stderr)
+		return runEvalNN(fs, pos, *n, *val, *seed, *raw, *asJSON, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {

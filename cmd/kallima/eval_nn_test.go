@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -71,10 +76,48 @@ func TestEvalNN(t *testing.T) {
 	if code, _, stderr := call(runEval, "-nn", "x", "-metrics", "fid"); code != exitUsage || !strings.Contains(stderr, "-metrics does not go with -nn") {
 		t.Errorf("-metrics: exit %d, %q", code, stderr)
 	}
+	for _, args := range [][]string{{"-nn", "x", "-val", "-1"}, {"-nn", "x", "-val", "60000"}} {
+		if code, _, stderr := call(runEval, args...); code != exitUsage || !strings.Contains(stderr, "-val "+args[3]+": want how many") {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+	if code, _, stderr := call(runEval, "x", "-val", "10"); code != exitUsage || !strings.Contains(stderr, "-val goes with -nn") {
+		t.Errorf("-val without -nn: exit %d, %q", code, stderr)
+	}
 	if testing.Short() {
 		t.Skip("encoding MNIST: without -short only")
 	}
 	needMNIST(t)
+	// -val scores the last training digits against the others; a run
+	// that trained on them is scored with a note saying so.
+	for _, tc := range []struct {
+		n    int
+		note bool
+	}{{59000, false}, {0, true}} {
+		c, err := config.Parse(strings.NewReader(tinyRuns["bigan"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Data = config.Data{Kind: "mnist", N: tc.n}
+		dir := filepath.Join(t.TempDir(), "bigan-mnist")
+		if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := call(runEval, "-nn", dir, "-val", "1000", "-n", "200", "-json")
+		var s NNScore
+		if code != exitOK || json.Unmarshal([]byte(stdout), &s) != nil {
+			t.Fatalf("-val 1000, data.n %d: exit %d, %q, %s", tc.n, code, stdout, stderr)
+		}
+		if s.Split != "val" || s.Train != 59000 || s.Test != 200 || !strings.Contains(stderr, "nn: encoded 59200/59200 images") {
+			t.Errorf("-val 1000 -n 200: split %q, %d against %d digits; %q", s.Split, s.Test, s.Train, stderr)
+		}
+		if note := strings.Contains(stderr, "note: the run trained on mnist/train[:60000], 1000 of the 1000 digits scored"); note != tc.note {
+			t.Errorf("data.n %d: note %v, want %v: %q", tc.n, note, tc.note, stderr)
+		}
+		if code, stdout, _ := call(runEval, "-nn", dir, "-val", "1000", "-n", "100"); code != exitOK || !strings.Contains(stdout, "100 of mnist/train[59000:] against mnist/train[:59000] (the BiGAN authors' validation split)") {
+			t.Errorf("-val text output: exit %d, %q", code, stdout)
+		}
+	}
 	for _, tc := range []struct {
 		dir      string
 		dim      int
@@ -88,7 +131,7 @@ func TestEvalNN(t *testing.T) {
 		if !strings.Contains(stderr, "nn: encoded 60300/60300 images") {
 			t.Errorf("progress %q", stderr)
 		}
-		if s.Train != 60000 || s.Test != 300 || s.CodeDim != tc.dim || s.Distance != "euclidean" || (s.FeatureAccuracy != nil) != tc.features || s.Recon == nil {
+		if s.Train != 60000 || s.Test != 300 || s.Split != "test" || s.CodeDim != tc.dim || s.Distance != "euclidean" || (s.FeatureAccuracy != nil) != tc.features || s.Recon == nil {
 			t.Fatalf("%s: score %+v", tc.dir, s)
 		}
 		// Even a barely trained encoder's codes carry the digits' class
