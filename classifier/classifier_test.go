@@ -4,6 +4,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,62 @@ func TestEmbeddedAccuracy(t *testing.T) {
 	if rec, err := strconv.ParseFloat(c.Metadata["test_accuracy"], 64); err != nil || math.Abs(rec-acc) > 1e-4 {
 		t.Errorf("metadata test_accuracy %q, measured %.4f", c.Metadata["test_accuracy"], acc)
 	}
+}
+
+// TestPredictProb checks PredictProb on MNIST's test digits: the classes
+// are Predict's, each probability is the softmax of the logits at that
+// class (computed here in float64), the network is sure of real digits
+// (mean above 0.98), and less sure of the same digits half faded into
+// each other (two different digits averaged).
+func TestPredictProb(t *testing.T) {
+	c := loadEmbedded(t)
+	test := mnist(t, data.Test)
+	x, _ := head(test, 500)
+	pred, prob := c.Net.PredictProb(x)
+	if !slices.Equal(pred, c.Net.Predict(x)) {
+		t.Fatal("PredictProb's classes are not Predict's")
+	}
+	logits, err := c.Net.Features(x, "logits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mean float64
+	for i, p := range prob {
+		row := logits.Data()[i*Classes : (i+1)*Classes]
+		var z float64
+		for _, v := range row {
+			z += math.Exp(float64(v))
+		}
+		if want := math.Exp(float64(row[pred[i]])) / z; math.Abs(p-want) > 1e-6 {
+			t.Fatalf("image %d: probability %v, softmax %v", i, p, want)
+		}
+		mean += p / float64(len(prob))
+	}
+	if mean < 0.98 {
+		t.Errorf("mean probability %.4f on real digits, want > 0.98", mean)
+	}
+	// Digit i averaged with the next image of another class.
+	blend := tensor.New(x.Shape()...)
+	d, bd := x.Data(), blend.Data()
+	const plane = Side * Side
+	for i := range x.Size(0) {
+		j := (i + 1) % x.Size(0)
+		for j != i && test.Labels[j] == test.Labels[i] {
+			j = (j + 1) % x.Size(0)
+		}
+		for p := range plane {
+			bd[i*plane+p] = (d[i*plane+p] + d[j*plane+p]) / 2
+		}
+	}
+	_, bprob := c.Net.PredictProb(blend)
+	var bmean float64
+	for _, p := range bprob {
+		bmean += p / float64(len(bprob))
+	}
+	if bmean > mean-0.1 {
+		t.Errorf("mean probability %.4f on blended digits, %.4f on real ones: want it at least 0.1 lower", bmean, mean)
+	}
+	t.Logf("mean probability: real %.4f, blended %.4f", mean, bmean)
 }
 
 // TestFeaturesShapes checks every layer's [N, d] shape, including an

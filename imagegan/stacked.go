@@ -20,17 +20,25 @@ const StackedSamples = 26000
 // d3, as data.StackedMNIST labels its images. It returns the modes, one per
 // image, or an error if x is not [N, 3, 28, 28] with N > 0.
 func StackedModes(c *classifier.Classifier, x *tensor.Tensor) ([]int, error) {
+	modes, _, err := StackedLabels(c, x)
+	return modes, err
+}
+
+// StackedLabels is StackedModes with, for each image's three channels
+// (3i+ch), the probability the feature network gives the digit it read
+// (classifier.Net.PredictProb): low where a channel's digit is ambiguous.
+func StackedLabels(c *classifier.Classifier, x *tensor.Tensor) (modes []int, prob []float64, err error) {
 	s := x.Shape()
 	if len(s) != 4 || s[0] == 0 || s[1] != 3 || s[2] != classifier.Side || s[3] != classifier.Side {
-		return nil, fmt.Errorf("stacked mnist modes: images of shape %v: want [N, 3, %d, %d] with N > 0", s, classifier.Side, classifier.Side)
+		return nil, nil, fmt.Errorf("stacked mnist modes: images of shape %v: want [N, 3, %d, %d] with N > 0", s, classifier.Side, classifier.Side)
 	}
 	// Channel ch of image i is plane 3i+ch: the channels read as gray digits.
-	digits := c.Net.Predict(tensor.Reshape(x, 3*s[0], 1, s[2], s[3]))
-	modes := make([]int, s[0])
+	digits, prob := c.Net.PredictProb(tensor.Reshape(x, 3*s[0], 1, s[2], s[3]))
+	modes = make([]int, s[0])
 	for i := range modes {
 		modes[i] = 100*digits[3*i] + 10*digits[3*i+1] + digits[3*i+2]
 	}
-	return modes, nil
+	return modes, prob, nil
 }
 
 // StackedScore is the Stacked MNIST mode-collapse score of x

@@ -42,9 +42,18 @@ type ModesScore struct {
 	ChannelKL     []float64   `json:"channel_kl"`
 	ChannelShares [][]float64 `json:"channel_shares"`
 	Dependence    float64     `json:"dependence"`
-	Network       string      `json:"network"`
-	Seconds       float64     `json:"seconds"`
+	// Confidence is the mean over all channels of the probability the
+	// network gives the digit it read, and Unsure the fraction of channels
+	// read with less than UnsureBelow: how clear the digits are to it.
+	Confidence float64 `json:"confidence"`
+	Unsure     float64 `json:"unsure"`
+	Network    string  `json:"network"`
+	Seconds    float64 `json:"seconds"`
 }
+
+// UnsureBelow is the probability under which eval -modes counts a
+// channel's digit as unsure (2.5% of MNIST's test digits are).
+const UnsureBelow = 0.9
 
 // runEvalModes is kallima eval -modes: the Stacked MNIST mode-collapse
 // score of n images (0: imagegan.StackedSamples, or all of a smaller .npy
@@ -127,13 +136,22 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	modes := make([]int, 0, n)
+	var sure float64 // the channels' summed probabilities
+	unsure := 0      // channels read with less than UnsureBelow
 	for lo := 0; lo < n; lo += modesChunk {
 		hi := min(lo+modesChunk, n)
 		x, err := next(lo, hi)
 		if err == nil {
 			var m []int
-			if m, err = imagegan.StackedModes(net, x); err == nil {
+			var p []float64
+			if m, p, err = imagegan.StackedLabels(net, x); err == nil {
 				modes = append(modes, m...)
+				for _, v := range p {
+					sure += v
+					if v < UnsureBelow {
+						unsure++
+					}
+				}
 			}
 		}
 		if err != nil {
@@ -148,6 +166,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		return exitError
 	}
 	score.Modes, score.Total, score.KL, score.Seconds = ms.Modes, ms.Total, ms.KL, time.Since(start).Seconds()
+	score.Confidence, score.Unsure = sure/float64(3*n), float64(unsure)/float64(3*n)
 	if score.ChannelShares, score.ChannelKL, score.Dependence, err = metrics.KLParts(ms, 10, 3); err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
@@ -166,6 +185,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 	}
 	fmt.Fprintf(stdout, "digits           %s\n", strings.Join(ext, "; "))
 	fmt.Fprintf(stdout, "network          %s (each channel's digit; mode 100*R + 10*G + B)\n", score.Network)
+	fmt.Fprintf(stdout, "confidence       %.3f (the network's mean probability for the digits it read); %.1f%% of the channels below %.1f\n", score.Confidence, 100*score.Unsure, UnsureBelow)
 	fmt.Fprintf(stdout, "time             %.1f s\n", score.Seconds)
 	if n != imagegan.StackedSamples {
 		fmt.Fprintf(stdout, "note             the protocol (VEEGAN, PacGAN) scores %d images; modes and KL depend on n\n", imagegan.StackedSamples)

@@ -62,6 +62,23 @@ func TestEvalModes(t *testing.T) {
 	if got.N != 300 || got.Modes != want.Modes || got.KL != want.KL || got.Total != 1000 || got.Seed != 5 {
 		t.Errorf("-real stacked-mnist -n 300 -seed 5: %+v, want %d modes, KL %g", got, want.Modes, want.KL)
 	}
+	// The confidence is the mean of the 900 channels' probabilities, and
+	// the network is sure of real digits.
+	_, prob, err := imagegan.StackedLabels(net, set.Images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sure float64
+	unsure := 0
+	for _, p := range prob {
+		sure += p
+		if p < UnsureBelow {
+			unsure++
+		}
+	}
+	if len(prob) != 900 || math.Abs(got.Confidence-sure/900) > 1e-12 || got.Unsure != float64(unsure)/900 || got.Confidence < 0.97 || got.Unsure > 0.06 {
+		t.Errorf("real images: confidence %v, unsure %v; want %v and %v (%d channels), above 0.97 and below 0.06", got.Confidence, got.Unsure, sure/900, float64(unsure)/900, len(prob))
+	}
 
 	// data export stacked-mnist writes the same images, byte-exact, and
 	// their modes.
