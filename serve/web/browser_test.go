@@ -243,16 +243,17 @@ func TestBrowserTranslate(t *testing.T) {
 	}
 }
 
-// trainLive trains c as run "ring8" in this process with hub following it
-// (paused before its first step when paused), and returns the function that
-// stops it and waits for it; the test's cleanup calls it too.
-func trainLive(t *testing.T, hub *live.Hub, c config.Config, paused bool) (finish func()) {
+// trainLive trains c as run name in this process with hub following it
+// (paused before its first step when paused), and returns its folder and
+// the function that stops it and waits for it; the test's cleanup calls it
+// too.
+func trainLive(t *testing.T, hub *live.Hub, name string, c config.Config, paused bool) (dir string, finish func()) {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	dir := filepath.Join(t.TempDir(), "ring8")
-	hook := hub.Attach(ctx, "ring8", dir, true, c.Train.Steps)
+	dir = filepath.Join(t.TempDir(), name)
+	hook := hub.Attach(ctx, name, dir, !c.IsImage(), c.Train.Steps)
 	if paused {
-		if _, err := hub.Control("ring8", "pause"); err != nil {
+		if _, err := hub.Control(name, "pause"); err != nil {
 			stop()
 			t.Fatal(err)
 		}
@@ -265,7 +266,7 @@ func trainLive(t *testing.T, hub *live.Hub, c config.Config, paused bool) (finis
 	var once sync.Once
 	finish = func() { once.Do(func() { stop(); <-done }) }
 	t.Cleanup(finish)
-	return finish
+	return dir, finish
 }
 
 // TestBrowserLive opens the 2-D view of a ring8 run trained in this
@@ -282,7 +283,7 @@ func TestBrowserLive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	finish := trainLive(t, hub, c, true)
+	_, finish := trainLive(t, hub, "ring8", c, true)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
@@ -339,19 +340,7 @@ train: {steps: 8, batch: 8, log_every: 1, sample_every: 0, checkpoint_every: 0,
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	dir := filepath.Join(t.TempDir(), "picked")
-	hook := hub.Attach(runCtx, "picked", dir, false, c.Train.Steps)
-	if _, err := hub.Control("picked", "pause"); err != nil {
-		stop()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := pipeline.Train(runCtx, c, dir, pipeline.Options{Warn: io.Discard, OnStep: hook})
-		done <- err
-	}()
-	t.Cleanup(func() { stop(); <-done })
+	dir, _ := trainLive(t, hub, "picked", c, true)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/#live")); err != nil {
 		t.Fatal(err)
 	}
@@ -360,10 +349,7 @@ train: {steps: 8, batch: 8, log_every: 1, sample_every: 0, checkpoint_every: 0,
 	if _, err := hub.Control("picked", "resume"); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	done <- nil // for the cleanup
+	waitFor(ctx, t, status+`.includes("kept at step 4")`, "the kept candidate")
 	ch, ok, err := pipeline.ReadChoice(dir)
 	if err != nil || !ok {
 		t.Fatalf("choice: %v, %v", ok, err)
@@ -424,7 +410,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	finish := trainLive(t, hub, c, false)
+	_, finish := trainLive(t, hub, "ring8", c, false)
 	// A new page: the run was added after the explorer's was loaded.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/#live")); err != nil {
 		t.Fatal(err)
