@@ -247,6 +247,7 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 	var lastField time.Time
 	var lastDir string
 	var cfg *config.Config // the run's, read at its first step (for Stage)
+	var stage string
 	return func(v pipeline.StepView) error {
 		var past []run.Record
 		reset := v.Dir != "" && v.Dir != lastDir
@@ -255,8 +256,9 @@ func (h *Hub) Attach(ctx context.Context, name, dir string, points bool, steps i
 				cfg = &c
 			}
 		}
-		stage := ""
-		if cfg != nil && v.Dir != "" {
+		// The run's own folder is named by its choice, read once; a
+		// candidate's stage changes with its step (a finalist).
+		if cfg != nil && v.Dir != "" && (reset || filepath.Clean(v.Dir) != filepath.Clean(dir)) {
 			stage = pipeline.Stage(*cfg, dir, v.Dir, v.Step)
 		}
 		if reset {
