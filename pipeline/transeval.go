@@ -62,6 +62,12 @@ type DirectionScore struct {
 	// class, and JudgeCeiling the judge's accuracy on the target domain's
 	// real images; NaN without a judge for the target.
 	JudgedKept, JudgeCeiling float64
+	// SourceRead is the fraction of sources that their own domain's judge
+	// assigns to their digit's class, and KeptOfRead the fraction of those
+	// sources whose translations the target's judge assigns to it: the
+	// class kept where the source shows it, apart from sources whose
+	// class their own domain's look hides. NaN without both judges.
+	SourceRead, KeptOfRead float64
 }
 
 // TranslationScore is EvaluateTranslation's result.
@@ -154,7 +160,7 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 			continue
 		}
 		d := DirectionScore{To: names[j.to], N: n, L1: math.NaN(), PSNR: math.NaN(), DomainAcc: math.NaN(), DomainCeiling: math.NaN(),
-			JudgedKept: math.NaN(), JudgeCeiling: math.NaN()}
+			JudgedKept: math.NaN(), JudgeCeiling: math.NaN(), SourceRead: math.NaN(), KeptOfRead: math.NaN()}
 		d.From = "all others"
 		if j.from >= 0 {
 			d.From = names[j.from]
@@ -172,6 +178,10 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 			judge := cfg.Judges[j.to]
 			d.JudgedKept = judge.Accuracy(out, j.srcDigits[:n])
 			d.JudgeCeiling = judge.Accuracy(real, j.targetDigits[:realN])
+			if j.from >= 0 && j.from < len(cfg.Judges) && cfg.Judges[j.from] != nil {
+				src := tensor.FromSlice(j.src.Images.Data()[:out.Len()], out.Shape()...)
+				d.SourceRead, d.KeptOfRead = keptOfRead(cfg.Judges[j.from].Predict(src), judge.Predict(out), j.srcDigits[:n])
+			}
 		}
 		if cfg.Domain != nil {
 			d.DomainAcc = cfg.Domain.Accuracy(out, repeat(j.to, n))
@@ -192,6 +202,26 @@ func EvaluateTranslation(tr family.Translator, task *data.Task, net *classifier.
 		return score, fmt.Errorf("evaluate translation: the model translates no direction of task %s: %v", task.Name, refused[0])
 	}
 	return score, nil
+}
+
+// keptOfRead returns the fraction of labels that src (the source judge's
+// readings) gets right, and of those the fraction that out (the target
+// judge's readings of the translations) gets right too; NaN when src gets
+// none right.
+func keptOfRead(src, out, labels []int) (read, kept float64) {
+	nRead, nKept := 0, 0
+	for i, l := range labels {
+		if src[i] == l {
+			nRead++
+			if out[i] == l {
+				nKept++
+			}
+		}
+	}
+	if nRead == 0 {
+		return 0, math.NaN()
+	}
+	return float64(nRead) / float64(len(labels)), float64(nKept) / float64(nRead)
 }
 
 // TrainJudges trains a class judge for each domain of task (made from

@@ -121,11 +121,31 @@ func TestEvaluateTranslationJudges(t *testing.T) {
 	if toA.JudgedKept != toA.ClassKept || toA.JudgeCeiling != toA.Ceiling {
 		t.Errorf("B to A: judged %.3f / %.3f, want the classifier's own %.3f / %.3f", toA.JudgedKept, toA.JudgeCeiling, toA.ClassKept, toA.Ceiling)
 	}
+	// The sources as their own domain's judge reads them: A's digits
+	// read right, their inverted translations not; B's inverted digits
+	// mostly not, but those read right are translated to digits read right.
+	b := tensor.FromSlice(task.B.Images.Data()[:200*28*28], 200, 1, 28, 28)
+	srcB, outA := net.Net.Predict(b), net.Net.Predict(tensor.FromSlice(negate(b.Data()), 200, 1, 28, 28))
+	read, kept := 0, 0
+	for i, l := range task.B.Labels[:200] {
+		if srcB[i] == l {
+			read++
+			if outA[i] == l {
+				kept++
+			}
+		}
+	}
+	if toA.SourceRead != float64(read)/200 || toA.KeptOfRead != float64(kept)/float64(read) || toA.SourceRead > 0.5 || toA.KeptOfRead < 0.9 {
+		t.Errorf("B to A: source read %.3f, kept of read %.3f; want %d/200 (under half) and %d/%d (over 0.9)", toA.SourceRead, toA.KeptOfRead, read, kept, read)
+	}
+	if toB.SourceRead < 0.95 || toB.KeptOfRead > 0.5 {
+		t.Errorf("A to B: source read %.3f, kept of read %.3f; want the digits read and their inverted translations not", toB.SourceRead, toB.KeptOfRead)
+	}
 	none, err := EvaluateTranslation(oracle, task, net, TranslationEval{N: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := none.Directions[0]; !math.IsNaN(d.JudgedKept) || !math.IsNaN(d.JudgeCeiling) {
+	if d := none.Directions[0]; !math.IsNaN(d.JudgedKept) || !math.IsNaN(d.JudgeCeiling) || !math.IsNaN(d.SourceRead) || !math.IsNaN(d.KeptOfRead) {
 		t.Errorf("without judges: %+v, want NaN judged scores", d)
 	}
 }

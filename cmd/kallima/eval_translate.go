@@ -155,7 +155,7 @@ func runEvalTranslate(fs *flag.FlagSet, pos []string, n int, seed uint64, judgeS
 	for _, d := range score.Directions {
 		out.Directions = append(out.Directions, DirectionJSON{From: d.From, To: d.To, N: d.N, ClassKept: d.ClassKept, Ceiling: d.Ceiling,
 			Readable: d.Readable, FID: d.FID, L1: orNil(d.L1), PSNR: orNil(d.PSNR), DomainAcc: orNil(d.DomainAcc), DomainCeiling: orNil(d.DomainCeiling),
-			JudgedKept: orNil(d.JudgedKept), JudgeCeiling: orNil(d.JudgeCeiling)})
+			JudgedKept: orNil(d.JudgedKept), JudgeCeiling: orNil(d.JudgeCeiling), SourceRead: orNil(d.SourceRead), KeptOfRead: orNil(d.KeptOfRead)})
 	}
 	if asJSON {
 		return printJSON(out, stdout, stderr)
@@ -173,6 +173,9 @@ func runEvalTranslate(fs *flag.FlagSet, pos []string, n int, seed uint64, judgeS
 		}
 		if d.JudgedKept != nil {
 			fmt.Fprintf(stdout, "  judged kept    %.4f  (ceiling %.4f: a classifier trained on real %s training digits, on its test digits)\n", *d.JudgedKept, *d.JudgeCeiling, d.To)
+		}
+		if d.KeptOfRead != nil {
+			fmt.Fprintf(stdout, "  readable kept  %.4f  (judged kept among the %.2f%% of sources that %s's own judge reads right)\n", *d.KeptOfRead, 100**d.SourceRead, d.From)
 		}
 		if d.DomainAcc != nil {
 			fmt.Fprintf(stdout, "  domain         %.4f  (ceiling %.4f on real %s images)\n", *d.DomainAcc, *d.DomainCeiling, d.To)
@@ -198,6 +201,8 @@ type DirectionJSON struct {
 	DomainCeiling *float64 `json:"domain_ceiling,omitempty"`
 	JudgedKept    *float64 `json:"judged_kept,omitempty"`
 	JudgeCeiling  *float64 `json:"judge_ceiling,omitempty"`
+	SourceRead    *float64 `json:"source_read,omitempty"`
+	KeptOfRead    *float64 `json:"kept_of_read,omitempty"`
 }
 
 // orNil is nil for NaN, else a pointer to v.
