@@ -38,7 +38,10 @@ digit labels. MNIST's classifier has never seen thick, thin or edge
 images, so its ceiling there is below 1; each direction then also gets
 the fraction of translations the target domain's judge assigns to the
 source digit's class, beside the judge's accuracy on the domain's real
-test images (about a minute per 400 steps on two cores).
+test images (about a minute per 400 steps on two cores), and the same
+fraction among the sources that their own domain's judge reads right
+(readable kept): what the translation loses apart from sources whose
+class their look hides.
 
   kallima eval -translate runs/cyclegan-inverted
   kallima eval -translate runs/stargan-width -n 500 -json
