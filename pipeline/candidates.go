@@ -184,19 +184,24 @@ func Stage(c config.Config, dir, cur string, step int) string {
 		k := ch.Kept
 		return fmt.Sprintf("candidate %d of %d (seed %d), kept at step %d", k+1, len(ch.Candidates), ch.Candidates[k].Seed, ch.At())
 	}
-	var seed uint64
-	if n, err := fmt.Sscanf(filepath.Base(cur), "seed-%d", &seed); n != 1 || err != nil || seed < c.Seed || (seed-c.Seed)%config.CandidateStride != 0 {
-		return ""
+	for k := range t.Candidates {
+		seed := candidateConfig(c, k).Seed
+		if filepath.Clean(cur) != filepath.Join(dir, candidateDir(seed)) {
+			continue
+		}
+		s := fmt.Sprintf("candidate %d of %d (seed %d)", k+1, t.Candidates, seed)
+		if t.Finalists > 0 && step > t.CandidateSteps {
+			s += ", a finalist"
+		}
+		return s
 	}
-	k := (seed - c.Seed) / config.CandidateStride
-	if k >= uint64(t.Candidates) {
-		return ""
-	}
-	s := fmt.Sprintf("candidate %d of %d (seed %d)", k+1, t.Candidates, seed)
-	if t.Finalists > 0 && step > t.CandidateSteps {
-		s += ", a finalist"
-	}
-	return s
+	return ""
+}
+
+// candidateDir is the folder, relative to the run's, of the candidate
+// trained with seed.
+func candidateDir(seed uint64) string {
+	return filepath.Join(CandidatesDir, fmt.Sprintf("seed-%d", seed))
 }
 
 // trainCandidates trains (or continues) the candidates of the run in dir,
@@ -242,7 +247,7 @@ func trainCandidates(ctx context.Context, c config.Config, dir string, opts Opti
 	}
 	for k := range t.Candidates {
 		seed := candidateConfig(c, k).Seed
-		ch.Candidates = append(ch.Candidates, Candidate{Seed: seed, Dir: filepath.Join(CandidatesDir, fmt.Sprintf("seed-%d", seed)), Final: math.NaN()})
+		ch.Candidates = append(ch.Candidates, Candidate{Seed: seed, Dir: candidateDir(seed), Final: math.NaN()})
 		score, err := round(fmt.Sprintf("candidate %d of %d", k+1, t.Candidates), k, 1, t.CandidateSteps, ch.From)
 		if err != nil {
 			return fail(err)

@@ -77,7 +77,7 @@ func runDataMake(task, out, split string, n int, seed uint64, stdout, stderr io.
 		return fail(fmt.Errorf("-n %d: MNIST's %s split has %d digits", n, split, digits.Len()))
 	}
 	if n > 0 {
-		digits = firstN(digits, n)
+		digits = digits.Slice(0, n)
 	}
 	t, err := data.MakeTask(task, digits, seed)
 	if err != nil {
@@ -101,13 +101,6 @@ func isTask(name string) bool {
 		}
 	}
 	return false
-}
-
-// firstN returns the first n images of s.
-func firstN(s *data.Set, n int) *data.Set {
-	chw := s.Images.Len() / s.Len()
-	img := s.Images.Data()[:n*chw]
-	return &data.Set{Images: tensor.FromSlice(img, append([]int{n}, s.Shape()...)...), Labels: s.Labels[:n], Classes: s.Classes}
 }
 
 // folderCount is one folder writeTask wrote and its image count.

@@ -126,9 +126,9 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 			n = val
 		}
 		// The held-out digits are only held out if the run never saw them.
-		if c.Data.Kind == "mnist" && (c.Data.N == 0 || c.Data.N > cut) {
+		if seen := cmp.Or(c.Data.N, data.MNISTTrainN); c.Data.Kind == "mnist" && seen > cut {
 			fmt.Fprintf(stderr, "kallima eval: note: the run trained on mnist/train[:%d], %d of the %d digits scored (train with -set data.n=%d to hold them out)\n",
-				cmp.Or(c.Data.N, data.MNISTTrainN), cmp.Or(c.Data.N, data.MNISTTrainN)-cut, val, cut)
+				seen, seen-cut, val, cut)
 		}
 	}
 	if have := test.Len(); n > have {
