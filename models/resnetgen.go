@@ -80,9 +80,7 @@ type ResNetBlock struct {
 
 // reflectPad returns a stateless layer padding the last two dimensions by
 // reflection of p on every side.
-func reflectPad(p int) nn.Layer {
-	return nn.Func(func(x *autograd.Value) *autograd.Value { return autograd.ReflectPad2d(x, p, p, p, p) })
-}
+func reflectPad(p int) nn.Layer { return nn.ReflectionPad2d{Pad: p} }
 
 // cycleConv returns a convolution initialised N(0, 0.02) with zero bias.
 func cycleConv(in, out, kernel int, o nn.ConvOptions, rng *tensor.RNG) *nn.Conv2d {

@@ -81,53 +81,28 @@ func maxHalvings(n int) int {
 // down (the kernel of D's domain head).
 func (c StarGANConfig) DSide() int { return c.Size >> c.DLayers }
 
-// normConv is a (transposed) convolution, an affine instance norm and,
-// when relu, a ReLU. Its state is named "conv" and "norm".
-type normConv struct {
-	Conv nn.Layer // *nn.Conv2d or *nn.ConvTranspose2d, without bias
-	Norm *nn.InstanceNorm2d
-	relu bool
-}
-
-// Forward applies the convolution, the norm and the ReLU if any.
-func (b *normConv) Forward(x *autograd.Value) *autograd.Value {
-	x = b.Norm.Forward(b.Conv.Forward(x))
-	if b.relu {
-		x = autograd.Relu(x)
-	}
-	return x
-}
-
-func (b *normConv) children() nn.Children {
-	return nn.Children{{Name: "conv", Module: b.Conv}, {Name: "norm", Module: b.Norm}}
-}
-
-// Params lists the convolution's weight, then the norm's weight and bias.
-func (b *normConv) Params(prefix string) []nn.Param { return b.children().Params(prefix) }
-
-// Buffers lists nothing: neither layer has buffers.
-func (b *normConv) Buffers(prefix string) []nn.Buffer { return b.children().Buffers(prefix) }
-
-// SetTraining does nothing visible: neither layer depends on the mode.
-func (b *normConv) SetTraining(on bool) { b.children().SetTraining(on) }
-
 // newNormConv returns conv (its bias dropped) followed by an affine
-// instance norm of out channels and, when relu, a ReLU.
-func newNormConv(conv nn.Layer, out int, relu bool) *normConv {
+// instance norm of out channels and, when relu, a ReLU. Its state is named
+// "conv" and "norm".
+func newNormConv(conv nn.Layer, out int, relu bool) *NormBlock {
 	switch c := conv.(type) {
 	case *nn.Conv2d:
 		c.Bias = nil
 	case *nn.ConvTranspose2d:
 		c.Bias = nil
 	}
-	return &normConv{Conv: conv, Norm: nn.NewInstanceNorm2d(out, true), relu: relu}
+	b := &NormBlock{Conv: conv, Norm: nn.NewInstanceNorm2d(out, true)}
+	if relu {
+		b.Act = nn.ReLU{}
+	}
+	return b
 }
 
 // StarResBlock is the generator's residual block: for x [N, C, H, W],
 // x + IN2(Conv2(ReLU(IN1(Conv1(x))))) with 3x3 convolutions (padding 1,
 // no bias) and affine instance norms. State: "a" (conv, norm) and "b".
 type StarResBlock struct {
-	A, B *normConv
+	A, B *NormBlock
 }
 
 // Forward applies the block to x [N, C, H, W].
@@ -154,10 +129,10 @@ func (r *StarResBlock) SetTraining(on bool) { r.children().SetTraining(on) }
 // the same shape in (-1, 1). State names: in.{conv,norm}.*, down.0.*,
 // down.1.*, res.I.{a,b}.*, up.0.*, up.1.*, out.weight.
 type StarGenerator struct {
-	In   *normConv
-	Down [2]*normConv
+	In   *NormBlock
+	Down [2]*NormBlock
 	Res  []*StarResBlock
-	Up   [2]*normConv
+	Up   [2]*NormBlock
 	Out  *nn.Conv2d // 7x7, no bias, then tanh
 	cfg  StarGANConfig
 }

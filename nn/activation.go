@@ -100,6 +100,20 @@ func (r Reshape) Forward(x *autograd.Value) *autograd.Value {
 	return autograd.Reshape(x, append([]int{x.Shape()[0]}, r.Shape...)...)
 }
 
+// ReflectionPad2d is the layer that pads the last two dimensions of x
+// [N, C, H, W] by Pad on every side, reflecting the image at its border
+// (the border row itself not repeated), like torch.nn.ReflectionPad2d(Pad);
+// see autograd.ReflectPad2d. Pad must be less than H and W.
+type ReflectionPad2d struct {
+	stateless
+	Pad int
+}
+
+// Forward returns x padded by reflection.
+func (r ReflectionPad2d) Forward(x *autograd.Value) *autograd.Value {
+	return autograd.ReflectPad2d(x, r.Pad, r.Pad, r.Pad, r.Pad)
+}
+
 // Func is a layer without state made from a function, for one-off steps in
 // a Sequential: Func(func(x *autograd.Value) *autograd.Value { ... }).
 type Func func(x *autograd.Value) *autograd.Value
