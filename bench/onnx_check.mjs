@@ -1,9 +1,12 @@
-// onnx_check.mjs: runs an ONNX generator written by `kallima export` in
-// onnxruntime-node (CPU) on the noise (and labels, or an InfoGAN's latent
-// codes) `kallima export -dump` wrote: each graph input NAME is fed
-// DUMP_DIR/NAME.npy (z.npy, label.npy, c1.npy, ...), and prints the largest absolute difference from Kallima's own
-// samples, for the whole batch and for its first 3 rows alone (the batch
-// dimension is symbolic). Exits 1 when a difference exceeds TOL.
+// onnx_check.mjs: runs an ONNX model written by `kallima export` in
+// onnxruntime-node (CPU) on the inputs `kallima export -dump` wrote: each
+// graph input NAME is fed DUMP_DIR/NAME.npy (a generator's z.npy,
+// label.npy, c1.npy, ...; a translator's x.npy and domain.npy), and prints
+// the largest absolute difference between the graph's output OUT and
+// Kallima's own, DUMP_DIR/OUT.npy (a generator's samples x.npy, a
+// translator's translations y.npy), for the whole batch and for its first 3
+// rows alone (the batch dimension is symbolic). Exits 1 when a difference
+// exceeds TOL.
 //
 // Usage: node bench/onnx_check.mjs MODEL.onnx DUMP_DIR [TOL]
 //   (run with NODE_PATH pointing at a node_modules holding onnxruntime-node;
@@ -31,15 +34,16 @@ function readNPY(path) {
 
 const [model, dir, tolArg] = process.argv.slice(2);
 const tol = Number(tolArg ?? '1e-5');
-const want = readNPY(join(dir, 'x.npy'));
 const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+const outName = session.outputNames[0];
+const want = readNPY(join(dir, `${outName}.npy`));
 const inputs = {};
 for (const name of session.inputNames) {
   const path = join(dir, `${name}.npy`);
   if (!existsSync(path)) throw new Error(`${model}: input ${name}: no ${path} in the dump`);
   inputs[name] = readNPY(path);
 }
-const z = inputs.z;
+const first = inputs[session.inputNames[0]];
 
 // run feeds the first n rows of every input and returns the largest
 // |ONNX - Kallima|.
@@ -50,7 +54,7 @@ async function run(n) {
     const type = v.data instanceof BigInt64Array ? 'int64' : 'float32';
     feeds[name] = new ort.Tensor(type, v.data.slice(0, n * per), [n, ...v.shape.slice(1)]);
   }
-  const out = (await session.run(feeds)).x;
+  const out = (await session.run(feeds))[outName];
   const per = want.data.length / want.shape[0];
   if (out.dims[0] !== n || out.data.length !== n * per) {
     throw new Error(`output dims ${out.dims} for ${n} rows, want [${n}, ${want.shape.slice(1)}]`);
@@ -60,9 +64,10 @@ async function run(n) {
   return max;
 }
 
-const full = await run(z.shape[0]);
-const few = await run(Math.min(3, z.shape[0]));
-console.log(`${model}: onnxruntime-node ${ort.env.versions?.common ?? ''} inputs ${session.inputNames} max |diff| ${full.toExponential(3)} (${z.shape[0]} rows), ${few.toExponential(3)} (3 rows)`);
+const rows = first.shape[0];
+const full = await run(rows);
+const few = await run(Math.min(3, rows));
+console.log(`${model}: onnxruntime-node ${ort.env.versions?.common ?? ''} inputs ${session.inputNames} output ${outName} max |diff| ${full.toExponential(3)} (${rows} rows), ${few.toExponential(3)} (3 rows)`);
 if (!(full <= tol && few <= tol)) {
   console.error(`${model}: difference above ${tol}`);
   process.exit(1);

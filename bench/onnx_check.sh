@@ -1,16 +1,18 @@
 #!/bin/sh
 # onnx_check.sh: checks `kallima export -format onnx` outside Go. For each run
-# folder given (default: three short runs it trains itself: ring8 (mlp),
-# dcgan-mnist and cgan-mnist), it exports the generator to ONNX with 16 fixed
+# folder given (default: six short runs it trains itself: ring8 (mlp),
+# dcgan-mnist and cgan-mnist, and the translators pix2pix-edges,
+# cyclegan-thick in both directions and stargan-width, whose data come from
+# MNIST: kallima data fetch mnist), it exports the generator to ONNX with 16 fixed
 # noise vectors (and labels, or InfoGAN's codes) and Kallima's samples of them
-# (-dump), checks the model with Debian's python3-onnx (onnx.checker.check_model, full_check) and
+# (-dump; for a translator 16 images and Kallima's translations), checks the model with Debian's python3-onnx (onnx.checker.check_model, full_check) and
 # runs it with onnxruntime-node (CPU) from npm, which must reproduce Kallima's
 # samples within TOL (max abs diff); when PYTHON has torch, so must the PyTorch
 # module examples/torch/load_generator.py builds from the run's checkpoint (for
 # the kinds it builds: mlp, dcgan, cgan, acgan).
 # Not part of the README's test command.
 #
-# Usage: bench/onnx_check.sh [RUN ...]
+# Usage: bench/onnx_check.sh [RUN[:FROM] ...]
 # Environment: PYTHON (default /usr/bin/python3; needs python3-onnx:
 # apt-get install -y python3-onnx), ORT_DIR (a folder whose node_modules holds
 # onnxruntime-node; default: installed into a temporary folder with
@@ -39,16 +41,21 @@ ls "$ort"/bin/napi-v*/linux/x64/libonnxruntime.so* >/dev/null 2>&1 || { echo "on
 
 go build -o "$tmp/kallima" ./cmd/kallima
 if [ $# -eq 0 ]; then
-	for p in ring8 dcgan-mnist cgan-mnist; do
+	for p in ring8 dcgan-mnist cgan-mnist pix2pix-edges cyclegan-thick stargan-width; do
 		"$tmp/kallima" train -preset "$p" -set train.steps=20 -set train.checkpoint_every=20 -out "$tmp/run-$p" >/dev/null
 		set -- "$@" "$tmp/run-$p"
 	done
+	set -- "$@" "$tmp/run-cyclegan-thick:B" # its second direction
 fi
 
 status=0
-for run in "$@"; do
+for spec in "$@"; do
+	# RUN:FROM exports a two-domain translator from domain FROM.
+	run=${spec%%:*}
 	name=$(basename "$run")
-	"$tmp/kallima" export "$run" -format onnx -out "$out/$name.onnx" -dump "$out/$name" -n 16 -seed 1
+	from=
+	case $spec in *:*) from=${spec##*:}; name=$name-from-$from ;; esac
+	"$tmp/kallima" export "$run" -format onnx -out "$out/$name.onnx" -dump "$out/$name" -n 16 -seed 1 ${from:+-from "$from"}
 	"$python" -c 'import onnx, sys
 m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)

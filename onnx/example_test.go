@@ -26,3 +26,21 @@ func Example() {
 		fmt.Println(err)
 	}
 }
+
+// ExampleTranslator exports a trained CycleGAN's B-to-A generator: input
+// "x" [N, C, H, W] images in [-1, 1], output "y" of the same shape.
+func ExampleTranslator() {
+	tr, _, err := pipeline.LoadTranslator("runs/cyclegan-thick", false)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	model, err := onnx.Translator(tr.Translator, tr.Config.Model.Kind, 1, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := os.WriteFile("thick2digit.onnx", model, 0o644); err != nil {
+		fmt.Println(err)
+	}
+}

@@ -1,6 +1,6 @@
-// Package onnx writes Kallima's generators as ONNX models (IR version 8,
-// opset 17), so they run outside Go: in onnxruntime, in a browser, or
-// wherever ONNX loads. The protobuf messages are encoded by hand with
+// Package onnx writes Kallima's generators and translators as ONNX models
+// (IR version 8, opset 17), so they run outside Go: in onnxruntime, in a
+// browser, or wherever ONNX loads. The protobuf messages are encoded by hand with
 // google.golang.org/protobuf's wire format package against onnx.proto's
 // field numbers (proto.go), so no generated code is needed.
 //
@@ -9,10 +9,11 @@
 // [N] for a categorical code, float [N] for a continuous one) to "x":
 // images [N, C, H, W] in [-1, 1] or points [N, D]; N is symbolic. Batch
 // norm is written with its running statistics and spectral norm as the
-// weight W / sigma (evaluation mode), as sampling uses them. Each layer
-// type has its own exporter (layer.go) and each generator network its
-// walker (this file); a family or layer that has none is an error naming
-// it.
+// weight W / sigma (evaluation mode), as sampling uses them. A translator
+// (Translator, translator.go) maps images "x" [N, C, H, W] (and, for
+// StarGAN, target domains "domain" int64 [N]) to images "y". Each layer
+// type has its own exporter (layer.go) and each network its walker; a
+// family or layer that has none is an error naming it.
 package onnx
 
 import (
@@ -170,7 +171,7 @@ func Generator(g family.Generator, kind string) ([]byte, error) {
 	}
 	gr.nodeTo("Identity", []string{x}, OutputX)
 	gr.output(OutputX, dataFloat, shape, BatchDim)
-	return gr.model("kallima_"+kind+"_generator", "1", meta), nil
+	return gr.model("kallima_"+kind+"_generator", "1", "A Kallima generator: noise z (and a class label, or latent codes) to samples x.", meta), nil
 }
 
 // outputShape runs g on one zero noise vector (label 0) to learn the

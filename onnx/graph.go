@@ -104,8 +104,9 @@ func (g *graph) proto(name string) []byte {
 }
 
 // model encodes a ModelProto holding graph g (named name) at IRVersion
-// and Opset, with metadata entries (key, value pairs) for provenance.
-func (g *graph) model(name, producerVersion string, meta [][2]string) []byte {
+// and Opset, with the model's doc string doc and metadata entries (key,
+// value pairs) for provenance.
+func (g *graph) model(name, producerVersion, doc string, meta [][2]string) []byte {
 	var opset []byte
 	opset = appendString(opset, opsetDomain, "")
 	opset = appendInt(opset, opsetVersion, Opset)
@@ -113,7 +114,7 @@ func (g *graph) model(name, producerVersion string, meta [][2]string) []byte {
 	b = appendInt(b, modelIRVersion, IRVersion)
 	b = appendString(b, modelProducerName, "kallima")
 	b = appendString(b, modelProducerVer, producerVersion)
-	b = appendString(b, modelDocString, "A Kallima generator: noise z (and a class label, or latent codes) to samples x.")
+	b = appendString(b, modelDocString, doc)
 	b = appendMessage(b, modelGraph, g.proto(name))
 	b = appendMessage(b, modelOpsetImport, opset)
 	for _, kv := range meta {

@@ -265,6 +265,47 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 				t.Fatalf("Gather axis %v", attrInts["axis"])
 			}
 			y = tensor.IndexSelect(x(0), 0, idx[in[1]])
+		case "Div":
+			y = tensor.Div(x(0), x(1))
+		case "Sqrt":
+			y = tensor.Sqrt(x(0))
+		case "ReduceMean":
+			// Over the last two axes of [N, C, H, W], kept.
+			if a := attrInts["axes"]; !slices.Equal(a, []int{2, 3}) || x(0).Dim() != 4 {
+				t.Fatalf("ReduceMean axes %v of %v", a, x(0).Shape())
+			}
+			if k, ok := attrInts["keepdims"]; ok && k[0] != 1 {
+				t.Fatalf("ReduceMean keepdims %v", k)
+			}
+			src := x(0)
+			n, c, hw := src.Size(0), src.Size(1), src.Size(2)*src.Size(3)
+			y = tensor.New(n, c, 1, 1)
+			for p := range n * c {
+				s := 0.0
+				for _, v := range src.Data()[p*hw : (p+1)*hw] {
+					s += float64(v)
+				}
+				y.Data()[p] = float32(s / float64(hw))
+			}
+		case "Pad":
+			// Reflection of the last two axes, the same on each side.
+			p, src := idx[in[1]], x(0)
+			if attrS["mode"] != "reflect" || len(p) != 8 || p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || p[2] != p[6] || p[3] != p[7] {
+				t.Fatalf("Pad mode %q pads %v", attrS["mode"], p)
+			}
+			autograd.NoGrad(func() { y = autograd.ReflectPad2d(autograd.Const(src), p[2], p[6], p[3], p[7]).Data() })
+		case "Expand":
+			// [N, C, 1, 1] to [N, C, H, W].
+			sh, src := idx[in[1]], x(0)
+			if len(sh) != 4 || sh[0] != 1 || sh[1] != 1 || src.Size(2) != 1 || src.Size(3) != 1 {
+				t.Fatalf("Expand %v to %v", src.Shape(), sh)
+			}
+			y = tensor.New(src.Size(0), src.Size(1), sh[2], sh[3])
+			for p, v := range src.Data() {
+				for j := range sh[2] * sh[3] {
+					y.Data()[p*sh[2]*sh[3]+j] = v
+				}
+			}
 		case "Concat":
 			var parts []*tensor.Tensor
 			for i := range in {
@@ -276,7 +317,7 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 		}
 		vals[string(node[2][0].b)] = y
 	}
-	return vals[onnx.OutputX]
+	return vals[decode(t, graph[12][0].b).str(1)] // the first output's value
 }
 
 // TestGeneratorComputes runs each exported generator's graph (interpret)

@@ -27,6 +27,29 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		return x, nil
 	case *models.ConvBlock:
 		return convBlock(g, l, prefix, x)
+	case *models.NormBlock:
+		return normBlock(g, l, prefix, x)
+	case *models.ResNetBlock:
+		y, err := layer(g, l.ConvBlock, nn.Join(prefix, "conv_block"), x)
+		if err != nil {
+			return "", err
+		}
+		return g.node("Add", []string{x, y}), nil
+	case *models.StarResBlock:
+		y, err := layer(g, l.A, nn.Join(prefix, "a"), x)
+		if err != nil {
+			return "", err
+		}
+		if y, err = layer(g, l.B, nn.Join(prefix, "b"), y); err != nil {
+			return "", err
+		}
+		return g.node("Add", []string{x, y}), nil
+	case *nn.InstanceNorm2d:
+		return instanceNorm(g, l, prefix, x), nil
+	case nn.ReflectionPad2d:
+		p := int64(l.Pad)
+		pads := g.int64s(nn.Join(prefix, "pads"), 0, 0, p, p, 0, 0, p, p)
+		return g.node("Pad", []string{x, pads}, stringAttr("mode", "reflect")), nil
 	case *nn.Linear:
 		return linear(g, l, prefix, x)
 	case *nn.BatchNorm:
@@ -56,7 +79,49 @@ func layer(g *graph, m nn.Module, prefix, x string) (string, error) {
 		// Shape may hold one -1.
 		return g.node("Reshape", []string{x, g.int64s(nn.Join(prefix, "shape"), append([]int64{0}, int64s(l.Shape)...)...)}), nil
 	}
-	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, ConvTranspose2d, Conv2d, SelfAttention, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock)", prefix, m)
+	return "", fmt.Errorf("layer %s: type %T does not export yet (layers that do: Sequential, Linear, BatchNorm, InstanceNorm2d, ConvTranspose2d, Conv2d, ReflectionPad2d, SelfAttention, ReLU, LeakyReLU, Tanh, Sigmoid, ELU, Softplus, Flatten, Reshape, models.ConvBlock, models.NormBlock, models.ResNetBlock, models.StarResBlock)", prefix, m)
+}
+
+// normBlock is a translator's level: its convolution, norm (batch,
+// instance or none) and activation (or none), the first two named "conv"
+// and "norm" under prefix.
+func normBlock(g *graph, b *models.NormBlock, prefix, x string) (string, error) {
+	x, err := layer(g, b.Conv, nn.Join(prefix, "conv"), x)
+	if err != nil {
+		return "", err
+	}
+	if b.Norm != nil {
+		if x, err = layer(g, b.Norm, nn.Join(prefix, "norm"), x); err != nil {
+			return "", err
+		}
+	}
+	if b.Act != nil {
+		return layer(g, b.Act, prefix, x)
+	}
+	return x, nil
+}
+
+// instanceNorm is nn.InstanceNorm2d written as the same steps, in the same
+// order, as its forward: d = x - mean over H and W, y = d / sqrt(mean of
+// d*d + eps), then times weight and plus bias when affine (constants of
+// shape [C, 1, 1]). ONNX's InstanceNormalization would need a scale and
+// bias of the channel count even without an affine map, which a layer
+// without one does not know.
+func instanceNorm(g *graph, n *nn.InstanceNorm2d, prefix, x string) string {
+	hw := intsAttr("axes", 2, 3)
+	d := g.node("Sub", []string{x, g.node("ReduceMean", []string{x}, hw)})
+	v := g.node("ReduceMean", []string{g.node("Mul", []string{d, d})}, hw)
+	v = g.node("Add", []string{v, g.float(nn.Join(prefix, "eps"), []float32{float32(n.Eps)}, 1)})
+	y := g.node("Div", []string{d, g.node("Sqrt", []string{v})})
+	if n.Weight != nil {
+		c := n.Weight.Shape()[0]
+		y = g.node("Mul", []string{y, g.float(nn.Join(prefix, "weight"), n.Weight.Data().Data(), c, 1, 1)})
+	}
+	if n.Bias != nil {
+		c := n.Bias.Shape()[0]
+		y = g.node("Add", []string{y, g.float(nn.Join(prefix, "bias"), n.Bias.Data().Data(), c, 1, 1)})
+	}
+	return y
 }
 
 // convBlock is a DCGAN level: its convolution (or linear map), batch norm

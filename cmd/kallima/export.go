@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,18 @@ autoencoders: the decoder's mean), sngan and sagan (conditional too),
 biggan and mixgan: every family that draws from noise. See
 docs/EXPORT.md.
 
+An image-to-image run (pix2pix, cyclegan, stargan) exports its
+translator: input "x" [N, C, H, W] float32 images in [-1, 1], output "y"
+of the same shape. A two-domain model is written for one direction,
+-from (default A) to -to (default the other domain; cyclegan's B to A is
+its second generator, pix2pix translates A to B only); stargan's graph
+takes every target, as a second input "domain" [N] int64. pix2pix's graph
+has no dropout (Kallima's own translations keep it on by default,
+model.test_dropout, with masks no ONNX runtime draws alike). -dump
+writes -n images drawn from U(-1, 1) with -seed (x.npy), stargan's
+targets (domain.npy, the domains in turn), Kallima's translations (y.npy)
+and meta.json.
+
 Flags:
 `
 
@@ -59,6 +72,8 @@ Examples:
   kallima export runs/ring8 -out g.onnx -dump check/  with 16 noise vectors and Kallima's samples
   kallima export runs/dcgan -checkpoint 1000 -out g.onnx   the checkpoint at step 1000
   kallima export runs/dcgan/checkpoints/step-001000.safetensors -out g.onnx
+  kallima export runs/cyclegan-thick -from B -to A -out thick2digit.onnx
+  kallima export runs/stargan-width -out stargan.onnx -dump check/
 `
 
 func runExport(args []string, stdout, stderr io.Writer) int {
@@ -68,9 +83,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	step := fs.Int("checkpoint", -1, "export the run's checkpoint at this step instead of the newest")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
-	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder")
-	n := fs.Int("n", 16, "with -dump: number of noise vectors")
-	seed := fs.Uint64("seed", 1, "with -dump: seed of the noise")
+	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder (a translator: images x.npy, its translations y.npy)")
+	n := fs.Int("n", 16, "with -dump: number of noise vectors (images, for a translator)")
+	seed := fs.Uint64("seed", 1, "with -dump: seed of the noise (of the images, for a translator)")
+	from := fs.String("from", "", "translator: the source domain of a two-domain model (default A)")
+	to := fs.String("to", "", "translator: the target domain of a two-domain model (default the other one)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -98,6 +115,20 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 		target = path
+	}
+	if *cfgPath == "" {
+		kind, err := runKind(target)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima export: %v\n", err)
+			return exitUsage
+		}
+		if slices.Contains(onnx.Translators, kind) {
+			return exportTranslator(target, *out, *from, *to, *dump, *raw, *n, *seed, stdout, stderr)
+		}
+	}
+	if isSet(fs, "from") || isSet(fs, "to") {
+		fmt.Fprintln(stderr, "kallima export: -from and -to pick a translator's direction; this model draws from noise")
+		return exitUsage
 	}
 	g, code := loadSampler("export", target, *cfgPath, *raw, stderr)
 	if g == nil {

@@ -2,16 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/family/pix2pix"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -158,4 +162,145 @@ func readNPYTensor(t *testing.T, path string) *tensor.Tensor {
 		out.Data()[i] = float32(x.Value(i))
 	}
 	return out
+}
+
+// trainTranslator trains a 2-step run of an image-to-image kind (pix2pix,
+// cyclegan, stargan) at width 2 on 8x8 gray images made on the spot: A/
+// and B/ (paired), trainA/ and trainB/ (unpaired) or three domain
+// subfolders x, y and z.
+func trainTranslator(t *testing.T, kind string) string {
+	t.Helper()
+	dataDir := t.TempDir()
+	folders, dataKind := []string{"A", "B"}, "paired"
+	sets := []string{"model.width=2", "model.d_width=2"}
+	switch kind {
+	case "cyclegan":
+		folders, dataKind = []string{"trainA", "trainB"}, "unpaired"
+		sets = append(sets, "model.blocks=1", "loss.name=lsgan")
+	case "stargan":
+		folders, dataKind = []string{"x", "y", "z"}, "folder"
+		sets = []string{"model.g_width=2", "model.d_width=2", "model.blocks=1", "loss.name=wgan", "loss.penalty=gp", "loss.penalty_weight=10"}
+	}
+	rng := tensor.NewRNG(5)
+	for f, folder := range folders {
+		for i := range 4 {
+			img := solidGray(8, 8, uint8(60+40*f))
+			for j := range img.Pix {
+				img.Pix[j] += uint8(rng.Intn(30))
+			}
+			writeImage(t, filepath.Join(dataDir, folder, fmt.Sprintf("%d.png", i)), img)
+		}
+	}
+	c := config.Default()
+	for _, kv := range append([]string{"model.kind=" + kind, "data.kind=" + dataKind, "data.dir=" + dataDir, "data.size=8", "data.channels=1",
+		"train.batch=2", "train.steps=2", "train.sample_every=0", "train.checkpoint_every=2", "train.log_every=0", "train.eval_every=0"}, sets...) {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), kind)
+	if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestExportTranslators exports tiny pix2pix, CycleGAN (both directions)
+// and StarGAN runs and checks the dumps: images drawn with the seed,
+// StarGAN's targets in turn, and Kallima's own translations of them
+// (package onnx's tests check the graphs compute the same; onnxruntime
+// runs them in bench/onnx_check.sh). Flags a model cannot take are
+// refused naming them.
+func TestExportTranslators(t *testing.T) {
+	runs := map[string]string{}
+	for _, kind := range []string{"pix2pix", "cyclegan", "stargan"} {
+		runs[kind] = trainTranslator(t, kind)
+	}
+	for _, tc := range []struct {
+		kind     string
+		args     []string
+		from, to int
+		what     string
+	}{
+		{"pix2pix", nil, 0, 1, "pix2pix translator, A to B"},
+		{"cyclegan", nil, 0, 1, "cyclegan translator, A to B"},
+		{"cyclegan", []string{"-from", "B"}, 1, 0, "cyclegan translator, B to A"},
+		{"stargan", nil, -1, -1, "stargan translator, any of its domains"},
+	} {
+		tmp := t.TempDir()
+		out, dump := filepath.Join(tmp, "t.onnx"), filepath.Join(tmp, "dump")
+		code, stdout, stderr := call(runExport, append([]string{runs[tc.kind], "-out", out, "-dump", dump, "-n", "4", "-seed", "3"}, tc.args...)...)
+		if code != exitOK {
+			t.Fatalf("%s %v: exit %d: %s", tc.kind, tc.args, code, stderr)
+		}
+		if !strings.Contains(stdout, tc.what) || len(readFile(t, out)) == 0 {
+			t.Errorf("%s %v: stdout %q, want %q and a model", tc.kind, tc.args, stdout, tc.what)
+		}
+		if tc.kind == "pix2pix" && !strings.Contains(stderr, "the graph has no dropout") {
+			t.Errorf("pix2pix: stderr %q, want the note on dropout", stderr)
+		}
+		tr, _, err := pipeline.LoadTranslator(runs[tc.kind], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := tr.Translator.(*pix2pix.Translator); ok {
+			p.TestDropout = false
+		}
+		x := readNPYTensor(t, filepath.Join(dump, "x.npy"))
+		if want := tensor.NewRNG(3).Uniform(-1, 1, 4, 1, 8, 8); !slices.Equal(x.Shape(), want.Shape()) || !slices.Equal(x.Data(), want.Data()) {
+			t.Fatalf("%s: x.npy %v is not 4 images drawn from U(-1, 1) with seed 3", tc.kind, x.Shape())
+		}
+		// The translations as the dump makes them: the batch in one
+		// direction, or StarGAN's images one at a time to image i's target.
+		y := readNPYTensor(t, filepath.Join(dump, "y.npy"))
+		var want *tensor.Tensor
+		if tc.from >= 0 {
+			want, err = tr.Translator.Translate(x, tc.from, tc.to)
+		} else {
+			want = tensor.New(x.Shape()...)
+			for i := range 4 {
+				var one *tensor.Tensor
+				if one, err = tr.Translator.Translate(tensor.FromSlice(x.Data()[i*64:(i+1)*64], 1, 1, 8, 8), 0, i%3); err != nil {
+					break
+				}
+				copy(want.Data()[i*64:], one.Data())
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(y.Data(), want.Data()) {
+			t.Errorf("%s %v: y.npy is not Kallima's translations of x.npy", tc.kind, tc.args)
+		}
+		var meta translationMeta
+		if err := json.Unmarshal(readFile(t, filepath.Join(dump, "meta.json")), &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Kind != tc.kind || meta.Seed != 3 || meta.Step != 2 || (tc.from >= 0 && (meta.From != meta.Domains[tc.from] || meta.To != meta.Domains[tc.to])) {
+			t.Errorf("%s %v: meta.json %+v", tc.kind, tc.args, meta)
+		}
+		if tc.kind == "stargan" {
+			dom, err := data.ReadNPYFile(filepath.Join(dump, "domain.npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dom.Kind != 'i' || dom.Value(0) != 0 || dom.Value(1) != 1 || dom.Value(2) != 2 || dom.Value(3) != 0 {
+				t.Errorf("domain.npy %c, want int64 domains 0 1 2 0", dom.Kind)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{runs["pix2pix"], "-from", "B"}, "translates A to B only"},
+		{[]string{runs["cyclegan"], "-to", "C"}, "-to C: the model's domains are A, B"},
+		{[]string{runs["stargan"], "-to", "y"}, "every target domain as the graph's input"},
+		{[]string{trainTiny(t, "dcgan"), "-to", "B"}, "this model draws from noise"},
+	} {
+		code, _, stderr := call(runExport, append(tc.args, "-out", filepath.Join(t.TempDir(), "t.onnx"))...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("export %v: exit %d, stderr %q; want exit %d naming %q", tc.args[1:], code, stderr, exitUsage, tc.want)
+		}
+	}
 }

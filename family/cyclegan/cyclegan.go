@@ -241,6 +241,10 @@ func (m *Model) DiscriminatorTerms(a, b *tensor.Tensor) []gan.Term {
 // Domains names the two domains, "A" and "B".
 func (m *Model) Domains() []string { return []string{"A", "B"} }
 
+// Generators returns G_AB and G_BA, for writers of other formats (package
+// onnx).
+func (m *Model) Generators() (ab, ba *models.ResNetGenerator) { return m.GAB, m.GBA }
+
 // Shape is the image shape [C, H, W] both generators take.
 func (m *Model) Shape() []int { return []int{m.channels, m.side, m.side} }
 

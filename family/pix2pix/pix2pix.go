@@ -246,6 +246,10 @@ func (t *Translator) Domains() []string { return []string{"A", "B"} }
 // Shape is the [C, H, W] of the images Translate takes.
 func (t *Translator) Shape() []int { return append([]int(nil), t.shape...) }
 
+// Module returns the generator, for writers of other formats (package
+// onnx).
+func (t *Translator) Module() *models.UNet { return t.G }
+
 // Translate maps x [N, C, H, W] in [-1, 1] from A (0) to B (1) without
 // recording gradients, in whatever mode G is in, with dropout on when G is
 // in training mode or TestDropout is set; its masks come from a stream

@@ -306,6 +306,10 @@ type translator struct {
 // Domains names the domains in label order.
 func (t *translator) Domains() []string { return slices.Clone(t.names) }
 
+// Module returns the generator, for writers of other formats (package
+// onnx).
+func (t *translator) Module() *models.StarGenerator { return t.g }
+
 // Shape is [Channels, Size, Size].
 func (t *translator) Shape() []int {
 	c := t.g.Config()
