@@ -13,13 +13,16 @@ import (
 // python is the interpreter with Debian's python3-onnx.
 const python = "/usr/bin/python3"
 
-// TestCheckerAccepts has the ONNX project's own checker (Debian's
-// python3-onnx, onnx.checker.check_model with full_check, which also runs
-// shape inference) validate each exported generator. It runs without
-// -short only, and skips when python3-onnx is not installed
-// (apt-get install -y python3-onnx); bench/onnx_check.sh also runs the
-// models in onnxruntime.
-func TestCheckerAccepts(t *testing.T) {
+// checkModels writes each model (by name) into a temporary folder and has
+// the ONNX project's own checker (Debian's python3-onnx,
+// onnx.checker.check_model with full_check, which also runs shape
+// inference) validate it; it returns, per model in order, the IR version,
+// the opset, the first input's batch dimension and the first output's
+// other dimensions, as "8 17 N [1, 28, 28]". It skips the test in -short
+// and when python3-onnx is not installed (apt-get install -y
+// python3-onnx); bench/onnx_check.sh also runs the models in onnxruntime.
+func checkModels(t *testing.T, names []string, models [][]byte) []string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("python3-onnx checker: not in -short")
 	}
@@ -28,13 +31,8 @@ func TestCheckerAccepts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var paths []string
-	for _, tc := range cases {
-		g, _ := build(t, tc.sets, tc.d)
-		b, err := onnx.Generator(g, tc.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, tc.name+".onnx")
+	for i, b := range models {
+		p := filepath.Join(dir, names[i]+".onnx")
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +42,8 @@ func TestCheckerAccepts(t *testing.T) {
 for p in sys.argv[1:]:
     m = onnx.load(p)
     onnx.checker.check_model(m, full_check=True)
-    print(p, m.ir_version, m.opset_import[0].version, m.graph.input[0].type.tensor_type.shape.dim[0].dim_param)
+    out = m.graph.output[0].type.tensor_type.shape.dim
+    print(m.ir_version, m.opset_import[0].version, m.graph.input[0].type.tensor_type.shape.dim[0].dim_param, [d.dim_value for d in out[1:]])
 `
 	out, err := exec.Command(python, append([]string{"-c", script}, paths...)...).CombinedOutput()
 	if err != nil {
@@ -54,9 +53,25 @@ for p in sys.argv[1:]:
 	if len(lines) != len(paths) {
 		t.Fatalf("checker printed %d lines for %d models:\n%s", len(lines), len(paths), out)
 	}
-	for _, l := range lines {
-		if !strings.HasSuffix(l, " 8 17 N") {
-			t.Errorf("checker line %q: want IR 8, opset 17, batch N", l)
+	return lines
+}
+
+// TestCheckerAccepts has python3-onnx's checker validate each exported
+// generator (checkModels).
+func TestCheckerAccepts(t *testing.T) {
+	var names []string
+	var models [][]byte
+	for _, tc := range cases {
+		g, _ := build(t, tc.sets, tc.d)
+		b, err := onnx.Generator(g, tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, models = append(names, tc.name), append(models, b)
+	}
+	for i, l := range checkModels(t, names, models) {
+		if !strings.HasPrefix(l, "8 17 N ") {
+			t.Errorf("%s: checker line %q: want IR 8, opset 17, batch N", names[i], l)
 		}
 	}
 }

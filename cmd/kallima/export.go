@@ -247,6 +247,11 @@ func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 	}); ok {
 		meta.DataMean, meta.DataStd = s.Standardisation()
 	}
+	return writeMeta(dir, meta)
+}
+
+// writeMeta writes meta as indented JSON to dir/meta.json.
+func writeMeta(dir string, meta any) error {
 	b, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -148,11 +147,7 @@ func dumpTranslations(dir string, tr *pipeline.Translator, from, to, n int, seed
 	if !multi {
 		meta.From, meta.To = names[from], names[to]
 	}
-	b, err := json.MarshalIndent(meta, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(dir, "meta.json"), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
+	return writeMeta(dir, meta)
 }
 
 // translationMeta is a translator dump's meta.json.
