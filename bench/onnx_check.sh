@@ -9,7 +9,8 @@
 # runs it with onnxruntime-node (CPU) from npm, which must reproduce Kallima's
 # samples within TOL (max abs diff); when PYTHON has torch, so must the PyTorch
 # module examples/torch/load_generator.py builds from the run's checkpoint (for
-# the kinds it builds: mlp, dcgan, cgan, acgan).
+# the kinds it builds: mlp, dcgan, cgan, acgan), or load_translator.py (pix2pix,
+# cyclegan, stargan).
 # Not part of the README's test command.
 #
 # Usage: bench/onnx_check.sh [RUN[:FROM] ...]
@@ -62,9 +63,13 @@ onnx.checker.check_model(m, full_check=True)
 print(sys.argv[1] + ": onnx " + onnx.__version__ + " checker (full_check) accepts IR %d opset %d" % (m.ir_version, m.opset_import[0].version))' "$out/$name.onnx"
 	ORT_MODULE=$ort node bench/onnx_check.mjs "$out/$name.onnx" "$out/$name" "$tol" || status=1
 	kind=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["kind"])' "$out/$name/meta.json")
-	case $kind in mlp | dcgan | cgan | acgan) torch=yes ;; *) torch=no ;; esac
-	if [ $torch = yes ] && "$python" -c 'import torch, yaml' 2>/dev/null; then
-		"$python" examples/torch/load_generator.py "$run" "$out/$name" --tol "$tol" || status=1
+	case $kind in
+	mlp | dcgan | cgan | acgan) loader=examples/torch/load_generator.py ;;
+	pix2pix | cyclegan | stargan) loader=examples/torch/load_translator.py ;;
+	*) loader= ;;
+	esac
+	if [ -n "$loader" ] && "$python" -c 'import torch, yaml' 2>/dev/null; then
+		"$python" "$loader" "$run" "$out/$name" --tol "$tol" || status=1
 	fi
 done
 lscpu | grep 'Model name' || true
