@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/internal/atomicfile"
@@ -53,10 +54,10 @@ docs/EXPORT.md.
 An image-to-image run (pix2pix, cyclegan, stargan) exports its
 translator: input "x" [N, C, H, W] float32 images in [-1, 1], output "y"
 of the same shape. A two-domain model is written for one direction,
--from (default A) to -to (default the other domain; cyclegan's B to A is
-its second generator, pix2pix translates A to B only); stargan's graph
-takes every target, as a second input "domain" [N] int64. pix2pix's graph
-has no dropout (Kallima's own translations keep it on by default,
+-from to -to (A to B by default; either flag alone picks the direction,
+-to A is B to A; cyclegan's B to A is its second generator, pix2pix
+translates A to B only); stargan's graph takes every target, as a second
+input "domain" [N] int64. pix2pix's graph has no dropout (Kallima's own translations keep it on by default,
 model.test_dropout, with masks no ONNX runtime draws alike). -dump
 writes -n images drawn from U(-1, 1) with -seed (x.npy), stargan's
 targets (domain.npy, the domains in turn), Kallima's translations (y.npy)
@@ -86,7 +87,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder (a translator: images x.npy, its translations y.npy)")
 	n := fs.Int("n", 16, "with -dump: number of noise vectors (images, for a translator)")
 	seed := fs.Uint64("seed", 1, "with -dump: seed of the noise (of the images, for a translator)")
-	from := fs.String("from", "", "translator: the source domain of a two-domain model (default A)")
+	from := fs.String("from", "", "translator: the source domain of a two-domain model (default A, or the other one than -to)")
 	to := fs.String("to", "", "translator: the target domain of a two-domain model (default the other one)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
@@ -125,6 +126,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		if slices.Contains(onnx.Translators, kind) {
 			return exportTranslator(target, *out, *from, *to, *dump, *raw, *n, *seed, stdout, stderr)
 		}
+	} else if c, err := config.Load(*cfgPath); err == nil && slices.Contains(onnx.Translators, c.Model.Kind) {
+		fmt.Fprintf(stderr, "kallima export: model.kind %s: a translator exports from its run folder or a checkpoint in it, not from a weights file with -config\n", c.Model.Kind)
+		return exitUsage
 	}
 	if isSet(fs, "from") || isSet(fs, "to") {
 		fmt.Fprintln(stderr, "kallima export: -from and -to pick a translator's direction; this model draws from noise")

@@ -225,6 +225,7 @@ func TestExportTranslators(t *testing.T) {
 		{"pix2pix", nil, 0, 1, "pix2pix translator, A to B"},
 		{"cyclegan", nil, 0, 1, "cyclegan translator, A to B"},
 		{"cyclegan", []string{"-from", "B"}, 1, 0, "cyclegan translator, B to A"},
+		{"cyclegan", []string{"-to", "A"}, 1, 0, "cyclegan translator, B to A"},
 		{"stargan", nil, -1, -1, "stargan translator, any of its domains"},
 	} {
 		tmp := t.TempDir()
@@ -295,6 +296,9 @@ func TestExportTranslators(t *testing.T) {
 	}{
 		{[]string{runs["pix2pix"], "-from", "B"}, "translates A to B only"},
 		{[]string{runs["cyclegan"], "-to", "C"}, "-to C: the model's domains are A, B"},
+		{[]string{runs["cyclegan"], "-from", "B", "-to", "1"}, "-from B -to B: a translation goes between the two domains"},
+		{[]string{filepath.Join(runs["cyclegan"], "checkpoints", "step-000002.safetensors"), "-config", filepath.Join(runs["cyclegan"], "config.yaml")},
+			"a translator exports from its run folder or a checkpoint in it"},
 		{[]string{runs["stargan"], "-to", "y"}, "every target domain as the graph's input"},
 		{[]string{trainTiny(t, "dcgan"), "-to", "B"}, "this model draws from noise"},
 	} {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family/pix2pix"
@@ -56,8 +57,15 @@ func exportTranslator(target, out, from, to, dump string, raw bool, n int, seed 
 			return exitUsage
 		}
 	} else {
-		if fromK, err = domainIndex(names, from, 0, "from"); err == nil {
-			toK, err = domainIndex(names, to, 1-fromK, "to")
+		// Either flag alone picks the direction: -to A means from B.
+		if toK, err = domainIndex(names, to, 1, "to"); err == nil {
+			fromK, err = domainIndex(names, from, 1-toK, "from")
+		}
+		if err == nil && to == "" {
+			toK = 1 - fromK
+		}
+		if err == nil && fromK == toK {
+			err = fmt.Errorf("-from %s -to %s: a translation goes between the two domains (%s)", names[fromK], names[toK], strings.Join(names, ", "))
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "kallima export: %v\n", err)
