@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -132,6 +133,14 @@ func TestServeEveryFamily(t *testing.T) {
 					continue
 				}
 				res, body = post(t, u+"/translate?from="+m.Domains[0]+"&to="+m.Domains[1], "image/png", grayPNG(t, m.Width, m.Height, 120))
+				if len(m.Domains) == 2 && m.Family == "cyclegan" {
+					// "to" alone picks the direction: to=A is B to A.
+					r1, b1 := post(t, u+"/translate?from="+m.Domains[1]+"&to="+m.Domains[0], "image/png", grayPNG(t, m.Width, m.Height, 120))
+					r2, b2 := post(t, u+"/translate?to="+m.Domains[0], "image/png", grayPNG(t, m.Width, m.Height, 120))
+					if r1.StatusCode != 200 || r2.StatusCode != 200 || !bytes.Equal(b1, b2) {
+						t.Errorf("%s: to=%s alone: status %d (%.200s), want B to A's grid (status %d)", m.Name, m.Domains[0], r2.StatusCode, b2, r1.StatusCode)
+					}
+				}
 			default:
 				t.Errorf("%s: unknown capability %q", m.Name, can)
 				continue

@@ -36,7 +36,7 @@ error naming it, and so is a folder without images.
 -from and -to are domain names (or their numbers) of the model: A and B for
 a two-domain model, the data's domain names for a multi-domain one (a
 wrong name is an error listing them). -from defaults to A for a two-domain
-model and must be given for a multi-domain one (its translations back to
+model (to B when -to is A) and must be given for a multi-domain one (its translations back to
 -from are the reconstructions); -to defaults to the other one of two, or, for a multi-domain model, every domain
 but -from, each into its own subfolder of -out.
 
@@ -97,7 +97,14 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima translate: -from: the model has %d domains (%s); say which one the inputs are in\n", len(names), strings.Join(names, ", "))
 		return exitUsage
 	}
-	src, err := domainIndex(names, *from, 0, "from")
+	// A two-domain model's -to alone picks the direction: -to A is B to A.
+	def := 0
+	if len(names) == 2 && *from == "" && *to != "" {
+		if k, err := domainIndex(names, *to, 0, "to"); err == nil {
+			def = 1 - k
+		}
+	}
+	src, err := domainIndex(names, *from, def, "from")
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima translate: %v\n", err)
 		return exitUsage

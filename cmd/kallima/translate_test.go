@@ -138,6 +138,11 @@ func TestTranslate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out+"2", "a.png")); err != nil {
 		t.Error(err)
 	}
+	// -to alone picks the direction: -to A is B to A, the same as above.
+	code, stdout, stderr = cmdRun(runTranslate, dir, "-in", filepath.Join(in, "a.png"), "-out", out+"3", "-to", "A", "-checkpoint", ck, "-raw")
+	if code != exitOK || !strings.Contains(stdout+stderr, "B to A") || !bytes.Equal(readFile(t, filepath.Join(out+"3", "a.png")), readFile(t, filepath.Join(out+"2", "a.png"))) {
+		t.Errorf("-to A: exit %d, %s%s; want B to A's translation", code, stdout, stderr)
+	}
 
 	// Errors: each names what is wrong, and none panics.
 	corrupt := t.TempDir()
