@@ -87,7 +87,7 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 	}
 	enc, ok := s.Generator.(family.Encoder)
 	if !ok || !s.IsImage {
-		fmt.Fprintf(stderr, "kallima encode: the model (model.kind %s) has no encoder: kallima encode takes bigan, ali, vae and ae runs\n", s.Config.Model.Kind)
+		fmt.Fprintf(stderr, "kallima encode: the model (model.kind %s) has no encoder: kallima encode takes bigan, ali, vae, ae, aae and avb runs\n", s.Config.Model.Kind)
 		return exitError
 	}
 	files, skipped, err := data.ListImageFiles(*in)

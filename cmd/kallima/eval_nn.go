@@ -18,7 +18,7 @@ import (
 // nnUsage is eval's help for -nn.
 const nnUsage = `
 With -nn, RUN is a run whose model has an encoder (family.Encoder: bigan,
-ali, vae, ae) trained on 28x28 gray images, scored as the BiGAN authors
+ali, vae, ae, aae, avb) trained on 28x28 gray images, scored as the BiGAN authors
 score theirs (Donahue et al. 2017, arXiv:1605.09782; their code,
 github.com/jeffdonahue/bigan): every one of MNIST's 60000 training digits
 and the first -n test digits (default all 10000) is encoded, and each test
@@ -105,7 +105,7 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 	}
 	enc, ok := s.Generator.(family.Encoder)
 	if !ok {
-		fmt.Fprintf(stderr, "kallima eval: -nn: the model (%s) has no encoder (model.kind bigan, ali, vae and ae have)\n", c.Model.Kind)
+		fmt.Fprintf(stderr, "kallima eval: -nn: the model (%s) has no encoder (model.kind bigan, ali, vae, ae, aae and avb have)\n", c.Model.Kind)
 		return exitUsage
 	}
 	if ch, side := c.ImageShape(); ch != 1 || side != 28 {
