@@ -256,6 +256,9 @@ func newSampler(c config.Config, classes int) (*Sampler, *family.Model, error) {
 		m.Close()
 	}
 	if m.Generator == nil || m.GeneratorPlayer == nil {
+		if m.Translator != nil {
+			return nil, nil, fmt.Errorf("pipeline: model.kind %s does not draw from noise: it translates images (kallima translate, kallima eval -translate)", c.Model.Kind)
+		}
 		return nil, nil, fmt.Errorf("pipeline: model.kind %s does not draw from noise", c.Model.Kind)
 	}
 	m.GeneratorPlayer.Module.SetTraining(false)

@@ -49,6 +49,10 @@ func TestLoadTranslator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Loading it as a generator from noise says what it does instead.
+	if _, _, err := LoadSampler(dir, false); err == nil || !strings.Contains(err.Error(), "does not draw from noise: it translates images (kallima translate") {
+		t.Errorf("LoadSampler of a translator: %v", err)
+	}
 	if y, _ := raw.Translator.Translate(x, 0, 0); raw.Weights != WeightsG || y.Data()[0] != live {
 		t.Fatalf("raw: weights %s, %g, want live b %g", raw.Weights, y.Data()[0], live)
 	}
