@@ -179,8 +179,20 @@ func (n *InstanceNorm2d) Forward(x *autograd.Value) *autograd.Value {
 	if len(xs) != 4 || (n.Weight != nil && xs[1] != n.Weight.Shape()[0]) {
 		panic(fmt.Sprintf("nn.InstanceNorm2d: input shape %v", xs))
 	}
-	y, _, _ := standardize(x, []int{2, 3}, n.Eps)
-	return affine(y, n.Weight, n.Bias)
+	// Each (sample, channel) plane is batch norm's one channel of
+	// [1, N*C, H*W]: the fused batch norm (one pass for the statistics in
+	// float64, one to normalise, and its fused backward) with the scale and
+	// shift repeated for every sample. Written as standardize and affine,
+	// the norm took about 15% of a CycleGAN step in eight elementwise passes.
+	ns, c := xs[0], xs[1]
+	tile := func(p *autograd.Value) *autograd.Value {
+		if p == nil {
+			return nil
+		}
+		return autograd.Reshape(autograd.BroadcastTo(autograd.Reshape(p, 1, c), []int{ns, c}), ns*c)
+	}
+	y, _, _ := autograd.BatchNorm(autograd.Reshape(x, 1, ns*c, xs[2]*xs[3]), tile(n.Weight), tile(n.Bias), n.Eps)
+	return autograd.Reshape(y, xs...)
 }
 
 // Params lists weight and bias when affine.

@@ -193,3 +193,42 @@ func BenchmarkBatchNormEval(b *testing.B) {
 		})
 	}
 }
+
+// TestInstanceNormMatchesComposed: instance norm runs as the fused batch
+// norm over [1, N*C, H*W]; its output and its gradients with respect to the
+// input, the scale and the shift must be the composed formula's
+// (standardize over H and W, then the affine map) to float32 rounding,
+// with and without the affine map.
+func TestInstanceNormMatchesComposed(t *testing.T) {
+	rng := tensor.NewRNG(11)
+	for _, scaled := range []bool{true, false} {
+		n := NewInstanceNorm2d(4, scaled)
+		if scaled {
+			n.Weight.Data().CopyFrom(rng.Normal(1, 0.5, 4))
+			n.Bias.Data().CopyFrom(rng.Normal(0, 0.5, 4))
+		}
+		x := autograd.Param(rng.Normal(0.5, 2, 3, 4, 5, 6))
+		g := autograd.Const(rng.Normal(0, 1, 3, 4, 5, 6))
+		ps := []*autograd.Value{x}
+		if scaled {
+			ps = append(ps, n.Weight, n.Bias)
+		}
+		loss := func(y *autograd.Value) *autograd.Value { return autograd.Sum(autograd.Mul(y, g), nil, false) }
+		fused := n.Forward(x)
+		y0, _, _ := standardize(x, []int{2, 3}, n.Eps)
+		composed := affine(y0, n.Weight, n.Bias)
+		gf := autograd.Grad([]*autograd.Value{loss(fused)}, ps, nil, false)
+		gc := autograd.Grad([]*autograd.Value{loss(composed)}, ps, nil, false)
+		close := func(what string, a, b *tensor.Tensor) {
+			for i, v := range a.Data() {
+				if d := math.Abs(float64(v - b.Data()[i])); d > 1e-4*math.Max(1, math.Abs(float64(v))) {
+					t.Fatalf("affine %v: %s element %d: fused %g, composed %g", scaled, what, i, v, b.Data()[i])
+				}
+			}
+		}
+		close("output", fused.Data(), composed.Data())
+		for i, name := range []string{"dx", "dweight", "dbias"}[:len(ps)] {
+			close(name, gf[i].Data(), gc[i].Data())
+		}
+	}
+}

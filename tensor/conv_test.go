@@ -39,6 +39,10 @@ var convCases = []convCase{
 	// Wide stride-1 outputs (32 and more columns) unroll by row copies.
 	{n: 2, c: 2, h: 6, w: 33, o: 3, kh: 3, kw: 2, p: ConvParams{Padding: [2]int{1, 0}}},
 	{n: 1, c: 2, h: 5, w: 36, o: 2, kh: 2, kw: 3, p: ConvParams{Stride: [2]int{2, 1}, Padding: [2]int{0, 2}, Dilation: [2]int{2, 2}}},
+	// Narrow stride-1 outputs of 5x5 and larger kernels (CycleGAN's 7x7)
+	// sum by row adds in col2im; the 1x1 and 5x5 cases above do too.
+	{n: 2, c: 3, h: 12, w: 11, o: 2, kh: 7, kw: 7},
+	{n: 3, c: 2, h: 6, w: 7, o: 2, kh: 5, kw: 6, p: ConvParams{Stride: [2]int{2, 1}, Padding: [2]int{3, 2}}},
 }
 
 // geom returns the case's convolution geometry.

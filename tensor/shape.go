@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Reshape returns a tensor sharing t's data with a new shape of the same
@@ -272,9 +273,21 @@ func checkFlat(op string, idx []int32, shape []int) {
 	}
 }
 
+// reflectKey is what ReflectIndex's indices depend on.
+type reflectKey struct{ outer, h, w, top, bottom, left, right int }
+
+// reflectIndexes caches ReflectIndex's indices: a CycleGAN step pads the
+// same few shapes dozens of times, and building them anew took 5% of it.
+var reflectIndexes = struct {
+	sync.Mutex
+	m map[reflectKey][]int32
+}{m: map[reflectKey][]int32{}}
+
 // ReflectIndex returns the Gather indices that reflection-pad the last two
 // dimensions of shape by (top, bottom, left, right), like torch's
-// ReflectionPad2d; each pad must be smaller than its dimension.
+// ReflectionPad2d; each pad must be smaller than its dimension. The
+// indices are cached and shared between calls: callers must not modify
+// them.
 func ReflectIndex(shape []int, top, bottom, left, right int) ([]int32, []int) {
 	n := len(shape)
 	if n < 2 {
@@ -297,6 +310,12 @@ func ReflectIndex(shape []int, top, bottom, left, right int) ([]int32, []int) {
 		return i
 	}
 	outer := numel(shape[:n-2])
+	key := reflectKey{outer, h, w, top, bottom, left, right}
+	reflectIndexes.Lock()
+	defer reflectIndexes.Unlock()
+	if idx, ok := reflectIndexes.m[key]; ok {
+		return idx, out
+	}
 	idx := make([]int32, 0, outer*ho*wo)
 	for o := 0; o < outer; o++ {
 		for y := 0; y < ho; y++ {
@@ -306,5 +325,9 @@ func ReflectIndex(shape []int, top, bottom, left, right int) ([]int32, []int) {
 			}
 		}
 	}
+	if len(reflectIndexes.m) >= maxTables { // bounded, like the convolution tables
+		clear(reflectIndexes.m)
+	}
+	reflectIndexes.m[key] = idx
 	return idx, out
 }

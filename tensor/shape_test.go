@@ -442,3 +442,17 @@ func BenchmarkPermute(b *testing.B) {
 		})
 	}
 }
+
+// TestReflectIndexCached: the same shape and pads give the same (shared)
+// indices, and another shape with the same plane its own.
+func TestReflectIndexCached(t *testing.T) {
+	a, _ := ReflectIndex([]int{2, 3, 5, 6}, 1, 2, 3, 0)
+	b, _ := ReflectIndex([]int{2, 3, 5, 6}, 1, 2, 3, 0)
+	if &a[0] != &b[0] {
+		t.Error("the same shape and pads built the indices twice")
+	}
+	c, shape := ReflectIndex([]int{3, 3, 5, 6}, 1, 2, 3, 0)
+	if len(c) != 3*3*8*9 || !slices.Equal(shape, []int{3, 3, 8, 9}) || !slices.Equal(c[:len(a)], a) {
+		t.Errorf("3 samples: %d indices, shape %v; want %d, [3 3 8 9], the first two samples' the same", len(c), shape, 3*3*8*9)
+	}
+}
