@@ -169,24 +169,31 @@ def load(run, checkpoint, raw):
         g = CondGenerator(classes, embed, dcgan(state, "net."))
     else:
         sys.exit("model.kind %s: this script builds mlp, dcgan, cgan and acgan generators" % kind)
+    used = load_weights(g, tensors, state, checkpoint, raw)
+    return g.eval(), kind, used
+
+
+def load_weights(g, tensors, state, checkpoint, raw):
+    """Loads G's weights (state: group g/ by name) into module g, then,
+    unless raw, the EMA's shadows (group ema_g, in the module's parameter
+    and buffer order) when the checkpoint has them. Returns "ema" or "g"."""
     sd = {k: torch.from_numpy(v.copy()) for k, v in state.items()}
     missing, unexpected = g.load_state_dict(sd, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
         sys.exit("%s: names do not match: missing %s, unexpected %s" % (checkpoint, missing, unexpected))
-    used = "g"
-    if not raw and "ema_g/ema.param.0" in tensors:
-        params = [p for _, p in g.named_parameters()]
-        buffers = [b for n, b in g.named_buffers() if not n.endswith("num_batches_tracked")]
-        with torch.no_grad():
-            for kind_, ts in (("param", params), ("buffer", buffers)):
-                for i, t in enumerate(ts):
-                    src = tensors["ema_g/ema.%s.%d" % (kind_, i)]
-                    if tuple(src.shape) != tuple(t.shape):
-                        sys.exit("ema.%s.%d: shape %s, module has %s" % (kind_, i, src.shape, tuple(t.shape)))
-                    t.copy_(torch.from_numpy(src.copy()))
-        used = "ema"
-    return g.eval(), kind, used
+    if raw or "ema_g/ema.param.0" not in tensors:
+        return "g"
+    params = [p for _, p in g.named_parameters()]
+    buffers = [b for n, b in g.named_buffers() if not n.endswith("num_batches_tracked")]
+    with torch.no_grad():
+        for kind, ts in (("param", params), ("buffer", buffers)):
+            for i, t in enumerate(ts):
+                src = tensors["ema_g/ema.%s.%d" % (kind, i)]
+                if tuple(src.shape) != tuple(t.shape):
+                    sys.exit("ema.%s.%d: shape %s, module has %s" % (kind, i, src.shape, tuple(t.shape)))
+                t.copy_(torch.from_numpy(src.copy()))
+    return "ema"
 
 
 def main():

@@ -35,7 +35,7 @@ import yaml
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load_generator import newest_checkpoint, read_safetensors  # noqa: E402
+from load_generator import load_weights, newest_checkpoint, read_safetensors  # noqa: E402
 
 
 class ResnetBlock(nn.Module):
@@ -201,23 +201,7 @@ def load(run, checkpoint, raw, shape):
         g = StarGenerator(state)
     else:
         sys.exit("model.kind %s: this script builds pix2pix, cyclegan and stargan translators" % kind)
-    sd = {k: torch.from_numpy(v.copy()) for k, v in state.items()}
-    missing, unexpected = g.load_state_dict(sd, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        sys.exit("%s: names do not match: missing %s, unexpected %s" % (checkpoint, missing, unexpected))
-    used = "g"
-    if not raw and "ema_g/ema.param.0" in tensors:
-        params = [p for _, p in g.named_parameters()]
-        buffers = [b for n, b in g.named_buffers() if not n.endswith("num_batches_tracked")]
-        with torch.no_grad():
-            for kind_, ts in (("param", params), ("buffer", buffers)):
-                for i, t in enumerate(ts):
-                    src = tensors["ema_g/ema.%s.%d" % (kind_, i)]
-                    if tuple(src.shape) != tuple(t.shape):
-                        sys.exit("ema.%s.%d: shape %s, module has %s" % (kind_, i, src.shape, tuple(t.shape)))
-                    t.copy_(torch.from_numpy(src.copy()))
-        used = "ema"
+    used = load_weights(g, tensors, state, checkpoint, raw)
     return g.eval(), kind, used
 
 
