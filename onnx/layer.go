@@ -101,10 +101,10 @@ func normBlock(g *graph, b *models.NormBlock, prefix, x string) (string, error) 
 	return x, nil
 }
 
-// instanceNorm is nn.InstanceNorm2d written as the same steps, in the same
-// order, as its forward: d = x - mean over H and W, y = d / sqrt(mean of
-// d*d + eps), then times weight and plus bias when affine (constants of
-// shape [C, 1, 1]). ONNX's InstanceNormalization would need a scale and
+// instanceNorm is nn.InstanceNorm2d written as its formula's steps (its
+// own forward fuses them, to the same values within float32 rounding):
+// d = x - mean over H and W, y = d / sqrt(mean of d*d + eps), then times
+// weight and plus bias when affine (constants of shape [C, 1, 1]). ONNX's InstanceNormalization would need a scale and
 // bias of the channel count even without an affine map, which a layer
 // without one does not know.
 func instanceNorm(g *graph, n *nn.InstanceNorm2d, prefix, x string) string {
