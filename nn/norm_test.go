@@ -219,16 +219,16 @@ func TestInstanceNormMatchesComposed(t *testing.T) {
 		composed := affine(y0, n.Weight, n.Bias)
 		gf := autograd.Grad([]*autograd.Value{loss(fused)}, ps, nil, false)
 		gc := autograd.Grad([]*autograd.Value{loss(composed)}, ps, nil, false)
-		close := func(what string, a, b *tensor.Tensor) {
+		near := func(what string, a, b *tensor.Tensor) {
 			for i, v := range a.Data() {
 				if d := math.Abs(float64(v - b.Data()[i])); d > 1e-4*math.Max(1, math.Abs(float64(v))) {
 					t.Fatalf("affine %v: %s element %d: fused %g, composed %g", scaled, what, i, v, b.Data()[i])
 				}
 			}
 		}
-		close("output", fused.Data(), composed.Data())
+		near("output", fused.Data(), composed.Data())
 		for i, name := range []string{"dx", "dweight", "dbias"}[:len(ps)] {
-			close(name, gf[i].Data(), gc[i].Data())
+			near(name, gf[i].Data(), gc[i].Data())
 		}
 	}
 }
