@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -269,12 +270,33 @@ func decodeStrict(r io.Reader, c *Config) error {
 	return nil
 }
 
+// unmarshalType matches yaml's "cannot unmarshal !!str `abc` into int".
+var unmarshalType = regexp.MustCompile("cannot unmarshal !!\\w+ `([^`]*)` into (\\S+)")
+
 // friendly rewrites yaml's "field x not found in type config.Train" into a
-// message naming the section and the fields it has.
+// message naming the section and the fields it has, and its "cannot
+// unmarshal !!str `abc` into int" into "\"abc\" is not an integer".
 func friendly(err error, src []byte) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
 	msg = withFieldPath(msg, src)
+	msg = unmarshalType.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := unmarshalType.FindStringSubmatch(m)
+		want := sub[2]
+		switch {
+		case strings.HasPrefix(want, "int"), strings.HasPrefix(want, "uint"):
+			want = "an integer"
+		case strings.HasPrefix(want, "float"):
+			want = "a number"
+		case want == "bool":
+			want = "true or false"
+		case strings.HasPrefix(want, "[]"):
+			want = "a list, e.g. [1, 2]"
+		default:
+			want = "a " + want
+		}
+		return fmt.Sprintf("%q is not %s", sub[1], want)
+	})
 	for _, sec := range []struct {
 		typ, name string
 		v         any
@@ -286,6 +308,9 @@ func friendly(err error, src []byte) error {
 	}
 	return errors.New(msg)
 }
+
+// setLine matches yaml's "line N: " inside a message.
+var setLine = regexp.MustCompile(`line \d+: `)
 
 // Set applies "section.field=value" overrides, as YAML values.
 func (c *Config) Set(kv string) error {
@@ -303,7 +328,8 @@ func (c *Config) Set(kv string) error {
 	}
 	fmt.Fprintf(&b, " %s\n", v)
 	if err := decodeStrict(strings.NewReader(b.String()), c); err != nil {
-		return fmt.Errorf("--set %s: %w", kv, err)
+		// The line numbers are of the one-value document made here.
+		return fmt.Errorf("--set %s: %s", kv, setLine.ReplaceAllString(err.Error(), ""))
 	}
 	return nil
 }

@@ -152,6 +152,17 @@ func TestSetOverrides(t *testing.T) {
 			t.Errorf("--set %s accepted", bad)
 		}
 	}
+	// A value of the wrong type is named with the type wanted, without the
+	// line number of the one-line document Set decodes.
+	for kv, want := range map[string]string{
+		"train.steps=abc":        `--set train.steps=abc: train.steps: "abc" is not an integer`,
+		"train.lr_g=fast":        `--set train.lr_g=fast: train.lr_g: "fast" is not a number`,
+		"train.reuse_fake=maybe": `--set train.reuse_fake=maybe: train.reuse_fake: "maybe" is not true or false`,
+	} {
+		if err := c.Set(kv); err == nil || err.Error() != want {
+			t.Errorf("--set %s: %v, want %q", kv, err, want)
+		}
+	}
 }
 
 func TestMixtureConfig(t *testing.T) {

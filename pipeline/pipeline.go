@@ -235,7 +235,10 @@ func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Resu
 func resumeConfig(dir string, sets []string) (c config.Config, snap []byte, err error) {
 	old, err := os.ReadFile(filepath.Join(dir, run.ConfigFile))
 	if err != nil {
-		return c, nil, fmt.Errorf("resume %s: %w", dir, run.ErrNotRun)
+		if _, serr := os.Stat(dir); serr != nil {
+			return c, nil, fmt.Errorf("resume %s: %w (%w)", dir, run.ErrNotRun, serr)
+		}
+		return c, nil, fmt.Errorf("resume %s: %w (no %s)", dir, run.ErrNotRun, run.ConfigFile)
 	}
 	c, err = config.Parse(bytes.NewReader(old))
 	if err == nil {

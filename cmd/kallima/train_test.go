@@ -83,8 +83,12 @@ func TestTrainImageRunAndResumeErrors(t *testing.T) {
 		t.Errorf("resuming a finished run: exit %d, %q %q", code, stdout, stderr)
 	}
 	code, _, stderr = runCmd("train", "-resume", filepath.Join(dir, "nope"))
-	if code != exitError || !strings.Contains(stderr, "not a run") {
+	if code != exitError || !strings.Contains(stderr, "not a run") || !strings.Contains(stderr, "no such file") {
 		t.Errorf("resuming a missing run: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCmd("train", "-resume", t.TempDir())
+	if code != exitError || !strings.Contains(stderr, "not a run folder (no config.yaml)") {
+		t.Errorf("resuming a folder without a run: exit %d, %q", code, stderr)
 	}
 }
 
