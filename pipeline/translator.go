@@ -133,6 +133,20 @@ func TranslatorFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*T
 	return &Translator{Config: c, Translator: m.Translator, Step: ck.Step, Weights: w}, nil
 }
 
+// DefaultSource is the source domain of a translation asked for by its
+// target alone (to, a domain name or number; "" for none): for a
+// two-domain model the other domain than to (to A is B to A), else the
+// first. A to that names no domain gives the first (the caller's parsing
+// of to reports it).
+func DefaultSource(names []string, to string) int {
+	if len(names) == 2 && to != "" {
+		if k, ok := DomainIndex(names, to, 0); ok {
+			return 1 - k
+		}
+	}
+	return 0
+}
+
 // DomainIndex finds a domain by name, or by its number as text, among a
 // translator's domain names; name "" gives def. ok is false for a name
 // that is neither (the caller's error lists names).

@@ -111,3 +111,19 @@ func TestDomainIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSource: a two-domain model's target alone picks the source
+// (by name or number); otherwise, or for a target naming no domain, the
+// first domain.
+func TestDefaultSource(t *testing.T) {
+	ab, xyz := []string{"A", "B"}, []string{"x", "y", "z"}
+	for _, c := range []struct {
+		names []string
+		to    string
+		want  int
+	}{{ab, "A", 1}, {ab, "B", 0}, {ab, "0", 1}, {ab, "", 0}, {ab, "C", 0}, {xyz, "x", 0}, {xyz, "z", 0}} {
+		if got := DefaultSource(c.names, c.to); got != c.want {
+			t.Errorf("DefaultSource(%v, %q) = %d, want %d", c.names, c.to, got, c.want)
+		}
+	}
+}

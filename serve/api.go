@@ -583,14 +583,7 @@ func (s *Server) translate(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("from") == "" && len(names) > 2 {
 		return badParam("from", "the model has %d domains (%s); say which one the image is in", len(names), strings.Join(names, ", "))
 	}
-	// A two-domain model's "to" alone picks the direction: to=A is B to A.
-	fromDef := 0
-	if len(names) == 2 && q.Get("from") == "" && q.Get("to") != "" {
-		if k, ok := pipeline.DomainIndex(names, q.Get("to"), 0); ok {
-			fromDef = 1 - k
-		}
-	}
-	from, err := domain(names, q.Get("from"), fromDef, "from")
+	from, err := domain(names, q.Get("from"), pipeline.DefaultSource(names, q.Get("to")), "from")
 	if err != nil {
 		return err
 	}

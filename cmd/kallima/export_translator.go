@@ -58,11 +58,8 @@ func exportTranslator(target, out, from, to, dump string, raw bool, n int, seed 
 		}
 	} else {
 		// Either flag alone picks the direction: -to A means from B.
-		if toK, err = domainIndex(names, to, 1, "to"); err == nil {
-			fromK, err = domainIndex(names, from, 1-toK, "from")
-		}
-		if err == nil && to == "" {
-			toK = 1 - fromK
+		if fromK, err = domainIndex(names, from, pipeline.DefaultSource(names, to), "from"); err == nil {
+			toK, err = domainIndex(names, to, 1-fromK, "to")
 		}
 		if err == nil && fromK == toK {
 			err = fmt.Errorf("-from %s -to %s: a translation goes between the two domains (%s)", names[fromK], names[toK], strings.Join(names, ", "))

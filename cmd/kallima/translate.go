@@ -97,14 +97,7 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima translate: -from: the model has %d domains (%s); say which one the inputs are in\n", len(names), strings.Join(names, ", "))
 		return exitUsage
 	}
-	// A two-domain model's -to alone picks the direction: -to A is B to A.
-	def := 0
-	if len(names) == 2 && *from == "" && *to != "" {
-		if k, err := domainIndex(names, *to, 0, "to"); err == nil {
-			def = 1 - k
-		}
-	}
-	src, err := domainIndex(names, *from, def, "from")
+	src, err := domainIndex(names, *from, pipeline.DefaultSource(names, *to), "from")
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima translate: %v\n", err)
 		return exitUsage
