@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -261,6 +262,12 @@ func decodeStrict(r io.Reader, c *Config) error {
 	src, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(src, &root) == nil {
+		if err := fractionalInt(&root, reflect.TypeOf(c), ""); err != nil {
+			return err
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)

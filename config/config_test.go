@@ -158,10 +158,20 @@ func TestSetOverrides(t *testing.T) {
 		"train.steps=abc":        `--set train.steps=abc: train.steps: "abc" is not an integer`,
 		"train.lr_g=fast":        `--set train.lr_g=fast: train.lr_g: "fast" is not a number`,
 		"train.reuse_fake=maybe": `--set train.reuse_fake=maybe: train.reuse_fake: "maybe" is not true or false`,
+		// yaml.v3 alone would truncate these to 1 and 2.
+		"data.n=1.5":      `--set data.n=1.5: data.n: 1.5 is not an integer`,
+		"model.z_dim=2.5": `--set model.z_dim=2.5: model.z_dim: 2.5 is not an integer`,
 	} {
 		if err := c.Set(kv); err == nil || err.Error() != want {
 			t.Errorf("--set %s: %v, want %q", kv, err, want)
 		}
+	}
+	// A whole number written as a float is taken exactly.
+	if err := c.Set("train.steps=1e3"); err != nil || c.Train.Steps != 1000 {
+		t.Errorf("--set train.steps=1e3: %v, steps %d", err, c.Train.Steps)
+	}
+	if _, err := config.Parse(strings.NewReader("train:\n  batch: 64.5\n")); err == nil || !strings.Contains(err.Error(), "train.batch: 64.5 is not an integer") {
+		t.Errorf("batch: 64.5 in a file: %v", err)
 	}
 }
 

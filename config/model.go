@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -112,6 +113,9 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 		if !slices.Contains(known, k.Value) {
 			return fmt.Errorf("model.%s: line %d: field %s not found in model (kind %s; known fields: kind, %s)", k.Value, k.Line, k.Value, kind, strings.Join(known, ", "))
 		}
+	}
+	if err := fractionalInt(rest, reflect.TypeOf(sec), "model"); err != nil {
+		return err
 	}
 	if err := rest.Decode(sec); err != nil {
 		var te *yaml.TypeError
