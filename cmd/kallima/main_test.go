@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kallima-gan/kallima/onnx"
 )
 
 // runCmd runs the command in-process and returns its exit code and output.
@@ -53,6 +56,25 @@ func TestRunDispatch(t *testing.T) {
 				t.Errorf("stdout not empty: %q", out)
 			}
 		})
+	}
+}
+
+// TestExportHelpNamesEveryKind: the export command's help and summary
+// keep up with the kinds package onnx writes (the summary once named only
+// the first four).
+func TestExportHelpNamesEveryKind(t *testing.T) {
+	_, out, _ := runCmd("help", "export")
+	_, list, _ := runCmd("help")
+	for _, kind := range append(append([]string{}, onnx.Families...), onnx.Translators...) {
+		if !regexp.MustCompile(`\b` + kind + `\b`).MatchString(out) {
+			t.Errorf("kallima help export does not name %s", kind)
+		}
+	}
+	line := regexp.MustCompile(`(?m)^  export .*$`).FindString(list)
+	for _, kind := range onnx.Translators {
+		if !regexp.MustCompile(`\b` + kind + `\b`).MatchString(line) {
+			t.Errorf("kallima help's export line does not name %s: %q", kind, line)
+		}
 	}
 }
 
