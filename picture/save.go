@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/kallima-gan/kallima/internal/atomicfile"
 )
@@ -16,6 +19,41 @@ import (
 // one. The file gets mode 0644.
 func SavePNG(path string, img image.Image) error {
 	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
+}
+
+// Save writes img at path in the format its extension names (FormatOf):
+// .jpg or .jpeg as a JPEG (quality 95), .gif as a one-frame GIF, .png or
+// no extension as a PNG; atomically like SavePNG.
+func Save(path string, img image.Image) error {
+	format, err := FormatOf(path)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "jpeg":
+		return writeAtomic(path, func(w io.Writer) error { return jpeg.Encode(w, img, &jpeg.Options{Quality: 95}) })
+	case "gif":
+		return writeAtomic(path, func(w io.Writer) error { return EncodeGIF(w, []image.Image{img}, 0) })
+	}
+	return SavePNG(path, img)
+}
+
+// FormatOf returns the image format Save writes at path: "png" (.png or
+// no extension), "jpeg" (.jpg, .jpeg) or "gif", any case. Any other
+// extension is an error naming the ones it takes, so that a command can
+// refuse a name before its work, and never writes PNG bytes under a name
+// that says otherwise.
+func FormatOf(path string) (string, error) {
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".png", "":
+		return "png", nil
+	case ".jpg", ".jpeg":
+		return "jpeg", nil
+	case ".gif":
+		return "gif", nil
+	default:
+		return "", fmt.Errorf("%s: cannot write %s images (use .png, .jpg or .gif)", path, ext)
+	}
 }
 
 // writeAtomic writes a file at path through encode, atomically (see SavePNG).

@@ -3,10 +3,14 @@ package picture
 import (
 	"errors"
 	"image"
+	_ "image/gif"
+	_ "image/jpeg"
 	"image/png"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/tensor"
@@ -73,5 +77,53 @@ func TestSavePNGErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("failed save left %d entries in the directory", len(entries))
+	}
+}
+
+// TestSaveByExtension: Save writes the format the name says (JPEG close to
+// the pixels, GIF and PNG exact), and refuses an extension it cannot write
+// without leaving a file.
+func TestSaveByExtension(t *testing.T) {
+	dir := t.TempDir()
+	img := Grid(tensor.NewRNG(3).Uniform(-1, 1, 4, 1, 8, 8), 2, 2)
+	for _, c := range []struct {
+		name, format string
+		tol          float64 // largest mean absolute difference per pixel, of 255
+	}{{"g.png", "png", 0}, {"g.PNG", "png", 0}, {"g", "png", 0}, {"g.jpg", "jpeg", 12}, {"g.jpeg", "jpeg", 12}, {"g.gif", "gif", 0}} {
+		path := filepath.Join(dir, c.name)
+		if err := Save(path, img); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, format, err := image.Decode(f)
+		f.Close()
+		if err != nil || format != c.format {
+			t.Fatalf("%s: decoded as %q (%v), want %s", c.name, format, err, c.format)
+		}
+		if dec.Bounds().Size() != img.Bounds().Size() {
+			t.Fatalf("%s: %v, want %v", c.name, dec.Bounds(), img.Bounds())
+		}
+		var sum float64
+		b := img.Bounds()
+		for y := range b.Dy() {
+			for x := range b.Dx() {
+				r1, _, _, _ := dec.At(dec.Bounds().Min.X+x, dec.Bounds().Min.Y+y).RGBA()
+				r2, _, _, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				sum += math.Abs(float64(r1>>8) - float64(r2>>8))
+			}
+		}
+		if mean := sum / float64(b.Dx()*b.Dy()); mean > c.tol {
+			t.Errorf("%s: mean difference %.2f of 255, want at most %g", c.name, mean, c.tol)
+		}
+	}
+	path := filepath.Join(dir, "g.bmp")
+	if err := Save(path, img); err == nil || !strings.Contains(err.Error(), ".bmp") || !strings.Contains(err.Error(), ".png, .jpg or .gif") {
+		t.Errorf("g.bmp: %v, want an error naming .bmp and the formats", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("g.bmp was written: %v", err)
 	}
 }

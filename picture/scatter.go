@@ -163,7 +163,7 @@ func points(op string, t *tensor.Tensor) ([][2]float64, int) {
 // fitExtent); ticks fall on round numbers (1, 2 or 5 × 10^k apart) with
 // labels; the title is drawn centered on top and a legend with the point
 // counts below (rows with NaN or ±Inf are skipped and counted there). Either
-// tensor may be nil for no points. Text is ASCII in basicfont's 7×13 face;
+// tensor may be nil for no points, and is then left out of the legend. Text is ASCII in basicfont's 7×13 face;
 // other runes show as a box.
 //
 // The picture is 560×568 pixels, with the plot area at
@@ -220,12 +220,20 @@ func Scatter(real, fake *tensor.Tensor, title string) *image.RGBA {
 	}
 	text(img, (scatterW-len([]rune(title))*textCharWidth)/2, 12+textAscent, title)
 
-	// Legend: a swatch and a label for each set.
-	x, y := marginLeft, marginTop+plotSize+34
-	for _, item := range []struct {
+	// Legend: a swatch and a label for each set given (nil is left out).
+	type item struct {
 		c     color.RGBA
 		label string
-	}{{realColor, legend("real", len(rp), rBad)}, {fakeColor, legend("generated", len(fp), fBad)}} {
+	}
+	var items []item
+	if real != nil {
+		items = append(items, item{realColor, legend("real", len(rp), rBad)})
+	}
+	if fake != nil {
+		items = append(items, item{fakeColor, legend("generated", len(fp), fBad)})
+	}
+	x, y := marginLeft, marginTop+plotSize+34
+	for _, item := range items {
 		fill(img, image.Rect(x, y, x+10, y+10), item.c)
 		text(img, x+14, y+textAscent-1, item.label)
 		x += 14 + len(item.label)*textCharWidth + 20

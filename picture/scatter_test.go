@@ -260,3 +260,30 @@ func BenchmarkScatter2000(b *testing.B) {
 		Scatter(real, fake, "bench")
 	}
 }
+
+// TestScatterLegendLeavesOutNil: a set passed as nil has no swatch in the
+// legend (kallima sample draws generated points alone); an empty set does.
+func TestScatterLegendLeavesOutNil(t *testing.T) {
+	swatches := func(img *image.RGBA, c color.RGBA) int {
+		n := 0
+		y0 := marginTop + plotSize + 34
+		for y := y0; y < y0+10; y++ {
+			for x := range scatterW {
+				if img.RGBAAt(x, y) == c {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	p := pts(0, 0, 1, 1)
+	if n := swatches(Scatter(nil, p, ""), realColor); n != 0 {
+		t.Errorf("real left out: %d pixels of its swatch in the legend", n)
+	}
+	if n := swatches(Scatter(nil, p, ""), fakeColor); n != 100 {
+		t.Errorf("generated: %d pixels of its swatch, want 100", n)
+	}
+	if n := swatches(Scatter(tensor.New(0, 2), p, ""), realColor); n != 100 {
+		t.Errorf("real empty: %d pixels of its swatch, want 100", n)
+	}
+}

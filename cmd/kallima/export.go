@@ -82,7 +82,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "onnx", "output format: onnx")
 	out := fs.String("out", "generator.onnx", "file to write")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
-	step := fs.Int("checkpoint", -1, "export the run's checkpoint at this step instead of the newest")
+	step := optionalInt(fs, "checkpoint", "export the run's checkpoint at this `step`; left out, the newest that verifies")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder (a translator: images x.npy, its translations y.npy)")
 	n := fs.Int("n", 16, "with -dump: number of noise vectors (images, for a translator)")

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/kallima-gan/kallima/gan"
 )
@@ -89,4 +91,38 @@ func truncationFlags(fs *flag.FlagSet) func(sweeping bool) (gan.Truncation, erro
 		}
 		return t, nil
 	}
+}
+
+// optionalInt adds an integer flag that may be left out: the returned int
+// is -1 until the flag is given. Its usage names no "(default -1)", which
+// the flag package would print for an fs.Int; usage should say what
+// leaving it out does, and backquote the value's name (see
+// flag.UnquoteUsage).
+func optionalInt(fs *flag.FlagSet, name, usage string) *int {
+	v := -1
+	fs.Var(&optInt{p: &v}, name, usage)
+	return &v
+}
+
+// optInt is optionalInt's flag.Value; its zero value and an unset one
+// print as "", so PrintDefaults shows no default.
+type optInt struct {
+	p   *int
+	set bool
+}
+
+func (o *optInt) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.Itoa(*o.p)
+}
+
+func (o *optInt) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not an integer")
+	}
+	*o.p, o.set = v, true
+	return nil
 }

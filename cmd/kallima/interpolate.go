@@ -18,7 +18,7 @@ that of seed -to in -steps images (both ends included): a straight line
 (lerp), or with -slerp along the great circle between their directions
 while the norm moves linearly (White 2016, "Sampling Generative Networks",
 arXiv:1609.04468), which keeps the path where Gaussian noise has its mass.
-The images go into a one-row grid PNG (-out) and/or an animated GIF (-gif)
+The images go into a one-row grid image (-out: PNG, or JPEG or a still GIF by its name) and/or an animated GIF (-gif)
 that runs forth and back. A conditional model keeps one class (-class).
 
 Flags:
@@ -38,9 +38,9 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 	steps := fs.Int("steps", 8, "images along the path, both ends included (2 to 1000)")
 	slerp := fs.Bool("slerp", false, "spherical interpolation instead of linear")
 	gifPath := fs.String("gif", "", "write an animated GIF here")
-	out := fs.String("out", "interp.png", "write a one-row grid PNG here (not written with -gif unless given)")
+	out := fs.String("out", "interp.png", "write a one-row grid image here, .png, .jpg or .gif (not written with -gif unless given)")
 	delay := fs.Duration("delay", 100*time.Millisecond, "GIF frame duration")
-	class := fs.Int("class", -1, "class of a conditional model (default 0)")
+	class := optionalInt(fs, "class", "the `class` (0 or more) of a conditional model; left out, class 0")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
@@ -66,6 +66,12 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 	if writeGrid && *out == "" {
 		fmt.Fprintln(stderr, "kallima interpolate: -out is empty and no -gif: nothing to write")
 		return exitUsage
+	}
+	if writeGrid {
+		if _, err := picture.FormatOf(*out); err != nil {
+			fmt.Fprintf(stderr, "kallima interpolate: -out %v\n", err)
+			return exitUsage
+		}
 	}
 	g, code := loadSampler("interpolate", pos[0], "", *raw, stderr)
 	if g == nil {
@@ -105,7 +111,7 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s: %d frames (%s)\n", *gifPath, len(frames), what)
 	}
 	if writeGrid {
-		if err := picture.SavePNG(*out, picture.Grid(imgs, *steps, 2)); err != nil {
+		if err := picture.Save(*out, picture.Grid(imgs, *steps, 2)); err != nil {
 			fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
 			return exitError
 		}

@@ -59,6 +59,7 @@ func TestInterpolate(t *testing.T) {
 		{[]string{filepath.Join(out, "missing")}, exitUsage, "no such file"},
 		{[]string{}, exitUsage, "want one run folder"},
 		{[]string{dir, "-nope"}, exitUsage, "-nope"},
+		{[]string{dir, "-out", filepath.Join(out, "i.webp")}, exitUsage, "cannot write .webp images"},
 	}
 	for _, c := range cases {
 		code, _, stderr := call(runInterpolate, c.args...)

@@ -80,7 +80,8 @@ func TestExportHelpNamesEveryKind(t *testing.T) {
 
 // TestEveryCommandsFlags: for every command, -h prints its usage once, to
 // stdout, and nothing to stderr; an unknown flag exits 2 with the error and
-// the usage once on stderr, and nothing on stdout.
+// the usage once on stderr, and nothing on stdout; no flag shows a default
+// of -1.
 func TestEveryCommandsFlags(t *testing.T) {
 	names := []string{"bench toy"}
 	for _, c := range commands {
@@ -91,6 +92,10 @@ func TestEveryCommandsFlags(t *testing.T) {
 		code, out, errOut := runCmd(append(args, "-h")...)
 		if code != exitOK || strings.Count(out, "Usage: kallima "+name) != 1 || errOut != "" {
 			t.Errorf("%s -h: exit %d, %d usages on stdout, stderr %q", name, code, strings.Count(out, "Usage:"), errOut)
+		}
+		// A flag that may be left out says what that does, not "(default -1)".
+		if strings.Contains(out, "(default -1)") {
+			t.Errorf("%s -h shows a default of -1:\n%s", name, out)
 		}
 		code, out, errOut = runCmd(append(args, "-bogus")...)
 		if code != exitUsage || out != "" || !strings.Contains(errOut, "-bogus") || strings.Count(errOut, "Usage: kallima "+name) != 1 {

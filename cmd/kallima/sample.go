@@ -26,7 +26,8 @@ run keeps one, G's own with -raw), any checkpoint file of a run
 or a safetensors file of G's weights with the config it was trained with
 (-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
-PNG (ceil(sqrt(n)) per row) or, with -separate, one PNG each. A
+(ceil(sqrt(n)) per row; PNG, or JPEG or GIF when -out's name says so) or,
+with -separate, one PNG each. A
 conditional (cgan, acgan) model draws class K with -class K, else the classes in
 turn; -per-class K lays it out one row per class instead, K images each, the
 same K noise vectors in every row (so a column keeps its noise).
@@ -43,7 +44,8 @@ row r hold the first two noise dimensions at the prior's quantiles
 (c+0.5)/P and (r+0.5)/P, the other dimensions at 0 (the picture of a VAE's
 2-d latent manifold, or a slice through the centre of a larger one).
 A 2-D run's samples are points: they go into a CSV file (x,y per line;
--out samples.csv by default).
+-out samples.csv by default), or drawn as a scatter plot when -out names
+an image (.png, .jpg, .gif).
 
 Flags:
 `
@@ -167,9 +169,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima sample", sampleUsage, sampleExamples)
 	n := fs.Int("n", 64, "number of images")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
-	out := fs.String("out", "grid.png", "grid PNG to write (not written with -separate unless given); samples.csv for a 2-D run")
+	out := fs.String("out", "grid.png", "grid image to write, .png, .jpg or .gif (not written with -separate unless given); samples.csv for a 2-D run")
 	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead")
-	class := fs.Int("class", -1, "class to draw, for a conditional model (default: the classes in turn)")
+	class := optionalInt(fs, "class", "draw only this `class` (0 or more) of a conditional model; left out, the classes in turn")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
 	perClass := fs.Int("per-class", 0, "for a conditional model: this many images of every class, one row per class")
@@ -209,6 +211,12 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if *out == "" && *separate == "" && isSet(fs, "out") {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
+	}
+	if *out != "" && !strings.HasSuffix(strings.ToLower(*out), ".csv") {
+		if _, err := picture.FormatOf(*out); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: -out %v\n", err)
+			return exitUsage
+		}
 	}
 	if codes.Given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
 		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
@@ -315,6 +323,14 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		path := cmp.Or(*out, "samples.csv")
+		if !strings.HasSuffix(strings.ToLower(path), ".csv") { // an image name: the points drawn
+			if err := picture.Save(path, picture.Scatter(nil, imgs, fmt.Sprintf("%d samples, %s", *n, from))); err != nil {
+				fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+				return exitError
+			}
+			fmt.Fprintf(stdout, "wrote %s: a scatter plot of %d points from %s\n", path, *n, from)
+			return exitOK
+		}
 		if err := savePoints(path, imgs); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 			return exitError
@@ -331,7 +347,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %d images into %s from %s\n", *n, *separate, from)
 	}
 	if *separate == "" || isSet(fs, "out") {
-		if err := picture.SavePNG(*out, picture.Grid(imgs, perRow, 2)); err != nil {
+		if err := picture.Save(*out, picture.Grid(imgs, perRow, 2)); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 			return exitError
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	_ "image/gif"
+	_ "image/jpeg"
 	"image/png"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
 )
@@ -329,6 +332,65 @@ func TestSamplePlane(t *testing.T) {
 	} {
 		if code, _, stderr := call(runSample, cs.args...); code != exitUsage || !strings.Contains(stderr, cs.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", cs.args[1:], code, stderr, exitUsage, cs.want)
+		}
+	}
+}
+
+// TestSampleFormats: -out's name picks the format (a JPEG or GIF grid; a
+// 2-D run's points as CSV, or as a scatter plot under an image name), and
+// a name of another format is refused before any work, writing nothing.
+func TestSampleFormats(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	toy := filepath.Join(t.TempDir(), "ring8")
+	var o, e bytes.Buffer
+	if code := runTrain([]string{"-out", toy, "-set", "train.steps=10", "-set", "train.sample_n=100"}, &o, &e); code != exitOK {
+		t.Fatalf("train ring8: exit %d: %s", code, e.String())
+	}
+	out := t.TempDir()
+	decode := func(path string) (image.Image, string) {
+		t.Helper()
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		img, format, err := image.Decode(f)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return img, format
+	}
+	for _, c := range []struct{ run, name, format string }{
+		{dcgan, "g.jpg", "jpeg"}, {dcgan, "g.JPEG", "jpeg"}, {dcgan, "g.gif", "gif"}, {dcgan, "g.png", "png"}, {toy, "s.png", "png"},
+	} {
+		p := filepath.Join(out, c.name)
+		if code, _, stderr := call(runSample, c.run, "-n", "16", "-out", p); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", c.name, code, stderr)
+		}
+		img, format := decode(p)
+		want := image.Pt(4*30+2, 4*30+2) // 4x4 cells of 28 with padding 2
+		if c.run == toy {
+			want = picture.Scatter(nil, nil, "").Bounds().Size()
+		}
+		if format != c.format || img.Bounds().Size() != want {
+			t.Errorf("%s: %s %v, want %s %v", c.name, format, img.Bounds().Size(), c.format, want)
+		}
+	}
+	p := filepath.Join(out, "s.csv")
+	if code, stdout, stderr := call(runSample, toy, "-n", "5", "-out", p); code != exitOK || !strings.Contains(stdout, "5 points") {
+		t.Fatalf("csv: exit %d: %s%s", code, stdout, stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(readFile(t, p))), "\n"); len(lines) != 6 || lines[0] != "x,y" {
+		t.Errorf("csv: %q, want a header and 5 points", lines)
+	}
+	for _, run := range []string{dcgan, toy} {
+		p := filepath.Join(out, "g.bmp")
+		code, stdout, stderr := call(runSample, run, "-out", p)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "cannot write .bmp images (use .png, .jpg or .gif)") {
+			t.Errorf("-out g.bmp: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Error("-out g.bmp wrote a file")
 		}
 	}
 }
