@@ -1,6 +1,9 @@
 package family
 
-import "github.com/kallima-gan/kallima/tensor"
+import (
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/tensor"
+)
 
 // Likelihood is a Generator with an explicit density that can be estimated
 // on images: a VAE (model.kind vae), whose log-likelihood is estimated by
@@ -37,3 +40,54 @@ type Encoder interface {
 	// another shape.
 	Encode(x *tensor.Tensor) (*tensor.Tensor, error)
 }
+
+// EncoderNet is an Encoder whose encoder is one network that an exporter
+// (package onnx) can write out: images become the network's input as
+// Input says, and its output becomes Encode's code as Code says.
+type EncoderNet interface {
+	Encoder
+	// EncoderGraph describes the encoder with the weights it holds now,
+	// or returns an error saying why it cannot be written as one network
+	// (an encoder that draws noise).
+	EncoderGraph() (EncoderGraph, error)
+}
+
+// EncoderGraph describes an encoder network for export.
+type EncoderGraph struct {
+	Net     nn.Layer     // the network
+	Prefix  string       // its state names' prefix in the model ("enc", "e")
+	Input   EncoderInput // how images [N, C, H, W] in [-1, 1] become Net's input
+	Code    EncoderCode  // how Net's output becomes the code
+	Dim     int          // the code's dimension (a categorical code's style's)
+	Classes int          // CodeCategorical: the number of categories
+}
+
+// EncoderInput is how an encoder's images become its network's input.
+type EncoderInput string
+
+// The inputs of EncoderGraph.
+const (
+	// InputImages: the images as they are, [N, C, H, W] in [-1, 1].
+	InputImages EncoderInput = "images"
+	// InputUnit: (x + 1) / 2 clamped to [0, 1], [N, C, H, W].
+	InputUnit EncoderInput = "unit"
+	// InputUnitFlat: InputUnit flattened to rows [N, C*H*W].
+	InputUnitFlat EncoderInput = "unit-flat"
+)
+
+// EncoderCode is how an encoder network's output becomes the code.
+type EncoderCode string
+
+// The codes of EncoderGraph.
+const (
+	// CodeRaw: the output itself, [N, Dim].
+	CodeRaw EncoderCode = "raw"
+	// CodeMean: the first Dim columns of [mean, log-variance] (or of
+	// [mean, scale]).
+	CodeMean EncoderCode = "mean"
+	// CodeUniform: 2 sigmoid(out) - 1, in (-1, 1).
+	CodeUniform EncoderCode = "uniform"
+	// CodeCategorical: softmax of the first Classes columns, then the
+	// next Dim columns (the style) as they are, [N, Classes + Dim].
+	CodeCategorical EncoderCode = "categorical"
+)

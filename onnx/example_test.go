@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/onnx"
 	"github.com/kallima-gan/kallima/pipeline"
 )
@@ -41,6 +42,31 @@ func ExampleTranslator() {
 		return
 	}
 	if err := os.WriteFile("thick2digit.onnx", model, 0o644); err != nil {
+		fmt.Println(err)
+	}
+}
+
+// ExampleEncoder exports a trained BiGAN's encoder E: input "x"
+// [N, C, H, W] images in [-1, 1], output "z" [N, ZDim], the codes kallima
+// encode writes.
+func ExampleEncoder() {
+	g, _, err := pipeline.LoadSampler("runs/bigan-mnist", false)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	enc, ok := g.Generator.(family.Encoder)
+	if !ok {
+		fmt.Println("no encoder")
+		return
+	}
+	ch, side := g.Config.ImageShape()
+	model, err := onnx.Encoder(enc, g.Config.Model.Kind, []int{ch, side, side})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := os.WriteFile("e.onnx", model, 0o644); err != nil {
 		fmt.Println(err)
 	}
 }

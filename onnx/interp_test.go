@@ -267,6 +267,15 @@ func interpret(t *testing.T, model []byte, inputs map[string]*tensor.Tensor, int
 			y = tensor.IndexSelect(x(0), 0, idx[in[1]])
 		case "Div":
 			y = tensor.Div(x(0), x(1))
+		case "Clip":
+			lo, hi := x(1), x(2)
+			if lo.Dim() != 0 || hi.Dim() != 0 {
+				t.Fatalf("Clip bounds of shapes %v and %v, want scalars", lo.Shape(), hi.Shape())
+			}
+			y = tensor.New(x(0).Shape()...)
+			for i, v := range x(0).Data() {
+				y.Data()[i] = min(max(v, lo.Data()[0]), hi.Data()[0])
+			}
 		case "Sqrt":
 			y = tensor.Sqrt(x(0))
 		case "ReduceMean":

@@ -46,10 +46,18 @@ mean and scale that map the network's output to data coordinates),
 for checking the exported model against Kallima (bench/onnx_check.sh).
 
 Model kinds that export: mlp, dcgan, cgan, acgan, infogan, and the
-generators of vae, ae, aae (normal prior), avb, bigan and ali (for the
-autoencoders: the decoder's mean), sngan and sagan (conditional too),
-biggan and mixgan: every family that draws from noise. See
-docs/EXPORT.md.
+generators of vae, ae, aae (a conditional graph for its mixture and
+categorical priors), avb, bigan and ali (for the autoencoders: the
+decoder's mean), sngan and sagan (conditional too), biggan and mixgan:
+every family that draws from noise. See docs/EXPORT.md.
+
+-encoder writes the encoder instead (vae, ae, aae, bigan, ali): input "x"
+[N, C, H, W] float32 images in [-1, 1], output "z" [N, D], the codes
+kallima encode writes (a VAE's posterior mean, an AAE's code or, for its
+categorical prior, the softmax of y then the style, BiGAN's E(x), ALI's
+posterior mean). avb's encoder draws noise and is not written. -dump
+writes -n images drawn from U(-1, 1) with -seed (x.npy), Kallima's codes
+of them (z.npy) and meta.json.
 
 An image-to-image run (pix2pix, cyclegan, stargan) exports its
 translator: input "x" [N, C, H, W] float32 images in [-1, 1], output "y"
@@ -75,6 +83,7 @@ Examples:
   kallima export runs/dcgan/checkpoints/step-001000.safetensors -out g.onnx
   kallima export runs/cyclegan-thick -from B -to A -out thick2digit.onnx
   kallima export runs/stargan-width -out stargan.onnx -dump check/
+  kallima export runs/bigan-mnist -encoder -out e.onnx     BiGAN's encoder E
 `
 
 func runExport(args []string, stdout, stderr io.Writer) int {
@@ -84,11 +93,12 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	step := optionalInt(fs, "checkpoint", "export the run's checkpoint at this `step`; left out, the newest that verifies")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
-	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder (a translator: images x.npy, its translations y.npy)")
+	dump := fs.String("dump", "", "also write z.npy, label.npy and Kallima's samples x.npy into this folder (a translator: images x.npy, its translations y.npy; an encoder: images x.npy, its codes z.npy)")
 	n := fs.Int("n", 16, "with -dump: number of noise vectors (images, for a translator)")
 	seed := fs.Uint64("seed", 1, "with -dump: seed of the noise (of the images, for a translator)")
 	from := fs.String("from", "", "translator: the source domain of a two-domain model (default A, or the other one than -to)")
 	to := fs.String("to", "", "translator: the target domain of a two-domain model (default the other one)")
+	encoder := fs.Bool("encoder", false, "write the encoder (images to codes) instead of the generator: vae, ae, aae, bigan, ali")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -124,6 +134,10 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		if slices.Contains(onnx.Translators, kind) {
+			if *encoder {
+				fmt.Fprintf(stderr, "kallima export: -encoder: model.kind %s translates images and has no encoder (kinds with one: %s)\n", kind, strings.Join(onnx.Encoders, ", "))
+				return exitUsage
+			}
 			return exportTranslator(target, *out, *from, *to, *dump, *raw, *n, *seed, stdout, stderr)
 		}
 	} else if c, err := config.Load(*cfgPath); err == nil && slices.Contains(onnx.Translators, c.Model.Kind) {
@@ -137,6 +151,9 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	g, code := loadSampler("export", target, *cfgPath, *raw, stderr)
 	if g == nil {
 		return code
+	}
+	if *encoder {
+		return exportEncoder(g, target, *out, *dump, *n, *seed, stdout, stderr)
 	}
 	model, err := onnx.Generator(g.Generator, g.Config.Model.Kind)
 	if err != nil {

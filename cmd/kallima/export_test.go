@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -305,6 +306,69 @@ func TestExportTranslators(t *testing.T) {
 		code, _, stderr := call(runExport, append(tc.args, "-out", filepath.Join(t.TempDir(), "t.onnx"))...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("export %v: exit %d, stderr %q; want exit %d naming %q", tc.args[1:], code, stderr, exitUsage, tc.want)
+		}
+	}
+}
+
+func init() {
+	// An encoder that draws noise, which -encoder refuses.
+	tinyRuns["avb"] = `
+name: tiny-avb
+seed: 3
+data: {kind: synthetic, size: 28, n: 32}
+model: {kind: avb, z_dim: 2, eps_dim: 2, hidden: [8], adv_hidden: [8]}
+train: {steps: 2, batch: 8, log_every: 0, sample_every: 0, checkpoint_every: 0}
+`
+}
+
+// TestExportEncoder exports a tiny BiGAN's encoder with a dump: the images
+// drawn with the seed, and codes that are the loaded model's own codes of
+// them (package onnx's tests check the graph computes the same;
+// onnxruntime runs it in bench/onnx_check.sh). A model without an encoder
+// network, a generator-only one and a translator are refused naming why.
+func TestExportEncoder(t *testing.T) {
+	dir := trainTiny(t, "bigan")
+	out, dump := filepath.Join(t.TempDir(), "e.onnx"), filepath.Join(t.TempDir(), "dump")
+	code, stdout, stderr := call(runExport, dir, "-encoder", "-out", out, "-dump", dump, "-n", "5", "-seed", "4")
+	if code != exitOK || !strings.Contains(stdout, "bigan encoder, images [1 28 28] to codes") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Size() < 1000 {
+		t.Fatalf("model file: %v", err)
+	}
+	x, z := readNPYTensor(t, filepath.Join(dump, "x.npy")), readNPYTensor(t, filepath.Join(dump, "z.npy"))
+	if want := tensor.NewRNG(4).Uniform(-1, 1, 5, 1, 28, 28); !slices.Equal(x.Data(), want.Data()) {
+		t.Error("x.npy is not U(-1, 1) drawn with -seed")
+	}
+	g, _, err := pipeline.LoadSampler(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := g.Generator.(family.Encoder).Encode(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(z.Shape(), []int{5, 4}) || !slices.Equal(z.Data(), want.Data()) {
+		t.Errorf("z.npy %v is not the model's codes of x.npy %v", z.Shape(), want.Shape())
+	}
+	var meta encoderMeta
+	if err := json.Unmarshal(readFile(t, filepath.Join(dump, "meta.json")), &meta); err != nil || meta.Kind != "bigan" || !meta.Encoder || meta.ZDim != 4 || meta.Seed != 4 {
+		t.Errorf("meta.json: %+v (%v)", meta, err)
+	}
+	for _, tc := range []struct {
+		run, want string
+	}{
+		{trainTiny(t, "dcgan"), "model.kind dcgan has no encoder (kinds with one: vae, ae, aae, bigan, ali)"},
+		{trainTiny(t, "avb"), "the encoder draws noise"},
+		{trainTranslator(t, "pix2pix"), "model.kind pix2pix translates images and has no encoder"},
+	} {
+		p := filepath.Join(t.TempDir(), "x.onnx")
+		code, _, stderr := call(runExport, tc.run, "-encoder", "-out", p)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", tc.run, code, stderr, tc.want)
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s: a refused export wrote its file", tc.run)
 		}
 	}
 }

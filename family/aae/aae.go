@@ -569,6 +569,17 @@ func (m *model) checkImages(x *tensor.Tensor) error {
 	return nil
 }
 
+// EncoderGraph implements family.EncoderNet: the encoder "enc" on the
+// images' intensities in [0, 1] as rows, and for the categorical prior
+// the softmax of y beside the style.
+func (m *model) EncoderGraph() (family.EncoderGraph, error) {
+	g := family.EncoderGraph{Net: m.net.enc, Prefix: "enc", Input: family.InputUnitFlat, Code: family.CodeRaw, Dim: m.spec.dim}
+	if m.spec.kind == "categorical" {
+		g.Code, g.Classes = family.CodeCategorical, m.spec.classes
+	}
+	return g, nil
+}
+
 // Encode implements family.Encoder: each image's code, or for the
 // categorical prior (softmax y, style), [N, classes + z_dim].
 func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {

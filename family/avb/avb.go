@@ -373,6 +373,13 @@ func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return mu, nil
 }
 
+// EncoderGraph implements family.EncoderNet by saying why AVB's encoder
+// is not one network: its codes are the mean of proposal_samples draws of
+// an encoder fed noise.
+func (m *model) EncoderGraph() (family.EncoderGraph, error) {
+	return family.EncoderGraph{}, fmt.Errorf("avb: the encoder draws noise (its code is the mean of %d samples, model.proposal_samples), so it is not written as one network", m.sec.ProposalSamples)
+}
+
 // Reconstruct encodes images x [N, C, H, W] in [-1, 1] (Encode) and
 // decodes the codes to the decoder's mean, in [-1, 1].
 func (m *model) Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error) {

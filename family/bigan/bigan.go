@@ -352,6 +352,20 @@ func (m *Model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return z, nil
 }
 
+// EncoderGraph implements family.EncoderNet: E ("e") on the images, its
+// output mapped into the uniform prior's (-1, 1) (BiGAN), or the mean half
+// for ALI's Gaussian encoder.
+func (m *Model) EncoderGraph() (family.EncoderGraph, error) {
+	g := family.EncoderGraph{Net: m.E, Prefix: "e", Input: family.InputImages, Code: family.CodeRaw, Dim: m.prior.Dim}
+	switch m.code {
+	case CodeUniform:
+		g.Code = family.CodeUniform
+	case CodeGaussian:
+		g.Code = family.CodeMean
+	}
+	return g, nil
+}
+
 // Features maps images x [N, C, S, S] to E's last hidden layer
 // [N, Width] (family.Featurer).
 func (m *Model) Features(x *tensor.Tensor) (*tensor.Tensor, error) {

@@ -344,6 +344,16 @@ func (m *model) Reconstruct(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return m.decodeMean(z), nil
 }
 
+// EncoderGraph implements family.EncoderNet: the encoder "enc" on the
+// images' intensities in [0, 1], and for a VAE the mean half of its output.
+func (m *model) EncoderGraph() (family.EncoderGraph, error) {
+	code := family.CodeRaw
+	if m.net.Config.Stochastic {
+		code = family.CodeMean
+	}
+	return family.EncoderGraph{Net: m.net.Encoder, Prefix: "enc", Input: family.InputUnit, Code: code, Dim: m.sec.ZDim}, nil
+}
+
 // Encode implements family.Encoder: the code of each image (a VAE's
 // posterior mean).
 func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
