@@ -2,11 +2,9 @@ package onnx_test
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
-	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/onnx"
 	"github.com/kallima-gan/kallima/tensor"
@@ -38,19 +36,7 @@ var encoderCases = []struct {
 // a small E's codes are otherwise nearly flat.
 func buildEncoder(t *testing.T, sets []string, d family.Data) family.Encoder {
 	t.Helper()
-	c := config.Default()
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := family.Build(c, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Close != nil {
-		m.Close()
-	}
+	m, c := buildModel(t, sets, d)
 	e, ok := m.Generator.(family.Encoder)
 	if !ok {
 		t.Fatalf("%v: not an encoder", sets)
@@ -61,11 +47,7 @@ func buildEncoder(t *testing.T, sets []string, d family.Data) family.Encoder {
 		scale = 20
 	}
 	for _, p := range m.Players {
-		for _, q := range p.Module.Params("") {
-			for i, v := range q.Value.Data().Data() {
-				q.Value.Data().Data()[i] = v*float32(scale*(0.75+0.5*rng.Float64())) + float32(0.05*(rng.Float64()-0.5))
-			}
-		}
+		perturb(p.Module, scale, rng)
 		p.Module.SetTraining(true)
 	}
 	for range 5 {
@@ -96,20 +78,7 @@ func TestEncoderComputes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := interpret(t, b, map[string]*tensor.Tensor{onnx.InputImages: x}, nil)
-			if got == nil || !equalShape(got.Shape(), want.Shape()) {
-				t.Fatalf("graph output %v, want shape %v", got, want.Shape())
-			}
-			worst := 0.0
-			for i, v := range want.Data() {
-				worst = math.Max(worst, math.Abs(float64(got.Data()[i]-v)))
-			}
-			if worst > 1e-5 {
-				t.Errorf("max |graph - Encode| = %g, want <= 1e-5", worst)
-			}
-			if spread(want) < 0.01 {
-				t.Errorf("the codes span %g: too flat to tell a wrong graph from a right one", spread(want))
-			}
+			checkGraph(t, "encoder", interpret(t, b, map[string]*tensor.Tensor{onnx.InputImages: x}, nil), want)
 		})
 	}
 }

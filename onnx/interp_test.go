@@ -348,20 +348,7 @@ func TestGeneratorComputes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := interpret(t, b, floats, ints)
-			if got == nil || !equalShape(got.Shape(), want.Shape()) {
-				t.Fatalf("graph output %v, want shape %v", got, want.Shape())
-			}
-			worst := 0.0
-			for i, v := range want.Data() {
-				worst = math.Max(worst, math.Abs(float64(got.Data()[i]-v)))
-			}
-			if worst > 1e-5 {
-				t.Errorf("max |graph - generator| = %g, want <= 1e-5", worst)
-			}
-			if spread(want) < 0.01 {
-				t.Errorf("the generator's samples span %g: too flat to tell a wrong graph from a right one", spread(want))
-			}
+			checkGraph(t, "generator", interpret(t, b, floats, ints), want)
 		})
 	}
 }
@@ -402,6 +389,26 @@ func request(g family.Generator, n int) (family.Request, map[string]*tensor.Tens
 		floats[code.Name] = v
 	}
 	return req, floats, ints
+}
+
+// checkGraph fails t unless the graph's output got has want's shape and
+// lies within 1e-5 of it, and want spans enough (0.01) that a wrong graph
+// would show. what names the model's side in the messages.
+func checkGraph(t *testing.T, what string, got, want *tensor.Tensor) {
+	t.Helper()
+	if got == nil || !equalShape(got.Shape(), want.Shape()) {
+		t.Fatalf("graph output %v, want shape %v", got, want.Shape())
+	}
+	worst := 0.0
+	for i, v := range want.Data() {
+		worst = math.Max(worst, math.Abs(float64(got.Data()[i]-v)))
+	}
+	if worst > 1e-5 {
+		t.Errorf("max |graph - %s| = %g, want <= 1e-5", what, worst)
+	}
+	if spread(want) < 0.01 {
+		t.Errorf("the %s's outputs span %g: too flat to tell a wrong graph from a right one", what, spread(want))
+	}
 }
 
 // spread is max(x) - min(x).

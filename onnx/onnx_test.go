@@ -87,33 +87,13 @@ func build(t *testing.T, sets []string, d family.Data) (family.Generator, *famil
 	if m, ok := built[key]; ok {
 		return m.Generator, m
 	}
-	c := config.Default()
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if d.Size == 0 {
-		mix := c.Mixture()
-		d.Points = &mix
-	}
-	m, err := family.Build(c, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Close != nil {
-		m.Close()
-	}
+	m, _ := buildModel(t, sets, d)
 	g, mod := m.Generator, m.GeneratorPlayer.Module
 	rng := tensor.NewRNG(7)
 	// Every weight moved off its initial value, so that, for instance,
 	// the class gains (initially all 1) and biases (0) of conditional batch
 	// norm differ between classes.
-	for _, p := range mod.Params("") {
-		for i, v := range p.Value.Data().Data() {
-			p.Value.Data().Data()[i] = v*float32(0.75+0.5*rng.Float64()) + float32(0.05*(rng.Float64()-0.5))
-		}
-	}
+	perturb(mod, 1, rng)
 	// The running statistics; spectral norm's vectors keep their values
 	// (the passes update them too).
 	var buffers []nn.Buffer
@@ -138,6 +118,41 @@ func build(t *testing.T, sets []string, d family.Data) (family.Generator, *famil
 	mod.SetTraining(false)
 	built[key] = m
 	return g, m
+}
+
+// buildModel builds the model of the default config with sets applied,
+// for data d, and closes its loader.
+func buildModel(t *testing.T, sets []string, d family.Data) (*family.Model, config.Config) {
+	t.Helper()
+	c := config.Default()
+	for _, kv := range sets {
+		if err := c.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.Size == 0 && d.Points == nil {
+		mix := c.Mixture()
+		d.Points = &mix
+	}
+	m, err := family.Build(c, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Close != nil {
+		m.Close()
+	}
+	return m, c
+}
+
+// perturb moves every parameter of mod off its initial value: each
+// weight times scale times a factor in [0.75, 1.25), plus up to 0.025 either
+// way, drawn from rng.
+func perturb(mod nn.Module, scale float64, rng *tensor.RNG) {
+	for _, p := range mod.Params("") {
+		for i, v := range p.Value.Data().Data() {
+			p.Value.Data().Data()[i] = v*float32(scale*(0.75+0.5*rng.Float64())) + float32(0.05*(rng.Float64()-0.5))
+		}
+	}
 }
 
 // built caches build's models by their sets and data: the tests only read

@@ -2,11 +2,9 @@ package onnx_test
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
-	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/family/pix2pix"
 	"github.com/kallima-gan/kallima/onnx"
@@ -32,19 +30,7 @@ var translatorCases = []struct {
 // evaluation mode with test-time dropout off.
 func buildTranslator(t *testing.T, sets []string, d family.Data) family.Translator {
 	t.Helper()
-	c := config.Default()
-	for _, kv := range sets {
-		if err := c.Set(kv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := family.Build(c, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Close != nil {
-		m.Close()
-	}
+	m, c := buildModel(t, sets, d)
 	mod := m.GeneratorPlayer.Module
 	rng := tensor.NewRNG(7)
 	// Weights moved off their initial values and, since pix2pix's N(0,
@@ -54,11 +40,7 @@ func buildTranslator(t *testing.T, sets []string, d family.Data) family.Translat
 	if c.Model.Kind == "pix2pix" {
 		scale = 3
 	}
-	for _, p := range mod.Params("") {
-		for i, v := range p.Value.Data().Data() {
-			p.Value.Data().Data()[i] = v*float32(scale*(0.75+0.5*rng.Float64())) + float32(0.05*(rng.Float64()-0.5))
-		}
-	}
+	perturb(mod, scale, rng)
 	// Batch norm's running statistics from training-mode passes over
 	// random images, then moved a little, as build does the generators'.
 	buffers := mod.Buffers("")
@@ -120,20 +102,7 @@ func TestTranslatorComputes(t *testing.T) {
 				} else if want, err = tr.Translate(x, p[0], p[1]); err != nil {
 					t.Fatal(err)
 				}
-				got := interpret(t, b, map[string]*tensor.Tensor{onnx.InputImages: x}, ints)
-				if got == nil || !equalShape(got.Shape(), want.Shape()) {
-					t.Fatalf("%v: graph output %v, want shape %v", p, got, want.Shape())
-				}
-				worst := 0.0
-				for i, v := range want.Data() {
-					worst = math.Max(worst, math.Abs(float64(got.Data()[i]-v)))
-				}
-				if worst > 1e-5 {
-					t.Errorf("%v: max |graph - translator| = %g, want <= 1e-5", p, worst)
-				}
-				if spread(want) < 0.01 {
-					t.Errorf("%v: the translations span %g: too flat to tell a wrong graph from a right one", p, spread(want))
-				}
+				checkGraph(t, fmt.Sprintf("translator %d to %d", p[0], p[1]), interpret(t, b, map[string]*tensor.Tensor{onnx.InputImages: x}, ints), want)
 			}
 		})
 	}

@@ -160,11 +160,7 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		fmt.Fprintf(stderr, "kallima export: %v\n", err)
-		return exitError
-	}
-	if err := atomicfile.Write(*out, func(w io.Writer) error { _, err := w.Write(model); return err }); err != nil {
+	if err := writeModel(*out, model); err != nil {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}
@@ -269,6 +265,14 @@ func dumpSamples(dir string, g *pipeline.Sampler, n int, seed uint64) error {
 		meta.DataMean, meta.DataStd = s.Standardisation()
 	}
 	return writeMeta(dir, meta)
+}
+
+// writeModel writes an encoded model to out atomically, making its folder.
+func writeModel(out string, model []byte) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(out, func(w io.Writer) error { _, err := w.Write(model); return err })
 }
 
 // writeMeta writes meta as indented JSON to dir/meta.json.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/kallima-gan/kallima/family"
-	"github.com/kallima-gan/kallima/internal/atomicfile"
 	"github.com/kallima-gan/kallima/onnx"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
@@ -30,11 +29,7 @@ func exportEncoder(g *pipeline.Sampler, target, out, dump string, n int, seed ui
 		fmt.Fprintf(stderr, "kallima export: -encoder: %v\n", err)
 		return exitUsage
 	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		fmt.Fprintf(stderr, "kallima export: %v\n", err)
-		return exitError
-	}
-	if err := atomicfile.Write(out, func(w io.Writer) error { _, err := w.Write(model); return err }); err != nil {
+	if err := writeModel(out, model); err != nil {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family/pix2pix"
-	"github.com/kallima-gan/kallima/internal/atomicfile"
 	"github.com/kallima-gan/kallima/onnx"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
@@ -80,11 +79,7 @@ func exportTranslator(target, out, from, to, dump string, raw bool, n int, seed 
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitUsage
 	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		fmt.Fprintf(stderr, "kallima export: %v\n", err)
-		return exitError
-	}
-	if err := atomicfile.Write(out, func(w io.Writer) error { _, err := w.Write(model); return err }); err != nil {
+	if err := writeModel(out, model); err != nil {
 		fmt.Fprintf(stderr, "kallima export: %v\n", err)
 		return exitError
 	}
