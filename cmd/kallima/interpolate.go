@@ -18,8 +18,9 @@ that of seed -to in -steps images (both ends included): a straight line
 (lerp), or with -slerp along the great circle between their directions
 while the norm moves linearly (White 2016, "Sampling Generative Networks",
 arXiv:1609.04468), which keeps the path where Gaussian noise has its mass.
-The images go into a one-row grid image (-out: PNG, or JPEG or a still GIF by its name) and/or an animated GIF (-gif)
-that runs forth and back. A conditional model keeps one class (-class).
+The images go into a one-row grid image (-out: a PNG, or a JPEG or a still
+GIF when its name says so) and/or an animated GIF (-gif) that runs forth
+and back. A conditional model keeps one class (-class).
 
 Flags:
 `

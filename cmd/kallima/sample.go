@@ -323,7 +323,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		path := cmp.Or(*out, "samples.csv")
-		if !strings.HasSuffix(strings.ToLower(path), ".csv") { // an image name: the points drawn
+		if ext := strings.ToLower(filepath.Ext(path)); ext != "" && ext != ".csv" { // an image name: the points drawn
 			if err := picture.Save(path, picture.Scatter(nil, imgs, fmt.Sprintf("%d samples, %s", *n, from))); err != nil {
 				fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 				return exitError

@@ -376,6 +376,10 @@ func TestSampleFormats(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s %v", c.name, format, img.Bounds().Size(), c.format, want)
 		}
 	}
+	// A 2-D run's name without an extension stays a CSV file.
+	if code, stdout, stderr := call(runSample, toy, "-n", "3", "-out", filepath.Join(out, "pts")); code != exitOK || !strings.Contains(stdout, "3 points (x,y)") {
+		t.Fatalf("no extension: exit %d: %s%s", code, stdout, stderr)
+	}
 	p := filepath.Join(out, "s.csv")
 	if code, stdout, stderr := call(runSample, toy, "-n", "5", "-out", p); code != exitOK || !strings.Contains(stdout, "5 points") {
 		t.Fatalf("csv: exit %d: %s%s", code, stdout, stderr)
