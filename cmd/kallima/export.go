@@ -23,7 +23,8 @@ import (
 
 const exportUsage = `Usage: kallima export RUN_OR_WEIGHTS [flags]
 
-Writes a trained generator in a format other programs load. -format onnx
+Writes a trained generator (or a translator, or with -encoder an encoder)
+in a format other programs load. -format onnx
 (the only one yet) writes an ONNX model (IR version 8, opset 17): input
 "z" [N, ZDim] float32 noise and, for a conditional model, "label" [N]
 int64 classes; for infogan one input per latent code, named after it

@@ -33,7 +33,7 @@ type command struct {
 var commands = []command{
 	{name: "train", summary: "train a GAN from a preset or config (toy 2-D or images), or resume one", run: runTrain},
 	{name: "sample", summary: "draw images from a trained run or weights file", run: runSample},
-	{name: "export", summary: "write a trained generator (every family that draws from noise) or translator (pix2pix, cyclegan, stargan) as ONNX", run: runExport},
+	{name: "export", summary: "write a trained generator (every family that draws from noise), translator (pix2pix, cyclegan, stargan) or encoder (-encoder) as ONNX", run: runExport},
 	{name: "encode", summary: "map images to an encoder run's latent codes (bigan, ali, vae, ae, aae, avb), with reconstructions", run: runEncode},
 	{name: "translate", summary: "translate images with an image-to-image run (pix2pix, cyclegan, stargan), with a grid of inputs, translations and reconstructions", run: runTranslate},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
