@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/models"
@@ -28,7 +29,7 @@ var Encoders = []string{"vae", "ae", "aae", "bigan", "ali"}
 func Encoder(e family.Encoder, kind string, shape []int) ([]byte, error) {
 	en, ok := e.(family.EncoderNet)
 	if !ok {
-		return nil, fmt.Errorf("onnx: model.kind %s has no encoder that exports (kinds that do: %v)", kind, Encoders)
+		return nil, fmt.Errorf("onnx: model.kind %s has no encoder that exports (kinds that do: %s)", kind, strings.Join(Encoders, ", "))
 	}
 	spec, err := en.EncoderGraph()
 	if err != nil {
