@@ -163,8 +163,8 @@ func points(op string, t *tensor.Tensor) ([][2]float64, int) {
 // fitExtent); ticks fall on round numbers (1, 2 or 5 × 10^k apart) with
 // labels; the title is drawn centered on top and a legend with the point
 // counts below (rows with NaN or ±Inf are skipped and counted there). Either
-// tensor may be nil for no points, and is then left out of the legend. Text is ASCII in basicfont's 7×13 face;
-// other runes show as a box.
+// tensor may be nil for no points, and is then left out of the legend. Text
+// is ASCII in basicfont's 7×13 face; other runes show as a box.
 //
 // The picture is 560×568 pixels, with the plot area at
 // [60, 540) × [36, 516). It panics if a tensor is not [n, 2].
