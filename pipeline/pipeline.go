@@ -210,6 +210,9 @@ func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Resu
 	case errors.Is(err, run.ErrNoCheckpoint):
 		// Stopped before its first checkpoint: start over.
 		err = r.Rewind(-1)
+		if err == nil && opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "%s stopped before its first checkpoint: training it from step 0\n", dir)
+		}
 	case err == nil:
 		if err = s.restore(ck, opts.Warn); err != nil {
 			err = fmt.Errorf("resume %s from step %d: %w", dir, ck.Step, err)

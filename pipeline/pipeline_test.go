@@ -179,6 +179,50 @@ func TestStopThenResumeMatchesWholeRun(t *testing.T) {
 	}
 }
 
+// TestResumeBeforeFirstCheckpoint resumes a run killed before its first
+// checkpoint (its config and metrics written, no checkpoint): training
+// starts over, says so, and ends where an uninterrupted run ends, with each
+// step logged once.
+func TestResumeBeforeFirstCheckpoint(t *testing.T) {
+	c := tinyConfig(t, "dcgan")
+	c.Train.LogEvery = 1
+	root := t.TempDir()
+	whole, cut := filepath.Join(root, "whole"), filepath.Join(root, "cut")
+	if _, err := Train(context.Background(), c, whole, Options{Warn: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Train(ctx, c, cut, Options{Progress: cancelAt{"step 7/", cancel}, Warn: io.Discard}); !errors.Is(err, gan.ErrStopped) {
+		t.Fatalf("stop: %v", err)
+	}
+	// What kill -9 leaves before the first checkpoint.
+	if err := os.RemoveAll(filepath.Join(cut, run.CheckpointsDir)); err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	res, err := Resume(context.Background(), cut, Options{Progress: &progress, Warn: io.Discard})
+	if err != nil || res.ResumedAt != 0 || res.Step != 24 {
+		t.Fatalf("resume: %+v, %v", res, err)
+	}
+	if !strings.Contains(progress.String(), "stopped before its first checkpoint") {
+		t.Errorf("progress does not say the run starts over:\n%s", progress.String())
+	}
+	sameWeights(t, "dcgan", latest(t, whole), latest(t, cut))
+	recs, err := run.ReadMetrics(filepath.Join(cut, run.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 24 {
+		t.Fatalf("%d metrics lines, want 24", len(recs))
+	}
+	for i, r := range recs {
+		if r.Step != i+1 {
+			t.Fatalf("metrics line %d is step %d: the cut run's lines were kept", i+1, r.Step)
+		}
+	}
+}
+
 func latest(t *testing.T, dir string) *run.Checkpoint {
 	t.Helper()
 	r, err := run.Open(dir, run.Options{Warn: io.Discard})
