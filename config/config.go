@@ -224,15 +224,43 @@ func Presets() []string {
 
 // Preset returns an embedded preset by name.
 func Preset(name string) (Config, error) {
-	b, err := presets.ReadFile(path.Join("presets", name+".yaml"))
+	b, err := PresetFile(name)
 	if err != nil {
-		return Config{}, fmt.Errorf("no preset %q (have %s)", name, strings.Join(Presets(), ", "))
+		return Config{}, err
 	}
 	c, err := Parse(bytes.NewReader(b))
 	if err != nil {
 		return Config{}, fmt.Errorf("preset %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// PresetFile returns an embedded preset's YAML text, its heading comment
+// included: a starting point for a config file of one's own.
+func PresetFile(name string) ([]byte, error) {
+	b, err := presets.ReadFile(path.Join("presets", name+".yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("no preset %q (have %s)", name, strings.Join(Presets(), ", "))
+	}
+	return b, nil
+}
+
+// PresetAbout returns the comment heading an embedded preset's file (what
+// it trains, from which paper, and why its settings) as one paragraph.
+func PresetAbout(name string) (string, error) {
+	b, err := PresetFile(name)
+	if err != nil {
+		return "", err
+	}
+	var words []string
+	for _, line := range strings.Split(string(b), "\n") {
+		text, ok := strings.CutPrefix(line, "#")
+		if !ok {
+			break
+		}
+		words = append(words, strings.Fields(text)...)
+	}
+	return strings.Join(words, " "), nil
 }
 
 // Load reads a YAML config file over the defaults.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"bytes"
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/family"
 	_ "github.com/kallima-gan/kallima/family/all"
@@ -8,6 +9,7 @@ import (
 	"github.com/kallima-gan/kallima/family/dcgan"
 	"github.com/kallima-gan/kallima/family/mlp"
 	"github.com/kallima-gan/kallima/models"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -399,5 +401,37 @@ func TestValidateCandidates(t *testing.T) {
 	b, err := c.YAML()
 	if err != nil || strings.Contains(string(b), "candidate") || strings.Contains(string(b), "finalist") {
 		t.Fatalf("default snapshot mentions candidates (%v):\n%s", err, b)
+	}
+}
+
+// TestPresetFiles checks that every preset's file parses to the preset and
+// opens with a description that stops where its YAML starts.
+func TestPresetFiles(t *testing.T) {
+	for _, name := range config.Presets() {
+		b, err := config.PresetFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := config.Parse(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c, err := config.Preset(name)
+		if err != nil || !reflect.DeepEqual(c, fromFile) {
+			t.Fatalf("%s: the file parses to another config than the preset (%v)", name, err)
+		}
+		about, err := config.PresetAbout(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(about) < 20 || strings.ContainsAny(about, "#\n") || strings.Contains(about, "name: "+name) {
+			t.Errorf("%s: description %q", name, about)
+		}
+	}
+	if _, err := config.PresetFile("no-such"); err == nil || !strings.Contains(err.Error(), "dcgan-mnist") {
+		t.Errorf("unknown preset: %v (want an error listing the presets)", err)
+	}
+	if got, _ := config.PresetAbout("grid25"); got != "25 Gaussians with means {-4,-2,0,2,4}^2 and sigma 0.05." {
+		t.Errorf("grid25: %q", got)
 	}
 }

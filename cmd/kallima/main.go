@@ -38,6 +38,7 @@ var commands = []command{
 	{name: "translate", summary: "translate images with an image-to-image run (pix2pix, cyclegan, stargan), with a grid of inputs, translations and reconstructions", run: runTranslate},
 	{name: "interpolate", summary: "walk the latent space between two seeds (grid or GIF)", run: runInterpolate},
 	{name: "serve", summary: "serve runs over HTTP: sample, interpolate, translate and encode, with metrics (docs/SERVING.md)", run: runServe},
+	{name: "presets", summary: "list the embedded presets (family, data, steps, what each is), or print one as a config to start from", run: runPresets},
 	{name: "inspect", summary: "summarise a run folder: config, checkpoints, metrics", run: runInspect},
 	{name: "eval", summary: "score a 28x28 generator, or one image set against another, with Kallima's MNIST feature network (FID, KID, IS, PR)", run: runEval},
 	{name: "data", summary: "put a data set in place (kallima data fetch mnist) or export it (data export mnist/test -out DIR)", run: runData},
