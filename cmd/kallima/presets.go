@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -55,12 +56,8 @@ func runPresets(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(tw, "NAME\tMODEL\tDATA\tSTEPS\tWHAT IT IS")
 	for _, name := range config.Presets() {
 		c, err := config.Preset(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "kallima presets: %v\n", err)
-			return exitError
-		}
-		about, err := config.PresetAbout(name)
-		if err != nil {
+		about, aboutErr := config.PresetAbout(name)
+		if err := errors.Join(err, aboutErr); err != nil {
 			fmt.Fprintf(stderr, "kallima presets: %v\n", err)
 			return exitError
 		}
