@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
@@ -26,8 +28,11 @@ run keeps one, G's own with -raw), any checkpoint file of a run
 or a safetensors file of G's weights with the config it was trained with
 (-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
-(ceil(sqrt(n)) per row; PNG, or JPEG or GIF when -out's name says so) or,
-with -separate, one PNG each. A
+(ceil(sqrt(n)) per row; PNG, or JPEG or GIF when -out's name says so),
+with -separate one PNG each, or with -out FILE.npy one array for other
+tools to read or score: uint8 [N, C, H, W], the bytes the PNGs would hold
+(the layout kallima data export writes and kallima eval reads), up to
+100000 images. A
 conditional (cgan, acgan) model draws class K with -class K, else the classes in
 turn; -per-class K lays it out one row per class instead, K images each, the
 same K noise vectors in every row (so a column keeps its noise).
@@ -44,8 +49,8 @@ row r hold the first two noise dimensions at the prior's quantiles
 (c+0.5)/P and (r+0.5)/P, the other dimensions at 0 (the picture of a VAE's
 2-d latent manifold, or a slice through the centre of a larger one).
 A 2-D run's samples are points: they go into a CSV file (x,y per line;
--out samples.csv by default), or drawn as a scatter plot when -out names
-an image (.png, .jpg, .gif).
+-out samples.csv by default), as float32 [N, 2] with -out FILE.npy, or
+drawn as a scatter plot when -out names an image (.png, .jpg, .gif).
 
 Flags:
 `
@@ -59,6 +64,7 @@ Examples:
   kallima sample runs/infogan -code c1=0:9           one row per category of c1, 8 noise columns
   kallima sample runs/infogan -code c2=-2:2 -code c1=7 -n 10   c2 from -2 to 2 down the rows, all with c1=7
   kallima sample runs/dcgan -raw -separate out/      G's live weights, out/sample-000.png, ...
+  kallima sample runs/stacked -n 26000 -out s.npy    26000 images as uint8 [N, C, H, W] for another tool to score
   kallima sample runs/dcgan/checkpoints/step-001000.safetensors   an earlier checkpoint of the run
   kallima sample runs/dcgan -truncation 0.5          noise within [-0.5, 0.5]: values beyond redrawn (BigGAN's truncation)
   kallima sample runs/dcgan -truncation 0.7 -truncation-mode scale   noise times 0.7 (StyleGAN's psi, in z)
@@ -67,8 +73,12 @@ Examples:
   kallima sample g.safetensors -config dcgan.yaml    a weights file and its config
 `
 
-// maxSamples bounds -n.
-const maxSamples = 10000
+// maxSamples bounds -n, and maxNPYSamples -n with -out FILE.npy (an
+// array of bytes, not a picture: 100000 3x64x64 images are 1.2 GB).
+const (
+	maxSamples    = 10000
+	maxNPYSamples = 100000
+)
 
 // sampleChunk is the number of images generated per forward pass.
 const sampleChunk = 64
@@ -169,7 +179,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima sample", sampleUsage, sampleExamples)
 	n := fs.Int("n", 64, "number of images")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
-	out := fs.String("out", "grid.png", "grid image to write, .png, .jpg or .gif (not written with -separate unless given); samples.csv for a 2-D run")
+	out := fs.String("out", "grid.png", "grid image to write, .png, .jpg or .gif (not written with -separate unless given), or .npy for an array of the images; samples.csv for a 2-D run")
 	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead")
 	class := optionalInt(fs, "class", "draw only this `class` (0 or more) of a conditional model; left out, the classes in turn")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
@@ -193,8 +203,13 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima sample: want one run folder or weights file, got %d arguments (see kallima sample -h)\n", len(pos))
 		return exitUsage
 	}
-	if *n < 1 || *n > maxSamples {
-		fmt.Fprintf(stderr, "kallima sample: -n %d: want 1 to %d\n", *n, maxSamples)
+	asNPY := strings.EqualFold(filepath.Ext(*out), ".npy") && isSet(fs, "out")
+	limit, more := maxSamples, fmt.Sprintf(" (up to %d with -out FILE.npy)", maxNPYSamples)
+	if asNPY {
+		limit, more = maxNPYSamples, " with -out FILE.npy"
+	}
+	if *n < 1 || *n > limit {
+		fmt.Fprintf(stderr, "kallima sample: -n %d: want 1 to %d%s\n", *n, limit, more)
 		return exitUsage
 	}
 	if isSet(fs, "class") && *class < 0 {
@@ -212,11 +227,15 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima sample: -out is empty and no -separate folder: nothing to write")
 		return exitUsage
 	}
-	if *out != "" && !strings.HasSuffix(strings.ToLower(*out), ".csv") {
+	if *out != "" && !strings.HasSuffix(strings.ToLower(*out), ".csv") && !asNPY {
 		if _, err := picture.FormatOf(*out); err != nil {
 			fmt.Fprintf(stderr, "kallima sample: -out %v\n", err)
 			return exitUsage
 		}
+	}
+	if asNPY && *separate != "" {
+		fmt.Fprintln(stderr, "kallima sample: -separate writes one PNG per image and -out FILE.npy one array of them: give one")
+		return exitUsage
 	}
 	if codes.Given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
 		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
@@ -311,18 +330,56 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	req.Labels = labels
+	from := describe(g, pos[0])
+	if asNPY && g.IsImage {
+		// Bytes chunk by chunk: 100000 images as floats would be 4 times
+		// the array written.
+		var pix []byte
+		var shape []int
+		start := time.Now()
+		next := 10000 // the next progress line, on long draws
+		err := drawEach(g, z, req, func(lo, hi int, img *tensor.Tensor) {
+			if pix == nil {
+				shape = append([]int{*n}, img.Shape()[1:]...)
+				pix = make([]byte, 0, *n*img.Len()/(hi-lo))
+			}
+			for _, v := range img.Data() {
+				pix = append(pix, picture.ToByte(v))
+			}
+			if hi >= next || (hi == *n && *n > 10000) {
+				fmt.Fprintf(stderr, "sample: %d/%d images, %s\n", hi, *n, time.Since(start).Round(time.Second))
+				next += 10000
+			}
+		})
+		if err == nil {
+			err = writeNPY(*out, &data.NPY{Kind: 'u', Size: 1, Shape: shape, Data: pix})
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d images as uint8 %v from %s\n", *out, *n, shape, from)
+		return exitOK
+	}
 	imgs, err := drawSamples(g, z, req)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
 		return exitError
 	}
-	from := describe(g, pos[0])
 	if !g.IsImage {
 		if *separate != "" {
 			fmt.Fprintln(stderr, "kallima sample: -separate writes images; a 2-D run's samples are points (-out FILE.csv)")
 			return exitUsage
 		}
 		path := cmp.Or(*out, "samples.csv")
+		if asNPY {
+			if err := writeNPY(path, float32NPY(imgs)); err != nil {
+				fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+				return exitError
+			}
+			fmt.Fprintf(stdout, "wrote %s: %d points as float32 [%d, 2] from %s\n", path, *n, *n, from)
+			return exitOK
+		}
 		if ext := strings.ToLower(filepath.Ext(path)); ext != "" && ext != ".csv" { // an image name: the points drawn
 			if err := picture.Save(path, picture.Scatter(nil, imgs, fmt.Sprintf("%d samples, %s", *n, from))); err != nil {
 				fmt.Fprintf(stderr, "kallima sample: %v\n", err)
@@ -359,9 +416,22 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 // drawSamples draws the images [n, C, H, W] of the noise z [n, dim] (and
 // the request's labels or codes, one per row) from g, in chunks.
 func drawSamples(g *pipeline.Sampler, z *tensor.Tensor, req family.Request) (*tensor.Tensor, error) {
-	n, d := z.Size(0), g.Prior.Dim
 	var all []float32
 	var shape []int
+	err := drawEach(g, z, req, func(_, _ int, img *tensor.Tensor) {
+		all = append(all, img.Data()...)
+		shape = img.Shape()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tensor.FromSlice(all, append([]int{z.Size(0)}, shape[1:]...)...), nil
+}
+
+// drawEach draws drawSamples' images sampleChunk at a time, handing each
+// chunk, images lo to hi-1, to f.
+func drawEach(g *pipeline.Sampler, z *tensor.Tensor, req family.Request, f func(lo, hi int, img *tensor.Tensor)) error {
+	n, d := z.Size(0), g.Prior.Dim
 	for lo := 0; lo < n; lo += sampleChunk {
 		hi := min(n, lo+sampleChunk)
 		zc := tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d)
@@ -377,12 +447,11 @@ func drawSamples(g *pipeline.Sampler, z *tensor.Tensor, req family.Request) (*te
 		}
 		img, err := g.SampleRequest(zc, part)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		all = append(all, img.Data()...)
-		shape = img.Shape()
+		f(lo, hi, img)
 	}
-	return tensor.FromSlice(all, append([]int{n}, shape[1:]...)...), nil
+	return nil
 }
 
 // savePoints writes points [N, 2] as CSV: a header, then x,y per line.

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	_ "image/gif"
 	_ "image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
@@ -396,5 +399,93 @@ func TestSampleFormats(t *testing.T) {
 		if _, err := os.Stat(p); err == nil {
 			t.Error("-out g.bmp wrote a file")
 		}
+	}
+}
+
+// TestSampleNPY: -out FILE.npy writes the images as uint8 [N, C, H, W], the
+// bytes -separate's PNGs hold, and a 2-D run's points as float32 [N, 2]
+// equal to the CSV's; -n may then go past the grids' limit, and -separate
+// with it is refused.
+func TestSampleNPY(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	toy := filepath.Join(t.TempDir(), "ring8")
+	var o, e bytes.Buffer
+	if code := runTrain([]string{"-out", toy, "-set", "train.steps=10", "-set", "train.sample_n=100"}, &o, &e); code != exitOK {
+		t.Fatalf("train ring8: exit %d: %s", code, e.String())
+	}
+	out := t.TempDir()
+	p, sep := filepath.Join(out, "s.NPY"), filepath.Join(out, "each")
+	code, stdout, stderr := call(runSample, dcgan, "-n", "70", "-seed", "3", "-out", p)
+	if code != exitOK || !strings.Contains(stdout, "70 images as uint8 [70 1 28 28]") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	x, err := data.ReadNPYFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Kind != 'u' || x.Size != 1 || fmt.Sprint(x.Shape) != "[70 1 28 28]" {
+		t.Fatalf("%s %v, want |u1 [70 1 28 28]", x.Descr(), x.Shape)
+	}
+	if code, _, stderr := call(runSample, dcgan, "-n", "70", "-seed", "3", "-separate", sep); code != exitOK {
+		t.Fatalf("-separate: exit %d: %s", code, stderr)
+	}
+	for _, i := range []int{0, 69} {
+		img := decodePNG(t, filepath.Join(sep, fmt.Sprintf("sample-%03d.png", i)))
+		for y := range 28 {
+			for x0 := range 28 {
+				r, _, _, _ := img.At(x0, y).RGBA()
+				if got, want := x.Data[i*784+y*28+x0], byte(r>>8); got != want {
+					t.Fatalf("image %d pixel (%d, %d): npy %d, png %d", i, x0, y, got, want)
+				}
+			}
+		}
+	}
+
+	// A 2-D run: the CSV's points, as float32.
+	csv := filepath.Join(out, "s.csv")
+	if code, _, stderr := call(runSample, toy, "-n", "5", "-out", csv); code != exitOK {
+		t.Fatalf("csv: exit %d: %s", code, stderr)
+	}
+	if code, stdout, stderr = call(runSample, toy, "-n", "5", "-out", p); code != exitOK || !strings.Contains(stdout, "5 points as float32 [5, 2]") {
+		t.Fatalf("2-D npy: exit %d: %s%s", code, stdout, stderr)
+	}
+	pts, err := data.ReadNPYFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pts.Kind != 'f' || pts.Size != 4 || fmt.Sprint(pts.Shape) != "[5 2]" {
+		t.Fatalf("2-D: %s %v, want <f4 [5 2]", pts.Descr(), pts.Shape)
+	}
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, csv))), "\n")[1:]
+	for i, line := range lines {
+		for j, f := range strings.Split(line, ",") {
+			want, _ := strconv.ParseFloat(f, 32)
+			got := math.Float32frombits(binary.LittleEndian.Uint32(pts.Data[4*(2*i+j):]))
+			if float32(want) != got {
+				t.Errorf("point %d, %d: npy %g, csv %s", i, j, got, f)
+			}
+		}
+	}
+
+	// Past the grids' limit with .npy only; -separate with it refused.
+	big := filepath.Join(out, "big.npy")
+	if code, _, stderr := call(runSample, dcgan, "-n", "10050", "-out", big); code != exitOK || !strings.Contains(stderr, "sample: 10050/10050 images") {
+		t.Fatalf("-n 10050: exit %d: %s", code, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "10001", "-out", filepath.Join(out, "g.png")}, "-n 10001: want 1 to 10000 (up to 100000 with -out FILE.npy)"},
+		{[]string{"-n", "100001", "-out", filepath.Join(out, "x.npy")}, "-n 100001: want 1 to 100000 with -out FILE.npy"},
+		{[]string{"-separate", sep, "-out", filepath.Join(out, "x.npy")}, "give one"},
+	} {
+		code, stdout, stderr := call(runSample, append([]string{dcgan}, c.args...)...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d mentioning %q", c.args, code, stdout, stderr, exitUsage, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "x.npy")); err == nil {
+		t.Error("a refused command wrote x.npy")
 	}
 }
