@@ -339,16 +339,24 @@ func TestSamplePlane(t *testing.T) {
 	}
 }
 
-// TestSampleFormats: -out's name picks the format (a JPEG or GIF grid; a
-// 2-D run's points as CSV, or as a scatter plot under an image name), and
-// a name of another format is refused before any work, writing nothing.
-func TestSampleFormats(t *testing.T) {
-	dcgan := trainTiny(t, "dcgan")
+// trainRing8 trains the default 2-D preset for 10 steps into a new folder
+// and returns it.
+func trainRing8(t *testing.T) string {
+	t.Helper()
 	toy := filepath.Join(t.TempDir(), "ring8")
 	var o, e bytes.Buffer
 	if code := runTrain([]string{"-out", toy, "-set", "train.steps=10", "-set", "train.sample_n=100"}, &o, &e); code != exitOK {
 		t.Fatalf("train ring8: exit %d: %s", code, e.String())
 	}
+	return toy
+}
+
+// TestSampleFormats: -out's name picks the format (a JPEG or GIF grid; a
+// 2-D run's points as CSV, or as a scatter plot under an image name), and
+// a name of another format is refused before any work, writing nothing.
+func TestSampleFormats(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	toy := trainRing8(t)
 	out := t.TempDir()
 	decode := func(path string) (image.Image, string) {
 		t.Helper()
@@ -408,11 +416,7 @@ func TestSampleFormats(t *testing.T) {
 // with it is refused.
 func TestSampleNPY(t *testing.T) {
 	dcgan := trainTiny(t, "dcgan")
-	toy := filepath.Join(t.TempDir(), "ring8")
-	var o, e bytes.Buffer
-	if code := runTrain([]string{"-out", toy, "-set", "train.steps=10", "-set", "train.sample_n=100"}, &o, &e); code != exitOK {
-		t.Fatalf("train ring8: exit %d: %s", code, e.String())
-	}
+	toy := trainRing8(t)
 	out := t.TempDir()
 	p, sep := filepath.Join(out, "s.NPY"), filepath.Join(out, "each")
 	code, stdout, stderr := call(runSample, dcgan, "-n", "70", "-seed", "3", "-out", p)
