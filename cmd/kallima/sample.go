@@ -216,8 +216,8 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima sample: -class %d: classes are 0 or more\n", *class)
 		return exitUsage
 	}
-	if isSet(fs, "per-class") && (*perClass < 1 || *perClass > maxSamples || isSet(fs, "class") || isSet(fs, "n")) {
-		fmt.Fprintf(stderr, "kallima sample: -per-class %d: want 1 to %d images per class, without -class or -n\n", *perClass, maxSamples)
+	if isSet(fs, "per-class") && (*perClass < 1 || *perClass > limit || isSet(fs, "class") || isSet(fs, "n")) {
+		fmt.Fprintf(stderr, "kallima sample: -per-class %d: want 1 to %d images per class, without -class or -n\n", *perClass, limit)
 		return exitUsage
 	}
 	if !isSet(fs, "out") {
@@ -297,14 +297,14 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kallima sample: -code: %v\n", err)
 			return exitUsage
 		}
-		if *n = z.Size(0); *n > maxSamples {
-			fmt.Fprintf(stderr, "kallima sample: -code: the traversal makes %d images, more than %d\n", *n, maxSamples)
+		if *n = z.Size(0); *n > limit {
+			fmt.Fprintf(stderr, "kallima sample: -code: the traversal makes %d images, more than %d\n", *n, limit)
 			return exitUsage
 		}
 	case *perClass > 0:
 		// Row k is class k, and every row reuses the same noise.
-		if *n = *perClass * g.Classes; *n > maxSamples {
-			fmt.Fprintf(stderr, "kallima sample: -per-class %d: %d classes make %d images, more than %d\n", *perClass, g.Classes, *n, maxSamples)
+		if *n = *perClass * g.Classes; *n > limit {
+			fmt.Fprintf(stderr, "kallima sample: -per-class %d: %d classes make %d images, more than %d\n", *perClass, g.Classes, *n, limit)
 			return exitUsage
 		}
 		z0 := g.Prior.Sample(tensor.NewRNG(*seed), *perClass).Data()
