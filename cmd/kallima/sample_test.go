@@ -410,6 +410,20 @@ func TestSampleFormats(t *testing.T) {
 	}
 }
 
+// readNPYOf reads the NPY file at path and fails the test unless its type
+// is descr ("|u1", "<f4") and its shape prints as shape.
+func readNPYOf(t *testing.T, path, descr, shape string) *data.NPY {
+	t.Helper()
+	x, err := data.ReadNPYFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Descr() != descr || fmt.Sprint(x.Shape) != shape {
+		t.Fatalf("%s: %s %v, want %s %s", path, x.Descr(), x.Shape, descr, shape)
+	}
+	return x
+}
+
 // TestSampleNPY: -out FILE.npy writes the images as uint8 [N, C, H, W], the
 // bytes -separate's PNGs hold, and a 2-D run's points as float32 [N, 2]
 // equal to the CSV's; -n may then go past the grids' limit, and -separate
@@ -423,13 +437,7 @@ func TestSampleNPY(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "70 images as uint8 [70 1 28 28]") {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
-	x, err := data.ReadNPYFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.Kind != 'u' || x.Size != 1 || fmt.Sprint(x.Shape) != "[70 1 28 28]" {
-		t.Fatalf("%s %v, want |u1 [70 1 28 28]", x.Descr(), x.Shape)
-	}
+	x := readNPYOf(t, p, "|u1", "[70 1 28 28]")
 	if code, _, stderr := call(runSample, dcgan, "-n", "70", "-seed", "3", "-separate", sep); code != exitOK {
 		t.Fatalf("-separate: exit %d: %s", code, stderr)
 	}
@@ -453,13 +461,7 @@ func TestSampleNPY(t *testing.T) {
 	if code, stdout, stderr = call(runSample, toy, "-n", "5", "-out", p); code != exitOK || !strings.Contains(stdout, "5 points as float32 [5, 2]") {
 		t.Fatalf("2-D npy: exit %d: %s%s", code, stdout, stderr)
 	}
-	pts, err := data.ReadNPYFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pts.Kind != 'f' || pts.Size != 4 || fmt.Sprint(pts.Shape) != "[5 2]" {
-		t.Fatalf("2-D: %s %v, want <f4 [5 2]", pts.Descr(), pts.Shape)
-	}
+	pts := readNPYOf(t, p, "<f4", "[5 2]")
 	lines := strings.Split(strings.TrimSpace(string(readFile(t, csv))), "\n")[1:]
 	for i, line := range lines {
 		for j, f := range strings.Split(line, ",") {
