@@ -116,9 +116,9 @@ type Loss struct {
 
 // Train sets the optimisation.
 type Train struct {
-	Steps     int     `yaml:"steps"`     // generator updates
+	Steps     int     `yaml:"steps"`     // training steps: n_critic D updates, then g_steps G updates
 	Batch     int     `yaml:"batch"`     // batch size
-	NCritic   int     `yaml:"n_critic"`  // D updates per G update
+	NCritic   int     `yaml:"n_critic"`  // D updates per step
 	Optimizer string  `yaml:"optimizer"` // "adam" or "rmsprop"
 	LRG       float32 `yaml:"lr_g"`      // generator learning rate
 	LRD       float32 `yaml:"lr_d"`      // discriminator learning rate (TTUR when different)
@@ -136,6 +136,11 @@ type Train struct {
 	// Left out of the YAML when false, so configs that do not use it (and
 	// the fingerprints of docs/toy-journal.tsv) are as before it existed.
 	ReuseFake bool `yaml:"reuse_fake,omitempty"`
+	// GSteps is the number of G updates per step, after D's; 0 means 1.
+	// PacGAN's Stacked MNIST code makes 2 (carpedm20's DCGAN, "to make
+	// sure that d_loss does not go to zero"). Left out of the YAML when 0,
+	// so the configs and fingerprints from before it are unchanged.
+	GSteps int `yaml:"g_steps,omitempty"`
 	// RollbackEvery, when positive, recovers from divergence (gan.Rollback):
 	// an in-memory snapshot every this many steps, and a NaN or Inf goes
 	// back to it with both learning rates halved, at most 3 times. 0: a

@@ -65,6 +65,7 @@ func TestValidateNamesFieldAndFix(t *testing.T) {
 		{"model.prior=cauchy", "model.prior"},
 		{"data.kind=mixture", "data.mixture"},
 		{"train.rollback_every=-1", "train.rollback_every"},
+		{"train.g_steps=-1", "train.g_steps"},
 		{"loss.label_smoothing=0.1", "label smoothing applies"},
 	}
 	for _, c := range cases {

@@ -119,6 +119,8 @@ func (c Config) validateRest() error {
 		return fmt.Errorf("train.batch: %d (want a positive batch size)", t.Batch)
 	case t.NCritic <= 0:
 		return fmt.Errorf("train.n_critic: %d (want >= 1; 5 is usual for WGAN)", t.NCritic)
+	case t.GSteps < 0:
+		return fmt.Errorf("train.g_steps: %d (want 1 or more G updates per step, or leave it out for 1; PacGAN's code makes 2)", t.GSteps)
 	case t.Optimizer != "adam" && t.Optimizer != "rmsprop":
 		return fmt.Errorf("train.optimizer: %q (want adam or rmsprop)", t.Optimizer)
 	case !(t.LRG > 0) || !(t.LRD > 0):

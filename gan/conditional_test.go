@@ -481,7 +481,7 @@ func TestConditionalTrainingSmoke(t *testing.T) {
 			}
 			before := gap()
 			pg, pd := &Player{Name: "g", Module: g, Opt: og}, &Player{Name: "d", Module: d, Opt: od}
-			tr := &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1), Steps: 300}
+			tr := &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1, 1), Steps: 300}
 			if err := tr.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}

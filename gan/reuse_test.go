@@ -33,7 +33,7 @@ func reuseSetup(t *testing.T, reuse, wrap bool) (*Unconditional, *Trainer) {
 	if wrap {
 		game = WithTerms{Game: u}
 	}
-	return u, &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1), Steps: 1}
+	return u, &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1, 1), Steps: 1}
 }
 
 // TestReuseFakeIsTheBenchStep checks that with ReuseFake one step is D's

@@ -109,10 +109,14 @@ type FakeReuser interface {
 	ReusesFake() bool
 }
 
-// TwoPlayer returns the phases of the classic game: nCritic updates of d
-// (at least one), then one of g.
-func TwoPlayer(game Game, g, d *Player, nCritic int) []Phase {
-	ph := []Phase{{Player: d, Repeat: nCritic, Terms: game.DiscriminatorTerms}, {Player: g, Terms: game.GeneratorTerms}}
+// TwoPlayer returns the phases of the classic game: nCritic updates of d,
+// then nGen of g (0 counts as 1). More than one update of g per step is
+// what the code behind PacGAN's Stacked MNIST rows does (carpedm20's
+// DCGAN, which runs G's optimizer twice "to make sure that d_loss does not
+// go to zero"); each of g's updates draws its own fake batch, but for the
+// first under a FakeReuser.
+func TwoPlayer(game Game, g, d *Player, nCritic, nGen int) []Phase {
+	ph := []Phase{{Player: d, Repeat: nCritic, Terms: game.DiscriminatorTerms}, {Player: g, Repeat: nGen, Terms: game.GeneratorTerms}}
 	if r, ok := game.(FakeReuser); ok && r.ReusesFake() {
 		ph[0].Keep = []*Player{g}
 	}

@@ -61,7 +61,7 @@ func newCounting(t *testing.T) (*countingGame, *Trainer) {
 		t.Fatal(err)
 	}
 	pg, pd := &Player{Name: "g", Module: g, Opt: og}, &Player{Name: "d", Module: d, Opt: od}
-	return cg, &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(cg, pg, pd, 3), Steps: 4}
+	return cg, &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(cg, pg, pd, 3, 1), Steps: 4}
 }
 
 func TestTrainerAlternation(t *testing.T) {
@@ -90,6 +90,18 @@ func TestTrainerAlternation(t *testing.T) {
 	}
 	if same {
 		t.Fatal("the generator did not change")
+	}
+}
+
+// TestTrainerGSteps: g_steps 2 makes two G updates after each D update.
+func TestTrainerGSteps(t *testing.T) {
+	cg, tr := newCounting(t)
+	tr.Phases = TwoPlayer(cg, tr.Player("g"), tr.Player("d"), 1, 2)
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cg.dCalls != 4 || cg.gCalls != 8 || tr.Step != 4 {
+		t.Fatalf("D updates %d, G updates %d, step %d: want 4, 8, 4 (g_steps 2)", cg.dCalls, cg.gCalls, tr.Step)
 	}
 }
 

@@ -323,7 +323,7 @@ func TestTricksTrainRing8(t *testing.T) {
 	}
 	var last Logs
 	pg, pd := &Player{Name: "g", Module: g, Opt: og}, &Player{Name: "d", Module: d, Opt: od}
-	tr := &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1), Steps: 200,
+	tr := &Trainer{Players: []*Player{pg, pd}, Phases: TwoPlayer(game, pg, pd, 1, 1), Steps: 200,
 		Callbacks: []Callback{func(_ *Trainer, l Logs) error { last = l; return nil }}}
 	if err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)

@@ -247,6 +247,9 @@ func describeConfig(c config.Config) (data, model, loss string) {
 	if c.Train.NCritic > 1 {
 		extra = append(extra, fmt.Sprintf("n_critic %d", c.Train.NCritic))
 	}
+	if c.Train.GSteps > 1 {
+		extra = append(extra, fmt.Sprintf("g_steps %d", c.Train.GSteps))
+	}
 	if c.Train.EMA > 0 {
 		extra = append(extra, fmt.Sprintf("ema %g", c.Train.EMA))
 	}

@@ -153,8 +153,8 @@ func (s *Section) Validate(c config.Config) error {
 	if c.Loss.Penalty != "" || c.Loss.InstanceNoise > 0 {
 		return fmt.Errorf("loss.penalty/instance_noise: not available for model.kind aae (its adversaries see codes; leave them out)")
 	}
-	if c.Train.ClipD > 0 || c.Train.ReuseFake {
-		return fmt.Errorf("train.clip_d/reuse_fake: not available for model.kind aae (leave them out)")
+	if c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.GSteps > 1 {
+		return fmt.Errorf("train.clip_d/reuse_fake/g_steps: not available for model.kind aae (leave them out)")
 	}
 	obj, _, _, err := family.Loss(c)
 	if err != nil {

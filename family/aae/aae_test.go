@@ -60,6 +60,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"loss.name=wgan"}, "loss.name"},
 		{[]string{"loss.name=bogus"}, "loss.name"},
 		{[]string{"train.reuse_fake=true"}, "train.clip_d/reuse_fake"},
+		{[]string{"train.g_steps=2"}, "g_steps"},
 		{[]string{"data.kind=ring8"}, "needs image data"},
 		{[]string{"loss.feature_matching=1"}, "feature_matching"},
 		{[]string{"model.prior=mixture", "model.z_dim=2", "loss.name=lsgan", "train.n_critic=2"}, ""},

@@ -131,8 +131,8 @@ func (s *Section) Validate(c config.Config) error {
 	switch {
 	case c.Loss.Penalty != "" || c.Loss.InstanceNoise > 0 || c.Loss.LabelSmoothing > 0:
 		return fmt.Errorf("loss.penalty/instance_noise/label_smoothing: model.kind avb trains T with the logistic loss alone (leave the loss: section out)")
-	case c.Train.NCritic != 1 || c.Train.ClipD > 0 || c.Train.ReuseFake:
-		return fmt.Errorf("train.n_critic/clip_d/reuse_fake: model.kind avb updates T once per step on the step's batch (leave them out)")
+	case c.Train.NCritic != 1 || c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.GSteps > 1:
+		return fmt.Errorf("train.n_critic/clip_d/reuse_fake/g_steps: model.kind avb updates T once per step on the step's batch (leave them out)")
 	}
 	return family.CheckNoTricks(c, "avb")
 }

@@ -167,8 +167,8 @@ func (s *Section) Validate(c config.Config) error {
 		return fmt.Errorf("train.n_critic: %d, but simultaneous updates make one D update per step (set model.simultaneous: false to alternate)", c.Train.NCritic)
 	case c.Train.LRDecay:
 		return fmt.Errorf("train.lr_decay: model.kind %s decays its rates exponentially from model.decay_start (set decay_start: 1 for none); leave train.lr_decay out", kind)
-	case c.Train.ClipD > 0 || c.Train.ReuseFake:
-		return fmt.Errorf("train.clip_d/reuse_fake: not available for model.kind %s (leave them out)", kind)
+	case c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.GSteps > 1:
+		return fmt.Errorf("train.clip_d/reuse_fake/g_steps: not available for model.kind %s (leave them out)", kind)
 	}
 	return family.CheckNoTricks(c, kind)
 }

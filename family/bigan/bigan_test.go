@@ -67,6 +67,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"loss.penalty=r1", "loss.penalty_weight=1"}, "loss.penalty"},
 		{[]string{"train.lr_decay=true"}, "train.lr_decay"},
 		{[]string{"train.reuse_fake=true"}, "train.clip_d/reuse_fake"},
+		{[]string{"train.g_steps=2"}, "g_steps"},
 		{[]string{"loss.feature_matching=1"}, "loss.feature_matching"},
 		{[]string{"data.kind=ring8"}, "needs image data"},
 		{[]string{"train.n_critic=2"}, "train.n_critic: 2, but simultaneous"},

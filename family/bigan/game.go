@@ -146,7 +146,7 @@ func (g *Game) Phases(ge, d *gan.Player, nCritic int) []gan.Phase {
 	if g.Simultaneous {
 		return []gan.Phase{{Player: ge, Terms: g.GeneratorTerms}, {Player: d, Terms: g.DiscriminatorTerms}}
 	}
-	return gan.TwoPlayer(g, ge, d, nCritic)
+	return gan.TwoPlayer(g, ge, d, nCritic, 1)
 }
 
 // score returns D's logits on the real pairs (x, ez) and the fake pairs

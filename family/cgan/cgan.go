@@ -92,7 +92,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
-		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
+		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic, c.Train.GSteps),
 		Generator:       NewGenerator(g, prior, d.Classes, "cgan"),
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,

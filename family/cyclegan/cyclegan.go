@@ -125,8 +125,8 @@ func (s *Section) Validate(c config.Config) error {
 	if c.Loss.Penalty != "" || c.Loss.InstanceNoise > 0 || c.Loss.LabelSmoothing != 0 {
 		return fmt.Errorf("loss.penalty/instance_noise/label_smoothing: not available for model.kind cyclegan (leave them out)")
 	}
-	if c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.NCritic > 1 {
-		return fmt.Errorf("train.clip_d/reuse_fake/n_critic: not available for model.kind cyclegan (one D update per G update on the G update's translations; leave them out)")
+	if c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.NCritic > 1 || c.Train.GSteps > 1 {
+		return fmt.Errorf("train.clip_d/reuse_fake/n_critic/g_steps: not available for model.kind cyclegan (one D update per G update on the G update's translations; leave them out)")
 	}
 	if c.Train.LRDecay {
 		return fmt.Errorf("train.lr_decay: model.kind cyclegan decays its rates by model.decay_start (0.5: constant for the first half, linear to 0 over the second); leave train.lr_decay out")

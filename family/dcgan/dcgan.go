@@ -174,7 +174,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, err
 	}
-	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic)
+	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic, c.Train.GSteps)
 	// The loader starts a goroutine: make it last, when nothing can fail.
 	if loader, err = d.Loader(c.Train.Batch, loaderRNG); err != nil {
 		return nil, err

@@ -501,7 +501,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 		return nil, err
 	}
 	m.Players = []*gan.Player{pg, pd}
-	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic)
+	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic, c.Train.GSteps)
 	m.GeneratorPlayer = pg
 	m.Generator = &Generator{G: game.G, Noise: prior, Post: post, Mean: pointsMean, Std: pointsStd}
 	return m, nil

@@ -127,7 +127,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if err != nil {
 		return nil, err
 	}
-	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic)
+	m.Phases = gan.TwoPlayer(played, pg, pd, c.Train.NCritic, c.Train.GSteps)
 	if max(s.Pack, 1) == 1 && c.Loss.MinibatchKernels == 0 {
 		// A packed D scores groups and a minibatch layer whole batches:
 		// neither has a value at a single point.

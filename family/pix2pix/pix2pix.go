@@ -179,7 +179,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	game := &Game{G: g, D: dnet, Objective: obj, L1: float32(s.L1), Channels: d.Channels, ReuseFake: c.Train.ReuseFake}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
-		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
+		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic, c.Train.GSteps),
 		Translator:      &Translator{G: g, Drop: gameRNG, TestDropout: s.TestDropout, shape: []int{d.Channels, d.Size, d.Size}},
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,

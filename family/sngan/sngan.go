@@ -147,7 +147,7 @@ func Build(c config.Config, d family.Data, root *tensor.RNG, s *Section, attenti
 	}
 	m := &family.Model{
 		Players:         []*gan.Player{pg, pd},
-		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic),
+		Phases:          gan.TwoPlayer(game, pg, pd, c.Train.NCritic, c.Train.GSteps),
 		Generator:       capability,
 		GeneratorPlayer: pg,
 		SampleRNG:       fixedRNG,

@@ -197,7 +197,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	}
 	game := &Game{G: g, D: dnet, Objective: obj, Penalty: penalty, LambdaCls: s.LambdaCls, LambdaRec: s.LambdaRec, RNG: gameRNG,
 		Real: func() (*tensor.Tensor, []int) { b := loader.Next(); return b.Images, b.Labels }}
-	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic)
+	m.Phases = gan.TwoPlayer(game, pg, pd, c.Train.NCritic, c.Train.GSteps)
 	return m, nil
 }
 

@@ -135,8 +135,8 @@ func (s *Section) Validate(c config.Config) error {
 	switch {
 	case c.Loss.Penalty != "" || c.Loss.InstanceNoise > 0 || c.Loss.LabelSmoothing > 0:
 		return fmt.Errorf("loss.penalty/instance_noise/label_smoothing: model.kind %s has no discriminator; its loss is the negative ELBO (leave the loss: section out)", kind)
-	case c.Train.NCritic != 1 || c.Train.ClipD > 0 || c.Train.ReuseFake:
-		return fmt.Errorf("train.n_critic/clip_d/reuse_fake: model.kind %s has one player and no critic (leave them out)", kind)
+	case c.Train.NCritic != 1 || c.Train.ClipD > 0 || c.Train.ReuseFake || c.Train.GSteps > 1:
+		return fmt.Errorf("train.n_critic/clip_d/reuse_fake/g_steps: model.kind %s has one player and no critic (leave them out)", kind)
 	}
 	return family.CheckNoTricks(c, kind)
 }
