@@ -6,7 +6,8 @@
 #
 #   flock /tmp/kallima-cpu.lock bash bench/stacked_results.sh
 #
-# ROWS picks rows by name (default all); STEPS, when set, overrides each
+# ROWS picks rows by name (default all); the -g1 rows are the VEEGAN-setting
+# rows as the preset was before session 28, one G update a step. STEPS, when set, overrides each
 # preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
 # per run to RUNS/results.jsonl, with the row, the seed and the wall time.
 set -euo pipefail
@@ -20,13 +21,15 @@ lscpu | grep 'Model name'
 declare -A ROW=(
 	[dcgan]="dcgan-stacked"
 	[pacdcgan2]="dcgan-stacked -set model.pack=2"
+	[dcgan-g1]="dcgan-stacked -set train.g_steps=1"
+	[pacdcgan2-g1]="dcgan-stacked -set train.g_steps=1 -set model.pack=2"
 	[small-d4]="dcgan-stacked-small"
 	[small-d4-pack4]="dcgan-stacked-small -set model.pack=4"
 	[small-d8]="dcgan-stacked-small -set model.d_width=8"
 	[small-d8-pack4]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4"
 	[mixgan]="mixgan-stacked"
 )
-for row in ${ROWS:-dcgan pacdcgan2 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan}; do
+for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"
