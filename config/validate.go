@@ -114,7 +114,7 @@ func (c Config) validateRest() error {
 	t := c.Train
 	switch {
 	case t.Steps <= 0:
-		return fmt.Errorf("train.steps: %d (want a positive number of generator updates)", t.Steps)
+		return fmt.Errorf("train.steps: %d (want a positive number of training steps)", t.Steps)
 	case t.Batch <= 0:
 		return fmt.Errorf("train.batch: %d (want a positive batch size)", t.Batch)
 	case t.NCritic <= 0:
