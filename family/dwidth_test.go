@@ -1,6 +1,7 @@
 package family_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,6 +55,49 @@ func TestDWidth(t *testing.T) {
 	for _, sets := range [][]string{{"model.d_width=-1"}, {"model.kind=cgan", "data.classes=3", "model.d_width=4"}} {
 		if _, err := build(sets...); err == nil || !strings.Contains(err.Error(), "model.d_width") {
 			t.Errorf("%v: error %v, want one naming model.d_width", sets, err)
+		}
+	}
+}
+
+// TestDExtraLayers: model.d_extra_layers gives D strided convolutions below
+// G's base side (at 28x28 and width 8: 7 -> 3 -> 1, 32 and 64 channels), G
+// is unchanged, and counts out of range or on other families are named.
+func TestDExtraLayers(t *testing.T) {
+	m, err := buildDCGAN(nil, "model.d_extra_layers=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := buildDCGAN(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(m *family.Model, player string) map[string][]int {
+		s := map[string][]int{}
+		for _, p := range m.Players {
+			if p.Name == player {
+				for _, q := range p.Module.Params("") {
+					s[q.Name] = q.Value.Data().Shape()
+				}
+			}
+		}
+		return s
+	}
+	d := state(m, "d")
+	if got := d["blocks.3.conv.weight"]; !slices.Equal(got, []int{64, 32, 4, 4}) {
+		t.Errorf("D's fourth convolution %v, want [64 32 4 4]", got)
+	}
+	if got := d["head.weight"]; !slices.Equal(got, []int{1, 64}) {
+		t.Errorf("D's head %v, want [1 64] over the 1x1 maps", got)
+	}
+	if _, ok := state(plain, "d")["blocks.2.conv.weight"]; ok {
+		t.Error("without d_extra_layers D has a third convolution")
+	}
+	if g, pg := state(m, "g"), state(plain, "g"); len(g) != len(pg) || !slices.Equal(g["project.weight"], pg["project.weight"]) {
+		t.Errorf("G changed with d_extra_layers: %v against %v", g, pg)
+	}
+	for _, sets := range [][]string{{"model.d_extra_layers=3"}, {"model.d_extra_layers=-1"}, {"model.kind=cgan", "data.classes=3", "model.d_extra_layers=1"}} {
+		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.d_extra_layers") {
+			t.Errorf("%v: error %v, want one naming model.d_extra_layers", sets, err)
 		}
 	}
 }

@@ -66,6 +66,12 @@ type DCGANConfig struct {
 	// kernel's dimension; default 5, the authors'. The features stay phi(x).
 	MinibatchKernels int
 	MinibatchDim     int
+	// DExtra (discriminator only) adds that many stride-2 convolutions
+	// (channels doubling, batch norm, LeakyReLU) below the base side, each
+	// halving it rounded down (7 -> 3 -> 1, 4 -> 2 -> 1), so D can be as
+	// deep as carpedm20's DCGAN behind PacGAN's Stacked MNIST rows (four
+	// strided convolutions at 28x28, down to 2x2). 0, 1 or 2.
+	DExtra int
 }
 
 // Validate reports the first field of c that no DCGAN can have, naming it.
@@ -84,6 +90,8 @@ func (c DCGANConfig) Validate() error {
 		return fmt.Errorf("dcgan: Pack %d: want 0 or 1 (none) or a packing degree", c.Pack)
 	case c.MinibatchKernels < 0 || c.MinibatchDim < 0:
 		return fmt.Errorf("dcgan: MinibatchKernels %d, MinibatchDim %d: want 0 (none) or positive sizes", c.MinibatchKernels, c.MinibatchDim)
+	case c.DExtra < 0 || c.DExtra > 2:
+		return fmt.Errorf("dcgan: DExtra %d: want 0, 1 or 2 (the base side halves to 1 after 2)", c.DExtra)
 	}
 	return nil
 }
@@ -315,12 +323,14 @@ func (g *DCGANGenerator) SetTraining(on bool) { g.children().SetTraining(on) }
 //
 //	x -> Conv2d(Channels -> Width, k4 s2 p1) -> LeakyReLU(0.2)
 //	  -> (Conv2d k4 s2 p1, channels doubling -> BatchNorm2d -> LeakyReLU(0.2)) per further halving
+//	  -> (the same, DExtra times more, below the base side)
 //	  -> flatten (the features phi(x))
 //	  -> (Linear(-> Dense) -> BatchNorm1d -> LeakyReLU(0.2), with Dense only: then the features phi(x))
 //	  -> (with MinibatchKernels: concat(phi(x), o(phi(x))), minibatch discrimination)
 //	  -> Linear(-> 1)
 //
-// down to the base side (7 for Size 28, 4 otherwise). Without batch norm
+// down to the base side (7 for Size 28, 4 otherwise), or DExtra halvings
+// below it (7 -> 3 -> 1, 4 -> 2 -> 1). Without batch norm
 // (NoBatchNorm or SpectralNorm) every convolution has a bias; with it, the
 // convolutions it follows have none. The last linear map over the flattened
 // b x b maps is the paper's final 4x4 convolution to one output.
@@ -354,8 +364,12 @@ func newDCGANDiscriminator(c DCGANConfig, in int, rng *tensor.RNG) *DCGANDiscrim
 	base, n := c.levels()
 	useBN := !c.NoBatchNorm && !c.SpectralNorm
 	d := &DCGANDiscriminator{inChannels: in, size: c.Size}
-	for i := 0; i < n; i++ {
-		out := c.widthAt(n - 1 - i)
+	side := base
+	for i := 0; i < n+c.DExtra; i++ {
+		out := c.Width << i // widthAt(n-1-i), doubling on below the base
+		if i >= n {
+			side /= 2 // k4 s2 p1 on an odd side rounds down: 7 -> 3 -> 1
+		}
 		conv := nn.NewConv2d(in, out, 4, stride2, rng)
 		bn := i > 0 && useBN
 		if bn {
@@ -374,7 +388,7 @@ func newDCGANDiscriminator(c DCGANConfig, in int, rng *tensor.RNG) *DCGANDiscrim
 		d.Blocks = append(d.Blocks, b)
 		in = out
 	}
-	d.features = in * base * base
+	d.features = in * side * side
 	if c.Dense > 0 {
 		d.Dense = denseBlock(d.features, c.Dense, useBN, c.SpectralNorm, nn.LeakyReLU{Slope: 0.2}, c, rng)
 		d.features = c.Dense

@@ -610,3 +610,62 @@ func TestDCGANMinibatch(t *testing.T) {
 		t.Errorf("negative MinibatchKernels: error %v", err)
 	}
 }
+
+// TestDCGANDExtra checks the strided convolutions DExtra adds to D below the
+// base side: their state (channels doubling on, batch norm after each),
+// the odd sides rounding down (28: 7 -> 3 -> 1), the features and head they
+// leave, every D flavour's shapes, the error for an out-of-range count, and
+// gradients through them against finite differences.
+func TestDCGANDExtra(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	for _, c := range []struct {
+		size, extra int
+		last        string // the last block's convolution
+		features    int
+	}{
+		{28, 1, "blocks.2.conv.weight [8 4 4 4]", 8 * 3 * 3},
+		{28, 2, "blocks.3.conv.weight [16 8 4 4]", 16},
+		{32, 2, "blocks.4.conv.weight [32 16 4 4]", 32},
+	} {
+		dc := DCGANConfig{Size: c.size, Channels: 3, Width: 2, DExtra: c.extra}
+		x := rng.Normal(0, 1, 3, 3, c.size, c.size)
+		for _, dv := range dVariants {
+			dc.NoBatchNorm, dc.SpectralNorm = dv.noBN, dv.specNrm
+			d, err := NewDCGANDiscriminator(dc, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, n := dc.levels()
+			if len(d.Blocks) != n+c.extra {
+				t.Errorf("%d/%d/%s: %d blocks, want %d", c.size, c.extra, dv.name, len(d.Blocks), n+c.extra)
+			}
+			f, l := d.Features(autograd.Const(x))
+			if !slices.Equal(f.Shape(), []int{3, c.features}) || d.FeatureDim() != c.features || !slices.Equal(l.Shape(), []int{3, 1}) {
+				t.Errorf("%d/%d/%s: features %v (dim %d), logits %v, want [3 %d], [3 1]", c.size, c.extra, dv.name, f.Shape(), d.FeatureDim(), l.Shape(), c.features)
+			}
+			nn.State(d)
+			if dv.name != "bn" {
+				continue
+			}
+			names := strings.Join(shapes(d), " ")
+			last := strings.Fields(c.last)[0]
+			bn := strings.Replace(last, "conv.weight", "bn.weight", 1)
+			if !strings.Contains(names, c.last) || !strings.Contains(names, bn) || !strings.Contains(names, fmt.Sprintf("head.weight [1 %d]", c.features)) {
+				t.Errorf("%d/%d: D state %s, want %q, %s and a head over %d features", c.size, c.extra, names, c.last, bn, c.features)
+			}
+		}
+	}
+	for _, bad := range []int{-1, 3} {
+		c := DCGANConfig{Size: 28, Channels: 1, Width: 2, DExtra: bad}
+		if _, err := NewDCGANDiscriminator(c, rng); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("DExtra %d", bad)) {
+			t.Errorf("DExtra %d: error %v, want one naming it", bad, err)
+		}
+	}
+	c := tiny
+	c.Size, c.DExtra = 28, 2
+	d := newDCGANDiscriminator(c, 1, rng)
+	smooth(d.Blocks)
+	first := d.Blocks[0].Conv.(*nn.Conv2d)
+	last := d.Blocks[len(d.Blocks)-1].Conv.(*nn.Conv2d)
+	gradCheck(t, rng.Normal(0, 1, 4, 1, 28, 28), []probe{{&first.Weight, true}, {&last.Weight, true}, {&d.Head.Weight, false}}, d.Forward, checkOpts(7))
+}

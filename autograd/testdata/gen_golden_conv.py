@@ -81,6 +81,11 @@ CASES = [
     dict(name="up_4x4_to_8x8", op="upsample_bilinear", x=[1, 3, 4, 4], size=[8, 8]),
     dict(name="down_7x6_to_3x4", op="upsample_bilinear", x=[1, 2, 7, 6], size=[3, 4]),
     dict(name="same_3x5", op="upsample_bilinear", x=[1, 1, 3, 5], size=[3, 5]),
+    # A deeper DCGAN discriminator (model.d_extra_layers) halves odd sides
+    # below the base, rounding down: 7 -> 3 -> 1. Last, so the cases above
+    # keep their draws.
+    conv("dcgan_d_odd7", [2, 4, 7, 7], [8, 4, 4, 4], stride=2, padding=1),
+    conv("dcgan_d_odd3", [2, 8, 3, 3], [16, 8, 4, 4], stride=2, padding=1),
 ]
 
 

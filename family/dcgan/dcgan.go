@@ -52,6 +52,12 @@ type Section struct {
 	// table has D at a quarter or half of G's size). Default 0: Width.
 	// Only model.kind dcgan takes it.
 	DWidth int `yaml:"d_width,omitempty"`
+	// DExtraLayers adds 1 or 2 strided convolutions to D below G's base
+	// side (at 28x28: 7 -> 3 -> 1), channels doubling, so D is as deep as
+	// the DCGAN behind PacGAN's Stacked MNIST rows (four strided
+	// convolutions, about 4.3M weights; Kallima's width-64 D has two and
+	// 0.14M). Default 0. Only model.kind dcgan takes it.
+	DExtraLayers int `yaml:"d_extra_layers,omitempty"`
 }
 
 // Defaults returns the section's defaults.
@@ -95,6 +101,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	}
 	if s.DWidth < 0 || (s.DWidth > 0 && kind != "dcgan") {
 		return fmt.Errorf("model.d_width: %d (want 0 for D as wide as G, or a positive channel count; only model.kind dcgan takes it)", s.DWidth)
+	}
+	if s.DExtraLayers < 0 || s.DExtraLayers > 2 || (s.DExtraLayers > 0 && kind != "dcgan") {
+		return fmt.Errorf("model.d_extra_layers: %d (want 0, 1 or 2 strided convolutions below G's base side; only model.kind dcgan takes it)", s.DExtraLayers)
 	}
 	if err := family.CheckPack(c, s.Pack, kind == "dcgan", kind); err != nil {
 		return err
@@ -144,6 +153,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	if s.DWidth > 0 {
 		dnets.Width = s.DWidth
 	}
+	dnets.DExtra = s.DExtraLayers
 	dnet, err := models.NewDCGANDiscriminator(dnets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("discriminator: %w", err)
