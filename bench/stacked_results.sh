@@ -7,7 +7,8 @@
 #   flock /tmp/kallima-cpu.lock bash bench/stacked_results.sh
 #
 # ROWS picks rows by name (default all); the -g1 rows are the VEEGAN-setting
-# rows as the preset was before session 28, one G update a step. STEPS, when set, overrides each
+# rows as the preset was before session 28, one G update a step; -w128
+# has G and D twice as wide, -dx2 two more strided convolutions in D. STEPS, when set, overrides each
 # preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
 # per run to RUNS/results.jsonl, with the row, the seed and the wall time.
 set -euo pipefail
@@ -28,8 +29,10 @@ declare -A ROW=(
 	[small-d8]="dcgan-stacked-small -set model.d_width=8"
 	[small-d8-pack4]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4"
 	[mixgan]="mixgan-stacked"
+	[dcgan-w128]="dcgan-stacked -set model.width=128"
+	[dcgan-dx2]="dcgan-stacked -set model.d_extra_layers=2"
 )
-for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan}; do
+for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"
