@@ -7,10 +7,11 @@
 #   flock /tmp/kallima-cpu.lock bash bench/stacked_results.sh
 #
 # ROWS picks rows by name (default all); the -g1 rows are the VEEGAN-setting
-# rows as the preset was before session 28, one G update a step; -w128
-# has G and D twice as wide, -dx2 two more strided convolutions in D. STEPS, when set, overrides each
-# preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
-# per run to RUNS/results.jsonl, with the row, the seed and the wall time.
+# rows as the preset was before session 28, one G update a step; -w128 has
+# G and D twice as wide, -dx2 two more strided convolutions in D. STEPS,
+# when set, overrides each preset's steps. Runs go to RUNS (default
+# /tmp/stacked-runs), one JSON line per run to RUNS/results.jsonl, with the
+# row, the seed and the wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/tmp/stacked-runs}

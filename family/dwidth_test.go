@@ -25,19 +25,33 @@ func buildDCGAN(images *data.Set, sets ...string) (*family.Model, error) {
 	return family.Build(c, family.Data{Channels: 1, Size: 28, Images: images})
 }
 
+// paramShapes maps the parameter names of m's player to their shapes.
+func paramShapes(t *testing.T, m *family.Model, player string) map[string][]int {
+	t.Helper()
+	for _, p := range m.Players {
+		if p.Name == player {
+			s := map[string][]int{}
+			for _, q := range p.Module.Params("") {
+				s[q.Name] = q.Value.Data().Shape()
+			}
+			return s
+		}
+	}
+	t.Fatalf("no player %s", player)
+	return nil
+}
+
 // TestDWidth: model.d_width makes D narrower than G (its first
 // convolution has d_width output channels), the other DCGAN-shaped
 // families refuse it, and a negative width is named.
 func TestDWidth(t *testing.T) {
 	build := func(sets ...string) (*family.Model, error) { return buildDCGAN(nil, sets...) }
 	firstOut := func(m *family.Model, player string) int {
-		for _, p := range m.Players {
-			if p.Name == player {
-				return p.Module.Params("")[0].Value.Data().Size(0)
-			}
+		w := paramShapes(t, m, player)["blocks.0.conv.weight"]
+		if len(w) == 0 {
+			t.Fatalf("player %s has no blocks.0.conv.weight", player)
 		}
-		t.Fatalf("no player %s", player)
-		return 0
+		return w[0]
 	}
 	m, err := build("model.d_width=2")
 	if err != nil {
@@ -71,28 +85,17 @@ func TestDExtraLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := func(m *family.Model, player string) map[string][]int {
-		s := map[string][]int{}
-		for _, p := range m.Players {
-			if p.Name == player {
-				for _, q := range p.Module.Params("") {
-					s[q.Name] = q.Value.Data().Shape()
-				}
-			}
-		}
-		return s
-	}
-	d := state(m, "d")
+	d := paramShapes(t, m, "d")
 	if got := d["blocks.3.conv.weight"]; !slices.Equal(got, []int{64, 32, 4, 4}) {
 		t.Errorf("D's fourth convolution %v, want [64 32 4 4]", got)
 	}
 	if got := d["head.weight"]; !slices.Equal(got, []int{1, 64}) {
 		t.Errorf("D's head %v, want [1 64] over the 1x1 maps", got)
 	}
-	if _, ok := state(plain, "d")["blocks.2.conv.weight"]; ok {
+	if _, ok := paramShapes(t, plain, "d")["blocks.2.conv.weight"]; ok {
 		t.Error("without d_extra_layers D has a third convolution")
 	}
-	if g, pg := state(m, "g"), state(plain, "g"); len(g) != len(pg) || !slices.Equal(g["project.weight"], pg["project.weight"]) {
+	if g, pg := paramShapes(t, m, "g"), paramShapes(t, plain, "g"); len(g) != len(pg) || !slices.Equal(g["project.weight"], pg["project.weight"]) {
 		t.Errorf("G changed with d_extra_layers: %v against %v", g, pg)
 	}
 	for _, sets := range [][]string{{"model.d_extra_layers=3"}, {"model.d_extra_layers=-1"}, {"model.kind=cgan", "data.classes=3", "model.d_extra_layers=1"}} {
