@@ -96,14 +96,24 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// TestBenchServe runs a one-second load test on a tiny run and checks the
+// TestBenchServe runs a short load test on a tiny run and checks the
 // report: requests answered, no error but 429, forward passes counted,
 // memory read, and the baseline loop run.
 func TestBenchServe(t *testing.T) {
 	dir := trainTiny(t, "dcgan")
-	res, err := benchServe(dir, 4, 4, 4, 0, 150*time.Millisecond, time.Second, 2*time.Millisecond, nil)
-	if err != nil {
-		t.Fatal(err)
+	// A machine saturated by other tests can answer no request in a short
+	// window; what is checked is the report, not the speed, so a window
+	// that answered none is run once more, longer.
+	var res ServeBench
+	for _, d := range []time.Duration{150 * time.Millisecond, 2 * time.Second} {
+		var err error
+		if res, err = benchServe(dir, 4, 4, 4, 0, d, time.Second, 2*time.Millisecond, nil); err != nil {
+			t.Fatal(err)
+		}
+		if res.Codes["200"] > 0 {
+			break
+		}
+		t.Logf("no request answered in %v (a loaded machine?): once more for longer", d)
 	}
 	if res.Codes["200"] == 0 || len(res.Errors) > 0 || res.OKPerSec <= 0 || res.P99ms < res.P50ms || res.MaxBatch < 4 || res.LoopPerSec <= 0 ||
 		res.Busy <= 0 || res.Busy > 1 || res.PassSamplesPerSec <= 0 {
@@ -123,10 +133,17 @@ func TestBenchServe(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err == nil && (res.RSSBeforeKiB == 0 || res.RSSAfterKiB == 0) {
 		t.Errorf("RSS not read: %d, %d", res.RSSBeforeKiB, res.RSSAfterKiB)
 	}
-	code, stdout, stderr := call(runBenchServe, dir, "-clients", "2", "-n", "4", "-duration", "100ms", "-rounds", "3", "-json")
 	var rounds ServeRounds
-	if code != exitOK || json.Unmarshal([]byte(stdout), &rounds) != nil || len(rounds.Rounds) != 3 {
-		t.Fatalf("-rounds 3: code %d, stdout %q, stderr %q", code, stdout, stderr)
+	for _, d := range []string{"100ms", "1s"} {
+		code, stdout, stderr := call(runBenchServe, dir, "-clients", "2", "-n", "4", "-duration", d, "-rounds", "3", "-json")
+		rounds = ServeRounds{}
+		if code != exitOK || json.Unmarshal([]byte(stdout), &rounds) != nil || len(rounds.Rounds) != 3 {
+			t.Fatalf("-rounds 3: code %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		if !slices.ContainsFunc(rounds.Rounds, func(r ServeBench) bool { return r.Codes["200"] == 0 }) {
+			break
+		}
+		t.Logf("a round of %s answered no request (a loaded machine?): once more for longer", d)
 	}
 	var ratios []float64
 	for _, r := range rounds.Rounds {
