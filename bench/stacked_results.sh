@@ -8,7 +8,11 @@
 #
 # ROWS picks rows by name (default all); the -g1 rows are the VEEGAN-setting
 # rows as the preset was before session 28, one G update a step; -w128 has
-# G and D twice as wide, -dx2 two more strided convolutions in D. STEPS,
+# G and D twice as wide, -dx2 two more strided convolutions in D. A packed
+# D sees train.batch/m groups, while PacGAN's code draws m minibatches and
+# D sees batch-size groups: pacdcgan2 and the -b512 rows multiply the batch
+# by m to match it (dcgan-b128 is pacdcgan2's batch unpacked); the older
+# pack rows kept the preset's batch. STEPS,
 # when set, overrides each preset's steps. Runs go to RUNS (default
 # /tmp/stacked-runs), one JSON line per run to RUNS/results.jsonl, with the
 # row, the seed and the wall time.
@@ -22,18 +26,22 @@ go build -o "$KALLIMA" ./cmd/kallima
 lscpu | grep 'Model name'
 declare -A ROW=(
 	[dcgan]="dcgan-stacked"
-	[pacdcgan2]="dcgan-stacked -set model.pack=2"
+	[pacdcgan2]="dcgan-stacked -set model.pack=2 -set train.batch=128"
+	[dcgan-b128]="dcgan-stacked -set train.batch=128"
 	[dcgan-g1]="dcgan-stacked -set train.g_steps=1"
 	[pacdcgan2-g1]="dcgan-stacked -set train.g_steps=1 -set model.pack=2"
 	[small-d4]="dcgan-stacked-small"
 	[small-d4-pack4]="dcgan-stacked-small -set model.pack=4"
+	[small-d4-pack4-b512]="dcgan-stacked-small -set model.pack=4 -set train.batch=512"
 	[small-d8]="dcgan-stacked-small -set model.d_width=8"
 	[small-d8-pack4]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4"
+	[small-d8-pack4-b512]="dcgan-stacked-small -set model.d_width=8 -set model.pack=4 -set train.batch=512"
 	[mixgan]="mixgan-stacked"
 	[dcgan-w128]="dcgan-stacked -set model.width=128"
+	[pacdcgan2-w128]="dcgan-stacked -set model.width=128 -set model.pack=2 -set train.batch=128"
 	[dcgan-dx2]="dcgan-stacked -set model.d_extra_layers=2"
 )
-for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2}; do
+for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2 dcgan-b128 pacdcgan2-w128 small-d4-pack4-b512 small-d8-pack4-b512}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"
