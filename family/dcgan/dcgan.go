@@ -40,7 +40,9 @@ type Section struct {
 	// arXiv:1712.04086; see gan.Pack): D scores m images concatenated
 	// along channels, all real or all fake, so its first convolution takes
 	// m times the channels; train.batch must be a multiple of m, and D's
-	// loss averages over the batch/m groups. Default 0 or 1, none (left out
+	// loss averages over the batch/m groups (PacGAN's code gives D batch
+	// groups, m*batch images: set train.batch to m times theirs to match
+	// it). Default 0 or 1, none (left out
 	// of a run's config.yaml, so configs made before it keep their
 	// fingerprints). Only model.kind
 	// dcgan takes it: the families that embed this section (cgan, acgan,
