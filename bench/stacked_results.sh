@@ -12,10 +12,9 @@
 # D sees train.batch/m groups, while PacGAN's code draws m minibatches and
 # D sees batch-size groups: pacdcgan2 and the -b512 rows multiply the batch
 # by m to match it (dcgan-b128 is pacdcgan2's batch unpacked); the older
-# pack rows kept the preset's batch. STEPS,
-# when set, overrides each preset's steps. Runs go to RUNS (default
-# /tmp/stacked-runs), one JSON line per run to RUNS/results.jsonl, with the
-# row, the seed and the wall time.
+# pack rows kept the preset's batch. STEPS, when set, overrides each
+# preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
+# per run to RUNS/results.jsonl, with the row, the seed and the wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/tmp/stacked-runs}

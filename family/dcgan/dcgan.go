@@ -42,9 +42,8 @@ type Section struct {
 	// m times the channels; train.batch must be a multiple of m, and D's
 	// loss averages over the batch/m groups (PacGAN's code gives D batch
 	// groups, m*batch images: set train.batch to m times theirs to match
-	// it). Default 0 or 1, none (left out
-	// of a run's config.yaml, so configs made before it keep their
-	// fingerprints). Only model.kind
+	// it). Default 0 or 1, none (left out of a run's config.yaml, so
+	// configs made before it keep their fingerprints). Only model.kind
 	// dcgan takes it: the families that embed this section (cgan, acgan,
 	// infogan) refuse pack > 1, since their D reads one label or code per
 	// sample.
