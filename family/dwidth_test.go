@@ -104,3 +104,33 @@ func TestDExtraLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestGExtraLayers: model.g_extra_layers starts G below its base side (at
+// 28x28 and width 8: 2x2 with 64 channels, then 4 and 7 pixels with 32 and
+// 16), D is
+// unchanged, and counts out of range or on other families are named.
+func TestGExtraLayers(t *testing.T) {
+	m, err := buildDCGAN(nil, "model.g_extra_layers=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := buildDCGAN(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := paramShapes(t, m, "g")
+	if got := g["project.weight"]; !slices.Equal(got, []int{64 * 2 * 2, 100}) {
+		t.Errorf("G's projection %v, want [256 100] (64 channels at 2x2)", got)
+	}
+	if got := g["blocks.1.conv.weight"]; !slices.Equal(got, []int{32, 16, 3, 3}) {
+		t.Errorf("G's 4 -> 7 convolution %v, want [32 16 3 3]", got)
+	}
+	if d, pd := paramShapes(t, m, "d"), paramShapes(t, plain, "d"); len(d) != len(pd) || !slices.Equal(d["head.weight"], pd["head.weight"]) {
+		t.Errorf("D changed with g_extra_layers: %v against %v", d, pd)
+	}
+	for _, sets := range [][]string{{"model.g_extra_layers=3"}, {"model.g_extra_layers=-1"}, {"model.kind=cgan", "data.classes=3", "model.g_extra_layers=1"}} {
+		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.g_extra_layers") {
+			t.Errorf("%v: error %v, want one naming model.g_extra_layers", sets, err)
+		}
+	}
+}

@@ -72,6 +72,14 @@ type DCGANConfig struct {
 	// deep as carpedm20's DCGAN behind PacGAN's Stacked MNIST rows (four
 	// strided convolutions at 28x28, down to 2x2). 0, 1 or 2.
 	DExtra int
+	// GExtra (generator only) starts G that many halvings below the base
+	// side, rounded up (7 -> 4 -> 2, 4 -> 2 -> 1), with a transposed
+	// convolution, batch norm and ReLU for each (channels halving as the
+	// side grows; k4 s2 p1 where the side doubles, k3 s2 p1 where it
+	// doubles less one, 4 -> 7), so G can be as deep as carpedm20's DCGAN
+	// behind PacGAN's Stacked MNIST rows (2x2x512 projected, four
+	// up-samplings to 28x28 at Width 64). 0, 1 or 2.
+	GExtra int
 }
 
 // Validate reports the first field of c that no DCGAN can have, naming it.
@@ -92,6 +100,8 @@ func (c DCGANConfig) Validate() error {
 		return fmt.Errorf("dcgan: MinibatchKernels %d, MinibatchDim %d: want 0 (none) or positive sizes", c.MinibatchKernels, c.MinibatchDim)
 	case c.DExtra < 0 || c.DExtra > 2:
 		return fmt.Errorf("dcgan: DExtra %d: want 0, 1 or 2 (the base side halves to 1 after 2)", c.DExtra)
+	case c.GExtra < 0 || c.GExtra > 2:
+		return fmt.Errorf("dcgan: GExtra %d: want 0, 1 or 2 (the base side halves to 1 after 2)", c.GExtra)
 	}
 	return nil
 }
@@ -111,7 +121,8 @@ func (c DCGANConfig) levels() (base, n int) {
 	return base, n
 }
 
-// widthAt is the channel count at doubling level i (0: the base side):
+// widthAt is the channel count at doubling level i (0: the base side,
+// negative: GExtra's levels below it):
 // Width * 2^(n-1-i).
 func (c DCGANConfig) widthAt(i int) int {
 	_, n := c.levels()
@@ -210,10 +221,12 @@ func newBN(c int, twoD, normal bool, rng *tensor.RNG) *nn.BatchNorm {
 //
 //	z -> (Linear(ZDim -> Dense) -> BatchNorm1d -> ReLU, with Dense only)
 //	  -> Linear(-> C0*b*b) -> BatchNorm1d -> ReLU -> reshape [C0, b, b]
+//	  -> (ConvTranspose2d k4 s2 p1, or k3 to an odd side -> BatchNorm2d -> ReLU) per GExtra level
 //	  -> (ConvTranspose2d k4 s2 p1 -> BatchNorm2d -> ReLU) per doubling but the last
 //	  -> ConvTranspose2d(Width -> Channels, k4 s2 p1) -> tanh
 //
-// with b the base side and C0 = Width * 2^(doublings-1). Layers followed by
+// with b the base side and C0 = Width * 2^(doublings-1) (with GExtra: b
+// halved GExtra times, rounded up, and C0 doubled as often). Layers followed by
 // batch norm have no bias, which the norm's mean subtraction would cancel
 // (as in PyTorch's DCGAN example). The projection is a Linear, the same
 // linear map as the paper's "project and reshape" and as a 4x4 transposed
@@ -249,21 +262,30 @@ func NewDCGANGenerator(c DCGANConfig, rng *tensor.RNG) (*DCGANGenerator, error) 
 // newDCGANGenerator builds the generator of a valid c.
 func newDCGANGenerator(c DCGANConfig, rng *tensor.RNG) *DCGANGenerator {
 	base, n := c.levels()
-	g := &DCGANGenerator{ProjectAct: nn.ReLU{}, zDim: c.ZDim, base: base, c0: c.widthAt(0)}
+	sides := []int{base} // the sides from the smallest up to base
+	for range c.GExtra {
+		sides = append([]int{(sides[0] + 1) / 2}, sides...)
+	}
+	width := func(i int) int { return c.widthAt(i - c.GExtra) } // channels at sides[i]
+	g := &DCGANGenerator{ProjectAct: nn.ReLU{}, zDim: c.ZDim, base: sides[0], c0: width(0)}
 	in := c.ZDim
 	if c.Dense > 0 {
 		g.Dense = denseBlock(in, c.Dense, true, false, nn.ReLU{}, c, rng)
 		in = c.Dense
 	}
-	g.Project = nn.NewLinear(in, g.c0*base*base, rng)
+	g.Project = nn.NewLinear(in, g.c0*g.base*g.base, rng)
 	g.Project.Bias = nil
-	g.ProjectBN = newBN(g.c0*base*base, false, c.NormalInit, rng)
+	g.ProjectBN = newBN(g.c0*g.base*g.base, false, c.NormalInit, rng)
 	if c.NormalInit {
 		normalInit(g.Project.Weight, nil, rng)
 	}
-	for i := 0; i < n-1; i++ {
-		in, out := c.widthAt(i), c.widthAt(i+1)
-		conv := nn.NewConvTranspose2d(in, out, 4, stride2, rng)
+	for i := 0; i < n-1+c.GExtra; i++ {
+		in, out := width(i), width(i+1)
+		kernel := 4
+		if i < c.GExtra && sides[i+1] == 2*sides[i]-1 {
+			kernel = 3 // (s-1)*2 - 2 + 3 = 2s-1: 4 -> 7
+		}
+		conv := nn.NewConvTranspose2d(in, out, kernel, stride2, rng)
 		conv.Bias = nil
 		if c.NormalInit {
 			normalInit(conv.Weight, nil, rng)

@@ -669,3 +669,56 @@ func TestDCGANDExtra(t *testing.T) {
 	last := d.Blocks[len(d.Blocks)-1].Conv.(*nn.Conv2d)
 	gradCheck(t, rng.Normal(0, 1, 4, 1, 28, 28), []probe{{&first.Weight, true}, {&last.Weight, true}, {&d.Head.Weight, false}}, d.Forward, checkOpts(7))
 }
+
+// TestDCGANGExtra checks the up-samplings GExtra adds to G below the base
+// side: the projection's size (the side halved, rounded up, the channels
+// doubled), each block's kernel (k3 where the side grows from 4 to 7), the
+// output shape, that GExtra 0 leaves G as it was, the error for an
+// out-of-range count, and gradients through the extra blocks against
+// finite differences.
+func TestDCGANGExtra(t *testing.T) {
+	rng := tensor.NewRNG(6)
+	for _, c := range []struct {
+		size, extra int
+		project     int      // the projection's outputs: c0 * b * b
+		convs       []string // the blocks' transposed convolutions
+	}{
+		{28, 0, 8 * 7 * 7, []string{"[8 4 4 4]"}},
+		{28, 1, 16 * 4 * 4, []string{"[16 8 3 3]", "[8 4 4 4]"}},
+		{28, 2, 32 * 2 * 2, []string{"[32 16 4 4]", "[16 8 3 3]", "[8 4 4 4]"}},
+		{32, 2, 64 * 1 * 1, []string{"[64 32 4 4]", "[32 16 4 4]", "[16 8 4 4]", "[8 4 4 4]"}},
+	} {
+		gc := DCGANConfig{Size: c.size, Channels: 3, Width: 4, ZDim: 5, GExtra: c.extra}
+		g, err := NewDCGANGenerator(gc, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Project.Weight.Shape(); !slices.Equal(got, []int{c.project, 5}) {
+			t.Errorf("%d/%d: projection %v, want [%d 5]", c.size, c.extra, got, c.project)
+		}
+		var convs []string
+		for _, b := range g.Blocks {
+			convs = append(convs, fmt.Sprint(b.Conv.(*nn.ConvTranspose2d).Weight.Shape()))
+		}
+		if !slices.Equal(convs, c.convs) {
+			t.Errorf("%d/%d: blocks %v, want %v", c.size, c.extra, convs, c.convs)
+		}
+		if y := g.Forward(autograd.Const(rng.Normal(0, 1, 2, 5))); !slices.Equal(y.Shape(), []int{2, 3, c.size, c.size}) {
+			t.Errorf("%d/%d: output %v, want [2 3 %d %d]", c.size, c.extra, y.Shape(), c.size, c.size)
+		}
+	}
+	for _, bad := range []int{-1, 3} {
+		c := DCGANConfig{Size: 28, Channels: 1, Width: 2, ZDim: 3, GExtra: bad}
+		if _, err := NewDCGANGenerator(c, rng); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("GExtra %d", bad)) {
+			t.Errorf("GExtra %d: error %v, want one naming it", bad, err)
+		}
+	}
+	c := tiny
+	c.Size, c.GExtra = 28, 2
+	g := newDCGANGenerator(c, rng)
+	smooth(g.Blocks)
+	g.ProjectAct = nn.Softplus{}
+	first := g.Blocks[0].Conv.(*nn.ConvTranspose2d)
+	odd := g.Blocks[1].Conv.(*nn.ConvTranspose2d)
+	gradCheck(t, rng.Normal(0, 1, 4, 3), []probe{{&g.Project.Weight, true}, {&first.Weight, true}, {&odd.Weight, true}}, g.Forward, checkOpts(8))
+}

@@ -86,6 +86,9 @@ CASES = [
     # keep their draws.
     conv("dcgan_d_odd7", [2, 4, 7, 7], [8, 4, 4, 4], stride=2, padding=1),
     conv("dcgan_d_odd3", [2, 8, 3, 3], [16, 8, 4, 4], stride=2, padding=1),
+    # A deeper DCGAN generator (model.g_extra_layers) grows 4 -> 7 with a
+    # 3x3 kernel, stride 2, pad 1.
+    convt("dcgan_g_4to7", [2, 8, 4, 4], [8, 4, 3, 3], stride=2, padding=1),
 ]
 
 

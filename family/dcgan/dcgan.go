@@ -59,6 +59,12 @@ type Section struct {
 	// convolutions, about 4.3M weights; Kallima's width-64 D has two and
 	// 0.14M). Default 0. Only model.kind dcgan takes it.
 	DExtraLayers int `yaml:"d_extra_layers,omitempty"`
+	// GExtraLayers starts G 1 or 2 halvings below its base side (at
+	// 28x28: 2 -> 4 -> 7, channels doubling as the side halves), so G is
+	// as deep as the DCGAN behind PacGAN's Stacked MNIST rows (2x2x512
+	// projected and four up-samplings at width 64). Default 0. Only
+	// model.kind dcgan takes it.
+	GExtraLayers int `yaml:"g_extra_layers,omitempty"`
 }
 
 // Defaults returns the section's defaults.
@@ -106,6 +112,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	if s.DExtraLayers < 0 || s.DExtraLayers > 2 || (s.DExtraLayers > 0 && kind != "dcgan") {
 		return fmt.Errorf("model.d_extra_layers: %d (want 0, 1 or 2 strided convolutions below G's base side; only model.kind dcgan takes it)", s.DExtraLayers)
 	}
+	if s.GExtraLayers < 0 || s.GExtraLayers > 2 || (s.GExtraLayers > 0 && kind != "dcgan") {
+		return fmt.Errorf("model.g_extra_layers: %d (want 0, 1 or 2 up-samplings below G's base side; only model.kind dcgan takes it)", s.GExtraLayers)
+	}
 	if err := family.CheckPack(c, s.Pack, kind == "dcgan", kind); err != nil {
 		return err
 	}
@@ -144,7 +153,9 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	s := c.Model.Section.(*Section)
 	initRNG, gameRNG, fixedRNG, loaderRNG := Streams(root)
 	nets := s.Networks(d)
-	g, err := models.NewDCGANGenerator(nets, initRNG)
+	gnets := nets
+	gnets.GExtra = s.GExtraLayers
+	g, err := models.NewDCGANGenerator(gnets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("generator: %w", err)
 	}
