@@ -116,7 +116,7 @@ func TestModelSectionIsTheFamilys(t *testing.T) {
 		t.Fatalf("-set model.kind=dcgan: %v, %+v (want dcgan's defaults)", err, c.Model.Section)
 	}
 	for _, tc := range []struct{ yaml, want string }{
-		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm, dense, pack, d_width, d_extra_layers, g_extra_layers)"},
+		{"model: {kind: dcgan, g_hidden: [4]}\n", "model.g_hidden: line 1: field g_hidden not found in model (kind dcgan; known fields: kind, prior, z_dim, width, size, d_specnorm, d_no_batchnorm, dense, pack, d_width, d_extra_layers, g_extra_layers, project_bn)"},
 		{"model:\n  kind: cgan\n  conditioning: channels\n  widht: 3\n", "model.widht: line 4"},
 		{"model: {kind: nosuch}\n", `model.kind: "nosuch" is not a model family (have ` + strings.Join(config.ModelKinds(), ", ") + ")"},
 		{"model: {kind: mlp, z_dim: many}\n", "z_dim"},

@@ -134,3 +134,26 @@ func TestGExtraLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectBN: model.project_bn channel normalises G's projection over
+// its 16 maps (width 8 at 28x28), feature (the default) over its 784
+// outputs, and other values or other families are named.
+func TestProjectBN(t *testing.T) {
+	for _, c := range []struct {
+		sets []string
+		want int
+	}{{nil, 16 * 7 * 7}, {[]string{"model.project_bn=feature"}, 16 * 7 * 7}, {[]string{"model.project_bn=channel"}, 16}} {
+		m, err := buildDCGAN(nil, c.sets...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := paramShapes(t, m, "g")["project_bn.weight"]; !slices.Equal(got, []int{c.want}) {
+			t.Errorf("%v: G's projection norm %v, want [%d]", c.sets, got, c.want)
+		}
+	}
+	for _, sets := range [][]string{{"model.project_bn=maps"}, {"model.kind=cgan", "data.classes=3", "model.project_bn=channel"}} {
+		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.project_bn") {
+			t.Errorf("%v: error %v, want one naming model.project_bn", sets, err)
+		}
+	}
+}

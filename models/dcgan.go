@@ -80,6 +80,11 @@ type DCGANConfig struct {
 	// behind PacGAN's Stacked MNIST rows (2x2x512 projected, four
 	// up-samplings to 28x28 at Width 64). 0, 1 or 2.
 	GExtra int
+	// ChannelBN (generator only) normalises the projection per channel of
+	// the reshaped [C0, b, b] maps (BatchNorm2d over C0 channels, as
+	// PyTorch's DCGAN example and Radford et al.'s face model do) instead
+	// of per feature of the flat projection.
+	ChannelBN bool
 }
 
 // Validate reports the first field of c that no DCGAN can have, naming it.
@@ -230,7 +235,8 @@ func newBN(c int, twoD, normal bool, rng *tensor.RNG) *nn.BatchNorm {
 // batch norm have no bias, which the norm's mean subtraction would cancel
 // (as in PyTorch's DCGAN example). The projection is a Linear, the same
 // linear map as the paper's "project and reshape" and as a 4x4 transposed
-// convolution on a 1x1 input; its batch norm is per feature.
+// convolution on a 1x1 input; its batch norm is per feature, or with
+// ChannelBN per channel after the reshape.
 //
 // State names: dense.weight, dense_bn.* (with Dense only), project.weight,
 // project_bn.{weight,bias,running_mean, running_var},
@@ -276,6 +282,9 @@ func newDCGANGenerator(c DCGANConfig, rng *tensor.RNG) *DCGANGenerator {
 	g.Project = nn.NewLinear(in, g.c0*g.base*g.base, rng)
 	g.Project.Bias = nil
 	g.ProjectBN = newBN(g.c0*g.base*g.base, false, c.NormalInit, rng)
+	if c.ChannelBN {
+		g.ProjectBN = newBN(g.c0, true, c.NormalInit, rng)
+	}
 	if c.NormalInit {
 		normalInit(g.Project.Weight, nil, rng)
 	}
@@ -312,8 +321,14 @@ func (g *DCGANGenerator) Forward(z *autograd.Value) *autograd.Value {
 	if g.Dense != nil {
 		h = g.Dense.Forward(h)
 	}
-	h = g.ProjectAct.Forward(g.ProjectBN.Forward(g.Project.Forward(h)))
-	h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
+	h = g.Project.Forward(h)
+	if g.ProjectBN.TwoD() { // ChannelBN: normalise the maps
+		h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
+		h = g.ProjectAct.Forward(g.ProjectBN.Forward(h))
+	} else {
+		h = g.ProjectAct.Forward(g.ProjectBN.Forward(h))
+		h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
+	}
 	for _, b := range g.Blocks {
 		h = b.Forward(h)
 	}

@@ -722,3 +722,45 @@ func TestDCGANGExtra(t *testing.T) {
 	odd := g.Blocks[1].Conv.(*nn.ConvTranspose2d)
 	gradCheck(t, rng.Normal(0, 1, 4, 3), []probe{{&g.Project.Weight, true}, {&first.Weight, true}, {&odd.Weight, true}}, g.Forward, checkOpts(8))
 }
+
+// TestDCGANChannelBN checks G's projection normalised per channel: the
+// norm's state has C0 entries, in training mode each of the C0 maps leaves
+// it with mean beta over the batch and positions (where the per-feature
+// norm fixes each position's mean instead), and gradients through it match
+// finite differences.
+func TestDCGANChannelBN(t *testing.T) {
+	rng := tensor.NewRNG(9)
+	c := DCGANConfig{Size: 28, Channels: 1, Width: 4, ZDim: 5, ChannelBN: true}
+	g, err := NewDCGANGenerator(c, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.ProjectBN.Weight.Shape(); !slices.Equal(got, []int{8}) || !g.ProjectBN.TwoD() {
+		t.Fatalf("projection norm over %v (2-D %v), want [8] channels", got, g.ProjectBN.TwoD())
+	}
+	for i := range 8 {
+		g.ProjectBN.Bias.Data().Data()[i] = float32(i)
+	}
+	var h *tensor.Tensor
+	autograd.NoGrad(func() {
+		x := g.ProjectBN.Forward(autograd.Reshape(g.Project.Forward(autograd.Const(rng.Normal(0, 1, 6, 5))), 6, 8, 7, 7))
+		h = x.Data()
+	})
+	for ch := range 8 {
+		var s float64
+		for n := range 6 {
+			for p := range 49 {
+				s += float64(h.Data()[(n*8+ch)*49+p])
+			}
+		}
+		if m := s / (6 * 49); math.Abs(m-float64(ch)) > 1e-4 {
+			t.Errorf("channel %d: mean %g after the norm, want its bias %d", ch, m, ch)
+		}
+	}
+	tc := tiny
+	tc.ChannelBN = true
+	tg := newDCGANGenerator(tc, rng)
+	smooth(tg.Blocks)
+	tg.ProjectAct = nn.Softplus{}
+	gradCheck(t, rng.Normal(0, 1, 4, 3), []probe{{&tg.Project.Weight, true}, {&tg.ProjectBN.Weight, false}, {&tg.Out.Weight, true}}, tg.Forward, checkOpts(9))
+}

@@ -261,7 +261,7 @@ func codedGenerator(g *graph, c codedNet, z string) (string, [][2]string, error)
 
 // dcganGenerator writes models.DCGANGenerator under prefix: the optional
 // dense block, the projection with its batch norm and ReLU, the reshape to
-// [N, C0, b, b], the blocks, and the output transposed convolution and
+// [N, C0, b, b] (before the norm when it is per channel), the blocks, and the output transposed convolution and
 // tanh.
 func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (string, error) {
 	var err error
@@ -279,9 +279,11 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 	if x, err = linear(g, d.Project, nn.Join(prefix, "project"), x); err != nil {
 		return "", err
 	}
-	x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
-	if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
-		return "", err
+	if !d.ProjectBN.TwoD() {
+		x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
+		if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
+			return "", err
+		}
 	}
 	// C0 is the first transposed convolution's input channels (its
 	// weight is [C0, out, k, k]); the projection's width is C0 * b * b.
@@ -295,6 +297,12 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 	}
 	shape := g.int64s(nn.Join(prefix, "project_shape"), -1, int64(c0), int64(side), int64(side))
 	x = g.node("Reshape", []string{x, shape})
+	if d.ProjectBN.TwoD() { // models.DCGANConfig.ChannelBN: the norm follows the reshape
+		x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
+		if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
+			return "", err
+		}
+	}
 	for i, b := range d.Blocks {
 		if x, err = convBlock(g, b, nn.Join(prefix, "blocks."+strconv.Itoa(i)), x); err != nil {
 			return "", err

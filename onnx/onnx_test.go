@@ -208,6 +208,12 @@ var cases = []struct {
 	{"mlp-softplus", []string{"model.g_hidden=[16]", "model.g_act=softplus"}, family.Data{},
 		ops("Gemm", "Softplus", "Gemm", "Mul", "Add", "Identity"), []string{"z"}, []int{-1, 2}},
 	{"dcgan", append([]string{"model.kind=dcgan"}, tiny...), image, dcganOps, []string{"z"}, []int{-1, 1, 28, 28}},
+	// G starting at 2x2 (two more transposed convolutions), and its
+	// projection normalised per channel after the reshape.
+	{"dcgan-gextra", append([]string{"model.kind=dcgan", "model.g_extra_layers=2"}, tiny...), image,
+		ops("Gemm", bn, "Relu", "Reshape", "ConvTranspose", bn, "Relu", "ConvTranspose", bn, "Relu", dcganOps[7:]), []string{"z"}, []int{-1, 1, 28, 28}},
+	{"dcgan-channel-bn", append([]string{"model.kind=dcgan", "model.project_bn=channel"}, tiny...), image,
+		ops("Gemm", "Reshape", bn, "Relu", dcganOps[7:]), []string{"z"}, []int{-1, 1, 28, 28}},
 	{"dcgan-dense", append([]string{"model.kind=dcgan", "model.dense=6"}, tiny...), image,
 		ops("Gemm", bn, "Relu", dcganOps), []string{"z"}, []int{-1, 1, 28, 28}},
 	{"cgan-onehot", append([]string{"model.kind=cgan"}, tiny...), image,

@@ -65,6 +65,11 @@ type Section struct {
 	// projected and four up-samplings at width 64). Default 0. Only
 	// model.kind dcgan takes it.
 	GExtraLayers int `yaml:"g_extra_layers,omitempty"`
+	// ProjectBN is how G's batch norm after the projection from z
+	// normalises: "feature" (the default, each of the C0*b*b outputs) or
+	// "channel" (each of the C0 maps after the reshape, as PyTorch's DCGAN
+	// example). Only model.kind dcgan takes it.
+	ProjectBN string `yaml:"project_bn,omitempty"`
 }
 
 // Defaults returns the section's defaults.
@@ -115,6 +120,9 @@ func (s *Section) ValidateImage(c config.Config, kind string) error {
 	if s.GExtraLayers < 0 || s.GExtraLayers > 2 || (s.GExtraLayers > 0 && kind != "dcgan") {
 		return fmt.Errorf("model.g_extra_layers: %d (want 0, 1 or 2 up-samplings below G's base side; only model.kind dcgan takes it)", s.GExtraLayers)
 	}
+	if (s.ProjectBN != "" && s.ProjectBN != "feature" && s.ProjectBN != "channel") || (s.ProjectBN == "channel" && kind != "dcgan") {
+		return fmt.Errorf("model.project_bn: %q (want feature, the default, or channel; only model.kind dcgan takes channel)", s.ProjectBN)
+	}
 	if err := family.CheckPack(c, s.Pack, kind == "dcgan", kind); err != nil {
 		return err
 	}
@@ -155,6 +163,7 @@ func build(c config.Config, d family.Data, root *tensor.RNG) (*family.Model, err
 	nets := s.Networks(d)
 	gnets := nets
 	gnets.GExtra = s.GExtraLayers
+	gnets.ChannelBN = s.ProjectBN == "channel"
 	g, err := models.NewDCGANGenerator(gnets, initRNG)
 	if err != nil {
 		return nil, fmt.Errorf("generator: %w", err)
