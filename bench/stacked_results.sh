@@ -6,15 +6,17 @@
 #
 #   flock /tmp/kallima-cpu.lock bash bench/stacked_results.sh
 #
-# ROWS picks rows by name (default all); the -g1 rows are the VEEGAN-setting
-# rows as the preset was before session 28, one G update a step; -w128 has
-# G and D twice as wide, -dx2 two more strided convolutions in D. A packed
-# D sees train.batch/m groups, while PacGAN's code draws m minibatches and
-# D sees batch-size groups: pacdcgan2 and the -b512 rows multiply the batch
-# by m to match it (dcgan-b128 is pacdcgan2's batch unpacked); the older
-# pack rows kept the preset's batch. STEPS, when set, overrides each
-# preset's steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line
-# per run to RUNS/results.jsonl, with the row, the seed and the wall time.
+# ROWS picks rows by name (default all); the -g1 rows are the
+# VEEGAN-setting rows as the preset was before session 28, one G update a
+# step; -w128 has G and D twice as wide, -dx2 two more strided
+# convolutions in D, -gx2 G starting at 2x2 (PacGAN's G depth),
+# -channel-bn G's projection normalised per channel. A packed D sees
+# train.batch/m groups, while PacGAN's code draws m minibatches and D sees
+# batch-size groups: pacdcgan2 and the -b512 rows multiply the batch by m
+# to match it (dcgan-b128 is pacdcgan2's batch unpacked); the older pack
+# rows kept the preset's batch. STEPS, when set, overrides each preset's
+# steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line per
+# run to RUNS/results.jsonl, with the row, the seed and the wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/tmp/stacked-runs}
@@ -39,8 +41,11 @@ declare -A ROW=(
 	[dcgan-w128]="dcgan-stacked -set model.width=128"
 	[pacdcgan2-w128]="dcgan-stacked -set model.width=128 -set model.pack=2 -set train.batch=128"
 	[dcgan-dx2]="dcgan-stacked -set model.d_extra_layers=2"
+	[dcgan-gx2]="dcgan-stacked -set model.g_extra_layers=2"
+	[dcgan-gx2-dx2]="dcgan-stacked -set model.g_extra_layers=2 -set model.d_extra_layers=2"
+	[dcgan-channel-bn]="dcgan-stacked -set model.project_bn=channel"
 )
-for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2 dcgan-b128 pacdcgan2-w128 small-d4-pack4-b512 small-d8-pack4-b512}; do
+for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2 dcgan-b128 pacdcgan2-w128 small-d4-pack4-b512 small-d8-pack4-b512 dcgan-gx2 dcgan-gx2-dx2 dcgan-channel-bn}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"

@@ -231,9 +231,9 @@ func newBN(c int, twoD, normal bool, rng *tensor.RNG) *nn.BatchNorm {
 //	  -> ConvTranspose2d(Width -> Channels, k4 s2 p1) -> tanh
 //
 // with b the base side and C0 = Width * 2^(doublings-1) (with GExtra: b
-// halved GExtra times, rounded up, and C0 doubled as often). Layers followed by
-// batch norm have no bias, which the norm's mean subtraction would cancel
-// (as in PyTorch's DCGAN example). The projection is a Linear, the same
+// halved GExtra times, rounded up, and C0 doubled as often). Layers
+// followed by batch norm have no bias, which the norm's mean subtraction
+// would cancel (as in PyTorch's DCGAN example). The projection is a Linear, the same
 // linear map as the paper's "project and reshape" and as a 4x4 transposed
 // convolution on a 1x1 input; its batch norm is per feature, or with
 // ChannelBN per channel after the reshape.

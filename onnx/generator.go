@@ -261,8 +261,8 @@ func codedGenerator(g *graph, c codedNet, z string) (string, [][2]string, error)
 
 // dcganGenerator writes models.DCGANGenerator under prefix: the optional
 // dense block, the projection with its batch norm and ReLU, the reshape to
-// [N, C0, b, b] (before the norm when it is per channel), the blocks, and the output transposed convolution and
-// tanh.
+// [N, C0, b, b] (before the norm when it is per channel), the blocks, and
+// the output transposed convolution and tanh.
 func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (string, error) {
 	var err error
 	if d.Dense != nil {
