@@ -107,8 +107,8 @@ func TestDExtraLayers(t *testing.T) {
 
 // TestGExtraLayers: model.g_extra_layers starts G below its base side (at
 // 28x28 and width 8: 2x2 with 64 channels, then 4 and 7 pixels with 32 and
-// 16), D is
-// unchanged, and counts out of range or on other families are named.
+// 16), D is unchanged, and counts out of range or on other families are
+// named.
 func TestGExtraLayers(t *testing.T) {
 	m, err := buildDCGAN(nil, "model.g_extra_layers=2")
 	if err != nil {
