@@ -41,6 +41,17 @@ func paramShapes(t *testing.T, m *family.Model, player string) map[string][]int 
 	return nil
 }
 
+// wantRefused fails t unless building with each of setss fails with an
+// error naming field.
+func wantRefused(t *testing.T, field string, setss ...[]string) {
+	t.Helper()
+	for _, sets := range setss {
+		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%v: error %v, want one naming %s", sets, err, field)
+		}
+	}
+}
+
 // TestDWidth: model.d_width makes D narrower than G (its first
 // convolution has d_width output channels), the other DCGAN-shaped
 // families refuse it, and a negative width is named.
@@ -66,11 +77,7 @@ func TestDWidth(t *testing.T) {
 	if w := firstOut(m, "d"); w != 8 {
 		t.Errorf("without d_width D's first convolution has %d output channels, want width 8", w)
 	}
-	for _, sets := range [][]string{{"model.d_width=-1"}, {"model.kind=cgan", "data.classes=3", "model.d_width=4"}} {
-		if _, err := build(sets...); err == nil || !strings.Contains(err.Error(), "model.d_width") {
-			t.Errorf("%v: error %v, want one naming model.d_width", sets, err)
-		}
-	}
+	wantRefused(t, "model.d_width", []string{"model.d_width=-1"}, []string{"model.kind=cgan", "data.classes=3", "model.d_width=4"})
 }
 
 // TestDExtraLayers: model.d_extra_layers gives D strided convolutions below
@@ -98,11 +105,7 @@ func TestDExtraLayers(t *testing.T) {
 	if g, pg := paramShapes(t, m, "g"), paramShapes(t, plain, "g"); len(g) != len(pg) || !slices.Equal(g["project.weight"], pg["project.weight"]) {
 		t.Errorf("G changed with d_extra_layers: %v against %v", g, pg)
 	}
-	for _, sets := range [][]string{{"model.d_extra_layers=3"}, {"model.d_extra_layers=-1"}, {"model.kind=cgan", "data.classes=3", "model.d_extra_layers=1"}} {
-		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.d_extra_layers") {
-			t.Errorf("%v: error %v, want one naming model.d_extra_layers", sets, err)
-		}
-	}
+	wantRefused(t, "model.d_extra_layers", []string{"model.d_extra_layers=3"}, []string{"model.d_extra_layers=-1"}, []string{"model.kind=cgan", "data.classes=3", "model.d_extra_layers=1"})
 }
 
 // TestGExtraLayers: model.g_extra_layers starts G below its base side (at
@@ -128,11 +131,7 @@ func TestGExtraLayers(t *testing.T) {
 	if d, pd := paramShapes(t, m, "d"), paramShapes(t, plain, "d"); len(d) != len(pd) || !slices.Equal(d["head.weight"], pd["head.weight"]) {
 		t.Errorf("D changed with g_extra_layers: %v against %v", d, pd)
 	}
-	for _, sets := range [][]string{{"model.g_extra_layers=3"}, {"model.g_extra_layers=-1"}, {"model.kind=cgan", "data.classes=3", "model.g_extra_layers=1"}} {
-		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.g_extra_layers") {
-			t.Errorf("%v: error %v, want one naming model.g_extra_layers", sets, err)
-		}
-	}
+	wantRefused(t, "model.g_extra_layers", []string{"model.g_extra_layers=3"}, []string{"model.g_extra_layers=-1"}, []string{"model.kind=cgan", "data.classes=3", "model.g_extra_layers=1"})
 }
 
 // TestProjectBN: model.project_bn channel normalises G's projection over
@@ -151,9 +150,5 @@ func TestProjectBN(t *testing.T) {
 			t.Errorf("%v: G's projection norm %v, want [%d]", c.sets, got, c.want)
 		}
 	}
-	for _, sets := range [][]string{{"model.project_bn=maps"}, {"model.kind=cgan", "data.classes=3", "model.project_bn=channel"}} {
-		if _, err := buildDCGAN(nil, sets...); err == nil || !strings.Contains(err.Error(), "model.project_bn") {
-			t.Errorf("%v: error %v, want one naming model.project_bn", sets, err)
-		}
-	}
+	wantRefused(t, "model.project_bn", []string{"model.project_bn=maps"}, []string{"model.kind=cgan", "data.classes=3", "model.project_bn=channel"})
 }

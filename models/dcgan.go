@@ -322,12 +322,13 @@ func (g *DCGANGenerator) Forward(z *autograd.Value) *autograd.Value {
 		h = g.Dense.Forward(h)
 	}
 	h = g.Project.Forward(h)
-	if g.ProjectBN.TwoD() { // ChannelBN: normalise the maps
-		h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
-		h = g.ProjectAct.Forward(g.ProjectBN.Forward(h))
-	} else {
-		h = g.ProjectAct.Forward(g.ProjectBN.Forward(h))
-		h = autograd.Reshape(h, z.Shape()[0], g.c0, g.base, g.base)
+	maps := []int{z.Shape()[0], g.c0, g.base, g.base}
+	if g.ProjectBN.TwoD() { // ChannelBN: the norm is over the maps
+		h = autograd.Reshape(h, maps...)
+	}
+	h = g.ProjectAct.Forward(g.ProjectBN.Forward(h))
+	if !g.ProjectBN.TwoD() {
+		h = autograd.Reshape(h, maps...)
 	}
 	for _, b := range g.Blocks {
 		h = b.Forward(h)

@@ -279,9 +279,13 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 	if x, err = linear(g, d.Project, nn.Join(prefix, "project"), x); err != nil {
 		return "", err
 	}
+	// The norm and ReLU follow the reshape when the norm is per channel
+	// (models.DCGANConfig.ChannelBN), else they precede it.
+	normAct := func(x string) (string, error) {
+		return layer(g, d.ProjectAct, prefix, batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x))
+	}
 	if !d.ProjectBN.TwoD() {
-		x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
-		if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
+		if x, err = normAct(x); err != nil {
 			return "", err
 		}
 	}
@@ -297,9 +301,8 @@ func dcganGenerator(g *graph, d *models.DCGANGenerator, prefix, x string) (strin
 	}
 	shape := g.int64s(nn.Join(prefix, "project_shape"), -1, int64(c0), int64(side), int64(side))
 	x = g.node("Reshape", []string{x, shape})
-	if d.ProjectBN.TwoD() { // models.DCGANConfig.ChannelBN: the norm follows the reshape
-		x = batchNorm(g, d.ProjectBN, nn.Join(prefix, "project_bn"), x)
-		if x, err = layer(g, d.ProjectAct, prefix, x); err != nil {
+	if d.ProjectBN.TwoD() {
+		if x, err = normAct(x); err != nil {
 			return "", err
 		}
 	}
