@@ -135,3 +135,74 @@ func TestKLParts(t *testing.T) {
 		t.Error("1000 modes split as 10^2: no error")
 	}
 }
+
+// TestPairMI checks the dependence by pairs: green copying red and blue
+// independent of both gives I(R;G) = log 10 and 0 for the other pairs;
+// skewed but independent channels give 0 everywhere; and on a random
+// histogram each pair's value is the mutual information of its 10x10
+// table, computed here from the labels directly.
+func TestPairMI(t *testing.T) {
+	score := func(labels []int) ModeScore {
+		s, err := ModeCoverage(labels, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var copied, indep []int
+	for k := range 1000 {
+		if r, g := k/100, k/10%10; r == g {
+			copied = append(copied, k)
+		}
+		reps := 1
+		if k%10 == 7 { // blue draws 7 four times as often
+			reps = 4
+		}
+		for range reps {
+			indep = append(indep, k)
+		}
+	}
+	mi, err := PairMI(score(copied), 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mi) != 3 || math.Abs(mi[0]-math.Log(10)) > 1e-12 || mi[1] > 1e-12 || mi[2] > 1e-12 {
+		t.Errorf("green copies red: pairs %v, want [log 10, 0, 0]", mi)
+	}
+	if mi, err = PairMI(score(indep), 10, 3); err != nil || mi[0]+mi[1]+mi[2] > 1e-12 {
+		t.Errorf("independent channels: pairs %v (%v), want 0", mi, err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var hist []int
+	for range 5000 {
+		hist = append(hist, int(rng.ExpFloat64()*150)%1000)
+	}
+	mi, err = PairMI(score(hist), 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digit := func(k, c int) int { return []int{k / 100, k / 10 % 10, k % 10}[c] }
+	for i, p := range [][2]int{{0, 1}, {0, 2}, {1, 2}} {
+		var joint [10][10]float64
+		var pa, pb [10]float64
+		for _, k := range hist {
+			joint[digit(k, p[0])][digit(k, p[1])]++
+			pa[digit(k, p[0])]++
+			pb[digit(k, p[1])]++
+		}
+		n, want := float64(len(hist)), 0.0
+		for a := range 10 {
+			for b := range 10 {
+				if joint[a][b] > 0 {
+					want += joint[a][b] / n * math.Log(joint[a][b]*n/(pa[a]*pb[b]))
+				}
+			}
+		}
+		if math.Abs(mi[i]-want) > 1e-9 || want <= 0 {
+			t.Errorf("random histogram, pair %v: %g, want %g", p, mi[i], want)
+		}
+	}
+	if _, err := PairMI(score(hist), 10, 2); err == nil {
+		t.Error("1000 modes split as 10^2: no error")
+	}
+}

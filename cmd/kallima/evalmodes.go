@@ -42,6 +42,10 @@ type ModesScore struct {
 	ChannelKL     []float64   `json:"channel_kl"`
 	ChannelShares [][]float64 `json:"channel_shares"`
 	Dependence    float64     `json:"dependence"`
+	// PairMI is the dependence by pairs of channels, the mutual
+	// information of R-G, R-B and G-B in nats (metrics.PairMI): which
+	// channels G couples. Independent channels give about 81/(2 N) each.
+	PairMI []float64 `json:"pair_mi"`
 	// Confidence is the mean over all channels of the probability the
 	// network gives the digit it read, and Unsure the fraction of channels
 	// read with less than UnsureBelow: how clear the digits are to it.
@@ -171,6 +175,10 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
+	if score.PairMI, err = metrics.PairMI(ms, 10, 3); err != nil {
+		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+		return exitError
+	}
 	if asJSON {
 		return printJSON(score, stdout, stderr)
 	}
@@ -184,6 +192,7 @@ func runEvalModes(pos []string, real string, n int, seed uint64, raw, asJSON boo
 		ext = append(ext, fmt.Sprintf("%c most %d (%.1f%%), least %d (%.1f%%)", "RGB"[c], hi, 100*sh[hi], lo, 100*sh[lo]))
 	}
 	fmt.Fprintf(stdout, "digits           %s\n", strings.Join(ext, "; "))
+	fmt.Fprintf(stdout, "coupled pairs    R-G %.4f, R-B %.4f, G-B %.4f (mutual information; independent channels give about %.4f each)\n", score.PairMI[0], score.PairMI[1], score.PairMI[2], 81/(2*float64(n)))
 	fmt.Fprintf(stdout, "network          %s (each channel's digit; mode 100*R + 10*G + B)\n", score.Network)
 	fmt.Fprintf(stdout, "confidence       %.3f (the network's mean probability for the digits it read); %.1f%% of the channels below %.1f\n", score.Confidence, 100*score.Unsure, UnsureBelow)
 	fmt.Fprintf(stdout, "time             %.1f s\n", score.Seconds)

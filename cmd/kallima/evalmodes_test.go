@@ -13,6 +13,7 @@ import (
 	"github.com/kallima-gan/kallima/classifier"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/imagegan"
+	"github.com/kallima-gan/kallima/metrics"
 )
 
 // evalModesJSON runs kallima eval -modes with args and -json and decodes
@@ -61,6 +62,9 @@ func TestEvalModes(t *testing.T) {
 	got := evalModesJSON(t, "-real", "stacked-mnist", "-n", "300", "-seed", "5")
 	if got.N != 300 || got.Modes != want.Modes || got.KL != want.KL || got.Total != 1000 || got.Seed != 5 {
 		t.Errorf("-real stacked-mnist -n 300 -seed 5: %+v, want %d modes, KL %g", got, want.Modes, want.KL)
+	}
+	if pairs, err := metrics.PairMI(want, 10, 3); err != nil || !slices.Equal(got.PairMI, pairs) {
+		t.Errorf("-real stacked-mnist -n 300 -seed 5: pair_mi %v, want %v (%v)", got.PairMI, pairs, err)
 	}
 	// The confidence is the mean of the 900 channels' probabilities, and
 	// the network is sure of real digits.
@@ -138,8 +142,8 @@ func TestEvalModes(t *testing.T) {
 			t.Errorf("one image repeated: channel %d KL %g, want log 10", c, kl)
 		}
 	}
-	if len(one.ChannelKL) != 3 || one.Dependence > 1e-12 {
-		t.Errorf("one image repeated: channel KLs %v, dependence %g; want three and 0", one.ChannelKL, one.Dependence)
+	if len(one.ChannelKL) != 3 || one.Dependence > 1e-12 || len(one.PairMI) != 3 || slices.Max(one.PairMI) > 1e-12 {
+		t.Errorf("one image repeated: channel KLs %v, dependence %g, pairs %v; want three, 0 and three 0s", one.ChannelKL, one.Dependence, one.PairMI)
 	}
 }
 
