@@ -26,6 +26,9 @@ const (
 	WeightsEMA  = "ema"  // the EMA of the generator's weights (checkpoint group "ema_<player>")
 	WeightsG    = "g"    // the generator's live weights (checkpoint group "<player>")
 	WeightsFile = "file" // a weights file given with its config
+	// WeightsAverage: the mean of several checkpoints' generator weights,
+	// a checkpoint written by Average (kallima average).
+	WeightsAverage = "average"
 )
 
 // Sampler is a trained generator of any family loaded for sampling, in
@@ -41,8 +44,10 @@ type Sampler struct {
 	Prior   gan.Prior
 	// Step is the checkpoint's step (0 for a weights file).
 	Step int
-	// Weights is WeightsEMA, WeightsG or WeightsFile.
+	// Weights is WeightsEMA, WeightsG, WeightsAverage or WeightsFile.
 	Weights string
+	// Averaged lists the steps a WeightsAverage checkpoint averaged.
+	Averaged []int
 	// IsImage is false for a 2-D run, whose samples are points [N, 2].
 	IsImage bool
 	// ClassNames names a conditional generator's classes in label order
@@ -164,6 +169,16 @@ func SamplerFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*Samp
 	}
 	if g.Weights, err = loadPlayerWeights(m.GeneratorPlayer, ck, raw); err != nil {
 		return nil, err
+	}
+	if v := ck.Meta[MetaAverage]; v != "" {
+		g.Weights = WeightsAverage
+		for _, f := range strings.Split(v, ",") {
+			step, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("pipeline: checkpoint at step %d: %s %q: not a list of steps", ck.Step, MetaAverage, v)
+			}
+			g.Averaged = append(g.Averaged, step)
+		}
 	}
 	return g, nil
 }

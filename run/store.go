@@ -162,6 +162,26 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	return ck, nil
 }
 
+// WriteCheckpoint writes ck to path outside a run's sequence of steps (an
+// average of checkpoints, for example), in the format and with the
+// checksum SaveCheckpoint gives, so LoadCheckpoint verifies it. Nothing
+// else changes: a run's latest pointer, pruning and resuming see only
+// files named step-N.safetensors, and WriteCheckpoint refuses such a name
+// so that a run's own steps are never overwritten.
+func WriteCheckpoint(path string, ck *Checkpoint) error {
+	if _, ok := parseCheckpointName(filepath.Base(path)); ok {
+		return fmt.Errorf("run: write checkpoint %s: step-N names are the run's own checkpoints; give another name", path)
+	}
+	f, err := encode(ck, nil)
+	if err != nil {
+		return err
+	}
+	if err := f.Save(path); err != nil {
+		return fmt.Errorf("run: write checkpoint: %w", err)
+	}
+	return nil
+}
+
 // listCheckpoints returns the checkpoint files in dir by ascending step,
 // without reading them.
 func listCheckpoints(dir string) ([]Info, error) {

@@ -33,6 +33,7 @@ type command struct {
 var commands = []command{
 	{name: "train", summary: "train a GAN from a preset or config (toy 2-D or images), or resume one", run: runTrain},
 	{name: "sample", summary: "draw images from a trained run or weights file", run: runSample},
+	{name: "average", summary: "average a run's generator weights over its last checkpoints (Polyak averaging) into one checkpoint file", run: runAverage},
 	{name: "export", summary: "write a trained generator (every family that draws from noise), translator (pix2pix, cyclegan, stargan) or encoder (-encoder) as ONNX", run: runExport},
 	{name: "encode", summary: "map images to an encoder run's latent codes (bigan, ali, vae, ae, aae, avb), with reconstructions", run: runEncode},
 	{name: "translate", summary: "translate images with an image-to-image run (pix2pix, cyclegan, stargan), with a grid of inputs, translations and reconstructions", run: runTranslate},

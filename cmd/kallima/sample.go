@@ -171,6 +171,8 @@ func describe(g *pipeline.Sampler, target string) string {
 		return fmt.Sprintf("%s step %d, EMA weights", target, g.Step)
 	case pipeline.WeightsG:
 		return fmt.Sprintf("%s step %d, G's weights", target, g.Step)
+	case pipeline.WeightsAverage:
+		return fmt.Sprintf("%s, G's weights averaged over steps %s", target, joinInts(g.Averaged))
 	}
 	return target
 }

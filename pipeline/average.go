@@ -1,0 +1,124 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/nn"
+	"github.com/kallima-gan/kallima/run"
+	"github.com/kallima-gan/kallima/tensor"
+)
+
+// MetaAverage is the checkpoint metadata key under which Average records
+// the steps it averaged, comma-separated ("13000,14000,15000").
+const MetaAverage = "average.steps"
+
+// Average is Polyak averaging of a run's saved weights (Yazıcı et al.,
+// "The Unusual Effectiveness of Averaging in GAN Training",
+// arXiv:1806.04498): it loads the generator (the player sampling draws
+// from, with everything its module holds, such as BiGAN's encoder) from
+// every checkpoint of the run in dir with from <= step <= to, as sampling
+// would (its EMA weights unless raw is set or the run keeps none), and
+// returns the newest of those checkpoints with that player's weights
+// replaced by their mean, its EMA group dropped, and MetaAverage set to
+// the steps. Batch norm's running statistics are averaged with the
+// weights; buffers derived from weights (spectral norm's u and v) are
+// recomputed. The other players and the optimizer state are the newest
+// checkpoint's, unchanged. It returns an error naming the problem when
+// dir is not a run, fewer than two checkpoints fall in the range, a
+// checkpoint does not verify or the model does not draw from noise.
+// Progress lines go to progress (nil for none).
+func Average(dir string, from, to int, raw bool, progress io.Writer) (*run.Checkpoint, error) {
+	c, err := RunConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := ListCheckpoints(dir)
+	if err != nil {
+		return nil, err
+	}
+	var use []run.Info
+	var all []string
+	for _, in := range infos {
+		all = append(all, strconv.Itoa(in.Step))
+		if in.Step >= from && in.Step <= to {
+			use = append(use, in)
+		}
+	}
+	if len(use) < 2 {
+		have := "none"
+		if len(all) > 0 {
+			have = "steps " + strings.Join(all, ", ")
+		}
+		return nil, fmt.Errorf("pipeline: average %s: %d checkpoints from step %d to %d (the run has %s); want at least 2", dir, len(use), from, to, have)
+	}
+	var (
+		sum    [][]float64 // per state entry, in nn.State order
+		newest *run.Checkpoint
+		gp     *gan.Player
+		steps  []string
+	)
+	for _, in := range use {
+		ck, err := run.LoadCheckpoint(in.Path)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: average: %w", err)
+		}
+		if gp == nil {
+			classes, _ := strconv.Atoi(ck.Meta[metaClasses])
+			_, m, err := newSampler(c, classes)
+			if err != nil {
+				return nil, err
+			}
+			gp = m.GeneratorPlayer
+		}
+		if _, err := loadPlayerWeights(gp, ck, raw); err != nil {
+			return nil, err
+		}
+		state := nn.State(gp.Module)
+		if sum == nil {
+			sum = make([][]float64, len(state))
+			for i, b := range state {
+				sum[i] = make([]float64, b.Tensor.Len())
+			}
+		}
+		for i, b := range state {
+			for j, v := range b.Tensor.Data() {
+				sum[i][j] += float64(v)
+			}
+		}
+		newest = ck
+		steps = append(steps, strconv.Itoa(ck.Step))
+		if progress != nil {
+			fmt.Fprintf(progress, "average: read step %d (%d of %d)\n", ck.Step, len(steps), len(use))
+		}
+	}
+	module, player := gp.Module, gp.Name
+	mean := map[string]*tensor.Tensor{}
+	for i, b := range nn.State(module) {
+		t := tensor.Zeros(b.Tensor.Shape()...)
+		d := t.Data()
+		for j := range d {
+			d[j] = float32(sum[i][j] / float64(len(use)))
+		}
+		mean[b.Name] = t
+	}
+	if err := nn.LoadState(module, mean); err != nil {
+		return nil, fmt.Errorf("pipeline: average: %w", err)
+	}
+	nn.SyncBuffers(module)
+	out := run.NewCheckpoint(newest.Step)
+	for name, t := range newest.Tensors {
+		if g, _, _ := strings.Cut(name, "/"); g != player && g != "ema_"+player {
+			out.Tensors[name] = t
+		}
+	}
+	for k, v := range newest.Meta {
+		out.Meta[k] = v
+	}
+	out.PutModule(player, module)
+	out.Meta[MetaAverage] = strings.Join(steps, ",")
+	return out, nil
+}
