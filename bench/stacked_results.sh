@@ -17,6 +17,9 @@
 # rows kept the preset's batch. STEPS, when set, overrides each preset's
 # steps. Runs go to RUNS (default /tmp/stacked-runs), one JSON line per
 # run to RUNS/results.jsonl, with the row, the seed and the wall time.
+# The deep row (dcgan-stacked-deep, about 3 hours a seed) is also scored
+# averaged over its last 3 checkpoints (kallima average), as
+# "score_average".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-/tmp/stacked-runs}
@@ -44,8 +47,10 @@ declare -A ROW=(
 	[dcgan-gx2]="dcgan-stacked -set model.g_extra_layers=2"
 	[dcgan-gx2-dx2]="dcgan-stacked -set model.g_extra_layers=2 -set model.d_extra_layers=2"
 	[dcgan-channel-bn]="dcgan-stacked -set model.project_bn=channel"
+	[deep]="dcgan-stacked-deep"
 )
-for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2 dcgan-b128 pacdcgan2-w128 small-d4-pack4-b512 small-d8-pack4-b512 dcgan-gx2 dcgan-gx2-dx2 dcgan-channel-bn}; do
+declare -A AVERAGED=([deep]=1)
+for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4 small-d8 small-d8-pack4 mixgan dcgan-w128 dcgan-dx2 dcgan-b128 pacdcgan2-w128 small-d4-pack4-b512 small-d8-pack4-b512 dcgan-gx2 dcgan-gx2-dx2 dcgan-channel-bn deep}; do
 	read -r -a spec <<<"${ROW[$row]}"
 	for seed in $SEEDS; do
 		dir="$RUNS/$row-s$seed"
@@ -57,6 +62,11 @@ for row in ${ROWS:-dcgan pacdcgan2 dcgan-g1 pacdcgan2-g1 small-d4 small-d4-pack4
 		"$KALLIMA" train -preset "${spec[@]}" "${extra[@]}" -out "$dir" 2>&1 | tail -2
 		secs=$(($(date +%s) - start))
 		score=$("$KALLIMA" eval -modes "$dir" -json 2>/dev/null)
-		echo "{\"row\":\"$row\",\"seed\":$seed,\"train_seconds\":$secs,\"score\":$score}" | tee -a "$RUNS/results.jsonl"
+		avg=""
+		if [ -n "${AVERAGED[$row]:-}" ]; then
+			file=$("$KALLIMA" average "$dir" -last 3 2>/dev/null | sed -n 's/^wrote \(.*\.safetensors\): .*/\1/p')
+			avg=",\"score_average\":$("$KALLIMA" eval -modes "$file" -json 2>/dev/null)"
+		fi
+		echo "{\"row\":\"$row\",\"seed\":$seed,\"train_seconds\":$secs,\"score\":$score$avg}" | tee -a "$RUNS/results.jsonl"
 	done
 done
