@@ -79,3 +79,25 @@ func TestAverageUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestStackedDeepAverage runs the dcgan-stacked-deep recipe end to end on
+// a few real Stacked MNIST images: train (cut to 3 steps, a checkpoint
+// each), average the last 3 checkpoints, and score the average with eval
+// -modes, which reads it as averaged weights.
+func TestStackedDeepAverage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "deep")
+	code, _, errOut := call(runTrain, "-preset", "dcgan-stacked-deep", "-set", "data.n=128", "-set", "train.steps=3",
+		"-set", "train.checkpoint_every=1", "-set", "train.sample_every=0", "-out", dir)
+	if code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := call(runAverage, dir)
+	want := filepath.Join(dir, runfolder.CheckpointsDir, "average-000001-000003.safetensors")
+	if code != exitOK || !strings.Contains(out, "wrote "+want) {
+		t.Fatalf("average: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	s := evalModesJSON(t, want, "-n", "200")
+	if s.N != 200 || s.Modes < 1 || s.Modes > 200 || !strings.Contains(s.Source, "(average weights)") {
+		t.Errorf("eval -modes of the average: %+v", s)
+	}
+}
