@@ -70,13 +70,7 @@ func TestModeCoverageErrors(t *testing.T) {
 // channels all in the positional terms, and on any histogram the parts sum
 // to the KL.
 func TestKLParts(t *testing.T) {
-	score := func(labels []int) ModeScore {
-		s, err := ModeCoverage(labels, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	score := func(labels []int) ModeScore { return stackedScore(t, labels) }
 	// 000, 111, ..., 999 equally: each channel uniform, the three equal.
 	var coupled []int
 	for d := range 10 {
@@ -142,13 +136,7 @@ func TestKLParts(t *testing.T) {
 // histogram each pair's value is the mutual information of its 10x10
 // table, computed here from the labels directly.
 func TestPairMI(t *testing.T) {
-	score := func(labels []int) ModeScore {
-		s, err := ModeCoverage(labels, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	score := func(labels []int) ModeScore { return stackedScore(t, labels) }
 	var copied, indep []int
 	for k := range 1000 {
 		if r, g := k/100, k/10%10; r == g {
@@ -205,4 +193,14 @@ func TestPairMI(t *testing.T) {
 	if _, err := PairMI(score(hist), 10, 2); err == nil {
 		t.Error("1000 modes split as 10^2: no error")
 	}
+}
+
+// stackedScore is ModeCoverage over 1000 modes, failing t on an error.
+func stackedScore(t *testing.T, labels []int) ModeScore {
+	t.Helper()
+	s, err := ModeCoverage(labels, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
