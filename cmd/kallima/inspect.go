@@ -12,18 +12,21 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
+	"github.com/kallima-gan/kallima/safetensors"
 )
 
 const inspectUsage = `Usage: kallima inspect RUN [flags]
 
 Summarises a run folder without changing it: its config (data, model,
 loss, steps), the current step (the last one logged), its checkpoints
-(step, size, score; which is the latest and which the best) and its
+(step, size, score; which is the latest and which the best), the averaged
+weights kallima average wrote there (file, size, the steps averaged) and its
 metrics (for each scalar in metrics.jsonl: the last value, the minimum and
 the maximum, and the number of records). -json prints one JSON object.
 
@@ -46,7 +49,10 @@ type inspection struct {
 	Steps       int                `json:"steps"`
 	Step        int                `json:"step"`
 	Checkpoints []checkpointReport `json:"checkpoints"`
-	Metrics     metricsReport      `json:"metrics"`
+	// Averages are the average-*.safetensors files kallima average wrote
+	// into the checkpoints folder.
+	Averages []averageReport `json:"averages"`
+	Metrics  metricsReport   `json:"metrics"`
 	// Candidates is the choice among train.candidates (nil without them
 	// or while they train; Pending is then their count).
 	Candidates *pipeline.Choice `json:"candidates,omitempty"`
@@ -61,6 +67,15 @@ type checkpointReport struct {
 	Latest bool     `json:"latest"`
 	Best   bool     `json:"best"`
 	Error  string   `json:"error,omitempty"`
+}
+
+// averageReport describes one file of averaged weights; Steps come from
+// its pipeline.MetaAverage metadata, read from the header alone.
+type averageReport struct {
+	File  string `json:"file"`
+	Bytes int64  `json:"bytes"`
+	Steps []int  `json:"steps"`
+	Error string `json:"error,omitempty"`
 }
 
 type metricsReport struct {
@@ -142,7 +157,7 @@ func inspectRun(dir string) (*inspection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runfolder.ConfigFile), err)
 	}
-	in := &inspection{Dir: dir, Name: c.Name, Steps: c.Train.Steps, Checkpoints: []checkpointReport{},
+	in := &inspection{Dir: dir, Name: c.Name, Steps: c.Train.Steps, Checkpoints: []checkpointReport{}, Averages: []averageReport{},
 		Metrics: metricsReport{Scalars: map[string]scalarReport{}}}
 	in.Data, in.Model, in.Loss = describeConfig(c)
 	if c.Train.Candidates > 1 {
@@ -192,6 +207,10 @@ func inspectRun(dir string) (*inspection, error) {
 		in.Step = in.Checkpoints[n-1].Step
 	}
 
+	if in.Averages, err = inspectAverages(dir); err != nil {
+		return nil, err
+	}
+
 	recs, err := runfolder.ReadMetrics(filepath.Join(dir, runfolder.MetricsFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -222,6 +241,38 @@ func inspectRun(dir string) (*inspection, error) {
 	}
 	in.Step = max(in.Step, m.LastStep)
 	return in, nil
+}
+
+// inspectAverages lists the averaged weights in dir's checkpoints folder,
+// by file name (which starts with the first step averaged).
+func inspectAverages(dir string) ([]averageReport, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, runfolder.CheckpointsDir, "average-*.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	out := []averageReport{}
+	for _, p := range paths {
+		r := averageReport{File: filepath.Base(p), Steps: []int{}}
+		if fi, err := os.Stat(p); err == nil {
+			r.Bytes = fi.Size()
+		}
+		h, err := safetensors.LoadHeader(p)
+		if err != nil {
+			r.Error = err.Error()
+			out = append(out, r)
+			continue
+		}
+		for _, f := range strings.Split(h.Metadata[pipeline.MetaAverage], ",") {
+			if n, err := strconv.Atoi(f); err == nil {
+				r.Steps = append(r.Steps, n)
+			}
+		}
+		if len(r.Steps) == 0 {
+			r.Error = fmt.Sprintf("no %s metadata: not written by kallima average", pipeline.MetaAverage)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // describeConfig summarises a config's data, model and loss in one line
@@ -313,6 +364,22 @@ func printInspection(w io.Writer, in *inspection) {
 		}
 		line := fmt.Sprintf("  %8d  %10s  %10s  %s", c.Step, byteSize(c.Bytes), score, strings.Join(tags, ", "))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	if len(in.Averages) > 0 {
+		fmt.Fprintf(w, "\naveraged weights (%d; kallima average):\n", len(in.Averages))
+	}
+	for _, a := range in.Averages {
+		what := a.Error
+		if what == "" {
+			steps := make([]string, len(a.Steps))
+			for i, s := range a.Steps {
+				steps[i] = strconv.Itoa(s)
+			}
+			what = "steps " + strings.Join(steps, ", ")
+		} else {
+			what = "damaged: " + what
+		}
+		fmt.Fprintf(w, "  %s  %10s  %s\n", a.File, byteSize(a.Bytes), what)
 	}
 	m := in.Metrics
 	fmt.Fprintf(w, "\nmetrics: %d records", m.Records)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -144,6 +145,66 @@ func TestInspectScores(t *testing.T) {
 	}
 	if s := in.Metrics.Scalars["fid"]; s.Last != 2 || s.Min != 1 || s.Max != 3 {
 		t.Errorf("fid: %+v", s)
+	}
+}
+
+// TestInspectAverages: the files kallima average wrote are listed with
+// the steps they average, a damaged one is named as such, and a run
+// without any shows no such section (and an empty list in JSON).
+func TestInspectAverages(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	code, stdout, _ := call(runInspect, dir)
+	if code != exitOK || strings.Contains(stdout, "averaged weights") {
+		t.Fatalf("before averaging: exit %d, stdout:\n%s", code, stdout)
+	}
+	if code, _, errOut := call(runAverage, dir, "-from", "2", "-to", "6"); code != exitOK {
+		t.Fatalf("average: exit %d, %s", code, errOut)
+	}
+	bad := filepath.Join(dir, runfolder.CheckpointsDir, "average-000002-000004.safetensors")
+	if err := os.WriteFile(bad, []byte("not a safetensors file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A checkpoint renamed to look like an average has no steps to show.
+	plain, err := os.ReadFile(filepath.Join(dir, runfolder.CheckpointsDir, "step-000006.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointsDir, "average-000004-000006.safetensors"), plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := call(runInspect, dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"averaged weights (3; kallima average):", "average-000002-000006.safetensors", "steps 2, 4, 6\n", "average-000002-000004.safetensors", "damaged: ", "not written by kallima average"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output does not mention %q:\n%s", w, stdout)
+		}
+	}
+	code, stdout, _ = call(runInspect, dir, "-json")
+	var in struct {
+		Checkpoints []struct{ Step int }
+		Averages    []struct {
+			File  string
+			Bytes int64
+			Steps []int
+			Error string
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &in); code != exitOK || err != nil {
+		t.Fatalf("-json: exit %d, %v", code, err)
+	}
+	if len(in.Checkpoints) != 3 || len(in.Averages) != 3 {
+		t.Fatalf("%d checkpoints and %d averages, want 3 and 3:\n%s", len(in.Checkpoints), len(in.Averages), stdout)
+	}
+	if a := in.Averages[0]; a.Error == "" || len(a.Steps) != 0 {
+		t.Errorf("damaged average reported as %+v", a)
+	}
+	if a := in.Averages[1]; a.Error != "" || fmt.Sprint(a.Steps) != "[2 4 6]" || a.Bytes == 0 {
+		t.Errorf("average reported as %+v, want steps [2 4 6]", a)
+	}
+	if a := in.Averages[2]; !strings.Contains(a.Error, "no average.steps metadata") || len(a.Steps) != 0 {
+		t.Errorf("renamed checkpoint reported as %+v", a)
 	}
 }
 
