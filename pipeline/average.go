@@ -26,8 +26,9 @@ const MetaAverage = "average.steps"
 // replaced by their mean, its EMA group dropped, and MetaAverage set to
 // the steps. Batch norm's running statistics are averaged with the
 // weights; buffers derived from weights (spectral norm's u and v) are
-// recomputed. The other players and the optimizer state are the newest
-// checkpoint's, unchanged. It returns an error naming the problem when
+// recomputed. The other players are the newest checkpoint's, unchanged;
+// the optimizers' state is dropped (an average is read, never resumed,
+// and the state is most of a checkpoint's size). It returns an error naming the problem when
 // dir is not a run, fewer than two checkpoints fall in the range, a
 // checkpoint does not verify or the model does not draw from noise.
 // Progress lines go to progress (nil for none).
@@ -111,7 +112,7 @@ func Average(dir string, from, to int, raw bool, progress io.Writer) (*run.Check
 	nn.SyncBuffers(module)
 	out := run.NewCheckpoint(newest.Step)
 	for name, t := range newest.Tensors {
-		if g, _, _ := strings.Cut(name, "/"); g != player && g != "ema_"+player {
+		if g, _, _ := strings.Cut(name, "/"); g != player && g != "ema_"+player && !strings.HasPrefix(g, "opt_") {
 			out.Tensors[name] = t
 		}
 	}

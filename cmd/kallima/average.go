@@ -25,7 +25,9 @@ every weight of the generator's module is averaged (BiGAN's encoder
 too), batch norm's running statistics with them.
 
 The result is a checkpoint file: the newest averaged checkpoint with
-the generator's weights replaced by the mean, written by default
+the generator's weights replaced by the mean and the optimizers'
+state left out (a third of the size: an average is read, not
+resumed), written by default
 into the run's checkpoints folder as average-FROM-TO.safetensors
 (FROM and TO the first and last steps averaged). There every command
 that takes a checkpoint file reads it (sample, eval, eval -modes,
