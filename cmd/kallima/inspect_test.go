@@ -20,15 +20,7 @@ import (
 func TestInspectTrainedRun(t *testing.T) {
 	dir := trainTiny(t, "dcgan")
 	before, _ := os.ReadDir(dir)
-	code, stdout, stderr := call(runInspect, dir)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	for _, w := range []string{"synthetic, 1x28x28", "dcgan: prior normal, z_dim 8, width 4", "ns, ema 0.9", "step      6 of 6", "checkpoints (3):", "metrics: 6 records, steps 1 to 6", "d/loss", "g/loss"} {
-		if !strings.Contains(stdout, w) {
-			t.Errorf("output does not mention %q:\n%s", w, stdout)
-		}
-	}
+	stdout := inspectMentions(t, dir, "synthetic, 1x28x28", "dcgan: prior normal, z_dim 8, width 4", "ns, ema 0.9", "step      6 of 6", "checkpoints (3):", "metrics: 6 records, steps 1 to 6", "d/loss", "g/loss")
 	for _, step := range []string{"2", "4", "6"} {
 		if !strings.Contains(stdout, "\n  "+strings.Repeat(" ", 7)+step+"  ") {
 			t.Errorf("no row for checkpoint step %s:\n%s", step, stdout)
@@ -42,7 +34,7 @@ func TestInspectTrainedRun(t *testing.T) {
 		t.Errorf("inspect changed the run folder: %d entries, then %d", len(before), len(after))
 	}
 
-	code, stdout, stderr = call(runInspect, dir, "-json")
+	code, stdout, stderr := call(runInspect, dir, "-json")
 	if code != exitOK {
 		t.Fatalf("-json: exit %d: %s", code, stderr)
 	}
@@ -172,15 +164,7 @@ func TestInspectAverages(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointsDir, "average-000004-000006.safetensors"), plain, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := call(runInspect, dir)
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	for _, w := range []string{"averaged weights (3; kallima average):", "average-000002-000006.safetensors", "steps 2, 4, 6\n", "average-000002-000004.safetensors", "damaged: ", "not written by kallima average"} {
-		if !strings.Contains(stdout, w) {
-			t.Errorf("output does not mention %q:\n%s", w, stdout)
-		}
-	}
+	inspectMentions(t, dir, "averaged weights (3; kallima average):", "average-000002-000006.safetensors", "steps 2, 4, 6\n", "average-000002-000004.safetensors", "damaged: ", "not written by kallima average")
 	code, stdout, _ = call(runInspect, dir, "-json")
 	var in struct {
 		Checkpoints []struct{ Step int }
@@ -206,6 +190,22 @@ func TestInspectAverages(t *testing.T) {
 	if a := in.Averages[2]; !strings.Contains(a.Error, "no average.steps metadata") || len(a.Steps) != 0 {
 		t.Errorf("renamed checkpoint reported as %+v", a)
 	}
+}
+
+// inspectMentions runs kallima inspect on dir and fails the test unless
+// it succeeds and its report contains every want; it returns the report.
+func inspectMentions(t *testing.T, dir string, want ...string) string {
+	t.Helper()
+	code, stdout, stderr := call(runInspect, dir)
+	if code != exitOK {
+		t.Fatalf("inspect %s: exit %d: %s", dir, code, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("inspect does not mention %q:\n%s", w, stdout)
+		}
+	}
+	return stdout
 }
 
 // TestInspectErrors: missing and non-run folders, bad flags, help.
@@ -265,15 +265,7 @@ func TestTrainCandidates(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "keeping candidate") || !strings.Contains(stderr, "candidate 2 of 2 (seed 1000007)") {
 		t.Fatalf("train: exit %d:\n%s", code, stderr)
 	}
-	code, stdout, stderr := call(runInspect, dir)
-	if code != exitOK {
-		t.Fatalf("inspect: exit %d: %s", code, stderr)
-	}
-	for _, w := range []string{"candidates (g/loss, mean over steps 2-2; kept the highest):", "seed 7 ", "seed 1000007 ", "  kept", "step      4 of 4", "metrics: 4 records, steps 1 to 4"} {
-		if !strings.Contains(stdout, w) {
-			t.Errorf("inspect does not mention %q:\n%s", w, stdout)
-		}
-	}
+	stdout := inspectMentions(t, dir, "candidates (g/loss, mean over steps 2-2; kept the highest):", "seed 7 ", "seed 1000007 ", "  kept", "step      4 of 4", "metrics: 4 records, steps 1 to 4")
 	if strings.Count(stdout, "  kept") != 1 {
 		t.Errorf("want one candidate kept:\n%s", stdout)
 	}
