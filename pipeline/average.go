@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,45 @@ import (
 // MetaAverage is the checkpoint metadata key under which Average records
 // the steps it averaged, comma-separated ("13000,14000,15000").
 const MetaAverage = "average.steps"
+
+// AverageSteps returns the steps an averaged checkpoint's metadata names
+// under MetaAverage, nil for a checkpoint that is not an average, and an
+// error when the value is not a comma-separated list of steps.
+func AverageSteps(meta map[string]string) ([]int, error) {
+	v := meta[MetaAverage]
+	if v == "" {
+		return nil, nil
+	}
+	var steps []int
+	for _, f := range strings.Split(v, ",") {
+		step, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: not a list of steps", MetaAverage, v)
+		}
+		steps = append(steps, step)
+	}
+	return steps, nil
+}
+
+// averagePattern names the files AverageFile gives, for filepath.Glob.
+const averagePattern = "average-*.safetensors"
+
+// AverageFile is where kallima average writes the mean of the run in
+// dir's checkpoints from step from to step to: a name resume, pruning and
+// the latest pointer never read (not step-N).
+func AverageFile(dir string, from, to int) string {
+	return filepath.Join(dir, run.CheckpointsDir, fmt.Sprintf("average-%06d-%06d.safetensors", from, to))
+}
+
+// AverageFiles lists the files of averaged weights in the run in dir's
+// checkpoints folder (named as AverageFile names them), sorted by name.
+func AverageFiles(dir string) ([]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, run.CheckpointsDir, averagePattern))
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	return paths, nil
+}
 
 // Average is Polyak averaging of a run's saved weights (Yazıcı et al.,
 // "The Unusual Effectiveness of Averaging in GAN Training",

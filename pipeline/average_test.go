@@ -196,3 +196,39 @@ func TestAverageErrors(t *testing.T) {
 
 // checkpointFile is run's name for the checkpoint at step.
 func checkpointFile(step int) string { return fmt.Sprintf("step-%06d.safetensors", step) }
+
+// TestAverageSteps: the steps read back from MetaAverage, nil for a
+// checkpoint that is not an average, an error naming a damaged list; and
+// AverageFiles finds what AverageFile names, not the run's step files.
+func TestAverageSteps(t *testing.T) {
+	for _, tc := range []struct {
+		meta map[string]string
+		want string
+		err  bool
+	}{
+		{map[string]string{}, "[]", false},
+		{map[string]string{MetaAverage: "2,4,6"}, "[2 4 6]", false},
+		{map[string]string{MetaAverage: "2,x"}, "[]", true},
+	} {
+		steps, err := AverageSteps(tc.meta)
+		if fmt.Sprint(steps) != tc.want || (err != nil) != tc.err || (steps == nil) != (tc.want == "[]") {
+			t.Errorf("AverageSteps(%v) = %v, %v; want %s (error %v)", tc.meta, steps, err, tc.want, tc.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "not a list of steps") {
+			t.Errorf("error %q does not say what is wrong", err)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, run.CheckpointsDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{AverageFile(dir, 14000, 16000), filepath.Join(dir, run.CheckpointsDir, checkpointFile(16000))} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := AverageFiles(dir)
+	if err != nil || len(got) != 1 || filepath.Base(got[0]) != "average-014000-016000.safetensors" {
+		t.Errorf("AverageFiles = %v, %v; want the one average-014000-016000.safetensors", got, err)
+	}
+}

@@ -170,15 +170,11 @@ func SamplerFromCheckpoint(c config.Config, ck *run.Checkpoint, raw bool) (*Samp
 	if g.Weights, err = loadPlayerWeights(m.GeneratorPlayer, ck, raw); err != nil {
 		return nil, err
 	}
-	if v := ck.Meta[MetaAverage]; v != "" {
+	if g.Averaged, err = AverageSteps(ck.Meta); err != nil {
+		return nil, fmt.Errorf("pipeline: checkpoint at step %d: %w", ck.Step, err)
+	}
+	if g.Averaged != nil {
 		g.Weights = WeightsAverage
-		for _, f := range strings.Split(v, ",") {
-			step, err := strconv.Atoi(f)
-			if err != nil {
-				return nil, fmt.Errorf("pipeline: checkpoint at step %d: %s %q: not a list of steps", ck.Step, MetaAverage, v)
-			}
-			g.Averaged = append(g.Averaged, step)
-		}
 	}
 	return g, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -105,7 +104,7 @@ func runAverage(args []string, stdout, stderr io.Writer) int {
 	path := *out
 	if path == "" {
 		first, _ := strconv.Atoi(steps[0])
-		path = filepath.Join(dir, runfolder.CheckpointsDir, fmt.Sprintf("average-%06d-%06d.safetensors", first, ck.Step))
+		path = pipeline.AverageFile(dir, first, ck.Step)
 	}
 	if err := runfolder.WriteCheckpoint(path, ck); err != nil {
 		fmt.Fprintf(stderr, "kallima average: %v\n", err)

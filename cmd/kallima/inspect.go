@@ -246,7 +246,7 @@ func inspectRun(dir string) (*inspection, error) {
 // inspectAverages lists the averaged weights in dir's checkpoints folder,
 // by file name (which starts with the first step averaged).
 func inspectAverages(dir string) ([]averageReport, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, runfolder.CheckpointsDir, "average-*.safetensors"))
+	paths, err := pipeline.AverageFiles(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -257,18 +257,17 @@ func inspectAverages(dir string) ([]averageReport, error) {
 			r.Bytes = fi.Size()
 		}
 		h, err := safetensors.LoadHeader(p)
-		if err != nil {
+		var steps []int
+		if err == nil {
+			steps, err = pipeline.AverageSteps(h.Metadata)
+		}
+		switch {
+		case err != nil:
 			r.Error = err.Error()
-			out = append(out, r)
-			continue
-		}
-		for _, f := range strings.Split(h.Metadata[pipeline.MetaAverage], ",") {
-			if n, err := strconv.Atoi(f); err == nil {
-				r.Steps = append(r.Steps, n)
-			}
-		}
-		if len(r.Steps) == 0 {
+		case steps == nil:
 			r.Error = fmt.Sprintf("no %s metadata: not written by kallima average", pipeline.MetaAverage)
+		default:
+			r.Steps = steps
 		}
 		out = append(out, r)
 	}
