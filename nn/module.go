@@ -64,6 +64,8 @@ type Buffer struct {
 	// such as an exponential moving average (optim.EMA), leave them stale.
 	// SyncBuffers calls every Sync.
 	Sync func()
+
+	norm *BatchNorm // the layer whose running mean this is (BatchNorms)
 }
 
 // SyncBuffers recomputes every buffer of m that is derived from its

@@ -57,6 +57,14 @@ type BatchNorm struct {
 
 	twoD     bool // BatchNorm2d: input must be 4-D
 	training bool
+	est      *bnEstimate // while EstimateStatistics runs: the batches' sums
+}
+
+// bnEstimate sums the batch statistics a BatchNorm sees while
+// EstimateStatistics runs, in float64 so a thousand batches lose nothing.
+type bnEstimate struct {
+	n              int
+	mean, variance []float64
 }
 
 func newBatchNorm(c int, twoD bool) *BatchNorm {
@@ -120,8 +128,16 @@ func (b *BatchNorm) Forward(x *autograd.Value) *autograd.Value {
 	// One fused op: forward and first-order backward are single kernels;
 	// higher orders differentiate the composed formula.
 	y, mean, variance := autograd.BatchNorm(x, b.Weight, b.Bias, b.Eps)
-	m := b.Momentum
 	unbias := float64(n) / float64(n-1)
+	if e := b.est; e != nil {
+		e.n++
+		for i, v := range mean.Data() {
+			e.mean[i] += float64(v)
+			e.variance[i] += unbias * float64(variance.Data()[i])
+		}
+		return y
+	}
+	m := b.Momentum
 	rm, rv := b.RunningMean.Data(), b.RunningVar.Data()
 	for i := range rm {
 		rm[i] = float32((1-m)*float64(rm[i]) + m*float64(mean.Data()[i]))
@@ -141,7 +157,7 @@ func (b *BatchNorm) Params(prefix string) []Param {
 
 // Buffers lists running_mean and running_var.
 func (b *BatchNorm) Buffers(prefix string) []Buffer {
-	return []Buffer{{Name: Join(prefix, "running_mean"), Tensor: b.RunningMean}, {Name: Join(prefix, "running_var"), Tensor: b.RunningVar}}
+	return []Buffer{{Name: Join(prefix, "running_mean"), Tensor: b.RunningMean, norm: b}, {Name: Join(prefix, "running_var"), Tensor: b.RunningVar}}
 }
 
 // SetTraining chooses batch statistics (true) or running statistics.

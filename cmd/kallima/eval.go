@@ -180,6 +180,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	judge := fs.Int("judge", 0, "with -translate: also train a class judge per domain on its real training images for this many steps (1000 is enough) and report the classes it reads kept")
 	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
 	val := fs.Int("val", 0, "with -nn: score the last N of MNIST's training digits against the others instead of the test digits against all 60000 (the BiGAN authors' split: -val 10000, for a run trained with -set data.n=50000)")
+	bn := fs.Int("bn", 0, "with -nn: first re-estimate the encoder's batch norm statistics over this many batches of 128 reference digits (the BiGAN authors' deploy pass: 1000); 0 keeps the checkpoint's running averages")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -194,12 +195,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if *translate {
 		return runEvalTranslate(fs, pos, *n, *seed, *judge, *raw, *asJSON, stdout, stderr)
 	}
-	if isSet(fs, "val") && !*nn {
-		fmt.Fprintln(stderr, "kallima eval: -val goes with -nn")
-		return exitUsage
+	for _, f := range []string{"val", "bn"} {
+		if isSet(fs, f) && !*nn {
+			fmt.Fprintf(stderr, "kallima eval: -%s goes with -nn\n", f)
+			return exitUsage
+		}
 	}
 	if *nn {
-		return runEvalNN(fs, pos, *n, *val, *seed, *raw, *asJSON, stdout, stderr)
+		return runEvalNN(fs, pos, nnOptions{n: *n, val: *val, bn: *bn, seed: *seed, raw: *raw, json: *asJSON}, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {

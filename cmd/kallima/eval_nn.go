@@ -12,6 +12,7 @@ import (
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/tensor"
 )
 
@@ -31,7 +32,11 @@ of the training set (its last 10000 digits) against the other 50000, with
 the model trained on those 50000 only: -val 10000 scores that way (train
 with -set data.n=50000; a run that trained on the held-out digits is
 scored with a note saying so). Without -val the test digits are scored
-against all 60000. For a model that reconstructs (family.Reconstructor),
+against all 60000. Before every evaluation the authors recompute batch
+norm's statistics as the average over 1000 batches of 128 training
+digits; -bn 1000 does the same with the reference digits (without it
+the checkpoint's running averages are used: an exponential average with
+momentum 0.1, most of its weight on training's last twenty batches). For a model that reconstructs (family.Reconstructor),
 the mean L2 distance ||G(E(x)) - x|| per test digit in [0, 1] pixel units
 (the authors' EGr; divide by 28 for the per-pixel RMS) is printed beside
 two random-pair baselines: ||x' - x|| and ||x' - G(E(x))|| (the authors'
@@ -40,7 +45,7 @@ EGr_b), x' another test digit (a random derangement drawn from -seed).
   kallima eval -nn runs/bigan-mnist
   kallima eval -nn runs/vae-mnist -n 1000 -json
   kallima train -preset bigan-mnist -set data.n=50000 -set train.steps=156400 -out runs/bigan-50k
-  kallima eval -nn runs/bigan-50k -val 10000
+  kallima eval -nn runs/bigan-50k -val 10000 -bn 1000
 `
 
 // nnChunk is the number of images encoded between progress lines, and
@@ -63,6 +68,10 @@ type NNScore struct {
 	Test     int    `json:"test"`
 	Split    string `json:"split"`
 	Distance string `json:"distance"`
+	// BNBatches is the number of batches of reference digits the
+	// encoder's batch norm statistics were re-estimated over before
+	// encoding (-bn), 0 when the checkpoint's were used.
+	BNBatches int `json:"bn_batches,omitempty"`
 	// CodeDim and CodeAccuracy are the codes' width and the 1-NN accuracy
 	// (a fraction) on them.
 	CodeDim      int     `json:"code_dim"`
@@ -77,8 +86,16 @@ type NNScore struct {
 	Seconds float64 `json:"seconds"`
 }
 
+// nnOptions are eval's flags that -nn reads.
+type nnOptions struct {
+	n, val, bn int
+	seed       uint64
+	raw, json  bool
+}
+
 // runEvalNN is kallima eval -nn RUN.
-func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJSON bool, stdout, stderr io.Writer) int {
+func runEvalNN(fs *flag.FlagSet, pos []string, o nnOptions, stdout, stderr io.Writer) int {
+	n, val, seed := o.n, o.val, o.seed
 	for _, f := range []string{"metrics", "real", "ref", "range", "per-class", "codes", "nll", "k", "recon", "modes", "truncation", "truncation-sweep", "plot"} {
 		if isSet(fs, f) {
 			fmt.Fprintf(stderr, "kallima eval: -%s does not go with -nn\n", f)
@@ -93,12 +110,16 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 		fmt.Fprintf(stderr, "kallima eval: -nn -n %d: want at least one test digit\n", n)
 		return exitUsage
 	}
+	if o.bn < 0 {
+		fmt.Fprintf(stderr, "kallima eval: -bn %d: want a number of batches, or 0 to keep the checkpoint's statistics\n", o.bn)
+		return exitUsage
+	}
 	if val < 0 || val >= data.MNISTTrainN {
 		fmt.Fprintf(stderr, "kallima eval: -val %d: want how many of the last of MNIST's %d training digits to score (10000 is the BiGAN authors' split), or 0 for the test digits\n", val, data.MNISTTrainN)
 		return exitUsage
 	}
 	start := time.Now()
-	s, c, what, err := loadForEval(pos[0], raw)
+	s, c, what, err := loadForEval(pos[0], o.raw)
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
@@ -137,6 +158,12 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 		}
 		n = have
 	}
+	if o.bn > 0 {
+		if err := estimateNorms(enc, train, o.bn, seed, stderr); err != nil {
+			fmt.Fprintf(stderr, "kallima eval: -nn -bn: %v\n", err)
+			return exitError
+		}
+	}
 	feat, _ := enc.(family.Featurer)
 	total := train.Len() + n
 	done := 0
@@ -156,7 +183,7 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 		return exitError
 	}
 	testLabels := test.Labels[:n]
-	score := NNScore{Run: what, Kind: c.Model.Kind, Train: train.Len(), Test: n, Split: split, Distance: "euclidean"}
+	score := NNScore{Run: what, Kind: c.Model.Kind, Train: train.Len(), Test: n, Split: split, Distance: "euclidean", BNBatches: o.bn}
 	score.CodeDim = len(trCodes) / train.Len()
 	score.CodeAccuracy = nnAccuracy(trCodes, train.Labels, teCodes, testLabels, score.CodeDim)
 	fmt.Fprintf(stderr, "nn: codes scored, %s\n", time.Since(start).Round(time.Second))
@@ -175,7 +202,7 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 		score.Recon = &r
 	}
 	score.Seconds = time.Since(start).Seconds()
-	if asJSON {
+	if o.json {
 		return printJSON(score, stdout, stderr)
 	}
 	fmt.Fprintf(stdout, "model            %s (%s weights), model.kind %s\n", what, s.Weights, c.Model.Kind)
@@ -183,6 +210,9 @@ func runEvalNN(fs *flag.FlagSet, pos []string, n, val int, seed uint64, raw, asJ
 		fmt.Fprintf(stdout, "digits           %d of %s against mnist/train[:%d] (the BiGAN authors' validation split), 1-nearest neighbour, Euclidean distance\n", n, from, score.Train)
 	} else {
 		fmt.Fprintf(stdout, "digits           mnist/test[:%d] against all %d of mnist/train, 1-nearest neighbour, Euclidean distance\n", n, score.Train)
+	}
+	if o.bn > 0 {
+		fmt.Fprintf(stdout, "batch norm       re-estimated over %d batches of %d reference digits\n", o.bn, nnBNBatch)
 	}
 	fmt.Fprintf(stdout, "codes            %.2f%% (%d-D)\n", 100*score.CodeAccuracy, score.CodeDim)
 	if score.FeatureAccuracy != nil {
@@ -212,6 +242,47 @@ func nnDigits(c config.Config, log io.Writer) (train, test *data.Set, err error)
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// nnBNBatch is the batch size of -bn's pass: the authors' training batch.
+const nnBNBatch = 128
+
+// estimateNorms replaces the running statistics of enc's batch norm
+// layers by their averages over batches of nnBNBatch digits drawn from ref
+// (shuffled by seed), as the BiGAN authors' deploy pass does before each
+// evaluation. An encoder without batch norm is left as it is, with a note.
+func estimateNorms(enc family.Encoder, ref *data.Set, batches int, seed uint64, log io.Writer) error {
+	net, ok := enc.(family.EncoderNet)
+	if !ok {
+		return fmt.Errorf("the encoder is not one network, so its batch norm cannot be re-estimated")
+	}
+	g, err := net.EncoderGraph()
+	if err != nil {
+		return err
+	}
+	ld, err := data.NewLoader(ref, data.LoaderConfig{BatchSize: min(nnBNBatch, ref.Len()), Seed: seed, DropLast: true, Prefetch: -1})
+	if err != nil {
+		return err
+	}
+	defer ld.Close()
+	start := time.Now()
+	layers, err := nn.EstimateStatistics(g.Net, batches, func(i int) error {
+		x := ld.Next().Images
+		arena := tensor.OpenArena()
+		_, err := enc.Encode(x)
+		arena.Close()
+		if done := i + 1; done%250 == 0 || done == batches {
+			fmt.Fprintf(log, "nn: batch norm statistics: %d/%d batches, %s\n", done, batches, time.Since(start).Round(time.Second))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if layers == 0 {
+		fmt.Fprintln(log, "kallima eval: note: -bn: the encoder has no batch norm; nothing re-estimated")
+	}
+	return nil
 }
 
 // encodeAll encodes images [N, C, H, W] in chunks of nnChunk and returns

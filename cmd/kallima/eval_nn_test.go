@@ -6,10 +6,14 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kallima-gan/kallima/config"
+	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/pipeline"
 	"github.com/kallima-gan/kallima/tensor"
 )
@@ -150,5 +154,82 @@ func TestEvalNN(t *testing.T) {
 	code, stdout, _ := call(runEval, "-nn", trainTiny(t, "bigan"), "-n", "50")
 	if code != exitOK || !strings.Contains(stdout, "codes            ") || !strings.Contains(stdout, "features         ") || !strings.Contains(stdout, "||G(E(x)) - x||") {
 		t.Errorf("text output: exit %d, %q", code, stdout)
+	}
+}
+
+// TestEstimateNorms checks -bn's pass on a tiny BiGAN with 128 reference
+// images: E's batch norm statistics change, one batch and four give the
+// same statistics (each batch is the whole set, shuffled), and E is left
+// in evaluation mode (one image encodes as it does within a batch; in
+// training mode a batch of one would not even run). The flag's misuse is
+// refused, and an encoder without batch norm is left alone with a note.
+func TestEstimateNorms(t *testing.T) {
+	if code, _, stderr := call(runEval, "x", "-bn", "10"); code != exitUsage || !strings.Contains(stderr, "-bn goes with -nn") {
+		t.Errorf("-bn without -nn: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := call(runEval, "-nn", "x", "-bn", "-1"); code != exitUsage || !strings.Contains(stderr, "-bn -1: want a number of batches") {
+		t.Errorf("-bn -1: exit %d, %q", code, stderr)
+	}
+	s, _, err := pipeline.LoadSampler(trainTiny(t, "bigan"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := s.Generator.(family.Encoder)
+	g, err := enc.(family.EncoderNet).EncoderGraph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := func() []float32 {
+		var r []float32
+		for _, b := range nn.BatchNorms(g.Net) {
+			r = append(append(r, b.RunningMean.Data()...), b.RunningVar.Data()...)
+		}
+		return r
+	}
+	before := stats()
+	if len(before) == 0 {
+		t.Fatal("the tiny BiGAN's encoder has no batch norm")
+	}
+	ref := &data.Set{Images: tensor.NewRNG(2).Uniform(-1, 1, nnBNBatch, 1, 28, 28), Labels: make([]int, nnBNBatch)}
+	var log strings.Builder
+	if err := estimateNorms(enc, ref, 1, 7, &log); err != nil {
+		t.Fatal(err)
+	}
+	one := stats()
+	if slices.Equal(one, before) {
+		t.Fatal("-bn 1 left the statistics as the checkpoint had them")
+	}
+	if err := estimateNorms(enc, ref, 4, 8, &log); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range stats() {
+		if math.Abs(float64(v-one[i])) > 1e-5*(1+math.Abs(float64(one[i]))) {
+			t.Fatalf("statistic %d: %v over four batches of the whole set, %v over one", i, v, one[i])
+		}
+	}
+	if !strings.Contains(log.String(), "nn: batch norm statistics: 4/4 batches") {
+		t.Errorf("progress %q", log.String())
+	}
+	all, err := enc.Encode(ref.Images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := enc.Encode(tensor.Slice(ref.Images, 0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, v := range first.Data() {
+		if w := all.Data()[j]; math.Abs(float64(v-w)) > 1e-5 {
+			t.Fatalf("code %d of image 0: %v alone, %v in its batch: E left in training mode", j, v, w)
+		}
+	}
+
+	vae, _, err := pipeline.LoadSampler(trainTinyAE(t, "vae"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if err := estimateNorms(vae.Generator.(family.Encoder), ref, 2, 1, &log); err != nil || !strings.Contains(log.String(), "the encoder has no batch norm") {
+		t.Errorf("vae: %v, %q", err, log.String())
 	}
 }
