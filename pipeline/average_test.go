@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kallima-gan/kallima/family"
 	"github.com/kallima-gan/kallima/nn"
 	"github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/tensor"
@@ -74,7 +75,7 @@ func TestAverage(t *testing.T) {
 	}{{"dcgan", false}, {"dcgan", true}, {"bigan", false}} {
 		t.Run(tc.kind+map[bool]string{true: "-raw"}[tc.raw], func(t *testing.T) {
 			dir := averageRun(t, tc.kind)
-			ck, err := Average(dir, 1, 6, tc.raw, io.Discard)
+			ck, err := Average(dir, 1, 6, AverageOptions{Raw: tc.raw, Progress: io.Discard})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,10 +172,10 @@ func TestAverage(t *testing.T) {
 // step-N file name are refused.
 func TestAverageErrors(t *testing.T) {
 	dir := averageRun(t, "dcgan")
-	if _, err := Average(dir, 5, 6, false, nil); err == nil || !strings.Contains(err.Error(), "1 checkpoints from step 5 to 6 (the run has steps 2, 4, 6); want at least 2") {
+	if _, err := Average(dir, 5, 6, AverageOptions{}); err == nil || !strings.Contains(err.Error(), "1 checkpoints from step 5 to 6 (the run has steps 2, 4, 6); want at least 2") {
 		t.Errorf("one checkpoint in range: %v", err)
 	}
-	if _, err := Average(t.TempDir(), 0, 10, false, nil); !errors.Is(err, run.ErrNotRun) {
+	if _, err := Average(t.TempDir(), 0, 10, AverageOptions{}); !errors.Is(err, run.ErrNotRun) {
 		t.Errorf("not a run: %v, want ErrNotRun", err)
 	}
 	step4 := filepath.Join(dir, run.CheckpointsDir, checkpointFile(4))
@@ -186,7 +187,7 @@ func TestAverageErrors(t *testing.T) {
 	if err := os.WriteFile(step4, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Average(dir, 0, 6, false, nil); !errors.Is(err, run.ErrCorrupt) || !strings.Contains(err.Error(), step4) {
+	if _, err := Average(dir, 0, 6, AverageOptions{}); !errors.Is(err, run.ErrCorrupt) || !strings.Contains(err.Error(), step4) {
 		t.Errorf("damaged step 4: %v, want ErrCorrupt naming %s", err, step4)
 	}
 	if err := run.WriteCheckpoint(filepath.Join(dir, run.CheckpointsDir, checkpointFile(8)), run.NewCheckpoint(8)); err == nil {
@@ -230,5 +231,97 @@ func TestAverageSteps(t *testing.T) {
 	got, err := AverageFiles(dir)
 	if err != nil || len(got) != 1 || filepath.Base(got[0]) != "average-014000-016000.safetensors" {
 		t.Errorf("AverageFiles = %v, %v; want the one average-014000-016000.safetensors", got, err)
+	}
+}
+
+// TestAverageNorms recomputes the averaged generator's batch norm
+// statistics over 4 batches (DCGAN, and BiGAN whose encoder sampling does
+// not reach): the weights are the plain average's, the statistics are the
+// mean of what a replay finds (the plain average's weights with every
+// batch norm layer at momentum 1, so its running statistics are each
+// batch's, over the same noise), they differ from the averaged ones for
+// G's layers, BiGAN's encoder keeps the averaged ones, and
+// MetaAverageNorms records the batches.
+func TestAverageNorms(t *testing.T) {
+	for _, kind := range []string{"dcgan", "bigan"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := averageRun(t, kind)
+			plain, err := Average(dir, 1, 6, AverageOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const batches, seed = 4, 3
+			var log strings.Builder
+			ck, err := Average(dir, 1, 6, AverageOptions{NormBatches: batches, Seed: seed, Progress: &log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ck.Meta[MetaAverageNorms] != "4" || !strings.Contains(log.String(), "average: batch norm statistics: 4/4 batches") {
+				t.Errorf("%s %q, progress %q", MetaAverageNorms, ck.Meta[MetaAverageNorms], log.String())
+			}
+			if _, ok := plain.Meta[MetaAverageNorms]; ok {
+				t.Errorf("the plain average records %s", MetaAverageNorms)
+			}
+
+			c, err := RunConfig(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, m, err := newSampler(c, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gp := m.GeneratorPlayer
+			if _, err := loadPlayerWeights(gp, plain, false); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range nn.BatchNorms(gp.Module) {
+				b.Momentum = 1
+				b.SetTraining(true)
+			}
+			want := map[string][]float64{}
+			rng := tensor.NewRNG(seed)
+			for range batches {
+				if _, err := s.Generator.Generate(s.Prior.Sample(rng, c.Train.Batch), family.Request{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, b := range nn.State(gp.Module) {
+					if strings.HasSuffix(b.Name, "running_mean") || strings.HasSuffix(b.Name, "running_var") {
+						if want[b.Name] == nil {
+							want[b.Name] = make([]float64, b.Tensor.Len())
+						}
+						for j, v := range b.Tensor.Data() {
+							want[b.Name][j] += float64(v) / batches
+						}
+					}
+				}
+			}
+			got, avg := ck.Group(gp.Name), plain.Group(gp.Name)
+			changed, kept := 0, 0
+			for name, w := range want {
+				g, a := got[name].Data(), avg[name].Data()
+				for j, v := range g {
+					if math.Abs(float64(v)-w[j]) > 1e-5*(1+math.Abs(w[j])) {
+						t.Fatalf("%s[%d] = %g, the replay's mean %g", name, j, v, w[j])
+					}
+				}
+				if slices.Equal(g, a) {
+					kept++
+				} else {
+					changed++
+				}
+				if encoder := strings.HasPrefix(name, "e."); encoder != slices.Equal(g, a) {
+					t.Errorf("%s: recomputed %v, but sampling reaches it %v", name, !slices.Equal(g, a), !encoder)
+				}
+			}
+			if changed == 0 || (kind == "bigan") != (kept > 0) {
+				t.Errorf("%d statistics recomputed, %d kept", changed, kept)
+			}
+			for name, v := range avg {
+				if !strings.Contains(name, "running_") && !slices.Equal(got[name].Data(), v.Data()) {
+					t.Errorf("%s differs from the plain average's", name)
+				}
+			}
+		})
 	}
 }

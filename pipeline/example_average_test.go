@@ -37,7 +37,7 @@ train: {steps: 6, batch: 8, log_every: 0, sample_every: 0, checkpoint_every: 2, 
 		fmt.Println(err)
 		return
 	}
-	ck, err := pipeline.Average(dir, 2, 6, false, nil)
+	ck, err := pipeline.Average(dir, 2, 6, pipeline.AverageOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

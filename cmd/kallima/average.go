@@ -21,7 +21,12 @@ checkpoints are the run's with -from <= step <= -to (-to: the newest;
 without -from, the -last N up to -to), each read as sampling reads it
 (the EMA of G's weights when the run keeps one, G's own with -raw);
 every weight of the generator's module is averaged (BiGAN's encoder
-too), batch norm's running statistics with them.
+too), batch norm's running statistics with them. The averaged statistics
+are not the averaged weights' own: -bn N recomputes them as the mean
+over N batches of train.batch noise draws through the averaged generator
+(as SWA does; Izmailov et al. 2018, arXiv:1803.05407; 1000 is plenty).
+BiGAN's encoder is not reached by sampling and keeps the averaged ones
+(kallima eval -nn -bn recomputes those before scoring).
 
 The result is a checkpoint file: the newest averaged checkpoint with
 the generator's weights replaced by the mean and the optimizers'
@@ -41,6 +46,7 @@ const averageExamples = `
 Examples:
   kallima average runs/stacked                     the last 3 checkpoints
   kallima average runs/stacked -from 13000 -to 16000
+  kallima average runs/stacked -bn 1000            batch norm's statistics recomputed
   kallima eval -modes runs/stacked/checkpoints/average-013000-016000.safetensors
 `
 
@@ -51,6 +57,8 @@ func runAverage(args []string, stdout, stderr io.Writer) int {
 	last := fs.Int("last", 3, "without -from: the number of checkpoints averaged, ending at -to")
 	out := fs.String("out", "", "file to write (default RUN/checkpoints/average-FROM-TO.safetensors)")
 	raw := fs.Bool("raw", false, "average G's live weights even when the run keeps an EMA")
+	bn := fs.Int("bn", 0, "recompute the averaged generator's batch norm statistics over this many batches of noise (0: average them)")
+	seed := fs.Uint64("seed", 1, "with -bn: the seed the noise is drawn with")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -64,6 +72,12 @@ func runAverage(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case isSet(fs, "from") && *from < 0, isSet(fs, "to") && *to < 0:
 		fmt.Fprintln(stderr, "kallima average: -from and -to are steps, 0 or more")
+		return exitUsage
+	case *bn < 0:
+		fmt.Fprintf(stderr, "kallima average: -bn %d: want a number of batches, or 0 to average the statistics\n", *bn)
+		return exitUsage
+	case isSet(fs, "seed") && *bn == 0:
+		fmt.Fprintln(stderr, "kallima average: -seed goes with -bn")
 		return exitUsage
 	case *last < 2:
 		fmt.Fprintf(stderr, "kallima average: -last %d: want at least 2 checkpoints\n", *last)
@@ -95,7 +109,7 @@ func runAverage(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	ck, err := pipeline.Average(dir, lo, hi, *raw, stderr)
+	ck, err := pipeline.Average(dir, lo, hi, pipeline.AverageOptions{Raw: *raw, NormBatches: *bn, Seed: *seed, Progress: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima average: %v\n", err)
 		return exitError
@@ -110,7 +124,13 @@ func runAverage(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima average: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "wrote %s: the generator's weights averaged over steps %s\n", path, strings.Join(steps, ", "))
+	norms := ""
+	if ck.Meta[pipeline.MetaAverageNorms] != "" {
+		norms = fmt.Sprintf(", batch norm's statistics recomputed over %d batches", *bn)
+	} else if *bn > 0 {
+		norms = " (the generator has no batch norm: -bn changed nothing)"
+	}
+	fmt.Fprintf(stdout, "wrote %s: the generator's weights averaged over steps %s%s\n", path, strings.Join(steps, ", "), norms)
 	return exitOK
 }
 

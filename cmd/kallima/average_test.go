@@ -54,6 +54,19 @@ func TestAverage(t *testing.T) {
 	if code, out, errOut = call(runSample, other, "-config", cfg, "-n", "4", "-out", filepath.Join(t.TempDir(), "h.png")); code != exitOK {
 		t.Errorf("sample -config of an average written elsewhere: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+
+	// -bn: the statistics recomputed, said on stdout and in the file.
+	code, out, errOut = call(runAverage, dir, "-bn", "3", "-seed", "2", "-out", other)
+	if code != exitOK || !strings.Contains(out, "batch norm's statistics recomputed over 3 batches") || !strings.Contains(errOut, "batch norm statistics: 3/3 batches") {
+		t.Fatalf("average -bn 3: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	ck, err := runfolder.LoadCheckpoint(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ck.Meta[pipeline.MetaAverageNorms]; got != "3" {
+		t.Errorf("%s: %s %q, want 3", other, pipeline.MetaAverageNorms, got)
+	}
 }
 
 // TestAverageUsage: wrong command lines are refused naming the problem.
@@ -69,6 +82,8 @@ func TestAverageUsage(t *testing.T) {
 		{[]string{dir, "-from", "-2"}, exitUsage, "0 or more"},
 		{[]string{dir, "-last", "1"}, exitUsage, "at least 2"},
 		{[]string{dir, "-from", "4", "-to", "2"}, exitUsage, "-from 4 is after -to 2"},
+		{[]string{dir, "-bn", "-1"}, exitUsage, "-bn -1: want a number of batches"},
+		{[]string{dir, "-seed", "2"}, exitUsage, "-seed goes with -bn"},
 		{[]string{dir, "-from", "4", "-to", "4"}, exitError, "want at least 2"},
 		{[]string{filepath.Join(dir, "missing")}, exitError, "no checkpoint"},
 		{[]string{dir, "-last", "2", "-out", filepath.Join(dir, runfolder.CheckpointsDir, "step-000002.safetensors")}, exitError, "step-N names are the run's own"},

@@ -75,7 +75,10 @@ type averageReport struct {
 	File  string `json:"file"`
 	Bytes int64  `json:"bytes"`
 	Steps []int  `json:"steps"`
-	Error string `json:"error,omitempty"`
+	// NormBatches is the number of batches its batch norm statistics
+	// were recomputed over (kallima average -bn), 0 when averaged.
+	NormBatches int    `json:"norm_batches,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 type metricsReport struct {
@@ -268,6 +271,7 @@ func inspectAverages(dir string) ([]averageReport, error) {
 			r.Error = fmt.Sprintf("no %s metadata: not written by kallima average", pipeline.MetaAverage)
 		default:
 			r.Steps = steps
+			r.NormBatches, _ = strconv.Atoi(h.Metadata[pipeline.MetaAverageNorms])
 		}
 		out = append(out, r)
 	}
@@ -375,6 +379,9 @@ func printInspection(w io.Writer, in *inspection) {
 				steps[i] = strconv.Itoa(s)
 			}
 			what = "steps " + strings.Join(steps, ", ")
+			if a.NormBatches > 0 {
+				what += fmt.Sprintf("; batch norm recomputed over %d batches", a.NormBatches)
+			}
 		} else {
 			what = "damaged: " + what
 		}

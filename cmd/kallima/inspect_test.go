@@ -149,7 +149,7 @@ func TestInspectAverages(t *testing.T) {
 	if code != exitOK || strings.Contains(stdout, "averaged weights") {
 		t.Fatalf("before averaging: exit %d, stdout:\n%s", code, stdout)
 	}
-	if code, _, errOut := call(runAverage, dir, "-from", "2", "-to", "6"); code != exitOK {
+	if code, _, errOut := call(runAverage, dir, "-from", "2", "-to", "6", "-bn", "2"); code != exitOK {
 		t.Fatalf("average: exit %d, %s", code, errOut)
 	}
 	bad := filepath.Join(dir, runfolder.CheckpointsDir, "average-000002-000004.safetensors")
@@ -164,15 +164,16 @@ func TestInspectAverages(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, runfolder.CheckpointsDir, "average-000004-000006.safetensors"), plain, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	inspectMentions(t, dir, "averaged weights (3; kallima average):", "average-000002-000006.safetensors", "steps 2, 4, 6\n", "average-000002-000004.safetensors", "damaged: ", "not written by kallima average")
+	inspectMentions(t, dir, "averaged weights (3; kallima average):", "average-000002-000006.safetensors", "steps 2, 4, 6; batch norm recomputed over 2 batches\n", "average-000002-000004.safetensors", "damaged: ", "not written by kallima average")
 	code, stdout, _ = call(runInspect, dir, "-json")
 	var in struct {
 		Checkpoints []struct{ Step int }
 		Averages    []struct {
-			File  string
-			Bytes int64
-			Steps []int
-			Error string
+			File        string
+			Bytes       int64
+			Steps       []int
+			NormBatches int `json:"norm_batches"`
+			Error       string
 		}
 	}
 	if err := json.Unmarshal([]byte(stdout), &in); code != exitOK || err != nil {
@@ -184,8 +185,8 @@ func TestInspectAverages(t *testing.T) {
 	if a := in.Averages[0]; a.Error == "" || len(a.Steps) != 0 {
 		t.Errorf("damaged average reported as %+v", a)
 	}
-	if a := in.Averages[1]; a.Error != "" || fmt.Sprint(a.Steps) != "[2 4 6]" || a.Bytes == 0 {
-		t.Errorf("average reported as %+v, want steps [2 4 6]", a)
+	if a := in.Averages[1]; a.Error != "" || fmt.Sprint(a.Steps) != "[2 4 6]" || a.Bytes == 0 || a.NormBatches != 2 {
+		t.Errorf("average reported as %+v, want steps [2 4 6], statistics over 2 batches", a)
 	}
 	if a := in.Averages[2]; !strings.Contains(a.Error, "no average.steps metadata") || len(a.Steps) != 0 {
 		t.Errorf("renamed checkpoint reported as %+v", a)
