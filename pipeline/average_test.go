@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -235,15 +236,16 @@ func TestAverageSteps(t *testing.T) {
 }
 
 // TestAverageNorms recomputes the averaged generator's batch norm
-// statistics over 4 batches (DCGAN, and BiGAN whose encoder sampling does
-// not reach): the weights are the plain average's, the statistics are the
+// statistics over 4 batches (DCGAN; a conditional SN-GAN, whose batch norm
+// is conditional and whose batches draw random classes; BiGAN, whose
+// encoder sampling does not reach): the weights are the plain average's, the statistics are the
 // mean of what a replay finds (the plain average's weights with every
 // batch norm layer at momentum 1, so its running statistics are each
 // batch's, over the same noise), they differ from the averaged ones for
 // G's layers, BiGAN's encoder keeps the averaged ones, and
 // MetaAverageNorms records the batches.
 func TestAverageNorms(t *testing.T) {
-	for _, kind := range []string{"dcgan", "bigan"} {
+	for _, kind := range []string{"dcgan", "sngan-cond", "bigan"} {
 		t.Run(kind, func(t *testing.T) {
 			dir := averageRun(t, kind)
 			plain, err := Average(dir, 1, 6, AverageOptions{})
@@ -267,9 +269,13 @@ func TestAverageNorms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, m, err := newSampler(c, 0)
+			classes, _ := strconv.Atoi(plain.Meta[metaClasses])
+			s, m, err := newSampler(c, classes)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if (kind == "sngan-cond") != (s.Classes > 0) {
+				t.Fatalf("%s: %d classes", kind, s.Classes)
 			}
 			gp := m.GeneratorPlayer
 			if _, err := loadPlayerWeights(gp, plain, false); err != nil {
@@ -282,7 +288,11 @@ func TestAverageNorms(t *testing.T) {
 			want := map[string][]float64{}
 			rng := tensor.NewRNG(seed)
 			for range batches {
-				if _, err := s.Generator.Generate(s.Prior.Sample(rng, c.Train.Batch), family.Request{}); err != nil {
+				var req family.Request
+				for range c.Train.Batch * min(s.Classes, 1) {
+					req.Labels = append(req.Labels, rng.Intn(s.Classes))
+				}
+				if _, err := s.Generator.Generate(s.Prior.Sample(rng, c.Train.Batch), req); err != nil {
 					t.Fatal(err)
 				}
 				for _, b := range nn.State(gp.Module) {
