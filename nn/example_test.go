@@ -57,3 +57,22 @@ func ExampleSequential() {
 	// critic.2.weight_u [16]
 	// critic.2.weight_v [16]
 }
+
+func ExampleEstimateStatistics() {
+	// A batch norm layer whose running statistics are the defaults (mean
+	// 0, variance 1), then recomputed over three batches of 4 values:
+	// the mean of the batches' means 1, 2, 3 and of their unbiased
+	// variances 8/3, 8/3, 40/3.
+	bn := nn.NewBatchNorm1d(1)
+	bn.SetTraining(false)
+	batches := [][]float32{{-1, 1, 1, 3}, {0, 2, 2, 4}, {-1, 1, 5, 7}}
+	n, err := nn.EstimateStatistics(bn, len(batches), func(i int) error {
+		autograd.NoGrad(func() { bn.Forward(autograd.Const(tensor.FromSlice(batches[i], 4, 1))) })
+		return nil
+	})
+	fmt.Println(n, err)
+	fmt.Printf("mean %.3f, variance %.3f\n", bn.RunningMean.Data()[0], bn.RunningVar.Data()[0])
+	// Output:
+	// 1 <nil>
+	// mean 2.000, variance 6.222
+}
