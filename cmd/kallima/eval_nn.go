@@ -36,8 +36,8 @@ against all 60000. Before every evaluation the authors recompute batch
 norm's statistics as the average over 1000 batches of 128 training
 digits; -bn 1000 does the same with the reference digits (without it
 the checkpoint's running averages are used: an exponential average with
-momentum 0.1, most of its weight on training's last twenty batches). For a model that reconstructs (family.Reconstructor),
-the mean L2 distance ||G(E(x)) - x|| per test digit in [0, 1] pixel units
+momentum 0.1, most of its weight on training's last twenty batches).
+For a model that reconstructs (family.Reconstructor), the mean L2 distance ||G(E(x)) - x|| per test digit in [0, 1] pixel units
 (the authors' EGr; divide by 28 for the per-pixel RMS) is printed beside
 two random-pair baselines: ||x' - x|| and ||x' - G(E(x))|| (the authors'
 EGr_b), x' another test digit (a random derangement drawn from -seed).

@@ -374,11 +374,7 @@ func printInspection(w io.Writer, in *inspection) {
 	for _, a := range in.Averages {
 		what := a.Error
 		if what == "" {
-			steps := make([]string, len(a.Steps))
-			for i, s := range a.Steps {
-				steps[i] = strconv.Itoa(s)
-			}
-			what = "steps " + strings.Join(steps, ", ")
+			what = "steps " + joinInts(a.Steps)
 			if a.NormBatches > 0 {
 				what += fmt.Sprintf("; batch norm recomputed over %d batches", a.NormBatches)
 			}
