@@ -75,10 +75,16 @@ type Data struct {
 	Channels int `yaml:"channels"`
 	// N is the number of synthetic images (0 means 512), of
 	// stacked-mnist images (0 means 128000, data.StackedDefaultN), or of
-	// mnist's training digits trained on: the first N of the 60000 (0
-	// means all; the BiGAN authors train on 50000 and hold out the last
-	// 10000, which kallima eval -nn -val 10000 scores).
+	// mnist's training digits trained on: the first N of the 60000, in
+	// data.order (0 means all; the BiGAN authors train on 50000 and hold
+	// out the other 10000, which kallima eval -nn -val 10000 scores).
 	N int `yaml:"n"`
+	// Order puts mnist's training digits in another order before data.n
+	// takes the first N: "bigan" is the BiGAN authors' shuffle (their code
+	// trains on its first 50000 and holds out the last 10000; kallima eval
+	// -nn -val 10000 scores a run on the held-out digits of its own order).
+	// Empty means the files' order.
+	Order string `yaml:"order"`
 	// Classes is the number of synthetic classes; 0 means 10.
 	Classes int `yaml:"classes"`
 }

@@ -24,6 +24,9 @@ func (c Config) Validate() error {
 // validateData checks the data section.
 func (c Config) validateData() error {
 	d := c.Data
+	if d.Order != "" && d.Kind != "mnist" {
+		return fmt.Errorf("data.order: %q orders mnist's training digits, and data.kind is %s (leave data.order out)", d.Order, d.Kind)
+	}
 	switch d.Kind {
 	case "ring8", "grid25":
 	case "mixture":
@@ -42,6 +45,9 @@ func (c Config) validateData() error {
 		}
 		if d.N < 0 || d.N > data.MNISTTrainN {
 			return fmt.Errorf("data.n: %d (want the first N of mnist's %d training digits, or 0 for all)", d.N, data.MNISTTrainN)
+		}
+		if _, err := data.MNISTOrder(d.Order); err != nil {
+			return fmt.Errorf("data.order: %w", err)
 		}
 	case "stacked-mnist":
 		if d.Size != 0 && d.Size != 28 {

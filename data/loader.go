@@ -55,6 +55,24 @@ func (s *Set) Slice(lo, hi int) *Set {
 	return &Set{Images: tensor.Slice(s.Images, 0, lo, hi), Labels: slices.Clone(s.Labels[lo:hi]), Classes: s.Classes}
 }
 
+// Select returns the images idx, in that order, as a set of their own
+// (copied), with the same classes. It panics if an index is out of range.
+func (s *Set) Select(idx []int) *Set {
+	n := s.Len()
+	chw := s.Images.Len() / max(n, 1)
+	src := s.Images.Data()
+	img := make([]float32, len(idx)*chw)
+	labels := make([]int, len(idx))
+	for i, j := range idx {
+		if j < 0 || j >= n {
+			panic(fmt.Sprintf("data.Set.Select: index %d of %d images", j, n))
+		}
+		copy(img[i*chw:(i+1)*chw], src[j*chw:(j+1)*chw])
+		labels[i] = s.Labels[j]
+	}
+	return &Set{Images: tensor.FromSlice(img, append([]int{len(idx)}, s.Shape()...)...), Labels: labels, Classes: s.Classes}
+}
+
 // LoaderConfig configures a Loader. The zero value of every field but
 // BatchSize is a usable default.
 type LoaderConfig struct {

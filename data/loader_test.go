@@ -431,3 +431,35 @@ func TestSetSlice(t *testing.T) {
 	}()
 	s.Slice(8, 11)
 }
+
+// TestSetSelect takes images 7, 2, 2 and 0 of a set: their pixels and
+// labels in that order, copied, with the classes; an index out of range
+// panics.
+func TestSetSelect(t *testing.T) {
+	s := indexSet(10)
+	idx := []int{7, 2, 2, 0}
+	sub := s.Select(idx)
+	if sub.Len() != 4 || !slices.Equal(sub.Shape(), s.Shape()) || !slices.Equal(sub.Classes, s.Classes) {
+		t.Fatalf("select %v: %d images of shape %v, classes %v", idx, sub.Len(), sub.Shape(), sub.Classes)
+	}
+	for i, j := range idx {
+		got, gl := sub.Get(i)
+		want, wl := s.Get(j)
+		if !slices.Equal(got, want) || gl != wl {
+			t.Fatalf("image %d: %v label %d, want image %d's %v label %d", i, got, gl, j, want, wl)
+		}
+	}
+	sub.Images.Data()[2], sub.Labels[1] = -5, 0
+	if x, l := s.Get(2); x[0] != 2 || l != 2 {
+		t.Fatal("changing the selection changed the set")
+	}
+	if empty := s.Select(nil); empty.Len() != 0 || !slices.Equal(empty.Shape(), s.Shape()) {
+		t.Fatalf("empty selection: %d images of shape %v", empty.Len(), empty.Shape())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("index 10 of 10 images did not panic")
+		}
+	}()
+	s.Select([]int{1, 10})
+}

@@ -25,6 +25,13 @@ func loadImages(c config.Config, progress io.Writer) (*data.Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data: %w", err)
 		}
+		order, err := data.MNISTOrder(c.Data.Order)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		if order != nil {
+			set = set.Select(order)
+		}
 		if n := c.Data.N; n > 0 && n < set.Len() {
 			set = set.Slice(0, n)
 		}

@@ -91,6 +91,27 @@ func TestLoadDataMNISTTasks(t *testing.T) {
 	if head.Len() != 50000 || !slices.Equal(head.Labels, digits.Labels[:50000]) || !slices.Equal(head.Images.Data(), digits.Images.Data()[:50000*28*28]) {
 		t.Fatalf("data.n 50000: %d digits, not the first 50000 of %d", head.Len(), digits.Len())
 	}
+	// data.order bigan shuffles them first, as the BiGAN authors' code does.
+	order := data.NumpyShuffle(data.MNISTTrainN, 42)
+	shuf, err := loadImages(config.Config{Data: config.Data{Kind: "mnist", Dir: dir, N: 50000, Order: data.OrderBiGAN}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shuf.Len() != 50000 {
+		t.Fatalf("data.order bigan, data.n 50000: %d digits", shuf.Len())
+	}
+	for i := range shuf.Len() {
+		if shuf.Labels[i] != digits.Labels[order[i]] {
+			t.Fatalf("data.order bigan: digit %d has label %d, want digit %d's %d", i, shuf.Labels[i], order[i], digits.Labels[order[i]])
+		}
+	}
+	for _, i := range []int{0, 1, 49999} {
+		got, _ := shuf.Get(i)
+		want, _ := digits.Get(order[i])
+		if !slices.Equal(got, want) {
+			t.Errorf("data.order bigan: digit %d is not digit %d of the files", i, order[i])
+		}
+	}
 	kinds := config.MNISTTasks
 	if testing.Short() {
 		kinds = []string{"mnist-inverted", "mnist-width"} // the cheapest of each layout; edges and thick in the long run

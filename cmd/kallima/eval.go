@@ -179,7 +179,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	translate := fs.Bool("translate", false, "score an image-to-image run on its MNIST task's test digits instead: classes kept, FID to the target domain, L1/PSNR, domain accuracy (-n images per direction, default 1000)")
 	judge := fs.Int("judge", 0, "with -translate: also train a class judge per domain on its real training images for this many steps (1000 is enough) and report the classes it reads kept")
 	nn := fs.Bool("nn", false, "score an encoder run's codes instead: 1-nearest-neighbour accuracy on MNIST's test digits, reconstruction error (-n test digits)")
-	val := fs.Int("val", 0, "with -nn: score the last N of MNIST's training digits against the others instead of the test digits against all 60000 (the BiGAN authors' split: -val 10000, for a run trained with -set data.n=50000)")
+	order := fs.String("order", "", "with -nn -val: the order of the training digits the split takes its last N from: bigan (the BiGAN authors' shuffle) or files; unset, the run's data.order")
+	val := fs.Int("val", 0, "with -nn: score the last N of MNIST's training digits (in the run's data.order) against the others instead of the test digits against all 60000 (the BiGAN authors' split: -val 10000, for a run trained with -set data.order=bigan -set data.n=50000)")
 	bn := fs.Int("bn", 0, "with -nn: first re-estimate the encoder's batch norm statistics over this many batches of 128 reference digits (the BiGAN authors' deploy pass: 1000); 0 keeps the checkpoint's running averages")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
@@ -195,14 +196,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if *translate {
 		return runEvalTranslate(fs, pos, *n, *seed, *judge, *raw, *asJSON, stdout, stderr)
 	}
-	for _, f := range []string{"val", "bn"} {
+	for _, f := range []string{"val", "bn", "order"} {
 		if isSet(fs, f) && !*nn {
 			fmt.Fprintf(stderr, "kallima eval: -%s goes with -nn\n", f)
 			return exitUsage
 		}
 	}
 	if *nn {
-		return runEvalNN(fs, pos, nnOptions{n: *n, val: *val, bn: *bn, seed: *seed, raw: *raw, json: *asJSON}, stdout, stderr)
+		return runEvalNN(fs, pos, nnOptions{n: *n, val: *val, bn: *bn, order: *order, seed: *seed, raw: *raw, json: *asJSON}, stdout, stderr)
 	}
 	trunc, err := truncation(*sweep != "")
 	if err != nil {

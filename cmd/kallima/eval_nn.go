@@ -28,10 +28,14 @@ digit takes the label of its nearest training digit by Euclidean distance
 BiGAN or ALI it is also given on E's last hidden layer (the authors'
 NNC_e-, where their 97.35% at 400 epochs was measured; NNC_e, on the
 codes, was 92.10%). Their figures are on a 10000-digit validation split
-of the training set (its last 10000 digits) against the other 50000, with
-the model trained on those 50000 only: -val 10000 scores that way (train
-with -set data.n=50000; a run that trained on the held-out digits is
-scored with a note saying so). Without -val the test digits are scored
+of the training set against the other 50000, with the model trained on
+those 50000 only: their code shuffles the 60000 training digits with
+numpy's RandomState(42) and holds out the last 10000. -val N scores the
+last N training digits, in the run's data.order, against the others:
+train with -set data.order=bigan -set data.n=50000 and score with -val
+10000 for their split (-order bigan or -order files picks the order
+instead of the run's; a run that trained on held-out digits is scored
+with a note saying how many). Without -val the test digits are scored
 against all 60000. Before every evaluation the authors recompute batch
 norm's statistics as the average over 1000 batches of 128 training
 digits; -bn 1000 does the same with the reference digits (without it
@@ -44,7 +48,7 @@ EGr_b), x' another test digit (a random derangement drawn from -seed).
 
   kallima eval -nn runs/bigan-mnist
   kallima eval -nn runs/vae-mnist -n 1000 -json
-  kallima train -preset bigan-mnist -set data.n=50000 -set train.steps=156400 -out runs/bigan-50k
+  kallima train -preset bigan-mnist -set data.order=bigan -set data.n=50000 -set train.steps=156400 -out runs/bigan-50k
   kallima eval -nn runs/bigan-50k -val 10000 -bn 1000
 `
 
@@ -62,7 +66,8 @@ type NNScore struct {
 	Kind string `json:"kind"`
 	// Train and Test are the numbers of reference and scored digits
 	// encoded, Split where the scored ones come from ("test", or "val":
-	// the last Test training digits, against the first Train), and
+	// the last Test training digits, against the first Train, "val-bigan"
+	// when the training digits were in data.order bigan), and
 	// Distance the nearest-neighbour metric.
 	Train    int    `json:"train"`
 	Test     int    `json:"test"`
@@ -89,6 +94,7 @@ type NNScore struct {
 // nnOptions are eval's flags that -nn reads.
 type nnOptions struct {
 	n, val, bn int
+	order      string
 	seed       uint64
 	raw, json  bool
 }
@@ -118,6 +124,10 @@ func runEvalNN(fs *flag.FlagSet, pos []string, o nnOptions, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "kallima eval: -val %d: want how many of the last of MNIST's %d training digits to score (10000 is the BiGAN authors' split), or 0 for the test digits\n", val, data.MNISTTrainN)
 		return exitUsage
 	}
+	if isSet(fs, "order") && val == 0 {
+		fmt.Fprintln(stderr, "kallima eval: -order goes with -val: it picks the training digits the split holds out")
+		return exitUsage
+	}
 	start := time.Now()
 	s, c, what, err := loadForEval(pos[0], o.raw)
 	if err != nil {
@@ -138,18 +148,33 @@ func runEvalNN(fs *flag.FlagSet, pos []string, o nnOptions, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 		return exitError
 	}
-	split, from := "test", "mnist/test"
+	split, from, against := "test", "mnist/test", "mnist/train"
 	if val > 0 {
+		order, runOrder, name, err := nnOrders(c, o.order)
+		if err != nil {
+			fmt.Fprintf(stderr, "kallima eval: %v\n", err)
+			return exitUsage
+		}
+		if order != nil {
+			train = train.Select(order)
+		}
 		cut := train.Len() - val
 		train, test = train.Slice(0, cut), train.Slice(cut, train.Len())
-		split, from = "val", fmt.Sprintf("mnist/train[%d:]", cut)
+		split, from, against = "val", fmt.Sprintf("mnist/train[%d:]", cut), fmt.Sprintf("mnist/train[:%d]", cut)
+		if name != "" {
+			split += "-" + name
+			from, against = fmt.Sprintf("mnist/train[%d:] in order %s", cut, name), fmt.Sprintf("mnist/train[:%d] in order %s", cut, name)
+		}
 		if !isSet(fs, "n") {
 			n = val
 		}
 		// The held-out digits are only held out if the run never saw them.
-		if seen := cmp.Or(c.Data.N, data.MNISTTrainN); c.Data.Kind == "mnist" && seen > cut {
-			fmt.Fprintf(stderr, "kallima eval: note: the run trained on mnist/train[:%d], %d of the %d digits scored (train with -set data.n=%d to hold them out)\n",
-				seen, seen-cut, val, cut)
+		if c.Data.Kind == "mnist" {
+			seen := cmp.Or(c.Data.N, data.MNISTTrainN)
+			if k := overlap(runOrder, seen, order, cut); k > 0 {
+				fmt.Fprintf(stderr, "kallima eval: note: the run trained on %d of the %d digits scored (it trained on the first %d of mnist/train%s; train with -set data.n=%d%s to hold them out)\n",
+					k, val, seen, orderSuffix(c.Data.Order), cut, setOrder(name))
+			}
 		}
 	}
 	if have := test.Len(); n > have {
@@ -207,7 +232,7 @@ func runEvalNN(fs *flag.FlagSet, pos []string, o nnOptions, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "model            %s (%s weights), model.kind %s\n", what, s.Weights, c.Model.Kind)
 	if val > 0 {
-		fmt.Fprintf(stdout, "digits           %d of %s against mnist/train[:%d] (the BiGAN authors' validation split), 1-nearest neighbour, Euclidean distance\n", n, from, score.Train)
+		fmt.Fprintf(stdout, "digits           %d of %s against %s (a validation split of the training digits), 1-nearest neighbour, Euclidean distance\n", n, from, against)
 	} else {
 		fmt.Fprintf(stdout, "digits           mnist/test[:%d] against all %d of mnist/train, 1-nearest neighbour, Euclidean distance\n", n, score.Train)
 	}
@@ -223,6 +248,67 @@ func runEvalNN(fs *flag.FlagSet, pos []string, o nnOptions, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "time             %.1f s\n", score.Seconds)
 	return exitOK
+}
+
+// nnOrders returns the order of MNIST's training digits -val splits
+// (flag -order: "files" or a data.order name; unset, the run's data.order),
+// the order the run trained in, and the split's order name ("" for the
+// files' order). A nil order is the files' order.
+func nnOrders(c config.Config, flagOrder string) (order, runOrder []int, name string, err error) {
+	if c.Data.Kind == "mnist" {
+		if runOrder, err = data.MNISTOrder(c.Data.Order); err != nil {
+			return nil, nil, "", err
+		}
+		name = c.Data.Order
+	}
+	switch flagOrder {
+	case "":
+		return runOrder, runOrder, name, nil
+	case "files":
+		return nil, runOrder, "", nil
+	}
+	if order, err = data.MNISTOrder(flagOrder); err != nil {
+		return nil, nil, "", fmt.Errorf("-order %s: want %s (the BiGAN authors' shuffle) or files (the files' order); unset, the run's data.order", flagOrder, data.OrderBiGAN)
+	}
+	return order, runOrder, flagOrder, nil
+}
+
+// overlap counts the digits among the first seen of runOrder that are
+// not among the first cut of order (nil orders being the files' order):
+// the held-out digits a run trained on.
+func overlap(runOrder []int, seen int, order []int, cut int) int {
+	at := func(p []int, i int) int {
+		if p == nil {
+			return i
+		}
+		return p[i]
+	}
+	trained := make([]bool, data.MNISTTrainN)
+	for i := range seen {
+		trained[at(runOrder, i)] = true
+	}
+	k := 0
+	for i := cut; i < data.MNISTTrainN; i++ {
+		if trained[at(order, i)] {
+			k++
+		}
+	}
+	return k
+}
+
+// orderSuffix and setOrder name a data.order in eval's notes.
+func orderSuffix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " in order " + name
+}
+
+func setOrder(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " -set data.order=" + name
 }
 
 // nnDigits loads MNIST's training and test splits, from the run's data

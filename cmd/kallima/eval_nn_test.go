@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"path/filepath"
@@ -88,38 +89,84 @@ func TestEvalNN(t *testing.T) {
 	if code, _, stderr := call(runEval, "x", "-val", "10"); code != exitUsage || !strings.Contains(stderr, "-val goes with -nn") {
 		t.Errorf("-val without -nn: exit %d, %q", code, stderr)
 	}
+	if code, _, stderr := call(runEval, "-nn", "x", "-order", "bigan"); code != exitUsage || !strings.Contains(stderr, "-order goes with -val") {
+		t.Errorf("-order without -val: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := call(runEval, "x", "-order", "bigan"); code != exitUsage || !strings.Contains(stderr, "-order goes with -nn") {
+		t.Errorf("-order without -nn: exit %d, %q", code, stderr)
+	}
 	if testing.Short() {
 		t.Skip("encoding MNIST: without -short only")
 	}
 	needMNIST(t)
-	// -val scores the last training digits against the others; a run
-	// that trained on them is scored with a note saying so.
+	// -val scores the last training digits of the run's data.order (or
+	// -order's) against the others; a run that trained on some of them is
+	// scored with a note counting them.
+	perm := data.NumpyShuffle(data.MNISTTrainN, 42)
+	inHead := make([]bool, data.MNISTTrainN)
+	for _, j := range perm[:59000] {
+		inHead[j] = true
+	}
+	trainedFiles, trainedBigan := 0, 0 // held-out digits trained on, across the orders
+	for i := 59000; i < data.MNISTTrainN; i++ {
+		if inHead[i] {
+			trainedFiles++
+		}
+		if perm[i] < 59000 {
+			trainedBigan++
+		}
+	}
+	if trainedFiles == 0 || trainedBigan == 0 {
+		t.Fatalf("the orders' held-out digits do not overlap: %d, %d", trainedFiles, trainedBigan)
+	}
 	for _, tc := range []struct {
-		n    int
-		note bool
-	}{{59000, false}, {0, true}} {
+		n     int
+		order string
+		flags []string
+		split string
+		note  int // how many of the 1000 held-out digits the run trained on
+		text  string
+	}{
+		{59000, "", nil, "val", 0, "100 of mnist/train[59000:] against mnist/train[:59000] (a validation split"},
+		{0, "", nil, "val", 1000, ""},
+		{59000, "", []string{"-order", "bigan"}, "val-bigan", trainedBigan, ""},
+		{59000, "bigan", nil, "val-bigan", 0, "100 of mnist/train[59000:] in order bigan against mnist/train[:59000] in order bigan"},
+		{59000, "bigan", []string{"-order", "files"}, "val", trainedFiles, ""},
+	} {
 		c, err := config.Parse(strings.NewReader(tinyRuns["bigan"]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Data = config.Data{Kind: "mnist", N: tc.n}
+		c.Data = config.Data{Kind: "mnist", N: tc.n, Order: tc.order}
 		dir := filepath.Join(t.TempDir(), "bigan-mnist")
 		if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
 			t.Fatal(err)
 		}
-		code, stdout, stderr := call(runEval, "-nn", dir, "-val", "1000", "-n", "200", "-json")
+		what := fmt.Sprintf("data.n %d, data.order %q, %v", tc.n, tc.order, tc.flags)
+		code, stdout, stderr := call(runEval, append([]string{"-nn", dir, "-val", "1000", "-n", "200", "-json"}, tc.flags...)...)
 		var s NNScore
 		if code != exitOK || json.Unmarshal([]byte(stdout), &s) != nil {
-			t.Fatalf("-val 1000, data.n %d: exit %d, %q, %s", tc.n, code, stdout, stderr)
+			t.Fatalf("-val 1000, %s: exit %d, %q, %s", what, code, stdout, stderr)
 		}
-		if s.Split != "val" || s.Train != 59000 || s.Test != 200 || !strings.Contains(stderr, "nn: encoded 59200/59200 images") {
-			t.Errorf("-val 1000 -n 200: split %q, %d against %d digits; %q", s.Split, s.Test, s.Train, stderr)
+		if s.Split != tc.split || s.Train != 59000 || s.Test != 200 || !strings.Contains(stderr, "nn: encoded 59200/59200 images") {
+			t.Errorf("-val 1000 -n 200, %s: split %q, %d against %d digits; %q", what, s.Split, s.Test, s.Train, stderr)
 		}
-		if note := strings.Contains(stderr, "note: the run trained on mnist/train[:60000], 1000 of the 1000 digits scored"); note != tc.note {
-			t.Errorf("data.n %d: note %v, want %v: %q", tc.n, note, tc.note, stderr)
+		note := fmt.Sprintf("note: the run trained on %d of the 1000 digits scored", tc.note)
+		if tc.note == 0 {
+			note = "note:"
 		}
-		if code, stdout, _ := call(runEval, "-nn", dir, "-val", "1000", "-n", "100"); code != exitOK || !strings.Contains(stdout, "100 of mnist/train[59000:] against mnist/train[:59000] (the BiGAN authors' validation split)") {
-			t.Errorf("-val text output: exit %d, %q", code, stdout)
+		if got := strings.Contains(stderr, note); got != (tc.note > 0) {
+			t.Errorf("%s: want a note %v (%q): %q", what, tc.note > 0, note, stderr)
+		}
+		if tc.text != "" {
+			if code, stdout, _ := call(runEval, "-nn", dir, "-val", "1000", "-n", "100"); code != exitOK || !strings.Contains(stdout, tc.text) {
+				t.Errorf("-val text output, %s: exit %d, %q", what, code, stdout)
+			}
+		}
+		if tc.order == "bigan" && tc.flags == nil {
+			if code, _, stderr := call(runEval, "-nn", dir, "-val", "1000", "-order", "numpy"); code != exitUsage || !strings.Contains(stderr, "-order numpy: want bigan") {
+				t.Errorf("-order numpy: exit %d, %q", code, stderr)
+			}
 		}
 	}
 	for _, tc := range []struct {
