@@ -84,7 +84,7 @@ type Data struct {
 	// trains on its first 50000 and holds out the last 10000; kallima eval
 	// -nn -val 10000 scores a run on the held-out digits of its own order).
 	// Empty means the files' order.
-	Order string `yaml:"order"`
+	Order string `yaml:"order,omitempty"`
 	// Classes is the number of synthetic classes; 0 means 10.
 	Classes int `yaml:"classes"`
 }
