@@ -151,9 +151,10 @@ type adamStep struct {
 	decoupled, l2                                 bool
 }
 
-// update applies the step to theta with gradient g and moments m, v (all
-// of theta's length).
-func (k *adamStep) update(theta, g, m, v []float32) {
+// updateGo applies the step to theta with gradient g and moments m, v (all
+// of theta's length): the reference loop, which update runs as it is
+// without cgo and as a vectorised C loop with it (adam_cgo.go), to the bit.
+func (k *adamStep) updateGo(theta, g, m, v []float32) {
 	g, m, v = g[:len(theta)], m[:len(theta)], v[:len(theta)]
 	// Locals, so the loop keeps them in registers.
 	b1, b2, c1, c2, eps, wd, bc2, stepSize, l2 := k.b1, k.b2, k.c1, k.c2, k.eps, k.wd, k.bc2, k.stepSize, k.l2
@@ -162,14 +163,17 @@ func (k *adamStep) update(theta, g, m, v []float32) {
 			theta[j] *= k.decay
 		}
 	}
+	// The conversions round each product before its sum, which keeps the
+	// compiler from fusing them (it may with GOAMD64=v3): one rounding per
+	// operation, as torch.optim.Adam and the C loop of adam_cgo.go.
 	for j, d := range g {
 		if l2 {
-			d += wd * theta[j]
+			d += float32(wd * theta[j])
 		}
-		m[j] = m[j]*b1 + c1*d
-		v[j] = v[j]*b2 + c2*d*d
+		m[j] = float32(m[j]*b1) + float32(c1*d)
+		v[j] = float32(v[j]*b2) + float32(c2*d*d)
 		denom := sqrt32(v[j])/bc2 + eps
-		theta[j] += stepSize * (m[j] / denom)
+		theta[j] += float32(stepSize * (m[j] / denom))
 	}
 }
 
