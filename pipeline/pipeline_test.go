@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -328,6 +329,20 @@ func TestPointsRun(t *testing.T) {
 	}
 	if _, err := Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.lr_g=0.1"); err == nil || !strings.Contains(err.Error(), "only train.steps") {
 		t.Fatalf("resume changing lr_g: %v, want a refusal naming train.steps", err)
+	}
+	// The model section sits behind an interface: a change to it must be
+	// seen too, and config.yaml left as it was.
+	saved, err := os.ReadFile(filepath.Join(dir, run.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"model.z_dim=3", "model.g_hidden=[16]"} {
+		if _, err := Resume(context.Background(), dir, Options{Warn: io.Discard}, set, "train.steps=30"); err == nil || !strings.Contains(err.Error(), "only train.steps") {
+			t.Fatalf("resume with -set %s: %v, want a refusal naming train.steps", set, err)
+		}
+	}
+	if now, err := os.ReadFile(filepath.Join(dir, run.ConfigFile)); err != nil || !bytes.Equal(now, saved) {
+		t.Fatalf("config.yaml changed by refused resumes (%v):\n%s\nwas\n%s", err, now, saved)
 	}
 	res, err = Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.steps=30")
 	if err != nil || res.ResumedAt != 24 || res.Step != 30 {
