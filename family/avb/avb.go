@@ -358,8 +358,9 @@ func (m *model) checkImages(x *tensor.Tensor, what string) error {
 
 // Encode implements family.Encoder: the mean of proposal_samples encoder
 // samples per image x [N, C, H, W] in [-1, 1] (intensities, not
-// binarised), the noise drawn from a stream seeded with 1 at each call, so
-// the same images give the same codes.
+// binarised). Every image takes the same proposal_samples noise vectors,
+// drawn from a stream seeded with 1, so an image's code depends on it
+// alone, not on the call or its place in the batch.
 func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := m.checkImages(x, "images"); err != nil {
 		return nil, err
@@ -369,8 +370,20 @@ func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	for i, v := range xc.Data() {
 		xc.Data()[i] = min(max(v, -1), 1)
 	}
-	mu, _ := m.moments(xc, tensor.NewRNG(1).Normal(0, 1, n*s, m.sec.EpsDim), s)
-	return mu, nil
+	return m.encodeMean(xc, s), nil
+}
+
+// encodeMean is Encode's mean over s samples for images xc [N, P], with
+// one block of noise [s, EpsDim] repeated for every image.
+func (m *model) encodeMean(xc *tensor.Tensor, s int) *tensor.Tensor {
+	n := xc.Size(0)
+	block := tensor.NewRNG(1).Normal(0, 1, s, m.sec.EpsDim).Data()
+	eps := tensor.Zeros(n*s, m.sec.EpsDim)
+	for i := range n {
+		copy(eps.Data()[i*len(block):], block)
+	}
+	mu, _ := m.moments(xc, eps, s)
+	return mu
 }
 
 // EncoderGraph implements family.EncoderNet by saying why AVB's encoder

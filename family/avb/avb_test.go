@@ -271,6 +271,24 @@ func TestCapabilities(t *testing.T) {
 			t.Fatalf("encode: codes %v then %v for the same images", z1.Data(), z2.Data())
 		}
 	}
+	// An image's code is its own: encoded alone, or in another place of
+	// another batch, it is the same to the bit.
+	for i := range 3 {
+		one := tensor.Slice(x, 0, i, i+1)
+		swapped := tensor.IndexSelect(x, 0, []int{2, 0, 1})
+		alone, err1 := e.Encode(one)
+		moved, err2 := e.Encode(swapped)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		at := (i + 1) % 3 // image i's row in swapped
+		for j := range 3 {
+			w := z1.Data()[i*3+j]
+			if alone.Data()[j] != w || moved.Data()[at*3+j] != w {
+				t.Fatalf("image %d's code %v in its batch, %v alone, %v at row %d", i, z1.Data()[i*3:i*3+3], alone.Data(), moved.Data()[at*3:at*3+3], at)
+			}
+		}
+	}
 	if _, err := e.Encode(tensor.New(3, 1, 14, 14)); err == nil {
 		t.Error("14x14 images encoded")
 	}
