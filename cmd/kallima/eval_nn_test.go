@@ -169,12 +169,15 @@ func TestEvalNN(t *testing.T) {
 			}
 		}
 	}
+	// The VAE's with -bn, which it has no batch norm for: the score must not
+	// claim a re-estimate.
 	for _, tc := range []struct {
 		dir      string
 		dim      int
 		features bool
-	}{{trainTiny(t, "bigan"), 4, true}, {trainTinyAE(t, "vae"), 4, false}} {
-		code, stdout, stderr := call(runEval, "-nn", tc.dir, "-n", "300", "-json")
+		flags    []string
+	}{{trainTiny(t, "bigan"), 4, true, nil}, {trainTinyAE(t, "vae"), 4, false, []string{"-bn", "2"}}} {
+		code, stdout, stderr := call(runEval, append([]string{"-nn", tc.dir, "-n", "300", "-json"}, tc.flags...)...)
 		var s NNScore
 		if code != exitOK || json.Unmarshal([]byte(stdout), &s) != nil {
 			t.Fatalf("%s: exit %d, %q, %s", tc.dir, code, stdout, stderr)
@@ -182,7 +185,7 @@ func TestEvalNN(t *testing.T) {
 		if !strings.Contains(stderr, "nn: encoded 60300/60300 images") {
 			t.Errorf("progress %q", stderr)
 		}
-		if s.Train != 60000 || s.Test != 300 || s.Split != "test" || s.CodeDim != tc.dim || s.Distance != "euclidean" || (s.FeatureAccuracy != nil) != tc.features || s.Recon == nil {
+		if s.Train != 60000 || s.Test != 300 || s.Split != "test" || s.CodeDim != tc.dim || s.Distance != "euclidean" || (s.FeatureAccuracy != nil) != tc.features || s.Recon == nil || s.BNBatches != 0 {
 			t.Fatalf("%s: score %+v", tc.dir, s)
 		}
 		// Even a barely trained encoder's codes carry the digits' class
@@ -239,14 +242,14 @@ func TestEstimateNorms(t *testing.T) {
 	}
 	ref := &data.Set{Images: tensor.NewRNG(2).Uniform(-1, 1, nnBNBatch, 1, 28, 28), Labels: make([]int, nnBNBatch)}
 	var log strings.Builder
-	if err := estimateNorms(enc, ref, 1, 7, &log); err != nil {
-		t.Fatal(err)
+	if n, err := estimateNorms(enc, "bigan", ref, 1, 7, &log); err != nil || n == 0 {
+		t.Fatalf("%d layers re-estimated, %v", n, err)
 	}
 	one := stats()
 	if slices.Equal(one, before) {
 		t.Fatal("-bn 1 left the statistics as the checkpoint had them")
 	}
-	if err := estimateNorms(enc, ref, 4, 8, &log); err != nil {
+	if _, err := estimateNorms(enc, "bigan", ref, 4, 8, &log); err != nil {
 		t.Fatal(err)
 	}
 	for i, v := range stats() {
@@ -276,7 +279,16 @@ func TestEstimateNorms(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.Reset()
-	if err := estimateNorms(vae.Generator.(family.Encoder), ref, 2, 1, &log); err != nil || !strings.Contains(log.String(), "the encoder has no batch norm") {
-		t.Errorf("vae: %v, %q", err, log.String())
+	if n, err := estimateNorms(vae.Generator.(family.Encoder), "vae", ref, 2, 1, &log); err != nil || n != 0 || !strings.Contains(log.String(), "the encoder has no batch norm") {
+		t.Errorf("vae: %d layers, %v, %q", n, err, log.String())
+	}
+	// AVB's encoder averages noisy samples: not one network, a note, no error.
+	avb, _, err := pipeline.LoadSampler(trainTiny(t, "avb"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if n, err := estimateNorms(avb.Generator.(family.Encoder), "avb", ref, 2, 1, &log); err != nil || n != 0 || !strings.Contains(log.String(), "avb's encoder is not one network") {
+		t.Errorf("avb: %d layers, %v, %q", n, err, log.String())
 	}
 }
