@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -27,7 +28,11 @@ import (
 	"github.com/kallima-gan/kallima/tensor"
 )
 
-// routes builds the mux: the API, /metrics, the page and opts.Extra.
+// routes builds the mux: the API, /metrics and opts.Extra. Nothing is
+// registered at "/", neither the page nor a JSON catch-all: a pattern
+// without a method there matches every request no other pattern matches,
+// so the mux would never answer 405, and the page's plain-text 404 would
+// answer unknown API paths. serveHTTP answers what the mux does not route.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
@@ -57,15 +62,118 @@ func (s *Server) routes() *http.ServeMux {
 	if s.opts.Extra != nil {
 		s.opts.Extra(mux)
 	}
-	if s.opts.Web != nil {
-		mux.Handle("/", s.opts.Web)
-	} else {
-		handle("/", func(w http.ResponseWriter, r *http.Request) error {
-			return &Error{Status: http.StatusNotFound, Msg: fmt.Sprintf("no route %s %s (see GET /v1/models)", r.Method, r.URL.Path)}
-		})
-	}
 	return mux
 }
+
+// isAPI reports whether path is in the API's part of the path space,
+// /v1 and under: one the mux does not route is the API's 404, never
+// handed to the page.
+func isAPI(path string) bool { return path == "/v1" || strings.HasPrefix(path, "/v1/") }
+
+// serveHTTP is the server's handler. A request the mux routes (or
+// redirects to a canonical path) goes to it; one it does not route gets
+// the API's JSON error: 405 with the mux's Allow header for a path an API
+// route takes with other methods, 404 for an unknown path under /v1/, and
+// otherwise, when there is a page, the page's answer, its own 404 and 405
+// turned into the same JSON errors.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r) // (it, not h, fills in r.PathValue)
+		return
+	}
+	// The mux's h is then its plain-text 404 or 405, or a redirect to the
+	// cleaned path: run it on a probe to learn which.
+	p := &probe{header: http.Header{}}
+	h.ServeHTTP(p, r)
+	switch {
+	case p.code == http.StatusMethodNotAllowed:
+		s.noRoute(w, r, p.code, p.header.Get("Allow"))
+	case p.code != http.StatusNotFound:
+		s.mux.ServeHTTP(w, r)
+	case s.opts.Web == nil || isAPI(r.URL.Path):
+		s.noRoute(w, r, http.StatusNotFound, "")
+	default:
+		s.opts.Web.ServeHTTP(&pageWriter{ResponseWriter: w, r: r}, r)
+	}
+}
+
+// noRoute answers r, which no route takes, with the JSON error code (404
+// or 405, with allow in the Allow header), counted under the route "/".
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, code int, allow string) {
+	s.instrument("/", func(w http.ResponseWriter, r *http.Request) error {
+		return routeError(w, r, code, allow)
+	}).ServeHTTP(w, r)
+}
+
+// routeError sets the Allow header, when allow is not "", and returns the
+// error a request no route takes gets.
+func routeError(w http.ResponseWriter, r *http.Request, code int, allow string) error {
+	if code == http.StatusMethodNotAllowed {
+		if allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		return &Error{Status: code, Msg: fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, cmp.Or(allow, "others"))}
+	}
+	return &Error{Status: code, Msg: fmt.Sprintf("no route %s %s (see GET /v1/models)", r.Method, r.URL.Path)}
+}
+
+// probe is a ResponseWriter that keeps only the status and the headers.
+type probe struct {
+	header http.Header
+	code   int
+}
+
+func (p *probe) Header() http.Header { return p.header }
+
+func (p *probe) WriteHeader(code int) {
+	if p.code == 0 {
+		p.code = code
+	}
+}
+
+func (p *probe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// pageWriter passes the page's answer through but for a 404 or 405 (a
+// path or method the page does not have, a missing asset), which it
+// replaces with the API's JSON error, so that every error is JSON.
+type pageWriter struct {
+	http.ResponseWriter
+	r     *http.Request
+	wrote bool // the header is written
+	taken bool // the answer is the JSON error: drop the page's body
+}
+
+func (w *pageWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 { // informational: the answer follows
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		w.taken = true
+		writeError(w.ResponseWriter, routeError(w.ResponseWriter, w.r, code, w.Header().Get("Allow")))
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *pageWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	if w.taken {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *pageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // statusWriter remembers the status written, for the metrics.
 type statusWriter struct {

@@ -59,7 +59,9 @@ type Options struct {
 	// requests to merge into a forward pass when other requests are in
 	// flight; default 2 ms.
 	BatchWindow time.Duration
-	// Web, when set, is mounted at "/" (the page).
+	// Web, when set, is the page: it answers the paths outside /v1/ that
+	// no other route takes. Its 404s and 405s are answered with the API's
+	// JSON error, like the API's own.
 	Web http.Handler
 	// Extra, when set, registers more routes on the server's mux (the
 	// live training routes).
@@ -112,7 +114,8 @@ type Server struct {
 	opts    Options
 	models  map[string]*Model
 	order   []*Model
-	mux     *http.ServeMux
+	mux     *http.ServeMux // the API's routes and opts.Extra's
+	handler http.Handler   // mux, the page and JSON errors (serveHTTP)
 	metrics *metrics
 	work    *worker
 	slots   chan struct{}
@@ -160,6 +163,7 @@ func New(runs []string, opts Options) (*Server, error) {
 	s.metrics = newMetrics()
 	s.work = startWorker(opts.BatchWindow, opts.MaxBatch, s.metrics, &s.queued)
 	s.mux = s.routes()
+	s.handler = http.HandlerFunc(s.serveHTTP)
 	s.ready.Store(true)
 	return s, nil
 }
@@ -195,8 +199,9 @@ func load(dir string, opts Options) (*Model, error) {
 }
 
 // Handler returns the server's routes: the API, /metrics, and opts.Web
-// and opts.Extra's routes.
-func (s *Server) Handler() http.Handler { return s.mux }
+// and opts.Extra's routes. A path no route takes gets a JSON 404, a
+// method a route's path does not take a JSON 405 with an Allow header.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Models returns the loaded models in the order of New's runs.
 func (s *Server) Models() []*Model { return s.order }

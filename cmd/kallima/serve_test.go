@@ -80,6 +80,34 @@ func TestServe(t *testing.T) {
 			t.Fatalf("GET /v1/live does not list the run: %s", body)
 		}
 	}
+	// The page must not answer for what no route takes: errors stay JSON,
+	// and a route asked with another method is a 405 naming its methods.
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/v1/models/dcgan/encode", 405, "POST"},
+		{"GET", "/v1/models/dcgan/sample", 405, "POST"},
+		{"DELETE", "/v1/models/dcgan", 405, "GET, HEAD"},
+		{"GET", "/v1/nothing", 404, ""},
+		{"GET", "/nonexistent", 404, ""},
+	} {
+		req, err := http.NewRequest(c.method, url+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		err = json.NewDecoder(res.Body).Decode(&e)
+		res.Body.Close()
+		if res.StatusCode != c.code || res.Header.Get("Content-Type") != "application/json" || err != nil || e.Error == "" || res.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d %q, Allow %q (%v); want a JSON %d, Allow %q", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Allow"), err, c.code, c.allow)
+		}
+	}
 	cancel()
 	select {
 	case code := <-codec:
