@@ -16,7 +16,7 @@ import (
 // SavePNG writes img as a PNG file at path atomically: it encodes into a
 // temporary file in the same directory, fsyncs it, renames it over path and
 // fsyncs the directory, so a reader sees either the old file or the whole new
-// one. The file gets mode 0644.
+// one. Missing parent folders are made. The file gets mode 0644.
 func SavePNG(path string, img image.Image) error {
 	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
 }

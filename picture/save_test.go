@@ -62,13 +62,25 @@ func TestSavePNGRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSavePNGErrors checks a missing directory is an error wrapping
-// fs.ErrNotExist, and a failed encode leaves neither file nor temporary file.
+// TestSavePNGErrors checks a missing directory is made, a parent that is
+// a file is an error naming the path asked for (not the temporary file),
+// and a failed encode leaves neither file nor temporary file.
 func TestSavePNGErrors(t *testing.T) {
 	dir := t.TempDir()
-	err := SavePNG(filepath.Join(dir, "missing", "a.png"), image.NewGray(image.Rect(0, 0, 1, 1)))
-	if !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("missing dir: %v, want fs.ErrNotExist", err)
+	made := filepath.Join(t.TempDir(), "missing", "a.png")
+	if err := SavePNG(made, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatalf("missing dir: %v, want it made", err)
+	}
+	if _, err := os.Stat(made); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := SavePNG(filepath.Join(blocker, "a.png"), image.NewGray(image.Rect(0, 0, 1, 1)))
+	if err == nil || strings.Contains(err.Error(), ".tmp") || !strings.Contains(err.Error(), blocker) {
+		t.Fatalf("parent is a file: %v, want an error naming %s, not a temporary file", err, blocker)
 	}
 	// png.Encode refuses an empty image.
 	err = SavePNG(filepath.Join(dir, "empty.png"), image.NewGray(image.Rect(0, 0, 0, 0)))

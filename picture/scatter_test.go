@@ -231,8 +231,13 @@ func TestScatterPlotFile(t *testing.T) {
 	if img.Bounds() != image.Rect(0, 0, scatterW, scatterH) {
 		t.Fatalf("decoded %v", img.Bounds())
 	}
-	if err := ScatterPlot(filepath.Join(t.TempDir(), "no", "such", "dir.png"), real, fake, ""); err == nil {
-		t.Fatal("ScatterPlot into a missing directory succeeded")
+	// Missing folders are made; a parent that is a file is an error.
+	made := filepath.Join(t.TempDir(), "no", "such", "dir.png")
+	if err := ScatterPlot(made, real, fake, ""); err != nil {
+		t.Fatalf("ScatterPlot into a missing directory: %v", err)
+	}
+	if err := ScatterPlot(filepath.Join(made, "x.png"), real, fake, ""); err == nil {
+		t.Fatal("ScatterPlot under a file succeeded")
 	}
 }
 

@@ -55,7 +55,8 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 // Save writes f to the file at path atomically: it writes a temporary file
 // in the same directory, syncs it to disk, renames it over path and syncs
 // the directory, so path holds either its old content or all of f, even if
-// the machine stops midway. The file gets mode 0644.
+// the machine stops midway. Missing parent folders are made. The file gets
+// mode 0644.
 func (f *File) Save(path string) error {
 	if _, _, err := f.header(); err != nil {
 		return fmt.Errorf("safetensors: save %s: %w", path, err)

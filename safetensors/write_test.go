@@ -310,8 +310,13 @@ func TestSave(t *testing.T) {
 		}
 		t.Fatalf("directory holds %q, want only model.safetensors", names)
 	}
-	if err := first.Save(filepath.Join(dir, "missing", "m.safetensors")); err == nil {
-		t.Fatal("saving into a missing directory succeeded")
+	// Missing folders are made; a parent that is a file is an error.
+	made := filepath.Join(t.TempDir(), "missing", "m.safetensors")
+	if err := first.Save(made); err != nil {
+		t.Fatalf("saving into a missing directory: %v", err)
+	}
+	if err := first.Save(filepath.Join(made, "m.safetensors")); err == nil {
+		t.Fatal("saving under a file succeeded")
 	}
 }
 

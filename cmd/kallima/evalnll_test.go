@@ -40,7 +40,7 @@ train: {steps: 40, batch: 16, lr_g: 3.0e-3, beta1: 0.9, beta2: 0.999, log_every:
 // go with -nll.
 func TestEvalNLL(t *testing.T) {
 	dir := trainTinyAE(t, "vae")
-	recon := filepath.Join(t.TempDir(), "recon.png")
+	recon := filepath.Join(t.TempDir(), "new", "recon.png") // its folder is made
 	score := func(k string, extra ...string) NLLScore {
 		t.Helper()
 		code, stdout, stderr := call(runEval, append([]string{"-nll", dir, "-n", "20", "-k", k, "-json"}, extra...)...)
