@@ -214,10 +214,15 @@ func loadPlayerWeights(p *gan.Player, ck *run.Checkpoint, raw bool) (string, err
 // group prefix ("g/…", as in a checkpoint; a run checkpoint file itself
 // works too, using the live weights). A conditional model's class count
 // comes from the file's metadata when it is a checkpoint, else from the
-// config's data set.
+// config's data set. A run's checkpoints/latest pointer is followed to
+// the checkpoint it names (run.FollowLatest).
 func LoadSamplerWeights(c config.Config, path string) (*Sampler, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	path, err := run.FollowLatest(path)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
 	}
 	f, err := safetensors.Load(path)
 	if err != nil {

@@ -120,7 +120,57 @@ func corrupt(path, format string, args ...any) error {
 // file that fails to parse, lacks the checksum or does not match it gives
 // an error wrapping ErrCorrupt. So does a file named step-N.safetensors
 // whose recorded step is not N. The returned Meta holds no "run." keys.
+//
+// path may also be a run's checkpoints/latest pointer, which is followed
+// to the file it names (see FollowLatest); that file is loaded as it is,
+// with no fallback to an older one (give the run folder for that).
 func LoadCheckpoint(path string) (*Checkpoint, error) {
+	target, err := FollowLatest(path)
+	if err != nil {
+		return nil, err
+	}
+	if target == path {
+		return loadCheckpoint(path)
+	}
+	ck, err := loadCheckpoint(target)
+	if err != nil {
+		return nil, fmt.Errorf("run: %s points to %s, which does not load (the run folder gives its newest checkpoint that verifies): %w",
+			path, filepath.Base(target), err)
+	}
+	return ck, nil
+}
+
+// maxPointerSize bounds a checkpoints/latest pointer, which holds one file
+// name; a bigger file named "latest" is not taken for one.
+const maxPointerSize = 256
+
+// FollowLatest returns the checkpoint file named by a run's
+// checkpoints/latest pointer when path is one (a small file named
+// "latest"), and path itself otherwise, so that every command taking a
+// checkpoint file takes the pointer too. A pointer that does not hold a
+// checkpoint name is an error saying what the file is.
+func FollowLatest(path string) (string, error) {
+	if filepath.Base(path) != LatestFile {
+		return path, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxPointerSize {
+		return path, nil // not a pointer; loading it gives the error
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("run: %w", err)
+	}
+	name := strings.TrimSpace(string(b))
+	if _, ok := parseCheckpointName(name); !ok {
+		return "", fmt.Errorf("run: %s is a run's pointer to its newest checkpoint, not a checkpoint, and it holds %q instead of a checkpoint name: give the run folder or a step-N.safetensors file",
+			path, name)
+	}
+	return filepath.Join(filepath.Dir(path), name), nil
+}
+
+// loadCheckpoint is LoadCheckpoint of a checkpoint file.
+func loadCheckpoint(path string) (*Checkpoint, error) {
 	f, err := safetensors.Load(path)
 	if errors.Is(err, safetensors.ErrFormat) {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)

@@ -195,6 +195,51 @@ func TestLoadLatestCorrupt(t *testing.T) {
 	}
 }
 
+// TestLoadCheckpointFollowsLatest: LoadCheckpoint of checkpoints/latest
+// loads the file the pointer names (even when a newer one exists); a
+// damaged target or a pointer naming no checkpoint is an error that says
+// what the pointer is, never a safetensors parse of the pointer itself.
+func TestLoadCheckpointFollowsLatest(t *testing.T) {
+	opts, _ := quiet(-1)
+	r := newRun(t, opts)
+	for _, step := range []int{100, 200} {
+		if err := r.SaveCheckpoint(testCheckpoint(step), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(r.Dir(), CheckpointsDir)
+	latest := filepath.Join(dir, LatestFile)
+	ck, err := LoadCheckpoint(latest)
+	if err != nil || ck.Step != 200 {
+		t.Fatalf("LoadCheckpoint(latest): %v, %v; want step 200", ck, err)
+	}
+	if p, err := FollowLatest(latest); err != nil || p != filepath.Join(dir, checkpointName(200)) {
+		t.Errorf("FollowLatest = %q, %v", p, err)
+	}
+	if p, err := FollowLatest(filepath.Join(dir, checkpointName(100))); err != nil || p != filepath.Join(dir, checkpointName(100)) {
+		t.Errorf("FollowLatest of a checkpoint file = %q, %v; want it unchanged", p, err)
+	}
+	// A stale pointer: the file it names, not the newest.
+	if err := os.WriteFile(latest, []byte(checkpointName(100)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ck, err := LoadCheckpoint(latest); err != nil || ck.Step != 100 {
+		t.Errorf("stale pointer: %v, %v; want step 100", ck, err)
+	}
+	flip(t, filepath.Join(dir, checkpointName(100)), -1, 0x80)
+	_, err = LoadCheckpoint(latest)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "points to "+checkpointName(100)) || !strings.Contains(err.Error(), "run folder") {
+		t.Errorf("damaged target: %v, want ErrCorrupt naming the target and the run folder", err)
+	}
+	if err := os.WriteFile(latest, []byte("garbage\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadCheckpoint(latest)
+	if err == nil || !strings.Contains(err.Error(), "pointer to its newest checkpoint") || strings.Contains(err.Error(), "header length") {
+		t.Errorf("garbage pointer: %v, want an error saying it is the run's pointer", err)
+	}
+}
+
 // TestLoadLatestFallsBackTwice damages the two newest checkpoints, then all
 // of them.
 func TestLoadLatestFallsBackTwice(t *testing.T) {

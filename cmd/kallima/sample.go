@@ -13,6 +13,7 @@ import (
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/internal/atomicfile"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
@@ -24,7 +25,8 @@ const sampleUsage = `Usage: kallima sample RUN_OR_WEIGHTS [flags]
 Draws samples from a trained generator of any family: the newest
 checkpoint that verifies in a run folder (the EMA of G's weights when the
 run keeps one, G's own with -raw), any checkpoint file of a run
-(RUN/checkpoints/step-N.safetensors: the run's config is found beside it),
+(RUN/checkpoints/step-N.safetensors: the run's config is found beside it;
+RUN/checkpoints/latest, the run's pointer, gives the checkpoint it names),
 or a safetensors file of G's weights with the config it was trained with
 (-config). The noise is drawn from the run's prior with
 -seed, so the same seed gives the same images. The images go into one grid
@@ -463,8 +465,9 @@ func savePoints(path string, pts *tensor.Tensor) error {
 	for i := range pts.Size(0) {
 		fmt.Fprintf(&b, "%g,%g\n", pts.At(i, 0), pts.At(i, 1))
 	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	// atomicfile, as for every other output: the parent folders are made.
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
+		return fmt.Errorf("save points: %w", err)
 	}
 	return nil
 }

@@ -294,6 +294,73 @@ func TestSampleErrors(t *testing.T) {
 	}
 }
 
+// TestOutputFoldersMade: every command that writes a file makes its
+// missing parent folders, and no error names the hidden temporary file.
+func TestOutputFoldersMade(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	toy := trainRing8(t)
+	root := filepath.Join(t.TempDir(), "new")
+	for _, c := range []struct {
+		name string
+		f    func([]string, io.Writer, io.Writer) int
+		args []string
+		out  string
+	}{
+		{"sample grid", runSample, []string{dcgan, "-n", "2"}, "a/g.png"},
+		{"sample npy", runSample, []string{dcgan, "-n", "2"}, "b/x.npy"},
+		{"sample csv", runSample, []string{toy, "-n", "2"}, "c/p.csv"},
+		{"interpolate", runInterpolate, []string{dcgan, "-steps", "3"}, "d/i.png"},
+		{"average", runAverage, []string{dcgan}, "e/avg.safetensors"},
+	} {
+		out := filepath.Join(root, filepath.FromSlash(c.out))
+		code, _, stderr := call(c.f, append(c.args, "-out", out)...)
+		if code != exitOK {
+			t.Errorf("%s: exit %d: %s", c.name, code, stderr)
+			continue
+		}
+		if fi, err := os.Stat(out); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	// A parent that is a file cannot be made: the error names the output.
+	blocker := filepath.Join(root, "a", "g.png")
+	code, _, stderr := call(runSample, dcgan, "-n", "2", "-out", filepath.Join(blocker, "g.png"))
+	if code == exitOK || strings.Contains(stderr, ".tmp") || !strings.Contains(stderr, blocker) {
+		t.Errorf("parent is a file: exit %d, %q; want an error naming %s and no temporary file", code, stderr, blocker)
+	}
+}
+
+// TestSampleLatestPointer: RUN/checkpoints/latest, the run's pointer to its
+// newest checkpoint, is followed by every command that takes a checkpoint
+// file: the same images as from the file it names.
+func TestSampleLatestPointer(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	ckDir := filepath.Join(dcgan, runfolder.CheckpointsDir)
+	out := t.TempDir()
+	viaPointer, viaFile := filepath.Join(out, "pointer.png"), filepath.Join(out, "file.png")
+	code, stdout, stderr := call(runSample, filepath.Join(ckDir, runfolder.LatestFile), "-n", "4", "-out", viaPointer)
+	if code != exitOK || !strings.Contains(stdout, "step 6") {
+		t.Fatalf("latest: exit %d, %q, %q", code, stdout, stderr)
+	}
+	if code, _, stderr := call(runSample, filepath.Join(ckDir, "step-000006.safetensors"), "-n", "4", "-out", viaFile); code != exitOK {
+		t.Fatalf("step-000006: exit %d: %s", code, stderr)
+	}
+	if !bytes.Equal(readFile(t, viaPointer), readFile(t, viaFile)) {
+		t.Error("the pointer and the file it names gave different images")
+	}
+	if code, _, stderr := call(runInterpolate, filepath.Join(ckDir, runfolder.LatestFile), "-steps", "3", "-out", filepath.Join(out, "i.png")); code != exitOK {
+		t.Errorf("interpolate latest: exit %d: %s", code, stderr)
+	}
+	// A pointer that names no checkpoint says what the file is.
+	if err := os.WriteFile(filepath.Join(ckDir, runfolder.LatestFile), []byte("junk\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = call(runSample, filepath.Join(ckDir, runfolder.LatestFile), "-n", "4", "-out", viaPointer)
+	if code == exitOK || !strings.Contains(stderr, "pointer to its newest checkpoint") || strings.Contains(stderr, "header length") {
+		t.Errorf("junk pointer: exit %d, %q", code, stderr)
+	}
+}
+
 // TestSamplePlane: -plane P draws a PxP grid of the latent plane, the same
 // file twice, a conditional model's plane needs -class, and -plane refuses
 // -n and sizes outside 2..100.
