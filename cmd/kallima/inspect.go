@@ -30,6 +30,11 @@ weights kallima average wrote there (file, size, the steps averaged) and its
 metrics (for each scalar in metrics.jsonl: the last value, the minimum and
 the maximum, and the number of records). -json prints one JSON object.
 
+Every checkpoint is verified against its checksum as the loading commands
+do (sample, encode, eval, ...), and one that fails is marked damaged. The
+latest is the newest that verifies, the one those commands load from the
+run folder; a note says so when checkpoints/latest names another step.
+
 Flags:
 `
 
@@ -49,6 +54,9 @@ type inspection struct {
 	Steps       int                `json:"steps"`
 	Step        int                `json:"step"`
 	Checkpoints []checkpointReport `json:"checkpoints"`
+	// LatestNote says how checkpoints/latest differs from the checkpoint
+	// marked latest, the newest that verifies (empty when they agree).
+	LatestNote string `json:"latest_note,omitempty"`
 	// Averages are the average-*.safetensors files kallima average wrote
 	// into the checkpoints folder.
 	Averages []averageReport `json:"averages"`
@@ -179,34 +187,39 @@ func inspectRun(dir string) (*inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	latest, hasPointer := pipeline.LatestPointer(dir)
-	best := -1
+	best, latest := -1, -1
 	for i, info := range infos {
 		r := checkpointReport{Step: info.Step, File: filepath.Base(info.Path), Score: info.Score}
 		if fi, err := os.Stat(info.Path); err == nil {
 			r.Bytes = fi.Size()
 		}
+		if info.Err == nil {
+			// The header alone misses damaged data: verify the checksum
+			// as the loading commands do, which skip what fails here.
+			if _, err := runfolder.LoadCheckpoint(info.Path); err != nil {
+				info.Err = err
+			}
+		}
 		if info.Err != nil {
 			r.Error = info.Err.Error()
-		}
-		if s := info.Score; s != nil && !math.IsNaN(*s) && (best < 0 || *s <= *infos[best].Score) {
-			best = i
+		} else {
+			latest = i
+			if s := info.Score; s != nil && !math.IsNaN(*s) && (best < 0 || *s <= *infos[best].Score) {
+				best = i
+			}
 		}
 		in.Checkpoints = append(in.Checkpoints, r)
 	}
 	if best >= 0 {
 		in.Checkpoints[best].Best = true
 	}
+	// The latest is the newest that verifies, the one the loading commands
+	// use; checkpoints/latest only records the newest saved.
+	if latest >= 0 {
+		in.Checkpoints[latest].Latest = true
+	}
+	in.LatestNote = latestNote(dir, in.Checkpoints, latest)
 	if n := len(in.Checkpoints); n > 0 {
-		// The pointer names the latest; without one (or naming a missing
-		// file), the newest file is.
-		i := n - 1
-		if hasPointer {
-			if j := slices.IndexFunc(in.Checkpoints, func(r checkpointReport) bool { return r.Step == latest }); j >= 0 {
-				i = j
-			}
-		}
-		in.Checkpoints[i].Latest = true
 		in.Step = in.Checkpoints[n-1].Step
 	}
 
@@ -244,6 +257,27 @@ func inspectRun(dir string) (*inspection, error) {
 	}
 	in.Step = max(in.Step, m.LastStep)
 	return in, nil
+}
+
+// latestNote says how the run's checkpoints/latest pointer differs from
+// the latest checkpoint that verifies (index latest of cks, -1 for none),
+// and is empty when they agree or there is no pointer.
+func latestNote(dir string, cks []checkpointReport, latest int) string {
+	step, ok := pipeline.LatestPointer(dir)
+	if !ok || (latest >= 0 && cks[latest].Step == step) {
+		return ""
+	}
+	uses := "the loading commands find no checkpoint that verifies"
+	if latest >= 0 {
+		uses = fmt.Sprintf("the loading commands use step %d", cks[latest].Step)
+	}
+	switch i := slices.IndexFunc(cks, func(r checkpointReport) bool { return r.Step == step }); {
+	case i < 0:
+		return fmt.Sprintf("%s/%s names step %d, which does not exist; %s", runfolder.CheckpointsDir, runfolder.LatestFile, step, uses)
+	case cks[i].Error != "":
+		return fmt.Sprintf("%s/%s names step %d, which is damaged; %s", runfolder.CheckpointsDir, runfolder.LatestFile, step, uses)
+	}
+	return fmt.Sprintf("%s/%s names step %d; %s", runfolder.CheckpointsDir, runfolder.LatestFile, step, uses)
 }
 
 // inspectAverages lists the averaged weights in dir's checkpoints folder,
@@ -367,6 +401,9 @@ func printInspection(w io.Writer, in *inspection) {
 		}
 		line := fmt.Sprintf("  %8d  %10s  %10s  %s", c.Step, byteSize(c.Bytes), score, strings.Join(tags, ", "))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	if in.LatestNote != "" {
+		fmt.Fprintf(w, "  note: %s\n", in.LatestNote)
 	}
 	if len(in.Averages) > 0 {
 		fmt.Fprintf(w, "\naveraged weights (%d; kallima average):\n", len(in.Averages))

@@ -77,8 +77,9 @@ func TestInspectTrainedRun(t *testing.T) {
 }
 
 // TestInspectScores builds a run by hand with scored checkpoints and a
-// stale latest pointer: the best is the lowest score, the latest the one
-// the pointer names; min and max skip a NaN.
+// stale latest pointer: the best is the lowest score, the latest the
+// newest file (the one loading uses), with a note on the pointer; min and
+// max skip a NaN.
 func TestInspectScores(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r, err := runfolder.Create(dir, []byte(tinyRuns["dcgan"]), runfolder.Options{Keep: -1})
@@ -117,11 +118,14 @@ func TestInspectScores(t *testing.T) {
 		t.Fatalf("no checkpoint row for step %s:\n%s", step, stdout)
 		return ""
 	}
-	if r := row("2"); !strings.Contains(r, "latest, best") {
-		t.Errorf("step 2 (score 1, named by latest): %q", r)
+	if r := row("2"); strings.Contains(r, "latest") || !strings.Contains(r, "best") {
+		t.Errorf("step 2 (score 1, named by the stale pointer): %q", r)
 	}
-	if r := row("3"); strings.Contains(r, "latest") || strings.Contains(r, "best") || strings.Fields(r)[3] != "2" {
-		t.Errorf("step 3 (score 2): %q", r)
+	if r := row("3"); !strings.Contains(r, "latest") || strings.Contains(r, "best") || strings.Fields(r)[3] != "2" {
+		t.Errorf("step 3 (score 2, the newest): %q", r)
+	}
+	if want := "note: checkpoints/latest names step 2; the loading commands use step 3"; !strings.Contains(stdout, want) {
+		t.Errorf("no %q:\n%s", want, stdout)
 	}
 	code, stdout, _ = call(runInspect, dir, "-json")
 	var in struct {
@@ -137,6 +141,64 @@ func TestInspectScores(t *testing.T) {
 	}
 	if s := in.Metrics.Scalars["fid"]; s.Last != 2 || s.Min != 1 || s.Max != 3 {
 		t.Errorf("fid: %+v", s)
+	}
+}
+
+// TestInspectDamaged: a checkpoint whose data no longer matches its
+// checksum (the header still parses) is marked damaged, as loading would
+// skip it, and the latest is the newest that verifies, the one sample
+// loads; a truncated one is marked too.
+func TestInspectDamaged(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	ckDir := filepath.Join(dir, runfolder.CheckpointsDir)
+	newest := filepath.Join(ckDir, "step-000006.safetensors")
+	b := readFile(t, newest)
+	copy(b[len(b)/2:], "XXXX")
+	if err := os.WriteFile(newest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldest := filepath.Join(ckDir, "step-000002.safetensors")
+	if err := os.Truncate(oldest, 100); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := call(runInspect, dir, "-json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var in struct {
+		Checkpoints []struct {
+			Step   int
+			Latest bool
+			Error  string
+		}
+		LatestNote string `json:"latest_note"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if len(in.Checkpoints) != 3 {
+		t.Fatalf("%d checkpoints, want 3:\n%s", len(in.Checkpoints), stdout)
+	}
+	for i, want := range []struct {
+		latest bool
+		err    string
+	}{{false, "malformed"}, {true, ""}, {false, "content hashes to sha256"}} {
+		c := in.Checkpoints[i]
+		if c.Latest != want.latest || (want.err == "") != (c.Error == "") || !strings.Contains(c.Error, want.err) {
+			t.Errorf("step %d: latest %v, error %q; want latest %v and an error with %q", c.Step, c.Latest, c.Error, want.latest, want.err)
+		}
+	}
+	if want := "names step 6, which is damaged; the loading commands use step 4"; !strings.Contains(in.LatestNote, want) {
+		t.Errorf("latest_note %q, want %q", in.LatestNote, want)
+	}
+	// The latest inspect marks is the step a loading command uses.
+	code, stdout, stderr = call(runSample, dir, "-n", "1", "-out", filepath.Join(t.TempDir(), "g.png"))
+	if code != exitOK || !strings.Contains(stdout, "step 4") || !strings.Contains(stderr, "content hashes to sha256") {
+		t.Errorf("sample: exit %d, %q, %q; want step 4 loaded and step 6 skipped", code, stdout, stderr)
+	}
+	stdout = inspectMentions(t, dir, "damaged: run: corrupt checkpoint")
+	if strings.Count(stdout, "  damaged: ") != 2 {
+		t.Errorf("want two checkpoints marked damaged:\n%s", stdout)
 	}
 }
 
