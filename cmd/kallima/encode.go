@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kallima-gan/kallima/data"
@@ -28,7 +29,10 @@ a run, or a weights file with -config.
 
 -in is one PNG or JPEG image, or a folder: its .png, .jpg and .jpeg files
 at any depth, in path order (other files are skipped with a note; names
-starting with "." are left out). Every image is brought to the run's
+starting with "." are left out). -out may be -in or a folder inside it:
+the files encode writes there (codes.npy, names.txt, reconstructions.png)
+are never read as inputs, so a second run encodes the same images (a note
+says which files were skipped). Every image is brought to the run's
 shape: another size is resized (an area filter when shrinking, bilinear
 when growing; a non-square image is stretched) and a colour image is
 reduced to gray by luma, 0.299 R + 0.587 G + 0.114 B, for a gray model, or
@@ -91,11 +95,27 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	files, skipped, err := data.ListImageFiles(*in)
+	var own []string
+	if fi, statErr := os.Stat(*in); statErr == nil && fi.IsDir() {
+		// -out may be -in or inside it: what encode wrote there before is
+		// not an input (an earlier reconstructions.png would be encoded).
+		var ownOther []string
+		files, own = dropOwnOutputs(files, *out)
+		skipped, ownOther = dropOwnOutputs(skipped, *out)
+		own = append(own, ownOther...)
+	}
 	for _, f := range skipped {
 		fmt.Fprintf(stderr, "note: skipping %s: not a .png, .jpg or .jpeg file\n", f)
 	}
+	if len(own) > 0 {
+		fmt.Fprintf(stderr, "note: skipping %s: encode's own output in -out, not an input\n", strings.Join(own, ", "))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima encode: %v\n", err)
+		return exitError
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "kallima encode: %s holds no images besides encode's own output\n", *in)
 		return exitError
 	}
 	ch, side := s.Config.ImageShape()
@@ -139,6 +159,33 @@ func runEncode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "reconstructions  %s (rows of up to 8 images, each followed by their reconstructions)\n", path)
 	}
 	return exitOK
+}
+
+// encodeOutputs are the files encode writes into its -out folder.
+var encodeOutputs = []string{"codes.npy", "names.txt", "reconstructions.png"}
+
+// dropOwnOutputs returns paths without the files encode writes into the
+// folder out (the same files, however named), and those it left out.
+func dropOwnOutputs(paths []string, out string) (kept, own []string) {
+	var outs []os.FileInfo
+	for _, name := range encodeOutputs {
+		if fi, err := os.Stat(filepath.Join(out, name)); err == nil {
+			outs = append(outs, fi)
+		}
+	}
+	if len(outs) == 0 {
+		return paths, nil
+	}
+	for _, p := range paths {
+		if slices.Contains(encodeOutputs, filepath.Base(p)) {
+			if fi, err := os.Stat(p); err == nil && slices.ContainsFunc(outs, func(o os.FileInfo) bool { return os.SameFile(o, fi) }) {
+				own = append(own, p)
+				continue
+			}
+		}
+		kept = append(kept, p)
+	}
+	return kept, own
 }
 
 // encodeImages encodes x [N, C, H, W] in batches of encodeBatch and

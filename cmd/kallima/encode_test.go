@@ -194,3 +194,52 @@ func TestEncode(t *testing.T) {
 		t.Errorf("a failed encode made %s", o)
 	}
 }
+
+// TestEncodeOutInsideIn: with -out equal to -in, or a folder inside it,
+// encode never reads its own output back: a second run encodes the same
+// images (not an earlier reconstructions.png) and says what it skipped.
+func TestEncodeOutInsideIn(t *testing.T) {
+	run := trainTiny(t, "bigan")
+	in := filepath.Join(t.TempDir(), "in")
+	writeImage(t, filepath.Join(in, "a.png"), grayDigit(28, 28, 3))
+	writeImage(t, filepath.Join(in, "b.png"), grayDigit(28, 28, 15))
+	for _, out := range []string{in, filepath.Join(in, "codes")} {
+		for round := 1; round <= 2; round++ {
+			code, _, stderr := call(runEncode, run, "-in", in, "-out", out)
+			if code != exitOK {
+				t.Fatalf("-out %s, run %d: exit %d: %s", out, round, code, stderr)
+			}
+			if rows, _, _ := readCodes(t, filepath.Join(out, "codes.npy")); rows != 2 {
+				t.Errorf("-out %s, run %d: %d codes, want 2 (a.png, b.png)", out, round, rows)
+			}
+			if names := string(readFile(t, filepath.Join(out, "names.txt"))); names != "a.png\nb.png\n" {
+				t.Errorf("-out %s, run %d: names.txt %q", out, round, names)
+			}
+			if strings.Contains(stderr, "reconstructions.png: ") || strings.Contains(stderr, "codes.npy: not a") {
+				t.Errorf("-out %s, run %d: own output read or noted as an input:\n%s", out, round, stderr)
+			}
+			want := "skipping " + filepath.Join(out, "reconstructions.png") + ", " + filepath.Join(out, "codes.npy") + ", " +
+				filepath.Join(out, "names.txt") + ": encode's own output"
+			if round == 2 && !strings.Contains(stderr, want) {
+				t.Errorf("-out %s, run %d: no note %q:\n%s", out, round, want, stderr)
+			}
+		}
+		if out == in {
+			// Leave only a.png and b.png for the nested case.
+			for _, name := range []string{"codes.npy", "names.txt", "reconstructions.png"} {
+				os.Remove(filepath.Join(in, name))
+			}
+		}
+	}
+	// A folder holding nothing but encode's own output has no inputs.
+	only := filepath.Join(t.TempDir(), "only")
+	writeImage(t, filepath.Join(only, "reconstructions.png"), grayDigit(28, 28, 3))
+	code, _, stderr := call(runEncode, run, "-in", only, "-out", only)
+	if code != exitError || !strings.Contains(stderr, "no images besides encode's own output") {
+		t.Errorf("only own output: exit %d, %q", code, stderr)
+	}
+	// -h says so.
+	if _, stdout, _ := call(runEncode, "-h"); !strings.Contains(stdout, "-out may be -in or a folder inside it") {
+		t.Errorf("-h does not say -out may be -in:\n%s", stdout)
+	}
+}
