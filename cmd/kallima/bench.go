@@ -56,12 +56,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if len(names) == 0 {
-		fmt.Fprintf(stderr, "kallima bench: no workload given (want %s)\n", strings.Join(bench.Names(), ", "))
+		fmt.Fprintf(stderr, "kallima bench: no workload given (want %s; toy and serve come first, alone)\n", strings.Join(bench.Names(), ", "))
 		return exitUsage
 	}
 	for _, n := range names {
 		if _, ok := bench.IterationFLOPs(n); !ok {
-			fmt.Fprintf(stderr, "kallima bench: unknown workload %q (want %s)\n", n, strings.Join(bench.Names(), ", "))
+			if n == "toy" || n == "serve" {
+				fmt.Fprintf(stderr, "kallima bench: %s runs alone, as the first word (kallima bench %s -h)\n", n, n)
+			} else {
+				fmt.Fprintf(stderr, "kallima bench: unknown workload %q (want %s, or toy or serve as the first word)\n", n, strings.Join(bench.Names(), ", "))
+			}
 			return exitUsage
 		}
 	}

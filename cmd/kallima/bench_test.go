@@ -14,7 +14,8 @@ func TestBenchRejectsBadArguments(t *testing.T) {
 		stderr string
 	}{
 		{nil, "no workload"},
-		{[]string{"stylegan"}, `unknown workload "stylegan"`},
+		{[]string{"stylegan"}, `unknown workload "stylegan" (want dcgan, wgangp, or toy or serve as the first word)`},
+		{[]string{"dcgan", "toy"}, "toy runs alone, as the first word"},
 		{[]string{"dcgan", "-iters", "0"}, "-iters >= 1"},
 		{[]string{"-warmup", "-1", "dcgan"}, "-warmup >= 0"},
 		{[]string{"dcgan", "-fast"}, "flag provided but not defined"},

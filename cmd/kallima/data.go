@@ -86,7 +86,7 @@ func runData(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if len(words) != 2 || words[0] != "fetch" || words[1] != "mnist" {
-		fmt.Fprintf(stderr, "kallima data: want \"fetch mnist\" or \"export mnist/train\" (or mnist/test), got %q\n", words)
+		fmt.Fprintf(stderr, "kallima data: want \"fetch mnist\", \"export mnist/train\" (or mnist/test, stacked-mnist) or \"make edges\" (or thick, inverted, width), got %q\n", words)
 		fs.Usage()
 		return exitUsage
 	}

@@ -48,6 +48,7 @@ func TestDataExportUsage(t *testing.T) {
 		{[]string{"export", "mnist/test"}, "give -out"},
 		{[]string{"export", "mnist/test", "-out", "x", "-n", "-1"}, "-n -1"},
 		{[]string{"export"}, "export mnist/train"},
+		{[]string{"fetch", "cifar"}, `"make edges" (or thick, inverted, width)`},
 	} {
 		var out, errb bytes.Buffer
 		if code := runData(tc.args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.want) {
