@@ -85,7 +85,8 @@ func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
 	}
 	md := Markdown(rows, "kallima bench toy")
 	for _, want := range []string{"kallima bench toy", "3 sigma", "| ns | 4500 | 8.0 ± 0.0 / 8 | 8 8 8 8 8 | 91.0 ± 2.0", "VEEGAN", "PacGAN4", "5 seeds",
-		"- ns: ring8\n", "- hinge: none\n", "Other losses that do: 0 (none)", "target (WGAN-GP and at least three others) is **not met**"} {
+		"- ns: ring8\n", "- hinge: none\n", "Other losses that reach it on both data sets: 0 (none)",
+		"is **not judged**: this run lacks minimax, wgan-clip, wgan-gp", "lsgan, hinge, rsgan, rasgan, fgan-kl, fgan-js, fgan-hellinger on grid25.\n"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -101,8 +102,29 @@ func TestMarkdownStatesProtocolAndPublishedRows(t *testing.T) {
 	if md := Markdown(good, "x"); !strings.Contains(md, "Other losses that do: 3 (minimax, lsgan, rsgan)") || !strings.Contains(md, "is **met**") {
 		t.Errorf("four passing losses, but:\n%s", md)
 	}
-	if md := Markdown(good[2:], "x"); !strings.Contains(md, "WGAN-GP reaches it on both data sets: no") || !strings.Contains(md, "is **not met**") {
-		t.Errorf("without WGAN-GP the target is not met, but:\n%s", md)
+	if md := Markdown(good[2:], "x"); !strings.Contains(md, "is **not judged**: this run lacks") || strings.Contains(md, "WGAN-GP reaches it on both data sets: no") {
+		t.Errorf("a run without WGAN-GP cannot judge the target, but:\n%s", md)
+	}
+	// The whole benchmark, WGAN-GP short of the bar on grid25: not met.
+	var all []Row
+	for _, l := range BenchLosses {
+		for _, ds := range []string{"ring8", "grid25"} {
+			n := map[string]int{"ring8": 8, "grid25": 25}[ds]
+			modes := float64(n)
+			if l == "wgan-gp" && ds == "grid25" {
+				modes = 20
+			}
+			all = append(all, Row{Loss: l, Data: ds, Seeds: 5, TotalModes: n, Modes: Stat{modes, 0}, HQ: Stat{95, 1}})
+		}
+	}
+	if md := Markdown(all, "x"); !strings.Contains(md, "WGAN-GP reaches it on both data sets: no") || !strings.Contains(md, "is **not met**") {
+		t.Errorf("the whole benchmark without WGAN-GP on grid25, but:\n%s", md)
+	}
+	// One seed, ring8 only: no spread, no empty grid25 table.
+	one := []Row{{Loss: "ns", Data: "ring8", Seeds: 1, Steps: 20, TotalModes: 8, Modes: Stat{6, 0}, HQ: Stat{50, 0}, SeedModes: []int{6}}}
+	md = Markdown(one, "x")
+	if !strings.Contains(md, "one seed's run") || !strings.Contains(md, "| ns | 20 | 6.0 / 8 | 6 | 50.0 |") || strings.Contains(md, "## grid25") || strings.Contains(md, "seeds of the") {
+		t.Errorf("one seed of ns on ring8:\n%s", md)
 	}
 }
 

@@ -25,7 +25,9 @@ on ring8 and grid25 with each seed, scores 2,500 samples (modes captured, % high
 quality, reverse KL, exact W1), and writes the mean +- std table beside the
 published VEEGAN and PacGAN rows. One line per run goes to stderr. The whole
 benchmark takes a long time; -jobs runs that many trainings at once (each
-in its own process, on one core), and -losses and -seeds shorten it. With
+in its own process, on one core), and -losses, -data, -seeds and -steps
+shorten it, with -out then required (the default file holds the whole
+benchmark's table, and a part judges the target only where it is met). With
 -journal every finished run is appended to FILE, and runs already there (same
 loss, data set, seed and preset config) are read back instead of trained, so a
 stopped benchmark continues where it was. Notes written by hand below the
@@ -66,11 +68,17 @@ func runBenchToy(args []string, stdout, stderr io.Writer) int {
 	if *one != "" {
 		return runOneCell(ctx, *one, *steps, stdout, stderr)
 	}
+	// The default -out is the project's results page: a partial or
+	// shortened run must not replace its table unasked.
+	if !isSet(fs, "out") && (isSet(fs, "losses") || isSet(fs, "data") || isSet(fs, "seeds") || *steps != 0) {
+		fmt.Fprintf(stderr, "kallima bench toy: this run is not the whole benchmark (-losses, -data, -seeds or -steps given): give -out FILE for its table; the default, %s, holds the whole benchmark's\n", *out)
+		return exitUsage
+	}
 	ls, ds := strings.Split(*losses, ","), strings.Split(*datasets, ",")
 	for _, d := range ds {
 		for _, l := range ls {
 			if _, err := toy.Recommended(l, d, 1); err != nil {
-				fmt.Fprintf(stderr, "kallima bench toy: %v (losses: %s)\n", err, strings.Join(toy.BenchLosses, ", "))
+				fmt.Fprintf(stderr, "kallima bench toy: %v\n", err)
 				return exitUsage
 			}
 		}

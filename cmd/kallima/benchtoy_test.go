@@ -44,9 +44,20 @@ func TestBenchToyWritesTable(t *testing.T) {
 	if b2, err := os.ReadFile(out); err != nil || !strings.HasSuffix(string(b2), toy.NotesMarker+"\nBy hand.\n") || strings.Count(string(b2), "By hand.") != 1 {
 		t.Errorf("rewrite lost the notes (err %v):\n%s", err, b2)
 	}
-	for _, bad := range [][]string{{"toy", "-losses", "nope"}, {"toy", "-seeds", "0"}, {"toy", "extra"}} {
-		if code := runBench(bad, &so, &se); code != exitUsage {
-			t.Errorf("%q: exit %d", bad, code)
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"toy", "-losses", "nope", "-out", out}, `loss "nope": not one of the benchmark's (minimax, ns,`},
+		{[]string{"toy", "-seeds", "0"}, "-seeds >= 1"},
+		{[]string{"toy", "extra"}, "want only flags"},
+		// A part of the benchmark does not overwrite the results page.
+		{[]string{"toy", "-losses", "ns", "-data", "ring8"}, "give -out FILE"},
+		{[]string{"toy", "-steps", "30"}, "give -out FILE"},
+	} {
+		se.Reset()
+		if code := runBench(bad.args, &so, &se); code != exitUsage || !strings.Contains(se.String(), bad.want) {
+			t.Errorf("%q: exit %d, %q; want %q", bad.args, code, se.String(), bad.want)
 		}
 	}
 }
@@ -146,9 +157,13 @@ func TestBenchToyPrint(t *testing.T) {
 			t.Errorf("metrics.txt lacks the benchmark's %q:\n%s", want, got)
 		}
 	}
-	for _, bad := range []string{"lsgan,grid25", "nope,ring8,1", "lsgan,grid25,x"} {
-		if code := runBench([]string{"toy", "-print", bad}, &so, &se); code != exitUsage {
-			t.Errorf("-print %s: exit %d", bad, code)
+	for _, bad := range []struct{ spec, want string }{
+		{"lsgan,grid25", "want loss,data,seed"}, {"nope,ring8,1", `loss "nope"`}, {"lsgan,grid25,x", "seed"},
+		{"ns,ring9,1", `data set "ring9": the benchmark runs ring8 and grid25`},
+	} {
+		se.Reset()
+		if code := runBench([]string{"toy", "-print", bad.spec}, &so, &se); code != exitUsage || !strings.Contains(se.String(), bad.want) {
+			t.Errorf("-print %s: exit %d, %q; want %q", bad.spec, code, se.String(), bad.want)
 		}
 	}
 }
