@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kallima-gan/kallima/data"
@@ -20,7 +22,9 @@ const translateCmdUsage = `Usage: kallima translate RUN -in IMAGE_OR_DIR -out DI
 Translates images with a trained image-to-image model (model.kind pix2pix,
 cyclegan or stargan; family.Translator). RUN is a run folder (its newest
 checkpoint that verifies) or a checkpoint file of a run; -checkpoint picks
-another checkpoint of RUN. The EMA weights are used when the run keeps them,
+another checkpoint file of RUN (a path such as
+RUN/checkpoints/step-000040.safetensors, not a step number as export's
+-checkpoint takes). The EMA weights are used when the run keeps them,
 unless -raw.
 
 -in is one PNG or JPEG image, or a folder: its .png, .jpg and .jpeg files at
@@ -32,6 +36,12 @@ reduced to gray by luma, 0.299 R + 0.587 G + 0.114 B, for a gray model, or
 a gray image copied to R, G and B for a colour one; each change gets a note
 on stderr. A file that cannot be read or is not a PNG or JPEG image is an
 error naming it, and so is a folder without images.
+
+translate never writes over its inputs: an -out that is -in, or a
+translation or grid.png that would land on an input file, is an error
+before any image is read or written. -out may be a folder inside -in: the
+files in it (an earlier run's output) are never read as inputs, and a note
+says how many were skipped, so a second run translates the same images.
 
 -from and -to are domain names (or their numbers) of the model: A and B for
 a two-domain model, the data's domain names for a multi-domain one (a
@@ -70,10 +80,10 @@ const gridFile = "grid.png"
 func runTranslate(args []string, stdout, stderr io.Writer) int {
 	fs := flagSet("kallima translate", translateCmdUsage, translateCmdExamples)
 	in := fs.String("in", "", "an image (PNG or JPEG) or a folder of them")
-	out := fs.String("out", "", "folder to write the translations and grid.png into (made if missing)")
-	from := fs.String("from", "", "the inputs' domain (default: the model's first)")
+	out := fs.String("out", "", "folder to write the translations and grid.png into (made if missing; not -in, but may be inside it)")
+	from := fs.String("from", "", "the inputs' domain (default: A, or B when -to is A; required for a multi-domain model)")
 	to := fs.String("to", "", "the target domain (default: the other of two; every other for a multi-domain model)")
-	ckPath := fs.String("checkpoint", "", "a checkpoint file of RUN to use instead of its newest")
+	ckPath := fs.String("checkpoint", "", "a checkpoint `file` of RUN (RUN/checkpoints/step-NNNNNN.safetensors, not a step) to use instead of its newest")
 	raw := fs.Bool("raw", false, "use the trained weights, not their EMA")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
@@ -85,6 +95,11 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case *in == "" || *out == "":
 		fmt.Fprintln(stderr, "kallima translate: -in (an image or a folder of images) and -out (a folder) are both required")
+		return exitUsage
+	}
+	if sameFile(*in, *out) {
+		// Checked before loading the model: nothing else can make it work.
+		fmt.Fprintf(stderr, "kallima translate: -out %s is -in: the translations would be written over or among the inputs; give another folder (one inside -in is fine)\n", *out)
 		return exitUsage
 	}
 	tr, code := loadTranslator(pos[0], *ckPath, *raw, stderr)
@@ -126,12 +141,49 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	files, skipped, err := data.ListImageFiles(*in)
+	var inOut int
+	if fi, statErr := os.Stat(*in); statErr == nil && fi.IsDir() {
+		// -out may be inside -in, as encode's may: what is there (an
+		// earlier run's translations and grid) is not an input, else a
+		// second run would translate them into -out/-out.
+		var dropped, droppedOther []string
+		files, dropped = dropInside(files, *in, *out)
+		skipped, droppedOther = dropInside(skipped, *in, *out)
+		inOut = len(dropped) + len(droppedOther)
+	}
 	for _, f := range skipped {
 		fmt.Fprintf(stderr, "note: skipping %s: not a .png, .jpg or .jpeg file\n", f)
+	}
+	if inOut > 0 {
+		noun := "files"
+		if inOut == 1 {
+			noun = "file"
+		}
+		fmt.Fprintf(stderr, "note: skipping the %d %s in -out %s: translate's output folder, not inputs\n", inOut, noun, *out)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kallima translate: %v\n", err)
 		return exitError
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "kallima translate: %s holds no images besides those in -out %s\n", *in, *out)
+		return exitError
+	}
+	outNames, err := translatedNames(*in, files)
+	if err != nil {
+		fmt.Fprintf(stderr, "kallima translate: %v\n", err)
+		return exitError
+	}
+	dirs := make([]string, len(targets))
+	for i, k := range targets {
+		dirs[i] = *out
+		if len(targets) > 1 {
+			dirs[i] = filepath.Join(*out, names[k])
+		}
+	}
+	if path, input := overwritten(files, dirs, outNames); path != "" {
+		fmt.Fprintf(stderr, "kallima translate: writing %s would overwrite the input %s: give an -out that holds none of the inputs\n", path, input)
+		return exitUsage
 	}
 	x, info, err := data.ReadImages(files, data.FolderConfig{Height: shape[1], Width: shape[2], Gray: shape[0] == 1})
 	if err != nil {
@@ -139,17 +191,9 @@ func runTranslate(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	data.NoteConversions(info, shape[0], shape[1], shape[2], stderr)
-	outNames, err := translatedNames(*in, files)
-	if err != nil {
-		fmt.Fprintf(stderr, "kallima translate: %v\n", err)
-		return exitError
-	}
 	fmt.Fprintf(stderr, "translating %d images with %s (step %d, %s weights)\n", len(files), tr.Path, tr.Step, tr.Weights)
-	for _, k := range targets {
-		dir := *out
-		if len(targets) > 1 {
-			dir = filepath.Join(*out, names[k])
-		}
+	for i, k := range targets {
+		dir := dirs[i]
 		back, err := translateTo(t, x, src, k, outNames, dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "kallima translate: %s to %s: %v\n", names[src], names[k], err)
@@ -172,7 +216,7 @@ func loadTranslator(run, checkpoint string, raw bool, stderr io.Writer) (*pipeli
 	if checkpoint != "" {
 		dir, ok := pipeline.RunOf(checkpoint)
 		if !ok {
-			fmt.Fprintf(stderr, "kallima translate: -checkpoint %s: not a checkpoint in a run's checkpoints folder\n", checkpoint)
+			fmt.Fprintf(stderr, "kallima translate: -checkpoint %s: not a checkpoint file in a run's checkpoints folder; translate's -checkpoint takes a checkpoint file's path%s\n", checkpoint, stepHint(run, checkpoint))
 			return nil, exitUsage
 		}
 		a, errA := filepath.Abs(dir)
@@ -196,6 +240,104 @@ func loadTranslator(run, checkpoint string, raw bool, stderr io.Writer) (*pipeli
 		return nil, exitError
 	}
 	return tr, exitOK
+}
+
+// stepHint returns what to say when translate's -checkpoint value is a
+// step number, as export's -checkpoint takes: the file of that step in run
+// if it has one, else its steps; "" for any other value.
+func stepHint(run, value string) string {
+	step, err := strconv.Atoi(value)
+	if err != nil {
+		return ""
+	}
+	infos, err := pipeline.ListCheckpoints(run)
+	if err != nil {
+		return fmt.Sprintf(" (a step number is what export's -checkpoint takes; %v)", err)
+	}
+	var steps []string
+	for _, in := range infos {
+		if in.Step == step {
+			return fmt.Sprintf(" (a step number is what export's -checkpoint takes): for step %d, -checkpoint %s", step, in.Path)
+		}
+		steps = append(steps, strconv.Itoa(in.Step))
+	}
+	if len(steps) == 0 {
+		return fmt.Sprintf(" (a step number is what export's -checkpoint takes; %s has no checkpoints)", run)
+	}
+	return fmt.Sprintf(" (a step number is what export's -checkpoint takes; %s has none at step %d, its steps: %s)", run, step, strings.Join(steps, ", "))
+}
+
+// sameFile reports whether a and b both exist and are one file or folder,
+// however named.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// dropInside returns paths (files found under the folder in) without
+// those inside the folder out, and those it left out. out is compared by
+// identity, not by name, with each folder between a path and in, so
+// another spelling of it (./x, a symbolic link) is found too.
+func dropInside(paths []string, in, out string) (kept, inside []string) {
+	fo, err := os.Stat(out)
+	if err != nil || !fo.IsDir() {
+		return paths, nil
+	}
+	in = filepath.Clean(in)
+	isOut := map[string]bool{} // by folder: many files share one
+	for _, p := range paths {
+		found := false
+		for d := filepath.Dir(p); d != in && d != filepath.Dir(d) && d != "."; d = filepath.Dir(d) {
+			v, ok := isOut[d]
+			if !ok {
+				fi, err := os.Stat(d)
+				v = err == nil && os.SameFile(fi, fo)
+				isOut[d] = v
+			}
+			if v {
+				found = true
+				break
+			}
+		}
+		if found {
+			inside = append(inside, p)
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	return kept, inside
+}
+
+// overwritten returns the first file translate would write (each of names
+// and gridFile in each of dirs) that already exists as one of the input
+// files, with that input; "" when none does.
+func overwritten(files, dirs, names []string) (path, input string) {
+	// Inputs by size: os.SameFile on every pair would be quadratic, and a
+	// file has one size however it is named (a link, another spelling).
+	bySize := map[int64][]int{}
+	infos := make([]os.FileInfo, len(files))
+	for i, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			infos[i] = fi
+			bySize[fi.Size()] = append(bySize[fi.Size()], i)
+		}
+	}
+	for _, dir := range dirs {
+		for _, name := range append(slices.Clip(names), gridFile) {
+			p := filepath.Join(dir, name)
+			fi, err := os.Stat(p)
+			if err != nil {
+				continue // missing: not an input, which all exist
+			}
+			for _, i := range bySize[fi.Size()] {
+				if os.SameFile(fi, infos[i]) {
+					return p, files[i]
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 // domainIndex finds domain name (or number) among names; "" gives def.
