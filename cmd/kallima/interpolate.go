@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kallima-gan/kallima/picture"
@@ -19,8 +22,9 @@ that of seed -to in -steps images (both ends included): a straight line
 while the norm moves linearly (White 2016, "Sampling Generative Networks",
 arXiv:1609.04468), which keeps the path where Gaussian noise has its mass.
 The images go into a one-row grid image (-out: a PNG, or a JPEG or a still
-GIF when its name says so) and/or an animated GIF (-gif) that runs forth
-and back. A conditional model keeps one class (-class).
+GIF when its name says so) and/or an animated GIF (-gif, a name ending in
+.gif) that runs forth and back; the two must be different files. A
+conditional model keeps one class (-class).
 
 Flags:
 `
@@ -38,7 +42,7 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 	to := fs.Uint64("to", 2, "seed of the last noise vector")
 	steps := fs.Int("steps", 8, "images along the path, both ends included (2 to 1000)")
 	slerp := fs.Bool("slerp", false, "spherical interpolation instead of linear")
-	gifPath := fs.String("gif", "", "write an animated GIF here")
+	gifPath := fs.String("gif", "", "write an animated GIF here (a .gif name, not -out's)")
 	out := fs.String("out", "interp.png", "write a one-row grid image here, .png, .jpg or .gif (not written with -gif unless given)")
 	delay := fs.Duration("delay", 100*time.Millisecond, "GIF frame duration")
 	class := optionalInt(fs, "class", "the `class` (0 or more) of a conditional model; left out, class 0")
@@ -73,6 +77,23 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kallima interpolate: -out %v\n", err)
 			return exitUsage
 		}
+	}
+	if *gifPath != "" {
+		if err := checkGIFPath(*gifPath); err != nil {
+			fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
+			return exitUsage
+		}
+	}
+	if writeGrid {
+		if err := checkOutFile(*out, "interp.png", ""); err != nil {
+			fmt.Fprintf(stderr, "kallima interpolate: %v\n", err)
+			return exitUsage
+		}
+	}
+	if writeGrid && *gifPath != "" && samePath(*out, *gifPath) {
+		// The grid, written second, would replace the animation.
+		fmt.Fprintf(stderr, "kallima interpolate: -gif and -out are both %s: the still grid would overwrite the animation; give two names (or leave -out out for the GIF alone)\n", *gifPath)
+		return exitUsage
 	}
 	g, code := loadSampler("interpolate", pos[0], "", *raw, stderr)
 	if g == nil {
@@ -119,6 +140,34 @@ func runInterpolate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s: %s\n", *out, what)
 	}
 	return exitOK
+}
+
+// checkGIFPath reports a -gif name that does not end in .gif (the bytes
+// written are a GIF whatever the name) or that names a folder.
+func checkGIFPath(path string) error {
+	if ext := filepath.Ext(path); !strings.EqualFold(ext, ".gif") {
+		return fmt.Errorf("-gif %s: the animation is a GIF; give a name ending in .gif (-out writes the still grid as .png, .jpg or .gif)", path)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("-gif %s is a folder: -gif takes a file name (such as %s)", path, filepath.Join(path, "walk.gif"))
+	}
+	return nil
+}
+
+// samePath reports whether a and b name one file: the same cleaned
+// absolute path, or, when both exist, the same file (a link, say).
+func samePath(a, b string) bool {
+	if fa, err := os.Stat(a); err == nil {
+		if fb, err := os.Stat(b); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return absA == absB
 }
 
 // interpolationFrames returns the GIF frames of imgs [S, C, H, W]: images

@@ -67,8 +67,79 @@ func TestInterpolate(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", c.args, code, stderr, c.code, c.want)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(out, "i.webp")); err == nil {
+		t.Error("a refused command wrote i.webp")
+	}
 	code, stdout, _ = call(runInterpolate, "-h")
 	if code != exitOK || strings.Count(stdout, "Usage: kallima interpolate") != 1 || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestInterpolateOutputs: -gif takes a .gif name (any case), never -out's
+// (the still grid, written second, replaced the animation), and neither
+// may name a folder; each is a usage error before any work, writing
+// nothing.
+func TestInterpolateOutputs(t *testing.T) {
+	dir := trainTiny(t, "dcgan")
+	out := t.TempDir()
+	folder := filepath.Join(out, "folder")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	walk := filepath.Join(out, "walk.gif")
+	for _, c := range []struct {
+		args  []string
+		want  string
+		wrote string
+	}{
+		{[]string{"-gif", walk, "-out", walk}, "-gif and -out are both " + walk, walk},
+		{[]string{"-gif", walk, "-out", filepath.Join(out, ".", "walk.gif")}, "the still grid would overwrite the animation", walk},
+		{[]string{"-gif", filepath.Join(out, "walk.txt")}, "give a name ending in .gif", filepath.Join(out, "walk.txt")},
+		{[]string{"-gif", filepath.Join(out, "walk.png"), "-out", filepath.Join(out, "row.png")}, "give a name ending in .gif", filepath.Join(out, "walk.png")},
+		{[]string{"-gif", filepath.Join(out, "walk")}, "give a name ending in .gif", filepath.Join(out, "walk")},
+		{[]string{"-out", folder}, "-out " + folder + " is a folder: -out takes a file name", ""},
+		{[]string{"-gif", filepath.Join(out, "anim.gif"), "-out", folder}, "is a folder", filepath.Join(out, "anim.gif")},
+	} {
+		code, stdout, stderr := call(runInterpolate, append([]string{dir, "-steps", "3"}, c.args...)...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want a usage error with %q", c.args, code, stdout, stderr, c.want)
+		}
+		if c.wrote != "" {
+			if _, err := os.Stat(c.wrote); err == nil {
+				t.Errorf("%v: wrote %s", c.args, c.wrote)
+			}
+		}
+	}
+	// interpolate has no -separate to point to.
+	if _, _, stderr := call(runInterpolate, dir, "-out", folder); strings.Contains(stderr, "-separate") {
+		t.Errorf("-out FOLDER: %q names sample's -separate", stderr)
+	}
+	if entries, _ := os.ReadDir(folder); len(entries) != 0 {
+		t.Errorf("the folder got %d entries", len(entries))
+	}
+	gifFolder := filepath.Join(out, "anim.gif")
+	if err := os.Mkdir(gifFolder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := call(runInterpolate, dir, "-steps", "3", "-gif", gifFolder); code != exitUsage || !strings.Contains(stderr, "-gif "+gifFolder+" is a folder") {
+		t.Errorf("-gif FOLDER: exit %d, %q", code, stderr)
+	}
+	// A GIF and a GIF still under two names, and an upper-case .GIF: both written.
+	anim, still := filepath.Join(out, "Walk.GIF"), filepath.Join(out, "still.gif")
+	code, stdout, stderr := call(runInterpolate, dir, "-steps", "3", "-gif", anim, "-out", still)
+	if code != exitOK || strings.Count(stdout, "wrote ") != 2 {
+		t.Fatalf("two GIFs: exit %d, %q, %q", code, stdout, stderr)
+	}
+	for p, frames := range map[string]int{anim: 4, still: 1} {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := gif.DecodeAll(f)
+		f.Close()
+		if err != nil || len(g.Image) != frames {
+			t.Errorf("%s: %v, want %d frames", p, err, frames)
+		}
 	}
 }

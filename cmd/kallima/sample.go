@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
 	"github.com/kallima-gan/kallima/family"
+	"github.com/kallima-gan/kallima/gan"
 	"github.com/kallima-gan/kallima/internal/atomicfile"
 	"github.com/kallima-gan/kallima/picture"
 	"github.com/kallima-gan/kallima/pipeline"
@@ -34,10 +36,13 @@ or a safetensors file of G's weights with the config it was trained with
 with -separate one PNG each, or with -out FILE.npy one array for other
 tools to read or score: uint8 [N, C, H, W], the bytes the PNGs would hold
 (the layout kallima data export writes and kallima eval reads), up to
-100000 images. A
-conditional (cgan, acgan) model draws class K with -class K, else the classes in
-turn; -per-class K lays it out one row per class instead, K images each, the
-same K noise vectors in every row (so a column keeps its noise).
+100000 images. -separate wants a new or empty folder, so that no image of
+an earlier draw is left among the new ones; -out names a file, not a folder.
+A conditional model (one that takes a class: cgan, acgan, biggan, sngan
+and sagan with model.conditional, aae with the mixture or categorical
+prior) draws class K with -class K, else the classes in turn; -per-class K
+lays it out one row per class instead, K images each, the same K noise
+vectors in every row (so a column keeps its noise).
 An InfoGAN model's latent codes are named c1, c2, ... (categorical ones
 first, then continuous, as in its config): -code c1=3 holds c1 at 3 in
 every image (a categorical code takes a category 0..K-1, a continuous one
@@ -49,7 +54,12 @@ column keeps its noise and its other codes while c2 changes down it.
 -plane P decodes the latent plane instead: a PxP grid whose column c and
 row r hold the first two noise dimensions at the prior's quantiles
 (c+0.5)/P and (r+0.5)/P, the other dimensions at 0 (the picture of a VAE's
-2-d latent manifold, or a slice through the centre of a larger one).
+2-d latent manifold, or a slice through the centre of a larger one). The
+plane draws no noise, so it is the same for every seed: -seed, like -n,
+-code and -truncation, is refused with it.
+-truncation bounds the noise; a uniform prior's noise lies in [-1, 1], so
+there a bound of 1 or more (resample or clamp) changes nothing, and a note
+says so.
 A 2-D run's samples are points: they go into a CSV file (x,y per line;
 -out samples.csv by default), as float32 [N, 2] with -out FILE.npy, or
 drawn as a scatter plot when -out names an image (.png, .jpg, .gif).
@@ -184,7 +194,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 64, "number of images")
 	seed := fs.Uint64("seed", 1, "seed of the noise")
 	out := fs.String("out", "grid.png", "grid image to write, .png, .jpg or .gif (not written with -separate unless given), or .npy for an array of the images; samples.csv for a 2-D run")
-	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead")
+	separate := fs.String("separate", "", "write each image as DIR/sample-NNN.png instead (DIR new or empty)")
 	class := optionalInt(fs, "class", "draw only this `class` (0 or more) of a conditional model; left out, the classes in turn")
 	raw := fs.Bool("raw", false, "use G's live weights instead of their EMA")
 	cfgPath := fs.String("config", "", "config of a weights file (the YAML it was trained with)")
@@ -193,7 +203,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	var codes codeFlags
 	fs.Var(&codes, "code", "for an InfoGAN model: NAME=VALUE holds latent code NAME (c1, c2, ...) at VALUE; NAME=LO:HI traverses it (repeatable, one traversal)")
 	rows := fs.Int("rows", 9, "with a -code traversal of a continuous code: the number of values from LO to HI")
-	plane := fs.Int("plane", 0, "draw the latent plane instead: a PxP grid over the first two noise dimensions at the prior's quantiles, the rest 0")
+	plane := fs.Int("plane", 0, "draw the latent plane instead: a PxP grid over the first two noise dimensions at the prior's quantiles, the rest 0 (no noise drawn: not with -seed)")
 	pos, code, done := parseCommand(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -241,6 +251,18 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima sample: -separate writes one PNG per image and -out FILE.npy one array of them: give one")
 		return exitUsage
 	}
+	hint := fmt.Sprintf("-separate %s writes one PNG per image into a folder", *out)
+	if *separate != "" {
+		hint = fmt.Sprintf("-separate %s already takes the folder of PNGs", *separate)
+	}
+	if err := checkOutFile(*out, "grid.png", hint); err != nil {
+		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+		return exitUsage
+	}
+	if err := checkSeparateDir(*separate); err != nil {
+		fmt.Fprintf(stderr, "kallima sample: %v\n", err)
+		return exitUsage
+	}
 	if codes.Given() && (isSet(fs, "class") || isSet(fs, "per-class")) {
 		fmt.Fprintln(stderr, "kallima sample: -code goes with a model with latent codes; -class and -per-class with a conditional one")
 		return exitUsage
@@ -250,7 +272,13 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if isSet(fs, "plane") && (*plane < 2 || *plane**plane > maxSamples || isSet(fs, "n") || isSet(fs, "per-class") || codes.Given() || trunc.Threshold > 0) {
-		fmt.Fprintf(stderr, "kallima sample: -plane %d: want 2 to %d rows, without -n, -per-class, -code or -truncation\n", *plane, int(math.Sqrt(maxSamples)))
+		fmt.Fprintf(stderr, "kallima sample: -plane %d: want 2 to %d rows, without -n, -seed, -per-class, -code or -truncation\n", *plane, int(math.Sqrt(maxSamples)))
+		return exitUsage
+	}
+	if isSet(fs, "plane") && isSet(fs, "seed") {
+		// The plane is the prior's quantiles, not a draw: a seed would be
+		// accepted and change nothing.
+		fmt.Fprintf(stderr, "kallima sample: -seed %d with -plane: the plane draws no noise (its cells are the prior's quantiles), so every seed gives the same plane; leave -seed out\n", *seed)
 		return exitUsage
 	}
 	g, code := loadSampler("sample", pos[0], *cfgPath, *raw, stderr)
@@ -261,6 +289,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	g.Prior.Truncation = trunc
+	if truncationIsNoop(g.Prior) {
+		fmt.Fprintf(stderr, "kallima sample: note: -truncation %g (%s) changes nothing here: the model's prior is uniform on [-1, 1], inside any bound of 1 or more; a bound below 1 truncates it, as does -truncation-mode scale\n", trunc.Threshold, cmp.Or(trunc.Mode, "resample"))
+	}
 	if *perClass > 0 && g.Classes == 0 {
 		fmt.Fprintf(stderr, "kallima sample: -per-class: the model (%s) is unconditional; -per-class needs a conditional model\n", g.Config.Model.Kind)
 		return exitUsage
@@ -295,6 +326,10 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		cols := *n
 		if !isSet(fs, "n") {
 			cols = 8
+		}
+		if err := codes.check(coded); err != nil {
+			fmt.Fprintf(stderr, "kallima sample: -code: %v\n", err)
+			return exitUsage
 		}
 		var err error
 		if z, req, perRow, err = codes.Batch(coded, tensor.NewRNG(*seed), *n, cols, *rows); err != nil {
@@ -415,6 +450,58 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s: %d images, %d per row, from %s\n", *out, *n, perRow, from)
 	}
 	return exitOK
+}
+
+// checkOutFile reports an -out that names an existing folder: the write
+// would fail late, as a rename error, after all the drawing. hint, when
+// not empty, follows the message (what takes a folder instead).
+func checkOutFile(out, example, hint string) error {
+	if out == "" {
+		return nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		msg := fmt.Sprintf("-out %s is a folder: -out takes a file name (such as %s)", out, filepath.Join(out, example))
+		if hint != "" {
+			msg += "; " + hint
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// checkSeparateDir reports a -separate folder that is a file or holds
+// anything already: new images would mix with old ones (a second, smaller
+// draw would leave the first one's last images), as kallima data export
+// refuses for the same reason.
+func checkSeparateDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-separate %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("-separate %s is a file: -separate takes a folder to write one PNG per image into; -out takes a file name", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("-separate %s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("-separate %s: the folder is not empty (%d entries, such as %s): its files would mix with the new images; give a new or empty folder", dir, len(entries), entries[0].Name())
+	}
+	return nil
+}
+
+// truncationIsNoop reports a truncation that leaves p's noise as drawn: a
+// uniform prior's values lie in [-1, 1], so resampling or clamping beyond
+// a bound of 1 or more never happens (gan.Truncation.apply).
+func truncationIsNoop(p gan.Prior) bool {
+	t := p.Truncation
+	return p.Kind == "uniform" && t.Threshold >= 1 && t.Mode != "scale"
 }
 
 // drawSamples draws the images [n, C, H, W] of the noise z [n, dim] (and

@@ -25,7 +25,8 @@ import (
 )
 
 // tinyRuns are runs small enough to train in-process in about a second:
-// an unconditional DCGAN with EMA, conditional ones with 4 classes (cgan
+// an unconditional DCGAN with EMA (and one with the uniform prior),
+// conditional ones with 4 classes (cgan
 // with a learnt label embedding), and an InfoGAN.
 var tinyRuns = map[string]string{
 	"dcgan": `
@@ -34,6 +35,13 @@ seed: 5
 data: {kind: synthetic, size: 28, n: 32}
 model: {kind: dcgan, z_dim: 8, width: 4}
 train: {steps: 6, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2, keep_checkpoints: -1}
+`,
+	"dcgan-uniform": `
+name: tiny-dcgan-uniform
+seed: 5
+data: {kind: synthetic, size: 28, n: 32}
+model: {kind: dcgan, z_dim: 8, width: 4, prior: uniform}
+train: {steps: 6, batch: 8, ema: 0.9, log_every: 0, sample_every: 0, checkpoint_every: 2}
 `,
 	"cgan": `
 name: tiny-cgan
@@ -363,7 +371,7 @@ func TestSampleLatestPointer(t *testing.T) {
 
 // TestSamplePlane: -plane P draws a PxP grid of the latent plane, the same
 // file twice, a conditional model's plane needs -class, and -plane refuses
-// -n and sizes outside 2..100.
+// -n, -seed (the plane draws no noise) and sizes outside 2..100.
 func TestSamplePlane(t *testing.T) {
 	dcgan, cgan := trainTiny(t, "dcgan"), trainTiny(t, "cgan")
 	out := t.TempDir()
@@ -390,6 +398,10 @@ func TestSamplePlane(t *testing.T) {
 	if code, _, stderr := call(runSample, cgan, "-plane", "2", "-class", "1", "-out", c); code != exitOK {
 		t.Errorf("conditional plane with -class: %s", stderr)
 	}
+	// -h says why -seed is refused.
+	if _, help, _ := call(runSample, "-h"); !strings.Contains(strings.Join(strings.Fields(help), " "), "the same for every seed: -seed, like -n, -code and -truncation, is refused with it") {
+		t.Errorf("-h does not say -plane refuses -seed:\n%s", help)
+	}
 	for _, cs := range []struct {
 		args []string
 		want string
@@ -398,6 +410,7 @@ func TestSamplePlane(t *testing.T) {
 		{[]string{dcgan, "-plane", "101"}, "2 to 100"},
 		{[]string{dcgan, "-plane", "3", "-n", "9"}, "without -n"},
 		{[]string{dcgan, "-plane", "3", "-truncation", "0.5"}, "-truncation"},
+		{[]string{dcgan, "-plane", "3", "-seed", "5", "-out", c}, "every seed gives the same plane"},
 		{[]string{cgan, "-plane", "3", "-out", c}, "give the class"},
 	} {
 		if code, _, stderr := call(runSample, cs.args...); code != exitUsage || !strings.Contains(stderr, cs.want) {
@@ -560,5 +573,120 @@ func TestSampleNPY(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "x.npy")); err == nil {
 		t.Error("a refused command wrote x.npy")
+	}
+}
+
+// TestSampleSeparateFolder: -separate takes a new or empty folder. A second
+// draw into a folder already holding images is refused before any work,
+// leaving the first draw's files as they were (a smaller draw used to
+// leave the first one's last images among the new ones); a file there is
+// refused too.
+func TestSampleSeparateFolder(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	root := t.TempDir()
+	sep := filepath.Join(root, "each")
+	if code, _, stderr := call(runSample, dcgan, "-n", "3", "-separate", sep); code != exitOK {
+		t.Fatalf("first draw: exit %d: %s", code, stderr)
+	}
+	before := readFile(t, filepath.Join(sep, "sample-001.png"))
+	code, stdout, stderr := call(runSample, dcgan, "-n", "2", "-seed", "9", "-separate", sep)
+	if code != exitUsage || stdout != "" || !strings.Contains(stderr, "-separate "+sep+": the folder is not empty") || !strings.Contains(stderr, "new or empty folder") {
+		t.Errorf("second draw into the same folder: exit %d, stdout %q, stderr %q; want a usage error saying it is not empty", code, stdout, stderr)
+	}
+	if !bytes.Equal(before, readFile(t, filepath.Join(sep, "sample-001.png"))) {
+		t.Error("the refused draw overwrote sample-001.png")
+	}
+	if files, _ := filepath.Glob(filepath.Join(sep, "*")); len(files) != 3 {
+		t.Errorf("the folder holds %q, want the first draw's 3 images", files)
+	}
+	// An existing empty folder is fine.
+	empty := filepath.Join(root, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := call(runSample, dcgan, "-n", "2", "-separate", empty); code != exitOK || !strings.Contains(stdout, "wrote 2 images") {
+		t.Errorf("empty folder: exit %d, %q, %q", code, stdout, stderr)
+	}
+	// A file is not a folder.
+	file := filepath.Join(root, "f.png")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = call(runSample, dcgan, "-n", "2", "-separate", file)
+	if code != exitUsage || !strings.Contains(stderr, "is a file: -separate takes a folder") {
+		t.Errorf("-separate FILE: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSampleOutFolder: -out naming an existing folder is a usage error
+// that says -out takes a file name and -separate a folder, before any
+// work (it was a rename error after drawing), for images, .npy and a 2-D
+// run's points alike.
+func TestSampleOutFolder(t *testing.T) {
+	dcgan := trainTiny(t, "dcgan")
+	toy := trainRing8(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		run, name string
+	}{{dcgan, "out"}, {dcgan, "out.png"}, {dcgan, "out.npy"}, {toy, "pts.csv"}} {
+		out := filepath.Join(dir, c.name)
+		if err := os.Mkdir(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := call(runSample, c.run, "-n", "4", "-out", out)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "-out "+out+" is a folder: -out takes a file name") || !strings.Contains(stderr, "-separate") {
+			t.Errorf("-out %s: exit %d, stdout %q, stderr %q; want a usage error saying it is a folder", c.name, code, stdout, stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("-out %s: the folder got %d entries", c.name, len(entries))
+		}
+	}
+}
+
+// TestSampleConditionalFamilies: the families sample -h names as
+// conditional besides cgan and acgan (biggan, sngan and sagan with
+// model.conditional) take -class and -per-class, and the help says so.
+func TestSampleConditionalFamilies(t *testing.T) {
+	code, help, _ := call(runSample, "-h")
+	if code != exitOK {
+		t.Fatalf("-h: exit %d", code)
+	}
+	flat := strings.Join(strings.Fields(help), " ")
+	for _, want := range []string{"cgan, acgan, biggan, sngan and sagan with model.conditional", "aae with the mixture or categorical prior"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("-h does not name %q as conditional:\n%s", want, help)
+		}
+	}
+	for name, model := range map[string]string{
+		"biggan": "{kind: biggan, z_dim: 6, shared_dim: 4, g_width: 4, d_width: 4, attention: false}",
+		"sngan":  "{kind: sngan, z_dim: 4, g_width: 4, d_width: 4, conditional: true}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := config.Parse(strings.NewReader(`
+name: tiny-` + name + `
+seed: 3
+data: {kind: synthetic, size: 28, n: 16, classes: 3}
+model: ` + model + `
+loss: {name: hinge}
+train: {steps: 2, batch: 4, log_every: 0, sample_every: 0, checkpoint_every: 2}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), name)
+			if _, err := pipeline.Train(context.Background(), c, dir, pipeline.Options{Warn: io.Discard}); err != nil {
+				t.Fatalf("train: %v", err)
+			}
+			out := filepath.Join(t.TempDir(), "g.png")
+			if code, _, stderr := call(runSample, dir, "-class", "2", "-n", "2", "-out", out); code != exitOK {
+				t.Errorf("-class 2: exit %d: %s", code, stderr)
+			}
+			if code, stdout, stderr := call(runSample, dir, "-per-class", "2", "-out", out); code != exitOK || !strings.Contains(stdout, "6 images, 2 per row") {
+				t.Errorf("-per-class 2: exit %d, %q, %q", code, stdout, stderr)
+			}
+			if code, _, stderr := call(runSample, dir, "-class", "3", "-out", out); code != exitUsage || !strings.Contains(stderr, "0 to 2") {
+				t.Errorf("-class 3: exit %d, %q", code, stderr)
+			}
+		})
 	}
 }

@@ -84,3 +84,53 @@ func TestEvalTruncationSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleTruncationUniform: a uniform prior's noise lies in [-1, 1], so
+// resampling or clamping at 1 or more leaves it as drawn; sample says so in
+// a note (and draws the untruncated grid), while a bound below 1, scale, or
+// a normal prior gets no note. The grids are compared on a DCGAN with the
+// uniform prior (a tiny InfoGAN's images do not change visibly with the
+// noise), the note checked on both.
+func TestSampleTruncationUniform(t *testing.T) {
+	uniform, infogan, normal := trainTiny(t, "dcgan-uniform"), trainTiny(t, "infogan"), trainTiny(t, "dcgan")
+	dir := t.TempDir()
+	draw := func(run string, args ...string) ([]byte, string) {
+		t.Helper()
+		p := filepath.Join(dir, "g.png")
+		code, _, stderr := call(runSample, append([]string{run, "-n", "9", "-out", p}, args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		return readFile(t, p), stderr
+	}
+	plain, _ := draw(uniform)
+	for _, run := range []string{uniform, infogan} {
+		for _, args := range [][]string{{"-truncation", "2"}, {"-truncation", "1"}, {"-truncation", "1.5", "-truncation-mode", "clamp"}} {
+			img, stderr := draw(run, args...)
+			if run == uniform && !bytes.Equal(img, plain) {
+				t.Errorf("%v: the grid differs from no truncation", args)
+			}
+			if !strings.Contains(stderr, "note: -truncation") || !strings.Contains(stderr, "prior is uniform on [-1, 1]") || !strings.Contains(stderr, "changes nothing") {
+				t.Errorf("%s %v: stderr %q, want a note that it changes nothing under a uniform prior", filepath.Base(run), args, stderr)
+			}
+		}
+	}
+	for _, c := range []struct {
+		run  string
+		args []string
+	}{
+		{uniform, []string{"-truncation", "0.5"}},
+		{uniform, []string{"-truncation", "0.3", "-truncation-mode", "clamp"}},
+		{uniform, []string{"-truncation", "0.5", "-truncation-mode", "scale"}},
+		{infogan, []string{"-truncation", "0.5"}},
+		{normal, []string{"-truncation", "2"}},
+	} {
+		img, stderr := draw(c.run, c.args...)
+		if strings.Contains(stderr, "note") {
+			t.Errorf("%s %v: unexpected note %q", filepath.Base(c.run), c.args, stderr)
+		}
+		if c.run == uniform && bytes.Equal(img, plain) {
+			t.Errorf("%v: the grid equals no truncation", c.args)
+		}
+	}
+}
