@@ -304,7 +304,7 @@ func decodeStrict(r io.Reader, c *Config) error {
 	}
 	var root yaml.Node
 	if yaml.Unmarshal(src, &root) == nil {
-		if err := fractionalInt(&root, reflect.TypeOf(c), ""); err != nil {
+		if err := checkValues(&root, reflect.TypeOf(c), ""); err != nil {
 			return err
 		}
 	}
@@ -355,16 +355,31 @@ func friendly(err error, src []byte) error {
 	return errors.New(msg)
 }
 
+// yamlNull matches the values YAML reads as null.
+var yamlNull = regexp.MustCompile(`^\s*(~|null|Null|NULL)?\s*$`)
+
 // setLine matches yaml's "line N: " inside a message.
 var setLine = regexp.MustCompile(`line \d+: `)
 
-// Set applies "section.field=value" overrides, as YAML values.
+// Set applies "section.field=value" overrides, as YAML values. An empty
+// value (or null) is an error naming the field: YAML reads it as null,
+// which would leave the field as it was, unseen (or empty a list); ""
+// is the empty string. Only a pointer field, such as data.mixture, takes
+// null, as none.
 func (c *Config) Set(kv string) error {
 	k, v, ok := strings.Cut(kv, "=")
 	if !ok || k == "" {
-		return fmt.Errorf("--set %q: want section.field=value, e.g. train.steps=500", kv)
+		return fmt.Errorf("-set %q: want section.field=value, e.g. train.steps=500", kv)
 	}
 	parts := strings.Split(k, ".")
+	// An unknown field (Invalid) is left to the decoder to name, and so is
+	// model.kind, which Model.UnmarshalYAML checks.
+	if kind := c.fieldKind(parts); yamlNull.MatchString(v) && kind != reflect.Pointer && kind != reflect.Invalid {
+		if kind == reflect.String {
+			return fmt.Errorf("-set %s: empty value (give %s a value; for the empty string, -set '%s=\"\"' with the quotes)", kv, k, k)
+		}
+		return fmt.Errorf("-set %s: empty value (give %s a value, or leave the -set out to keep the config's)", kv, k)
+	}
 	var b strings.Builder
 	for i, p := range parts {
 		fmt.Fprintf(&b, "%s%s:", strings.Repeat("  ", i), p)
@@ -375,9 +390,35 @@ func (c *Config) Set(kv string) error {
 	fmt.Fprintf(&b, " %s\n", v)
 	if err := decodeStrict(strings.NewReader(b.String()), c); err != nil {
 		// The line numbers are of the one-value document made here.
-		return fmt.Errorf("--set %s: %s", kv, setLine.ReplaceAllString(err.Error(), ""))
+		return fmt.Errorf("-set %s: %s", kv, setLine.ReplaceAllString(err.Error(), ""))
 	}
 	return nil
+}
+
+// fieldKind returns the kind of the field at path (a model field's in the
+// current model section), or reflect.Invalid when there is none.
+func (c *Config) fieldKind(path []string) reflect.Kind {
+	t := reflect.TypeOf(*c)
+	for _, p := range path {
+		if t == reflect.TypeOf(Model{}) {
+			if c.Model.Section == nil {
+				return reflect.Invalid
+			}
+			t = reflect.TypeOf(c.Model.Section)
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return reflect.Invalid
+		}
+		f, ok := fieldByTag(t, p)
+		if !ok {
+			return reflect.Invalid
+		}
+		t = f.Type
+	}
+	return t.Kind()
 }
 
 // YAML returns the config as YAML, for the run folder's snapshot.

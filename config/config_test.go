@@ -10,7 +10,9 @@ import (
 	"github.com/kallima-gan/kallima/family/mlp"
 	"github.com/kallima-gan/kallima/models"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -158,12 +160,12 @@ func TestSetOverrides(t *testing.T) {
 	// A value of the wrong type is named with the type wanted, without the
 	// line number of the one-line document Set decodes.
 	for kv, want := range map[string]string{
-		"train.steps=abc":        `--set train.steps=abc: train.steps: "abc" is not an integer`,
-		"train.lr_g=fast":        `--set train.lr_g=fast: train.lr_g: "fast" is not a number`,
-		"train.reuse_fake=maybe": `--set train.reuse_fake=maybe: train.reuse_fake: "maybe" is not true or false`,
+		"train.steps=abc":        `-set train.steps=abc: train.steps: "abc" is not an integer`,
+		"train.lr_g=fast":        `-set train.lr_g=fast: train.lr_g: "fast" is not a number`,
+		"train.reuse_fake=maybe": `-set train.reuse_fake=maybe: train.reuse_fake: "maybe" is not true or false`,
 		// yaml.v3 alone would truncate these to 1 and 2.
-		"data.n=1.5":      `--set data.n=1.5: data.n: 1.5 is not an integer`,
-		"model.z_dim=2.5": `--set model.z_dim=2.5: model.z_dim: 2.5 is not an integer`,
+		"data.n=1.5":      `-set data.n=1.5: data.n: 1.5 is not an integer`,
+		"model.z_dim=2.5": `-set model.z_dim=2.5: model.z_dim: 2.5 is not an integer`,
 	} {
 		if err := c.Set(kv); err == nil || err.Error() != want {
 			t.Errorf("--set %s: %v, want %q", kv, err, want)
@@ -363,8 +365,8 @@ func TestValidateCandidates(t *testing.T) {
 		{append(slices.Clone(good), "train.candidate_pick=lowest"), "train.candidate_pick"},
 		{append(slices.Clone(good), "train.candidates=-1"), "train.candidates: -1"},
 		{append(slices.Clone(good), "train.candidates=1"), "but train.candidates is 1"},
-		{append(slices.Clone(good), "train.candidate_steps=100"), "between 1 and train.steps 100"},
-		{append(slices.Clone(good), "train.candidate_steps=0"), "train.candidate_steps: 0"},
+		{append(slices.Clone(good), "train.candidate_steps=100"), "train.candidate_steps: 100 is not below train.steps 100"},
+		{append(slices.Clone(good), "train.candidate_steps=0"), "train.candidate_steps: 0 is below 2"},
 		{append(slices.Clone(good), "train.candidate_steps=1"), "second half"},
 		{good[:3], "train.candidate_metric: empty"},
 		{append([]string{"2-D"}, good...), "for image runs"},
@@ -373,8 +375,8 @@ func TestValidateCandidates(t *testing.T) {
 		{append(slices.Clone(good), "train.finalists=3", "train.finalist_steps=80"), "train.finalists: 3"},
 		{append(slices.Clone(good), "train.finalists=1", "train.finalist_steps=80"), "2 to 2"},
 		{append(slices.Clone(good), "train.finalists=2"), "train.finalist_steps: 0"},
-		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=41"), "from train.candidate_steps+2 = 42"},
-		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=100"), "below train.steps 100"},
+		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=41"), "train.finalist_steps: 41 is below train.candidate_steps+2 = 42"},
+		{append(slices.Clone(good), "train.finalists=2", "train.finalist_steps=100"), "train.finalist_steps: 100 is not below train.steps 100"},
 		{append(slices.Clone(good), "train.finalist_steps=80"), "train.finalists is 0"},
 		{[]string{"train.finalists=2"}, "but train.candidates is 0"},
 	}
@@ -405,6 +407,90 @@ func TestValidateCandidates(t *testing.T) {
 	b, err := c.YAML()
 	if err != nil || strings.Contains(string(b), "candidate") || strings.Contains(string(b), "finalist") {
 		t.Fatalf("default snapshot mentions candidates (%v):\n%s", err, b)
+	}
+}
+
+// TestCandidateRoundsInOneMessage checks that candidate_steps and
+// finalist_steps that do not fit train.steps are reported in one message
+// naming each, with values that fit; and that the values it offers do fit,
+// over a sweep of steps.
+func TestCandidateRoundsInOneMessage(t *testing.T) {
+	c, err := config.Preset("infogan-pick-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set("train.steps=40"); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	for _, w := range []string{"train.candidate_steps/finalist_steps: ", "candidate_steps 1000 is not below train.steps 40", "finalist_steps 2000 is not below train.steps 40",
+		"candidate_steps from 2 to 37", "finalist_steps from candidate_steps+2 to 39", "such as candidate_steps 13 and finalist_steps 26"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("infogan-pick-mnist -set train.steps=40: %v, want it to mention %q", err, w)
+		}
+	}
+	if err := c.Set("train.candidate_steps=13"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set("train.finalist_steps=26"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the values offered: %v", err)
+	}
+	// Too few steps for any: say so, and how many are needed.
+	c, _ = config.Preset("infogan-pick-mnist")
+	if err := c.Set("train.steps=4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "train.steps 4 is too few for these rounds: want at least 5") {
+		t.Errorf("train.steps=4: %v", err)
+	}
+	base, _ := config.Preset("infogan-pick-mnist")
+	offer := regexp.MustCompile(`such as candidate_steps (\d+) and finalist_steps (\d+)|want candidate_steps from 2 to \d+, such as (\d+)`)
+	for _, finalists := range []int{0, 2} {
+		minSteps := 3 // two steps for the candidates, one for the run after
+		if finalists > 0 {
+			minSteps = 5 // and two for the finalists
+		}
+		for steps := 1; steps <= 12; steps++ {
+			for cs := 0; cs <= 14; cs++ {
+				for fs := 0; fs <= 14; fs++ {
+					if finalists == 0 && fs > 0 {
+						continue
+					}
+					c := base // the train: section is a value, not shared
+					c.Train.Steps, c.Train.Finalists, c.Train.CandidateSteps, c.Train.FinalistSteps = steps, finalists, cs, fs
+					err := c.Validate()
+					fits := cs >= 2 && cs < steps && (finalists == 0 || fs >= cs+2 && fs < steps)
+					if fits != (err == nil) {
+						t.Fatalf("steps %d, finalists %d, candidate_steps %d, finalist_steps %d: %v", steps, finalists, cs, fs, err)
+					}
+					if fits {
+						continue
+					}
+					if !strings.HasPrefix(err.Error(), "train.candidate_steps") && !strings.HasPrefix(err.Error(), "train.finalist_steps") {
+						t.Fatalf("steps %d, %d, %d, %d: %v", steps, finalists, cs, fs, err)
+					}
+					m := offer.FindStringSubmatch(err.Error())
+					if (m == nil) != (steps < minSteps) {
+						t.Fatalf("steps %d, finalists %d, candidate_steps %d, finalist_steps %d: %v: offer %v", steps, finalists, cs, fs, err, m)
+					}
+					if m == nil {
+						continue
+					}
+					if finalists > 0 {
+						c.Train.CandidateSteps, _ = strconv.Atoi(m[1])
+						c.Train.FinalistSteps, _ = strconv.Atoi(m[2])
+					} else {
+						c.Train.CandidateSteps, _ = strconv.Atoi(m[3])
+					}
+					if err := c.Validate(); err != nil {
+						t.Fatalf("steps %d, finalists %d: the values offered (%v) do not fit: %v", steps, finalists, m, err)
+					}
+				}
+			}
+		}
 	}
 }
 

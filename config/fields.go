@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,31 +38,137 @@ func typeFields(t reflect.Type) []string {
 	return r
 }
 
-// withFieldPath prefixes "line N: ..." messages with the dotted path of the
-// field on that line, e.g. "train.steps: line 2: cannot unmarshal ...".
+// withFieldPath prefixes each "line N: ..." message of a decode error with
+// the dotted path of the field it is about, e.g. "train.steps: line 2:
+// cannot unmarshal ...". Lines of messages of other kinds are left alone.
 func withFieldPath(msg string, src []byte) string {
-	var line int
-	if _, err := fmt.Sscanf(msg, "line %d:", &line); err != nil {
-		return msg
-	}
 	var root yaml.Node
 	if yaml.Unmarshal(src, &root) != nil {
 		return msg
 	}
-	if p := pathAt(&root, line, ""); p != "" {
-		return p + ": " + msg
+	lines := strings.Split(msg, "\n")
+	seen := map[string]int{}
+	for i, l := range lines {
+		body := strings.TrimLeft(l, " ")
+		if p := fieldPath(&root, "", body, seen); p != "" {
+			lines[i] = l[:len(l)-len(body)] + p + ": " + body
+		}
 	}
-	return msg
+	return strings.Join(lines, "\n")
 }
 
-// pathAt finds the key whose value starts on line and returns its path.
-func pathAt(n *yaml.Node, line int, prefix string) string {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if p := pathAt(c, line, prefix); p != "" {
-				return p
+// yaml.v3's decode messages: the line, and what they are about.
+var (
+	msgLine      = regexp.MustCompile(`^line (\d+): `)
+	msgUnmarshal = regexp.MustCompile("^line \\d+: cannot unmarshal (!!\\w+)(?: `([^`]*)`)? into ")
+	msgKey       = regexp.MustCompile(`^line \d+: (?:mapping key ("(?:[^"\\]|\\.)*") already defined|field (\S+) not found in type )`)
+)
+
+// fieldPath finds the field a yaml.v3 message "line N: ..." is about, under
+// n (whose keys are prefixed with prefix), and returns its path, or "" when
+// it cannot tell. Line numbers alone do not do: a flow mapping such as
+// train: {steps: 10, lr_d: fast} has every field on one line. So the
+// message's subject decides: the value it could not decode (a key such as
+// lr_d whose value is, or whose list holds, the scalar `fast`), or the key
+// it names (a duplicate or unknown one). When several nodes on the line
+// match, as in {lr_g: fast, lr_d: fast}, yaml.v3 reports them in document
+// order, that is by column, so the k-th message about the same line and
+// subject is the k-th match; seen counts the messages so far (nil for one
+// message).
+func fieldPath(n *yaml.Node, prefix, msg string, seen map[string]int) string {
+	m := msgLine.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	line, err := strconv.Atoi(m[1])
+	if err != nil {
+		return ""
+	}
+	var match func(k, v *yaml.Node) bool
+	subject := ""
+	if u := msgUnmarshal.FindStringSubmatch(msg); u != nil {
+		tag, value := u[1], u[2]
+		subject = "value " + tag + " " + value
+		match = func(_, v *yaml.Node) bool { return holds(v, line, tag, value) }
+	} else if k := msgKey.FindStringSubmatch(msg); k != nil {
+		name := k[2]
+		if k[1] != "" {
+			if name, err = strconv.Unquote(k[1]); err != nil {
+				return ""
 			}
+		}
+		subject = "key " + name
+		match = func(key, _ *yaml.Node) bool { return key.Line == line && key.Value == name }
+	}
+	var hits []string
+	if match != nil {
+		eachField(n, prefix, func(p string, k, v *yaml.Node) {
+			if match(k, v) {
+				hits = append(hits, p)
+			}
+		})
+	}
+	if len(hits) == 0 {
+		// An unknown kind of message: the field on the line, if only one
+		// (and its sections) is.
+		eachField(n, prefix, func(p string, k, v *yaml.Node) {
+			if k.Line == line || v.Line == line {
+				hits = append(hits, p)
+			}
+		})
+		if hits = innermost(hits); len(hits) != 1 {
+			return ""
+		}
+	}
+	// A section given as {steps: {a: 1}} is itself a mapping on the line;
+	// the field inside it is the one meant.
+	hits = innermost(hits)
+	key := strconv.Itoa(line) + " " + subject
+	i := 0
+	if seen != nil {
+		i = seen[key]
+		seen[key]++
+	}
+	return hits[min(i, len(hits)-1)]
+}
+
+// innermost drops the paths that are sections of others in paths.
+func innermost(paths []string) []string {
+	return slices.DeleteFunc(slices.Clone(paths), func(p string) bool {
+		return slices.ContainsFunc(paths, func(q string) bool { return strings.HasPrefix(q, p+".") })
+	})
+}
+
+// holds reports whether v is, or v's list holds, a node on line with the
+// tag and value of a yaml.v3 "cannot unmarshal !!tag `value`" message,
+// which cuts values longer than 10 bytes to their first 7 and "...".
+func holds(v *yaml.Node, line int, tag, value string) bool {
+	if v.Kind == yaml.SequenceNode {
+		for _, c := range v.Content {
+			if holds(c, line, tag, value) {
+				return true
+			}
+		}
+	}
+	if v.Line != line || v.ShortTag() != tag {
+		return false
+	}
+	if v.Kind != yaml.ScalarNode {
+		return value == ""
+	}
+	if cut, ok := strings.CutSuffix(value, "..."); ok && len(v.Value) > 10 {
+		return strings.HasPrefix(v.Value, cut)
+	}
+	return v.Value == value
+}
+
+// eachField calls f with the path, key and value of every key under n, in
+// document order.
+func eachField(n *yaml.Node, prefix string, f func(path string, k, v *yaml.Node)) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			eachField(c, prefix, f)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -68,34 +177,33 @@ func pathAt(n *yaml.Node, line int, prefix string) string {
 			if prefix != "" {
 				p = prefix + "." + k.Value
 			}
-			if q := pathAt(v, line, p); q != "" {
-				return q
-			}
-			if k.Line == line || v.Line == line {
-				return p
-			}
+			f(p, k, v)
+			eachField(v, p, f)
 		}
 	}
-	return ""
 }
 
-// fractionalInt finds a number with a fraction (1.5) given for an integer
-// field under n, which yaml.v3 would silently truncate to 1, and names it:
-// "train.steps: 1.5 is not an integer". Whole numbers written as floats
-// (1e4, 100.0) are left to the decoder, which takes them exactly. t is the
-// type n decodes into; the model: section, whose type depends on its kind,
-// is checked by Model.UnmarshalYAML.
-func fractionalInt(n *yaml.Node, t reflect.Type, prefix string) error {
+// walkValues calls visit with every scalar under n, the type it decodes
+// into (pointers kept, so a visitor can tell a nil-able field) and its
+// dotted path; t is the type n decodes into. Keys that are not fields are
+// skipped (the decoder names them), and so is the model: section, whose
+// type depends on its kind (Model.UnmarshalYAML walks it).
+func walkValues(n *yaml.Node, t reflect.Type, prefix string, visit func(n *yaml.Node, t reflect.Type, path string) error) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := walkValues(c, t, prefix, visit); err != nil {
+				return err
+			}
+		}
+		return nil
+	case yaml.ScalarNode:
+		return visit(n, t, prefix)
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if err := fractionalInt(c, t, prefix); err != nil {
-				return err
-			}
-		}
 	case yaml.MappingNode:
 		if t.Kind() != reflect.Struct || t == reflect.TypeOf(Model{}) {
 			return nil
@@ -110,29 +218,54 @@ func fractionalInt(n *yaml.Node, t reflect.Type, prefix string) error {
 			if prefix != "" {
 				p = prefix + "." + k.Value
 			}
-			if err := fractionalInt(v, f.Type, p); err != nil {
+			if err := walkValues(v, f.Type, p, visit); err != nil {
 				return err
 			}
 		}
 	case yaml.SequenceNode:
 		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			for _, c := range n.Content {
-				if err := fractionalInt(c, t.Elem(), prefix); err != nil {
+				if err := walkValues(c, t.Elem(), prefix, visit); err != nil {
 					return err
 				}
 			}
 		}
-	case yaml.ScalarNode:
+	}
+	return nil
+}
+
+// checkValues rejects what yaml.v3 would take silently: a number with a
+// fraction (1.5) for an integer field, which it truncates to 1, and an
+// empty value (steps: with nothing after it, ~ or null) for a field that
+// needs one, which it skips, so the field kept its default or preset
+// value unseen ("train.steps: line 2: empty value ..."). Whole numbers
+// written as floats (1e4, 100.0) are left to the decoder, which takes them
+// exactly. Null stays allowed where it means none: a pointer such as
+// data.mixture (a snapshot writes mixture: null) and a whole section
+// (model: with nothing under it changes nothing). t is the type n decodes
+// into.
+func checkValues(n *yaml.Node, t reflect.Type, prefix string) error {
+	return walkValues(n, t, prefix, func(n *yaml.Node, t reflect.Type, path string) error {
+		if n.ShortTag() == "!!null" {
+			switch t.Kind() {
+			case reflect.Pointer, reflect.Interface, reflect.Struct:
+				return nil
+			}
+			return fmt.Errorf("%s: line %d: empty value (give it a value, or leave %s out for its default)", path, n.Line, path)
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 		switch t.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 			var x float64
 			if n.ShortTag() == "!!float" && n.Decode(&x) == nil && x != math.Trunc(x) {
-				return fmt.Errorf("%s: %s is not an integer", prefix, n.Value)
+				return fmt.Errorf("%s: %s is not an integer", path, n.Value)
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // fieldByTag finds the struct field (inlined structs included) whose yaml

@@ -93,6 +93,10 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value == "kind" {
+			if v.ShortTag() == "!!null" {
+				// Decoding null would keep the old kind unseen.
+				return fmt.Errorf("model.kind: line %d: empty value (want a model family: %s)", v.Line, strings.Join(ModelKinds(), ", "))
+			}
 			if err := v.Decode(&kind); err != nil {
 				return fmt.Errorf("model.kind: line %d: %v", v.Line, err)
 			}
@@ -114,20 +118,15 @@ func (m *Model) UnmarshalYAML(n *yaml.Node) error {
 			return fmt.Errorf("model.%s: line %d: field %s not found in model (kind %s; known fields: kind, %s)", k.Value, k.Line, k.Value, kind, strings.Join(known, ", "))
 		}
 	}
-	if err := fractionalInt(rest, reflect.TypeOf(sec), "model"); err != nil {
+	if err := checkValues(rest, reflect.TypeOf(sec), "model"); err != nil {
 		return err
 	}
 	if err := rest.Decode(sec); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) && len(te.Errors) > 0 {
 			msg := te.Errors[0]
-			var line int
-			if _, serr := fmt.Sscanf(msg, "line %d:", &line); serr == nil {
-				for i := 0; i < len(rest.Content); i += 2 {
-					if k, v := rest.Content[i], rest.Content[i+1]; k.Line == line || v.Line == line {
-						return fmt.Errorf("model.%s: %s", k.Value, msg)
-					}
-				}
+			if p := fieldPath(rest, "model", msg, nil); p != "" {
+				return fmt.Errorf("%s: %s", p, msg)
 			}
 			return fmt.Errorf("model: %s", msg)
 		}

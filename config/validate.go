@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 
 	"github.com/kallima-gan/kallima/data"
@@ -91,13 +92,89 @@ func (c Config) validateData() error {
 	return nil
 }
 
-// validateModel checks the model section against the data: the family's
-// own Validate.
+// Upper bounds on sizes, generously above any real use and far below what
+// exhausts memory, so that a slip (3000000000 for 3000) is a validation
+// error rather than the Go runtime's out-of-memory crash in mid-build.
+const (
+	// MaxSize bounds train.batch and every integer of a model: section
+	// (z_dim, widths and lists of widths, counts of codes or samples),
+	// whatever its family.
+	MaxSize = 1 << 16
+	// MaxLayers bounds a model: section's counts of layers and blocks
+	// (fields named depth, blocks or *layers): each adds whole layers of
+	// weights and activations.
+	MaxLayers = 1 << 8
+	// MaxSamples bounds train.sample_n and train.eval_n, the samples
+	// generated at once to score a run (FID's usual is 50000).
+	MaxSamples = 1 << 18
+)
+
+// validateModel checks the model section against the data: the bounds on
+// sizes every family shares, then the family's own Validate.
 func (c Config) validateModel() error {
 	if c.Model.Section == nil {
 		return fmt.Errorf("model.kind: %q is not a model family (have %s)", c.Model.Kind, strings.Join(ModelKinds(), ", "))
 	}
+	if err := sizeBounds(reflect.ValueOf(c.Model.Section), "model"); err != nil {
+		return err
+	}
 	return c.Model.Section.Validate(c)
+}
+
+// sizeBounds checks every integer of the section v, and every one in its
+// lists, against MaxSize, or MaxLayers for counts of layers. Families
+// check their own lower bounds and relations; this is the shared ceiling,
+// so a family added later gets it too.
+func sizeBounds(v reflect.Value, prefix string) error {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			if err := sizeBounds(v.Field(i), prefix); err != nil {
+				return err
+			}
+			continue
+		}
+		if tag == "" || tag == "-" {
+			continue
+		}
+		path := prefix + "." + tag
+		limit, what := MaxSize, "is too large"
+		if tag == "depth" || strings.HasSuffix(tag, "blocks") || strings.HasSuffix(tag, "layers") {
+			limit, what = MaxLayers, "is too many"
+		}
+		fv := v.Field(i)
+		switch fv.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if n := fv.Int(); n > int64(limit) {
+				return fmt.Errorf("%s: %d %s (want at most %d)", path, n, what, limit)
+			}
+		case reflect.Slice, reflect.Array:
+			for j := 0; j < fv.Len(); j++ {
+				if e := fv.Index(j); e.CanInt() && e.Int() > int64(limit) {
+					return fmt.Errorf("%s: %d %s (want at most %d each)", path, e.Int(), what, limit)
+				}
+			}
+		case reflect.Struct, reflect.Pointer:
+			if err := sizeBounds(fv, path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // validateRest checks the loss and train sections.
@@ -123,6 +200,8 @@ func (c Config) validateRest() error {
 		return fmt.Errorf("train.steps: %d (want a positive number of training steps)", t.Steps)
 	case t.Batch <= 0:
 		return fmt.Errorf("train.batch: %d (want a positive batch size)", t.Batch)
+	case t.Batch > MaxSize:
+		return fmt.Errorf("train.batch: %d is too large (want at most %d)", t.Batch, MaxSize)
 	case t.NCritic <= 0:
 		return fmt.Errorf("train.n_critic: %d (want >= 1; 5 is usual for WGAN)", t.NCritic)
 	case t.GSteps < 0:
@@ -141,6 +220,8 @@ func (c Config) validateRest() error {
 		return fmt.Errorf("train.log_every: %d must not be negative", t.LogEvery)
 	case t.SampleN < 10 && !c.IsImage():
 		return fmt.Errorf("train.sample_n: %d (want at least 10; the benchmark protocol uses 2500)", t.SampleN)
+	case t.SampleN > MaxSamples:
+		return fmt.Errorf("train.sample_n: %d is too large (want at most %d)", t.SampleN, MaxSamples)
 	case t.RollbackEvery < 0:
 		return fmt.Errorf("train.rollback_every: %d must not be negative (0: no rollback)", t.RollbackEvery)
 	case t.CheckpointEvery < 0 || t.SampleEvery < 0:
@@ -183,6 +264,9 @@ func (c Config) validateEval() error {
 	if t.EvalN < 129 {
 		return fmt.Errorf("train.eval_n: %d (want at least 129: FID on the 128 fc1 features needs more rows than features; 2000 is the default)", t.EvalN)
 	}
+	if t.EvalN > MaxSamples {
+		return fmt.Errorf("train.eval_n: %d is too large (want at most %d; 2000 is the default)", t.EvalN, MaxSamples)
+	}
 	return nil
 }
 
@@ -200,24 +284,105 @@ func (c Config) validateCandidates() error {
 		return nil
 	case !c.IsImage():
 		return fmt.Errorf("train.candidates: for image runs (run folders), and data.kind is %s", c.Data.Kind)
-	case t.CandidateSteps <= 0 || t.CandidateSteps >= t.Steps:
-		return fmt.Errorf("train.candidate_steps: %d (want the steps each of the %d candidates trains before one is kept, between 1 and train.steps %d)", t.CandidateSteps, t.Candidates, t.Steps)
-	case t.CandidateSteps < 2:
-		return fmt.Errorf("train.candidate_steps: %d (want at least 2: a candidate is scored on the second half of its steps)", t.CandidateSteps)
+	case t.Finalists == 0 && t.FinalistSteps != 0:
+		return fmt.Errorf("train.finalist_steps: %d, but train.finalists is 0 (set it to how many candidates train on)", t.FinalistSteps)
+	case t.Finalists != 0 && (t.Finalists < 2 || t.Finalists >= t.Candidates):
+		return fmt.Errorf("train.finalists: %d (want how many of the %d candidates train on to train.finalist_steps: 2 to %d; 0 keeps one at train.candidate_steps)", t.Finalists, t.Candidates, t.Candidates-1)
+	}
+	if err := t.validateRounds(); err != nil {
+		return err
+	}
+	switch {
 	case t.CandidateMetric == "":
 		return errors.New("train.candidate_metric: empty (name the logged scalar that picks the candidate, such as d/real_info)")
 	case t.CandidatePick != "" && t.CandidatePick != "min" && t.CandidatePick != "max":
 		return fmt.Errorf("train.candidate_pick: %q (want min, the default, or max)", t.CandidatePick)
 	case uint64(t.Candidates-1) > (math.MaxUint64-c.Seed)/CandidateStride:
 		return fmt.Errorf("seed: %d leaves no room for %d candidates %d apart", c.Seed, t.Candidates, CandidateStride)
-	case t.Finalists == 0 && t.FinalistSteps != 0:
-		return fmt.Errorf("train.finalist_steps: %d, but train.finalists is 0 (set it to how many candidates train on)", t.FinalistSteps)
-	case t.Finalists == 0:
-		return nil
-	case t.Finalists < 2 || t.Finalists >= t.Candidates:
-		return fmt.Errorf("train.finalists: %d (want how many of the %d candidates train on to train.finalist_steps: 2 to %d; 0 keeps one at train.candidate_steps)", t.Finalists, t.Candidates, t.Candidates-1)
-	case t.FinalistSteps < t.CandidateSteps+2 || t.FinalistSteps >= t.Steps:
-		return fmt.Errorf("train.finalist_steps: %d (want the step where one finalist is kept, from train.candidate_steps+2 = %d, to score the second half of the steps since, to below train.steps %d)", t.FinalistSteps, t.CandidateSteps+2, t.Steps)
 	}
 	return nil
+}
+
+// validateRounds checks where the rounds of a run with candidates end:
+// the candidates train to candidate_steps and are scored on the second
+// half of them, the finalists (when train.finalists is set) train on to
+// finalist_steps and are scored on the second half of the steps since,
+// and the one kept trains on to train.steps. The three must fit together,
+// so the error names every one that does not, and the values that would,
+// worked out from train.steps: one message, not one per -set.
+func (t Train) validateRounds() error {
+	finals := t.Finalists > 0
+	// Each round scores the second half of its steps, so takes 2 or more.
+	minSteps, csMax := 3, t.Steps-1
+	if finals {
+		minSteps, csMax = 5, t.Steps-3
+	}
+	type problem struct{ field, text string }
+	var probs []problem
+	cs, fs := t.CandidateSteps, t.FinalistSteps
+	switch {
+	case cs < 2:
+		probs = append(probs, problem{"candidate_steps", fmt.Sprintf("%d is below 2", cs)})
+	case cs >= t.Steps:
+		probs = append(probs, problem{"candidate_steps", fmt.Sprintf("%d is not below train.steps %d", cs, t.Steps)})
+	case cs > csMax:
+		probs = append(probs, problem{"candidate_steps", fmt.Sprintf("%d leaves the finalists fewer than 2 steps before train.steps %d", cs, t.Steps)})
+	}
+	if finals {
+		switch {
+		case fs < cs+2:
+			probs = append(probs, problem{"finalist_steps", fmt.Sprintf("%d is below train.candidate_steps+2 = %d", fs, cs+2)})
+		case fs >= t.Steps:
+			probs = append(probs, problem{"finalist_steps", fmt.Sprintf("%d is not below train.steps %d", fs, t.Steps)})
+		}
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	var fields, texts []string
+	for _, p := range probs {
+		fields = append(fields, p.field)
+		texts = append(texts, p.text)
+	}
+	if len(probs) > 1 {
+		for i, p := range probs {
+			texts[i] = p.field + " " + p.text
+		}
+	}
+	why := "the candidates train to candidate_steps and are scored on the second half of those steps, and the one kept trains on to train.steps"
+	if finals {
+		why = "the candidates train to candidate_steps, the finalists on to finalist_steps, each round scored on the second half of its steps, and the one kept trains on to train.steps"
+	}
+	var want string
+	switch {
+	case t.Steps < minSteps:
+		want = fmt.Sprintf("train.steps %d is too few for these rounds: want at least %d", t.Steps, minSteps)
+	case finals:
+		c, f := t.fittingRounds()
+		want = fmt.Sprintf("with train.steps %d, want candidate_steps from 2 to %d and finalist_steps from candidate_steps+2 to %d, such as candidate_steps %d and finalist_steps %d", t.Steps, csMax, t.Steps-1, c, f)
+	default:
+		c, _ := t.fittingRounds()
+		want = fmt.Sprintf("with train.steps %d, want candidate_steps from 2 to %d, such as %d", t.Steps, csMax, c)
+	}
+	return fmt.Errorf("train.%s: %s (%s; %s)", strings.Join(fields, "/"), strings.Join(texts, ", and "), want, why)
+}
+
+// fittingRounds returns a candidate_steps and finalist_steps that fit
+// train.steps (at least 3, or 5 with finalists): the ones given where they
+// fit, else a third and two thirds of the steps, as in the
+// infogan-pick-mnist preset.
+func (t Train) fittingRounds() (cs, fs int) {
+	csMax := t.Steps - 1
+	if t.Finalists > 0 {
+		csMax = t.Steps - 3
+	}
+	cs = t.CandidateSteps
+	if cs < 2 || cs > csMax {
+		cs = min(max(t.Steps/3, 2), csMax)
+	}
+	fs = t.FinalistSteps
+	if fs < cs+2 || fs >= t.Steps {
+		fs = min(max(cs+(t.Steps-cs)/2, cs+2), t.Steps-1)
+	}
+	return cs, fs
 }
