@@ -35,16 +35,20 @@ for an mnist run, the training images otherwise, or -ref), with Kallima's
 own MNIST feature network (package classifier): fid and kid on its fc1
 features, is (the Inception-Score-style score) on its class probabilities
 in 10 splits, pr (precision/recall, k=3, and density/coverage, k=5) on fc1
-features.
+features. -n must reach the bound of each metric asked for: 129 for fid
+(more images than the 128 features), 10 for is, 6 for pr, 2 for kid; the
+reference set needs as many, but none for is.
 
 RUN_OR_WEIGHTS is a run folder (its best-scoring checkpoint, else its
 newest), a checkpoint file inside one, or a weights file with a config.yaml
-beside it. The EMA weights are used when the run keeps them, unless -raw.
+beside it. The EMA weights are used when the run keeps them, unless -raw
+(which, like -truncation, applies to a generator, not to image sets).
 With -real mnist/train, MNIST's first -n training images are scored in
 place of a generator: the real-data row that calibrates a results table.
 
-With -per-class, a conditional run on MNIST (cgan, acgan) is scored class
-by class: -n/10 samples of each digit k (-n defaults to 1000 there), the
+With -per-class, a conditional run on MNIST (cgan, acgan, biggan, sngan
+and sagan with model.conditional: a class is a digit) is scored class by
+class: -n/10 samples of each digit k (-n defaults to 1000 there), the
 fraction the feature network classifies as k (class agreement), and
 precision/recall (k=3) and density/coverage (k=5) of the samples of k
 against the first -n/10 test images of digit k (fidelity and diversity
@@ -69,9 +73,10 @@ An image set (IMAGES, REFERENCE, -ref) is one of:
   - mnist/train or mnist/test: MNIST's split (write ./mnist/test for a
     folder of that name);
   - a folder of 28x28 PNG or JPEG images, read in sorted path order (files
-    in it first, then each subfolder's); colour is reduced to gray by luma,
-    0.299 R + 0.587 G + 0.114 B, rounded to a byte (equal channels, as
-    torchvision's save_image writes gray images, stay exact);
+    in it first, then each subfolder's; other files are skipped with a
+    note); colour is reduced to gray by luma, 0.299 R + 0.587 G +
+    0.114 B, rounded to a byte (equal channels, as torchvision's
+    save_image writes gray images, stay exact);
   - a .npy file of shape [N,28,28], [N,1,28,28] or [N,28,28,1]: uint8
     (0..255), or float32/float64 in the range -range gives: auto (any value
     below 0: [-1,1]; else none above 1.01: [0,1]; else [0,255]), or 0,1,
@@ -224,9 +229,17 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima eval: -plot draws the curves of -truncation-sweep; give that too")
 		return exitUsage
 	}
-	if (trunc.Threshold > 0 || thresholds != nil) && (*realSet != "" || len(pos) == 2) {
-		fmt.Fprintln(stderr, "kallima eval: -truncation and -truncation-sweep draw a generator's noise; they do not apply to image sets")
-		return exitUsage
+	// Image sets have no generator: its noise (truncation) and its weights
+	// (-raw) mean nothing there, so say so rather than score as if they did.
+	if *realSet != "" || len(pos) == 2 || *modes && len(pos) == 1 && strings.EqualFold(filepath.Ext(pos[0]), ".npy") {
+		if trunc.Threshold > 0 || thresholds != nil {
+			fmt.Fprintln(stderr, "kallima eval: -truncation and -truncation-sweep draw a generator's noise; they do not apply to image sets")
+			return exitUsage
+		}
+		if *raw {
+			fmt.Fprintln(stderr, "kallima eval: -raw picks a generator's weights (trained, not EMA); it does not apply to image sets")
+			return exitUsage
+		}
 	}
 	if *modes {
 		for _, f := range []string{"metrics", "ref", "per-class", "codes", "nll", "k", "recon", "truncation", "truncation-sweep", "plot"} {
@@ -333,8 +346,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kallima eval: -range: %v\n", err)
 		return exitUsage
 	}
-	if *n < 129 {
-		fmt.Fprintf(stderr, "kallima eval: -n %d: want at least 129 (FID on 128 features needs more images than features; 10000 is usual)\n", *n)
+	need, why := metricsMinimum(which)
+	if *n < need {
+		fmt.Fprintf(stderr, "kallima eval: -n %d: want at least %d (%s; 10000 is usual)\n", *n, need, why)
 		return exitUsage
 	}
 	var (
@@ -359,8 +373,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("-n %d: %s has %d images", *n, pos[0], have)
 			break
 		}
-		if *n < 129 {
-			err = fmt.Errorf("%s has %d images: FID on 128 features needs at least 129 (10000 is usual)", pos[0], *n)
+		if *n < need {
+			err = fmt.Errorf("%s has %d images: %s (at least %d; 10000 is usual)", pos[0], *n, why, need)
 			break
 		}
 		set.warnCut(*n, stderr)
@@ -393,6 +407,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 			r.warnCut(*n, stderr)
 			ref = imagegan.Reference{Name: *refSet, Images: r.images}
 			what += fmt.Sprintf("\nreference set    %s (%s)", *refSet, r.format)
+		}
+	}
+	if err == nil {
+		// Checked before generating: the metric would fail only after.
+		if rneed, rwhy := referenceMinimum(which); ref.Images != nil && ref.Images.Size(0) < rneed {
+			err = fmt.Errorf("reference %s has %d images: %s (at least %d)", ref.Name, ref.Images.Size(0), rwhy, rneed)
 		}
 	}
 	if err != nil {
@@ -439,6 +459,53 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// fidFeatures is the width of the feature network's fc1 layer
+// (classifier.Layers), which FID, KID and precision/recall read.
+const fidFeatures = 128
+
+// metricNeed is the fewest images a metric can be scored on: generated
+// images (eval's -n) and reference images, with the reason.
+type metricNeed struct {
+	n, ref int
+	why    string
+}
+
+// metricNeeds holds each metric's bounds as package metrics checks them,
+// so that eval refuses too few images before generating any. IS reads no
+// reference.
+var metricNeeds = map[string]metricNeed{
+	// A full-rank covariance of d features needs d+1 rows.
+	"fid": {fidFeatures + 1, fidFeatures + 1, fmt.Sprintf("FID on %d features needs more images than features", fidFeatures)},
+	// k-NN radii need more than k points; at most -n reference images
+	// are used, so -n bounds both sets.
+	"pr":  {6, 6, "precision/recall's nearest-neighbour radii (k = 5 for density and coverage) need more than 5 images"},
+	"is":  {10, 0, "IS averages over 10 splits of at least one image each"},
+	"kid": {2, 2, "KID's unbiased MMD needs at least 2 images of each set"},
+}
+
+// metricsMinimum returns the fewest images (eval's -n) the metrics in which
+// can be scored on, and why: the largest of their bounds.
+func metricsMinimum(which []string) (int, string) {
+	need, why := 1, "a score needs images"
+	for _, m := range which {
+		if b := metricNeeds[m]; b.n > need {
+			need, why = b.n, b.why
+		}
+	}
+	return need, why
+}
+
+// referenceMinimum is metricsMinimum for the reference images.
+func referenceMinimum(which []string) (int, string) {
+	need, why := 0, ""
+	for _, m := range which {
+		if b := metricNeeds[m]; b.ref > need {
+			need, why = b.ref, b.why
+		}
+	}
+	return need, why
+}
+
 // realMNIST returns MNIST's training images, the first n of which are
 // scored, and the test split as the reference, both from the folder the
 // classifier uses (KALLIMA_MNIST_DIR, else the user cache; fetched with
@@ -475,10 +542,13 @@ func loadMNISTSplit(split data.Split, log io.Writer) (*tensor.Tensor, error) {
 
 // imageSet is an image set named on eval's command line.
 type imageSet struct {
-	images  *tensor.Tensor // [N, 1, 28, 28] in [-1, 1]
-	format  string         // what was read, for the report
-	name    string
-	classes int // a folder's classes (data.GraySet.Classes)
+	images *tensor.Tensor // [N, 1, 28, 28] in [-1, 1]
+	format string         // what was read, for the report
+	name   string
+	// A folder's layout: whether it holds images directly, and how many
+	// of its subfolders (its class folders) hold images.
+	top       bool
+	classDirs int
 }
 
 // isImageSet reports whether path names an image set rather than a run:
@@ -504,19 +574,70 @@ func loadImageSet(spec string, r data.PixelRange, log io.Writer) (imageSet, erro
 		}
 		return imageSet{images: im, format: fmt.Sprintf("MNIST, %d images", im.Size(0)), name: spec}, nil
 	}
+	var top bool
+	var classDirs int
+	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
+		var skipped []string
+		skipped, top, classDirs = folderLayout(spec)
+		// As translate and encode say: a file left out silently may be
+		// one the user meant to score.
+		for _, f := range skipped {
+			fmt.Fprintf(log, "note: skipping %s: not a .png, .jpg or .jpeg file\n", f)
+		}
+	}
 	set, err := data.LoadGray(spec, classifier.Side, r)
 	if err != nil {
 		return imageSet{}, err
 	}
-	return imageSet{images: set.Images, format: set.Format, name: spec, classes: set.Classes}, nil
+	return imageSet{images: set.Images, format: set.Format, name: spec, top: top, classDirs: classDirs}, nil
+}
+
+// folderLayout lists the image folder dir as data.LoadGray reads it (the
+// same files: names starting with "." left out, subfolders at any depth)
+// and returns the other files it skips, whether it holds images directly,
+// and how many of its subfolders hold images. A folder it cannot list
+// gives nothing: LoadGray then says what is wrong.
+func folderLayout(dir string) (skipped []string, top bool, classDirs int) {
+	files, skipped, err := data.ListImageFiles(dir)
+	if err != nil {
+		return skipped, false, 0
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		rel, err := filepath.Rel(dir, f)
+		if err != nil {
+			continue
+		}
+		first, _, nested := strings.Cut(filepath.ToSlash(rel), "/")
+		switch {
+		case !nested:
+			top = true
+		case !seen[first]:
+			seen[first] = true
+			classDirs++
+		}
+	}
+	return skipped, top, classDirs
 }
 
 // warnCut warns on log when only the first n of a folder's images are
-// scored and the folder has class subfolders: its first n images are then
-// not a sample of every class.
+// scored and they come from more than one class (a class folder, or the
+// images directly in the folder, which are read first): its first n
+// images are then not a sample of every class.
 func (s imageSet) warnCut(n int, log io.Writer) {
-	if have := s.images.Size(0); n < have && s.classes > 1 {
-		fmt.Fprintf(log, "warning: %s: scoring its first %d of %d images in path order, which with %d class folders is not a sample of every class\n", s.name, n, have, s.classes)
+	groups := s.classDirs
+	if s.top {
+		groups++
+	}
+	if have := s.images.Size(0); n < have && groups > 1 {
+		what := fmt.Sprintf("%d class folders", s.classDirs)
+		if s.classDirs == 1 {
+			what = "1 class folder"
+		}
+		if s.top {
+			what = "images directly in it and " + what
+		}
+		fmt.Fprintf(log, "warning: %s: scoring its first %d of %d images in path order, which with %s is not a sample of every class\n", s.name, n, have, what)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -147,5 +148,54 @@ func TestEvalRunWithRef(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestEvalMetricsMinimum: the bound on -n is the largest of the metrics
+// asked for (FID 129, IS 10, precision/recall 6, KID 2), so KID and IS
+// score 50 images, each metric scores at its bound, one below it is a
+// usage error naming the bound, and a reference too small for a metric is
+// refused before any image is generated.
+func TestEvalMetricsMinimum(t *testing.T) {
+	dir := evalRun(t)
+	code, stdout, stderr := call(runEval, dir, "-n", "50", "-metrics", "kid,is")
+	if code != exitOK || !strings.Contains(stdout, "\nKID\n") || !strings.Contains(stdout, "\nIS\n") || !strings.Contains(stdout, "n_fake         50") {
+		t.Fatalf("-n 50 -metrics kid,is: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+	}
+	for _, c := range []struct {
+		metrics string
+		need    int
+		why     string
+	}{
+		{"kid", 2, "KID"},
+		{"is", 10, "IS averages over 10 splits"},
+		{"pr", 6, "precision/recall"},
+		{"kid,is,pr", 10, "IS averages"},
+		{"kid,fid", 129, "FID on 128 features"},
+	} {
+		if code, _, stderr := call(runEval, dir, "-n", strconv.Itoa(c.need), "-metrics", c.metrics); code != exitOK {
+			t.Errorf("-metrics %s at its bound -n %d: exit %d: %s", c.metrics, c.need, code, stderr)
+		}
+		below := strconv.Itoa(c.need - 1)
+		want := "-n " + below + ": want at least " + strconv.Itoa(c.need) + " (" + c.why
+		if code, _, stderr := call(runEval, dir, "-n", below, "-metrics", c.metrics); code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("-metrics %s -n %s: exit %d, stderr %q; want %d and %q", c.metrics, below, code, stderr, exitUsage, want)
+		}
+	}
+
+	ref := filepath.Join(t.TempDir(), "ref.npy")
+	var buf bytes.Buffer
+	if err := data.WriteNPY(&buf, &data.NPY{Kind: 'u', Size: 1, Shape: []int{100, 28, 28}, Data: make([]byte, 100*28*28)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ref, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "reference " + ref + " has 100 images: FID on 128 features needs more images than features (at least 129)"
+	if code, _, stderr := call(runEval, dir, "-ref", ref, "-n", "150", "-metrics", "kid,fid"); code != exitError || !strings.Contains(stderr, want) {
+		t.Errorf("FID against 100 reference images: exit %d, stderr %q; want %d and %q", code, stderr, exitError, want)
+	}
+	if code, _, stderr := call(runEval, dir, "-ref", ref, "-n", "150", "-metrics", "kid,is"); code != exitOK {
+		t.Errorf("KID and IS against 100 reference images: exit %d: %s", code, stderr)
 	}
 }

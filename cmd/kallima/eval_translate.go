@@ -20,9 +20,9 @@ With -translate, RUN is an image-to-image run (pix2pix, cyclegan,
 stargan) trained on one of the MNIST tasks (data.kind mnist-edges,
 mnist-thick, mnist-inverted, mnist-width). The same task is made from
 MNIST's test digits with the run's seed, and the first -n source images
-of each direction (default 1000) are translated: A to B for a paired task,
-both ways for an unpaired one, into every domain (from the others) for a
-multi-domain one. Each direction gets the fraction of translations that
+of each direction (default 1000; at least 129, for FID) are translated:
+A to B for a paired task, both ways for an unpaired one, into every
+domain (from the others) for a multi-domain one. Each direction gets the fraction of translations that
 Kallima's MNIST classifier assigns to the source digit's class, beside the
 classifier's accuracy on the target domain's real test images (the
 ceiling; inverted digits are read negated), the FID to the target domain's
@@ -85,8 +85,10 @@ func runEvalTranslate(fs *flag.FlagSet, pos []string, n int, seed uint64, judgeS
 	if !isSet(fs, "n") {
 		n = 1000
 	}
-	if n < 1 || n > maxSamples {
-		fmt.Fprintf(stderr, "kallima eval: -translate -n %d: want 1 to %d images per direction\n", n, maxSamples)
+	// Each direction's FID needs more images than features: check before
+	// the domain classifier and judges train, not after.
+	if n <= fidFeatures || n > maxSamples {
+		fmt.Fprintf(stderr, "kallima eval: -translate -n %d: want %d to %d images per direction (%s; 1000 is the default)\n", n, fidFeatures+1, maxSamples, metricNeeds["fid"].why)
 		return exitUsage
 	}
 	if judgeSteps < 0 || judgeSteps > maxJudgeSteps {

@@ -84,7 +84,8 @@ func TestEvalTranslate(t *testing.T) {
 }
 
 // TestEvalTranslateRefuses checks the errors: a run on the user's own
-// folders, and flags that belong to other scorings.
+// folders, an -n too small for FID (up front), and flags that belong to
+// other scorings.
 func TestEvalTranslateRefuses(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 4 {
@@ -100,6 +101,10 @@ func TestEvalTranslateRefuses(t *testing.T) {
 		{[]string{"-translate", run, "-metrics", "fid"}, "-metrics does not go with -translate", exitUsage},
 		{[]string{"-translate", run, run}, "one run folder", exitUsage},
 		{[]string{"-translate", run, "-n", "0"}, "-n 0", exitUsage},
+		// Too few for FID, said before the run is even read (not after
+		// training the domain classifier).
+		{[]string{"-translate", run, "-n", "128"}, "-translate -n 128: want 129 to 10000 images per direction (FID on 128 features", exitUsage},
+		{[]string{"-translate", filepath.Join(dir, "nothing"), "-n", "50"}, "-n 50: want 129 to", exitUsage},
 		{[]string{"-translate", run, "-judge", "-1"}, "-judge -1", exitUsage},
 		{[]string{"-translate", run, "-judge", "20000"}, "-judge 20000", exitUsage},
 		{[]string{"-modes", run, "-judge", "100"}, "-judge goes with -translate", exitUsage},

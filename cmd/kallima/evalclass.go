@@ -49,15 +49,15 @@ func runEvalPerClass(path string, real bool, n int, seed uint64, raw, asJSON boo
 		}
 		sample, prior, classes = s.Sample, s.Prior, s.Classes
 		what = fmt.Sprintf("generator        %s (%s weights)", desc, s.Weights)
-		if n%classes == 0 && n/classes >= 6 && n >= 129 {
+		if n%classes == 0 && n/classes >= 6 && n > fidFeatures {
 			if ref, err = pipeline.EvalReference(c); err != nil {
 				fmt.Fprintf(stderr, "kallima eval: %v\n", err)
 				return exitError
 			}
 		}
 	}
-	if n%classes != 0 || n/classes < 6 || n < 129 {
-		fmt.Fprintf(stderr, "kallima eval: -per-class: -n %d: want a multiple of the %d classes, at least 6 per class and 129 in all (FID on 128 features); 1000 is usual\n", n, classes)
+	if n%classes != 0 || n/classes < 6 || n <= fidFeatures {
+		fmt.Fprintf(stderr, "kallima eval: -per-class: -n %d: want a multiple of the %d classes, at least 6 per class and %d in all (FID on %d features); 1000 is usual\n", n, classes, fidFeatures+1, fidFeatures)
 		return exitUsage
 	}
 	res, err := imagegan.PerClass(sample, prior, classes, n/classes, ref, tensor.NewRNG(seed))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -127,7 +128,8 @@ func TestEvalImageSets(t *testing.T) {
 }
 
 // TestEvalImageSetErrors checks what eval says about image sets it cannot
-// score and arguments that do not fit together.
+// score and arguments that do not fit together, among them the
+// generator's flags (-raw, as -truncation) given for image sets.
 func TestEvalImageSetErrors(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.npy")
@@ -156,10 +158,62 @@ func TestEvalImageSetErrors(t *testing.T) {
 		{[]string{few, few}, exitError, "100 images: FID"},
 		{[]string{few, few, "-n", "200"}, exitError, "-n 200: " + few + " has 100 images"},
 		{[]string{filepath.Join(dir, "none"), few}, exitError, "no such file"},
+		// -raw picks a generator's weights: image sets have none.
+		{[]string{few, few, "-raw"}, exitUsage, "-raw picks a generator's weights (trained, not EMA); it does not apply to image sets"},
+		{[]string{"-real", "mnist/train", "-raw", "-n", "200", "-metrics", "is"}, exitUsage, "-raw picks a generator's weights"},
+		{[]string{"-per-class", "-real", "mnist/train", "-raw", "-n", "200"}, exitUsage, "-raw picks a generator's weights"},
+		{[]string{"-modes", few, "-raw"}, exitUsage, "-raw picks a generator's weights"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runEval(tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), tc.code, tc.want)
 		}
+	}
+}
+
+// TestEvalFolderNotes: eval notes the files of an image folder it skips,
+// as translate and encode do (not hidden ones), and the warning about
+// scoring only the first images counts the class folders right: the
+// images directly in the folder are no class folder.
+func TestEvalFolderNotes(t *testing.T) {
+	root := t.TempDir()
+	mixed := filepath.Join(root, "mixed")
+	writeImage(t, filepath.Join(mixed, "zz.png"), grayDigit(28, 28, 0))
+	for i := range 140 {
+		writeImage(t, filepath.Join(mixed, "d", fmt.Sprintf("%03d.png", i)), grayDigit(28, 28, i))
+	}
+	for _, f := range []string{"readme.txt", filepath.Join("d", "notes.md"), ".DS_Store"} {
+		if err := os.WriteFile(filepath.Join(mixed, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	two := filepath.Join(root, "two")
+	for i := range 140 {
+		writeImage(t, filepath.Join(two, []string{"a", "b"}[i%2], fmt.Sprintf("%03d.png", i)), grayDigit(28, 28, i))
+	}
+	flat := filepath.Join(root, "flat")
+	for i := range 140 {
+		writeImage(t, filepath.Join(flat, fmt.Sprintf("%03d.png", i)), grayDigit(28, 28, i))
+	}
+
+	code, _, stderr := call(runEval, mixed, flat, "-n", "130", "-metrics", "kid")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"note: skipping " + filepath.Join(mixed, "readme.txt") + ": not a .png, .jpg or .jpeg file\n",
+		"note: skipping " + filepath.Join(mixed, "d", "notes.md") + ": not a .png, .jpg or .jpeg file\n",
+		"warning: " + mixed + ": scoring its first 130 of 141 images in path order, which with images directly in it and 1 class folder is not a sample of every class\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, ".DS_Store") || strings.Contains(stderr, "warning: "+flat) {
+		t.Errorf("a hidden file noted, or a warning for a folder of one class:\n%s", stderr)
+	}
+	code, _, stderr = call(runEval, flat, two, "-n", "130", "-metrics", "kid")
+	if want := "warning: " + two + ": scoring its first 130 of 140 images in path order, which with 2 class folders is not"; code != exitOK || !strings.Contains(stderr, want) || strings.Contains(stderr, "note:") {
+		t.Errorf("exit %d, stderr %q; want %q and no note", code, stderr, want)
 	}
 }

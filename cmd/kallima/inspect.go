@@ -157,6 +157,9 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 
 // inspectRun reads the run in dir without changing it.
 func inspectRun(dir string) (*inspection, error) {
+	if err := checkRunDir(dir); err != nil {
+		return nil, err
+	}
 	snap, err := os.ReadFile(filepath.Join(dir, runfolder.ConfigFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w (no %s)", dir, runfolder.ErrNotRun, runfolder.ConfigFile)
@@ -257,6 +260,41 @@ func inspectRun(dir string) (*inspection, error) {
 	}
 	in.Step = max(in.Step, m.LastStep)
 	return in, nil
+}
+
+// checkRunDir returns an error wrapping runfolder.ErrNotRun when path is
+// a file, or a folder inside a run, naming the run it sits in (RUN for
+// RUN/checkpoints/step-N.safetensors): reading config.yaml below a file
+// would only say "not a directory". A path that does not exist, or any
+// other folder, is left to the reading of its config.yaml.
+func checkRunDir(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	isRun := func(dir string) bool {
+		fi, err := os.Stat(filepath.Join(dir, runfolder.ConfigFile))
+		return err == nil && !fi.IsDir()
+	}
+	if fi.IsDir() && isRun(path) {
+		return nil
+	}
+	what := "a folder"
+	if !fi.IsDir() {
+		what = "a file"
+	}
+	// Its folder, or the one above (a checkpoint's, a sample's).
+	dir := filepath.Join(path, "..")
+	for range 2 {
+		if isRun(dir) {
+			return fmt.Errorf("%s: %w (%s in run %s: inspect takes the run folder, kallima inspect %s)", path, runfolder.ErrNotRun, what, dir, dir)
+		}
+		dir = filepath.Join(dir, "..")
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: %w (a file: inspect takes a run folder)", path, runfolder.ErrNotRun)
+	}
+	return nil
 }
 
 // latestNote says how the run's checkpoints/latest pointer differs from

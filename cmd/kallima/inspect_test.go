@@ -271,7 +271,8 @@ func inspectMentions(t *testing.T, dir string, want ...string) string {
 	return stdout
 }
 
-// TestInspectErrors: missing and non-run folders, bad flags, help.
+// TestInspectErrors: missing and non-run folders, a checkpoint or other
+// file given for its run folder, bad flags, help.
 func TestInspectErrors(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -290,6 +291,23 @@ func TestInspectErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", c.args, code, stderr, c.code, c.want)
 		}
 	}
+	// A file, or a folder, inside a run names the run folder to inspect.
+	dir := trainTiny(t, "dcgan")
+	ck := filepath.Join(dir, runfolder.CheckpointsDir, "step-000002.safetensors")
+	for _, p := range []string{ck, filepath.Join(dir, runfolder.CheckpointsDir), filepath.Join(dir, runfolder.CheckpointsDir, runfolder.LatestFile)} {
+		code, _, stderr := call(runInspect, p)
+		if want := p + ": run: not a run folder ("; code != exitUsage || !strings.Contains(stderr, want) || !strings.Contains(stderr, " in run "+dir+": inspect takes the run folder, kallima inspect "+dir+")") {
+			t.Errorf("%s: exit %d, stderr %q; want %d, %q and the run folder %s", p, code, stderr, exitUsage, want, dir)
+		}
+	}
+	loose := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(loose, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := call(runInspect, loose); code != exitUsage || !strings.Contains(stderr, "(a file: inspect takes a run folder)") {
+		t.Errorf("%s: exit %d, stderr %q", loose, code, stderr)
+	}
+
 	code, stdout, _ := call(runInspect, "-h")
 	if code != exitOK || strings.Count(stdout, "Usage: kallima inspect") != 1 || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: exit %d, stdout %q", code, stdout)
