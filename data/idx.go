@@ -54,6 +54,7 @@ func (t IDXType) Size() int {
 	return 0
 }
 
+// String returns the IDX element type's name.
 func (t IDXType) String() string {
 	switch t {
 	case IDXUint8:

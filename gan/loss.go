@@ -166,6 +166,7 @@ type Divergence struct {
 	description string
 }
 
+// String returns the divergence's name and what it measures.
 func (d Divergence) String() string { return d.Name + ": " + d.description }
 
 // Divergences lists the f-GAN divergences by name.

@@ -199,6 +199,7 @@ type DivergenceError struct {
 	V    float64
 }
 
+// Error names the step and the value that was not finite, and what to try.
 func (e *DivergenceError) Error() string {
 	return fmt.Sprintf("step %d: %s is %v: training diverged (lower the learning rate, or add a penalty or spectral norm)", e.Step, e.What, e.V)
 }

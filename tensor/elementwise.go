@@ -197,6 +197,9 @@ func b2f(b bool) float32 {
 	return 0
 }
 
+// AddInPlace adds b into a, element by element in storage order. Only the
+// element counts are checked (it panics naming the shapes if they differ),
+// so a and b may be two shapes of one size.
 func AddInPlace(a, b *Tensor) {
 	if len(a.data) != len(b.data) {
 		panic(fmt.Sprintf("tensor.AddInPlace: shapes %v and %v", a.shape, b.shape))

@@ -166,4 +166,5 @@ func PoolStats() (buffers, floats int) {
 	return
 }
 
+// String says how many buffers the arena holds.
 func (a *Arena) String() string { return fmt.Sprintf("Arena(%d buffers)", len(a.owned)) }

@@ -178,5 +178,3 @@ func Step(a *Tensor) *Tensor {
 	})
 	return out
 }
-
-// AddInPlace adds b (same shape) into a.
