@@ -360,7 +360,7 @@ func (m *model) checkImages(x *tensor.Tensor, what string) error {
 // samples per image x [N, C, H, W] in [-1, 1] (intensities, not
 // binarised). Every image takes the same proposal_samples noise vectors,
 // drawn from a stream seeded with 1, so an image's code depends on it
-// alone, not on the call or its place in the batch.
+// alone (to float32 rounding), not on the call or its place in the batch.
 func (m *model) Encode(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := m.checkImages(x, "images"); err != nil {
 		return nil, err
