@@ -77,6 +77,10 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima train: give -preset or -config, not both")
 		return exitUsage
 	}
+	if *serveKeep && *serveAddr == "" {
+		fmt.Fprintln(stderr, "kallima train: -serve-keep keeps -serve's page up after training: give -serve ADDR too")
+		return exitUsage
+	}
 	if *cpuProfile != "" {
 		stop, err := startProfile(*cpuProfile)
 		if err != nil {
@@ -176,11 +180,16 @@ func dataOf(c config.Config) string {
 // score and plot too.
 func trainDone(r pipeline.Result, err error, stdout, stderr io.Writer) int {
 	if errors.Is(err, gan.ErrStopped) {
+		what := "stopped"
 		if r.Candidate != "" {
-			fmt.Fprintf(stderr, "stopped %s at step %d of %d; checkpoint written at step %d\n", r.Candidate, r.Step, r.Steps, r.Checkpoint)
-		} else {
-			fmt.Fprintf(stderr, "stopped at step %d of %d; checkpoint written at step %d\n", r.Step, r.Steps, r.Checkpoint)
+			what = "stopped " + r.Candidate
 		}
+		saved := fmt.Sprintf("checkpoint written at step %d", r.Checkpoint)
+		if r.Checkpoint == 0 {
+			// Nothing to save before the first step: resume starts afresh.
+			saved = "no checkpoint written (stopped before its first step; resuming starts it from step 0)"
+		}
+		fmt.Fprintf(stderr, "%s at step %d of %d; %s\n", what, r.Step, r.Steps, saved)
 		fmt.Fprintf(stderr, "continue with: kallima train -resume %s\n", r.Dir)
 		return exitError
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/kallima-gan/kallima/config"
 	"github.com/kallima-gan/kallima/data"
+	"github.com/kallima-gan/kallima/gan"
+	"github.com/kallima-gan/kallima/pipeline"
 	runfolder "github.com/kallima-gan/kallima/run"
 )
 
@@ -157,5 +159,27 @@ func TestTrainResumeExtends(t *testing.T) {
 	errs.Reset()
 	if code := runTrain([]string{"-resume", dir, "-set", "loss.name=hinge"}, &out, &errs); code == exitOK || !strings.Contains(errs.String(), "only train.steps can change") {
 		t.Fatalf("resume changing the loss: exit %d: %s", code, errs.String())
+	}
+}
+
+// TestTrainStopMessages: -serve-keep alone is refused, and a run stopped
+// before its first step does not claim a checkpoint it did not write.
+func TestTrainStopMessages(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := runTrain([]string{"-serve-keep"}, &out, &errs); code != exitUsage || !strings.Contains(errs.String(), "give -serve ADDR too") {
+		t.Errorf("-serve-keep without -serve: exit %d, %q", code, errs.String())
+	}
+	for _, tc := range []struct {
+		r    pipeline.Result
+		want string
+	}{
+		{pipeline.Result{Step: 0, Steps: 600, Dir: "r"}, "stopped at step 0 of 600; no checkpoint written (stopped before its first step"},
+		{pipeline.Result{Step: 40, Steps: 600, Checkpoint: 40, Dir: "r"}, "stopped at step 40 of 600; checkpoint written at step 40"},
+		{pipeline.Result{Step: 7, Steps: 100, Checkpoint: 5, Candidate: "b", Dir: "r"}, "stopped b at step 7 of 100; checkpoint written at step 5"},
+	} {
+		errs.Reset()
+		if code := trainDone(tc.r, gan.ErrStopped, &out, &errs); code != exitError || !strings.Contains(errs.String(), tc.want) || !strings.Contains(errs.String(), "kallima train -resume r") {
+			t.Errorf("%+v: exit %d, %q; want %q", tc.r, code, errs.String(), tc.want)
+		}
 	}
 }
