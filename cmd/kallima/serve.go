@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	runfolder "github.com/kallima-gan/kallima/run"
 	"github.com/kallima-gan/kallima/serve"
 	"github.com/kallima-gan/kallima/serve/live"
 	"github.com/kallima-gan/kallima/serve/web"
@@ -74,11 +75,21 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kallima serve: -max-n, -max-inflight, -body-limit and -shutdown-timeout must be positive, -batch-window and -queue-wait not negative")
 		return exitUsage
 	}
-	for _, r := range runs {
-		if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
+	seen := make([]os.FileInfo, 0, len(runs))
+	for i, r := range runs {
+		fi, err := os.Stat(r)
+		if err != nil || !fi.IsDir() {
 			fmt.Fprintf(stderr, "kallima serve: %s is not a run folder\n", r)
 			return exitUsage
 		}
+		// One folder twice would be served twice under two names.
+		for j, o := range seen {
+			if os.SameFile(o, fi) {
+				fmt.Fprintf(stderr, "kallima serve: %s and %s are the same run folder: give it once\n", runs[j], runs[i])
+				return exitUsage
+			}
+		}
+		seen = append(seen, fi)
 	}
 	ctx, stop := serveContext()
 	defer stop()
@@ -89,7 +100,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	s, err := serve.New(runs, serve.Options{MaxN: *maxN, MaxBatch: *maxBatch, MaxInflight: *inflight, QueueWait: *queueWait, BatchWindow: *window,
 		BodyLimit: *bodyLimit, Raw: *raw, Log: stderr, Web: web.Handler(), Extra: hub.Register})
 	if err != nil {
-		fmt.Fprintf(stderr, "kallima serve: %v\n", err)
+		hint := ""
+		if errors.Is(err, runfolder.ErrNoCheckpoint) {
+			hint = " (a run is served from its checkpoints: one being trained can be served once it writes its first, every train.checkpoint_every steps)"
+		}
+		fmt.Fprintf(stderr, "kallima serve: %v%s\n", err, hint)
 		return exitError
 	}
 	defer s.Close()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -121,6 +122,16 @@ func TestServe(t *testing.T) {
 		if code, _, stderr := call(runServe, args...); code != exitUsage || stderr == "" {
 			t.Errorf("%q: code %d, stderr %q; want a usage error", args, code, stderr)
 		}
+	}
+	if code, _, stderr := call(runServe, dir, filepath.Join(dir, ".")); code != exitUsage || !strings.Contains(stderr, "are the same run folder") {
+		t.Errorf("one run twice: code %d, stderr %q", code, stderr)
+	}
+	empty := t.TempDir() // a run's config, no checkpoint yet
+	if b, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err != nil || os.WriteFile(filepath.Join(empty, "config.yaml"), b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := call(runServe, empty, "-addr", "127.0.0.1:0"); code != exitError || !strings.Contains(stderr, "once it writes its first") {
+		t.Errorf("a folder without a checkpoint: code %d, stderr %q", code, stderr)
 	}
 }
 
