@@ -204,12 +204,20 @@ func candidateDir(seed uint64) string {
 	return filepath.Join(CandidatesDir, fmt.Sprintf("seed-%d", seed))
 }
 
-// trainCandidates trains (or continues) the candidates of the run in dir,
+// trainCandidates trains (or continues) the candidates of the open run r,
 // whose config is c, each to train.candidate_steps, scores them, with
 // train.finalists trains the best on to train.finalist_steps and scores
 // those again, writes ChoiceFile and continues the run from the kept one
-// with Resume.
-func trainCandidates(ctx context.Context, c config.Config, dir string, opts Options) (Result, error) {
+// as Resume does. r stays open, so its folder stays locked, throughout;
+// trainCandidates closes it.
+func trainCandidates(ctx context.Context, c config.Config, r *run.Run, opts Options) (Result, error) {
+	dir := r.Dir()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			r.Close()
+		}
+	}()
 	t := c.Train
 	ch := Choice{Metric: t.CandidateMetric, Pick: t.CandidatePick, From: t.CandidateSteps/2 + 1, To: t.CandidateSteps}
 	if ch.Pick == "" {
@@ -296,7 +304,13 @@ func trainCandidates(ctx context.Context, c config.Config, dir string, opts Opti
 		score = kept.Final
 	}
 	say("keeping candidate %d (seed %d, %s %.4g): training on from step %d to %d\n", ch.Kept+1, kept.Seed, ch.Metric, score, ch.At(), t.Steps)
-	return Resume(ctx, dir, opts)
+	// The config as Resume reads it, from the run's snapshot.
+	rc, _, err := resumeConfig(dir, nil)
+	if err != nil {
+		return fail(err)
+	}
+	handedOver = true
+	return resumeRun(ctx, r, rc, nil, opts)
 }
 
 // candidateStop is a candidate's training stopped or failed: its result

@@ -119,15 +119,13 @@ func Train(ctx context.Context, c config.Config, dir string, opts Options) (Resu
 		return Result{}, fmt.Errorf("config snapshot: %w", err)
 	}
 	if c.Train.Candidates > 1 {
-		// The run folder first, so a stop among the candidates resumes.
+		// The run folder first, so a stop among the candidates resumes;
+		// it stays open, and so locked, while they train in subfolders.
 		r, err := run.Create(dir, snap, run.Options{Keep: c.Train.KeepCheckpoints, Warn: opts.Warn})
 		if err != nil {
 			return Result{}, err
 		}
-		if err := r.Close(); err != nil {
-			return Result{}, err
-		}
-		return trainCandidates(ctx, c, dir, opts)
+		return trainCandidates(ctx, c, r, opts)
 	}
 	s, err := build(c, opts.Progress)
 	if err != nil {
@@ -171,51 +169,93 @@ func Run(ctx context.Context, c config.Config, opts Options) (Result, error) {
 // another GEMM thread count (another number of cores, without
 // train.deterministic) resumes with a warning: the continuation may then
 // differ in the last bits.
+//
+// The run folder is locked first (run.Open): while another process trains
+// it, the error wraps run.ErrLocked. A resume that is refused (a
+// checkpoint past train.steps) or has nothing to do (the run is at
+// train.steps: Result.ResumedAt is then Result.Steps, and Points nil)
+// leaves the folder as it was.
 func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Result, error) {
 	c, snap, err := resumeConfig(dir, sets)
 	if err != nil {
 		return Result{}, err
 	}
+	r, err := run.Open(dir, run.Options{Keep: c.Train.KeepCheckpoints, Warn: opts.Warn})
+	if err != nil {
+		return Result{}, err
+	}
+	return resumeRun(ctx, r, c, snap, opts)
+}
+
+// resumeRun is Resume of the open run r, whose config is c; snap is the
+// config snapshot to write once training goes ahead (nil: unchanged). It
+// closes r.
+func resumeRun(ctx context.Context, r *run.Run, c config.Config, snap []byte, opts Options) (Result, error) {
+	dir := r.Dir()
 	var choice *Choice // the kept candidate, with train.candidates
 	if c.Train.Candidates > 1 {
 		ch, ok, err := ReadChoice(dir)
 		if err == nil && !ok && snap != nil {
-			err = atomicfile.Write(filepath.Join(dir, run.ConfigFile), func(w io.Writer) error { _, err := w.Write(snap); return err })
+			err = writeConfig(dir, snap)
 		}
 		switch {
 		case err != nil:
+			r.Close()
 			return Result{}, fmt.Errorf("resume %s: %w", dir, err)
 		case !ok:
-			return trainCandidates(ctx, c, dir, opts)
+			return trainCandidates(ctx, c, r, opts)
 		}
 		// The session is the kept candidate's, continued.
 		choice = &ch
 		c.Seed = ch.Candidates[ch.Kept].Seed
 	}
+	// The checkpoint before anything else: a resume that is refused or
+	// has nothing to do must leave the folder as it was.
+	ck, _, ckErr := r.LoadLatest()
+	if ckErr != nil && !errors.Is(ckErr, run.ErrNoCheckpoint) {
+		r.Close()
+		return Result{}, ckErr
+	}
+	if ckErr == nil && ck.Step > c.Train.Steps {
+		r.Close()
+		return Result{}, fmt.Errorf("resume %s from step %d: %w", dir, ck.Step, pastSteps(ck.Step, c.Train.Steps))
+	}
+	if ckErr == nil && ck.Step == c.Train.Steps && finished(c, dir) {
+		res := Result{Dir: dir, Step: ck.Step, Steps: c.Train.Steps, Checkpoint: ck.Step, ResumedAt: ck.Step}
+		res.Rollbacks, _ = strconv.Atoi(ck.Meta[metaRollbacks])
+		if err := r.Close(); err != nil {
+			return res, err
+		}
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "%s is finished (step %d of %d): nothing to train; resume with -set train.steps=N to train it longer\n", dir, ck.Step, c.Train.Steps)
+		}
+		return res, nil
+	}
 	s, err := build(c, opts.Progress)
 	if err != nil {
+		r.Close()
 		return Result{}, err
 	}
 	defer s.close()
-	r, err := run.Open(dir, run.Options{Keep: c.Train.KeepCheckpoints, Warn: opts.Warn})
-	if err != nil {
-		return Result{}, err
-	}
 	s.run = r
-	ck, _, err := r.Resume()
 	switch {
-	case errors.Is(err, run.ErrNoCheckpoint) && choice != nil:
+	case errors.Is(ckErr, run.ErrNoCheckpoint) && choice != nil:
 		// Candidates done: start from the kept one.
 		err = s.adoptCandidate(dir, *choice, opts)
-	case errors.Is(err, run.ErrNoCheckpoint):
+	case errors.Is(ckErr, run.ErrNoCheckpoint):
 		// Stopped before its first checkpoint: start over.
 		err = r.Rewind(-1)
 		if err == nil && opts.Progress != nil {
 			fmt.Fprintf(opts.Progress, "%s stopped before its first checkpoint: training it from step 0\n", dir)
 		}
-	case err == nil:
+	default:
 		if err = s.restore(ck, opts.Warn); err != nil {
 			err = fmt.Errorf("resume %s from step %d: %w", dir, ck.Step, err)
+			break
+		}
+		// Drops the metrics logged after the checkpoint (the steps are
+		// trained again) and sets newer, damaged checkpoints aside.
+		if err = r.Rewind(ck.Step); err != nil {
 			break
 		}
 		if opts.Progress != nil {
@@ -223,13 +263,39 @@ func Resume(ctx context.Context, dir string, opts Options, sets ...string) (Resu
 		}
 	}
 	if err == nil && snap != nil {
-		err = atomicfile.Write(filepath.Join(dir, run.ConfigFile), func(w io.Writer) error { _, err := w.Write(snap); return err })
+		err = writeConfig(dir, snap)
 	}
 	if err != nil {
 		r.Close()
 		return Result{}, err
 	}
 	return s.train(ctx, opts)
+}
+
+// finished reports whether the run in dir, whose newest checkpoint is at
+// train.steps, wrote everything its end writes: a 2-D run's plot and
+// score come after that checkpoint, so a kill in between leaves them to
+// the resume to write.
+func finished(c config.Config, dir string) bool {
+	if c.IsImage() {
+		return true
+	}
+	for _, f := range []string{PlotFile, SummaryFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// pastSteps is the error of a checkpoint at step beyond train.steps.
+func pastSteps(step, steps int) error {
+	return fmt.Errorf("checkpoint at step %d is past train.steps %d (resume with -set train.steps=N to train longer)", step, steps)
+}
+
+// writeConfig replaces the run's config.yaml with snap, atomically.
+func writeConfig(dir string, snap []byte) error {
+	return atomicfile.Write(filepath.Join(dir, run.ConfigFile), func(w io.Writer) error { _, err := w.Write(snap); return err })
 }
 
 // resumeConfig reads the run's config and applies sets, which may change
@@ -494,7 +560,7 @@ func (s *session) checkpoint(progress io.Writer, score *float64) error {
 // player, stream and the rollback state.
 func (s *session) restore(ck *run.Checkpoint, warn io.Writer) error {
 	if ck.Step > s.c.Train.Steps {
-		return fmt.Errorf("checkpoint at step %d is past train.steps %d (resume with -set train.steps=N to train longer)", ck.Step, s.c.Train.Steps)
+		return pastSteps(ck.Step, s.c.Train.Steps)
 	}
 	for name, e := range s.model.Extras {
 		if err := e.Load(ck, name); err != nil {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -222,6 +225,62 @@ func TestResumeBeforeFirstCheckpoint(t *testing.T) {
 			t.Fatalf("metrics line %d is step %d: the cut run's lines were kept", i+1, r.Step)
 		}
 	}
+}
+
+// TestResumeWithNothingToDoLeavesFolder resumes finished runs (an image
+// run and a 2-D one) twice: with train.steps below the checkpoint, which
+// is refused, and as they are, which has nothing to train and says so.
+// Neither changes a file of the folder, nor adds one (an event file).
+func TestResumeWithNothingToDoLeavesFolder(t *testing.T) {
+	for _, kind := range []string{"dcgan", "mlp"} {
+		t.Run(kind, func(t *testing.T) {
+			c := tinyConfig(t, kind)
+			dir := filepath.Join(t.TempDir(), "run")
+			if _, err := Train(context.Background(), c, dir, Options{Warn: io.Discard}); err != nil {
+				t.Fatal(err)
+			}
+			before := folderState(t, dir)
+			if _, err := Resume(context.Background(), dir, Options{Warn: io.Discard}, "train.steps=20"); err == nil || !strings.Contains(err.Error(), "past train.steps 20") {
+				t.Fatalf("resume with fewer steps than done: %v, want a refusal", err)
+			}
+			if after := folderState(t, dir); !maps.Equal(after, before) {
+				t.Fatalf("the refused resume changed the folder:\n%v\nthen\n%v", before, after)
+			}
+			var progress strings.Builder
+			res, err := Resume(context.Background(), dir, Options{Progress: &progress, Warn: io.Discard})
+			if err != nil || res.Step != 24 || res.ResumedAt != 24 || res.Checkpoint != 24 || res.Dir != dir {
+				t.Fatalf("resume of the finished run: %+v, %v", res, err)
+			}
+			if !strings.Contains(progress.String(), "is finished (step 24 of 24)") {
+				t.Errorf("progress does not say the run is finished: %q", progress.String())
+			}
+			if after := folderState(t, dir); !maps.Equal(after, before) {
+				t.Fatalf("the resume of a finished run changed the folder:\n%v\nthen\n%v", before, after)
+			}
+		})
+	}
+}
+
+// folderState maps the path of each file under dir to its size and
+// modification time.
+func folderState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	state := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		state[strings.TrimPrefix(path, dir)] = fmt.Sprintf("%d bytes, %v", fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
 }
 
 func latest(t *testing.T, dir string) *run.Checkpoint {

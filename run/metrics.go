@@ -136,8 +136,12 @@ func (r *Run) Log(step int, scalars map[string]float64) error {
 	if _, err := r.metrics.Write(line); err != nil {
 		return fmt.Errorf("run: log step %d: %w", step, err)
 	}
+	ev, err := r.eventWriter()
+	if err != nil {
+		return fmt.Errorf("run: log step %d: %w", step, err)
+	}
 	for _, k := range slices.Sorted(maps.Keys(scalars)) {
-		if err := r.events.Scalar(k, int64(step), scalars[k]); err != nil {
+		if err := ev.Scalar(k, int64(step), scalars[k]); err != nil {
 			return fmt.Errorf("run: log step %d: %w", step, err)
 		}
 	}

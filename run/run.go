@@ -7,6 +7,7 @@
 //	samples/step-000100.png               sample grids (SaveSamples)
 //	checkpoints/step-000100.safetensors   weights, optimizer moments, RNG and loader state
 //	checkpoints/latest                    the name of the newest checkpoint
+//	lock                                  while a Run has the folder open: see LockFile
 //
 // A checkpoint is one safetensors file holding named groups of tensors
 // ("g/…", "d/…", "ema_g/…", "opt_g/…") and string metadata (counters, RNG
@@ -19,6 +20,11 @@
 // Resuming is Open then Resume: the newest checkpoint that verifies is
 // loaded (a damaged newer one is reported and skipped), and metrics logged
 // after its step, which the resumed run will log again, are dropped.
+//
+// One Run at a time writes a folder: Create and Open lock it (LockFile)
+// before they change anything, and Close unlocks it, so a second trainer
+// is refused (ErrLocked) instead of rewriting metrics.jsonl or deleting
+// the first one's temporary files under it. Reading a run needs no lock.
 package run
 
 import (
@@ -29,6 +35,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/kallima-gan/kallima/internal/atomicfile"
@@ -85,7 +92,8 @@ func (o Options) keep() int {
 	return o.Keep
 }
 
-// Run is an open run folder. Its methods are safe for concurrent use.
+// Run is an open run folder, locked against other writers until Close
+// (see LockFile). Its methods are safe for concurrent use.
 type Run struct {
 	dir    string
 	opts   Options
@@ -93,28 +101,44 @@ type Run struct {
 
 	mu      sync.Mutex
 	metrics *os.File
-	events  *tfevents.Writer
+	events  *tfevents.Writer // nil until the first record (eventWriter)
+	lock    *dirLock
 	closed  bool
 }
 
-// Create makes a new run in dir: it creates dir if needed, writes config
-// (the run's YAML config, stored verbatim) to config.yaml, and starts
-// metrics.jsonl and a TensorBoard event file. It returns an error wrapping
-// ErrExists if dir already holds a run and one wrapping ErrNotEmpty if dir
-// holds anything else, unless opts.AllowNonEmpty is set.
+// Create makes a new run in dir: it creates dir if needed, locks it (see
+// LockFile), writes config (the run's YAML config, stored verbatim) to
+// config.yaml and starts metrics.jsonl; the TensorBoard event file is
+// made at the first record. It returns an error wrapping ErrExists if dir
+// already holds a run (ErrLocked instead while another Run has it open)
+// and one wrapping ErrNotEmpty if dir holds anything else, unless
+// opts.AllowNonEmpty is set.
 func Create(dir string, config []byte, opts Options) (*Run, error) {
-	if isRun(dir) {
-		return nil, fmt.Errorf("create %s: %w", dir, ErrExists)
+	if err := checkNew(dir, opts, true); err != nil {
+		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run: create %s: %w", dir, err)
-	case len(entries) > 0 && !opts.AllowNonEmpty:
-		return nil, fmt.Errorf("create %s (holds %q, ...): %w", dir, entries[0].Name(), ErrNotEmpty)
 	}
-	for _, d := range []string{dir, filepath.Join(dir, SamplesDir), filepath.Join(dir, CheckpointsDir)} {
+	l, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := create(dir, config, opts)
+	if err != nil {
+		l.unlock()
+		return nil, err
+	}
+	return &Run{dir: dir, opts: opts, config: config, metrics: m, lock: l}, nil
+}
+
+// create is Create once dir is locked: it checks dir again (another
+// process may have made a run in it since) and makes the run's files.
+func create(dir string, config []byte, opts Options) (*os.File, error) {
+	if err := checkNew(dir, opts, false); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{filepath.Join(dir, SamplesDir), filepath.Join(dir, CheckpointsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("run: create %s: %w", dir, err)
 		}
@@ -129,19 +153,69 @@ func Create(dir string, config []byte, opts Options) (*Run, error) {
 		m.Close()
 		return nil, fmt.Errorf("run: create %s: %w", dir, err)
 	}
-	return start(dir, config, m, opts)
+	return m, nil
 }
 
-// Open reopens the run in dir to continue it: later records are appended to
-// metrics.jsonl (a torn last line left by a crash is cut off first, with a
-// warning), temporary files left by interrupted writes are deleted, and
-// TensorBoard gets a new event file in the same folder. It
-// returns an error wrapping ErrNotRun if dir does not hold a run. Open
-// restores nothing by itself; see Resume.
+// checkNew returns the error of Create for a dir that holds a run
+// (ErrExists; with probe, ErrLocked when another Run has it open) or
+// other files (ErrNotEmpty, unless allowed); a lock file alone, left by a
+// killed process, does not count.
+func checkNew(dir string, opts Options, probe bool) error {
+	if isRun(dir) {
+		if probe {
+			// Trying the lock changes nothing: unlock deletes the file.
+			l, err := lockDir(dir)
+			if errors.Is(err, ErrLocked) {
+				return err // names dir
+			}
+			if err == nil {
+				l.unlock()
+			}
+		}
+		return fmt.Errorf("create %s: %w", dir, ErrExists)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("run: create %s: %w", dir, err)
+	}
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == LockFile })
+	if len(entries) > 0 && !opts.AllowNonEmpty {
+		return fmt.Errorf("create %s (holds %q, ...): %w", dir, entries[0].Name(), ErrNotEmpty)
+	}
+	return nil
+}
+
+// Open reopens the run in dir to continue it. It locks dir first (see
+// LockFile): while another Run has it open, the error wraps ErrLocked and
+// nothing is changed. Then later records are appended to metrics.jsonl (a
+// torn last line left by a crash is cut off first, with a warning),
+// temporary files left by interrupted writes are deleted, and TensorBoard
+// gets a new event file in the same folder at the first record, so a Run
+// closed before logging anything adds no file. It returns an error
+// wrapping ErrNotRun if dir does not hold a run. Open restores nothing by
+// itself; see Resume.
 func Open(dir string, opts Options) (*Run, error) {
 	if !isRun(dir) {
 		return nil, fmt.Errorf("open %s: %w (no %s and %s)", dir, ErrNotRun, ConfigFile, MetricsFile)
 	}
+	l, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := open(dir, opts)
+	if err != nil {
+		l.unlock()
+		return nil, err
+	}
+	r.lock = l
+	return r, nil
+}
+
+// open is Open once dir is locked.
+func open(dir string, opts Options) (*Run, error) {
 	config, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return nil, fmt.Errorf("run: open %s: %w", dir, err)
@@ -160,10 +234,7 @@ func Open(dir string, opts Options) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run: open %s: %w", dir, err)
 	}
-	r, err := start(dir, config, m, opts)
-	if err != nil {
-		return nil, err
-	}
+	r := &Run{dir: dir, opts: opts, config: config, metrics: m}
 	if cut > 0 {
 		r.warnf("%s: cut off a torn last line (%d bytes) left by an interrupted write", path, cut)
 	}
@@ -173,14 +244,17 @@ func Open(dir string, opts Options) (*Run, error) {
 	return r, nil
 }
 
-// start finishes Create and Open: it opens the event writer.
-func start(dir string, config []byte, metrics *os.File, opts Options) (*Run, error) {
-	ev, err := tfevents.NewWriter(dir)
-	if err != nil {
-		metrics.Close()
-		return nil, fmt.Errorf("run: %s: %w", dir, err)
+// eventWriter returns the run's TensorBoard writer, making its event file
+// at the first call. The caller holds r.mu.
+func (r *Run) eventWriter() (*tfevents.Writer, error) {
+	if r.events == nil {
+		ev, err := tfevents.NewWriter(r.dir)
+		if err != nil {
+			return nil, fmt.Errorf("run: %s: %w", r.dir, err)
+		}
+		r.events = ev
 	}
-	return &Run{dir: dir, opts: opts, config: config, metrics: metrics, events: ev}, nil
+	return r.events, nil
 }
 
 // isRun reports whether dir holds a run: config.yaml and metrics.jsonl are
@@ -202,8 +276,16 @@ func (r *Run) Dir() string { return r.dir }
 func (r *Run) Config() []byte { return r.config }
 
 // Events returns the run's TensorBoard writer, for summaries other than the
-// scalars Log writes and the grids SaveSamples adds.
-func (r *Run) Events() *tfevents.Writer { return r.events }
+// scalars Log writes and the grids SaveSamples adds; its event file is made
+// at the first call if Log or SaveSamples has not made it yet.
+func (r *Run) Events() (*tfevents.Writer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	return r.eventWriter()
+}
 
 // SaveSamples writes img (a grid, see picture.Grid) to
 // samples/step-NNNNNN.png atomically and adds it to TensorBoard under the
@@ -216,14 +298,18 @@ func (r *Run) SaveSamples(step int, img image.Image) error {
 	if err := picture.SavePNG(path, img); err != nil {
 		return fmt.Errorf("run: samples at step %d: %w", step, err)
 	}
-	if err := r.events.Image("samples", int64(step), img); err != nil {
+	ev, err := r.Events()
+	if err == nil {
+		err = ev.Image("samples", int64(step), img)
+	}
+	if err != nil {
 		return fmt.Errorf("run: samples at step %d: %w", step, err)
 	}
 	return nil
 }
 
-// Close flushes and syncs metrics.jsonl and the event file and closes them.
-// A second Close returns ErrClosed.
+// Close flushes and syncs metrics.jsonl and the event file, closes them
+// and unlocks the folder. A second Close returns ErrClosed.
 func (r *Run) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -235,7 +321,13 @@ func (r *Run) Close() error {
 	if cerr := r.metrics.Close(); err == nil {
 		err = cerr
 	}
-	if cerr := r.events.Close(); err == nil {
+	if r.events != nil {
+		if cerr := r.events.Close(); err == nil {
+			err = cerr
+		}
+	}
+	// Last: the next writer must find every file closed and synced.
+	if cerr := r.lock.unlock(); err == nil {
 		err = cerr
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,8 @@ func TestCreate(t *testing.T) {
 		{"non-empty, only a subfolder", func(t *testing.T, dir string) { mkdir(t, filepath.Join(dir, "checkpoints")) }, Options{}, ErrNotEmpty},
 		{"non-empty, allowed", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "notes.txt"), "x") }, Options{AllowNonEmpty: true}, nil},
 		{"only config.yaml is not a run", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, ConfigFile), "a: 1") }, Options{}, ErrNotEmpty},
+		// A process killed while it held the folder leaves its lock file.
+		{"only a stale lock file", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, LockFile), "99999\n") }, Options{}, nil},
 		{"a run", makeRun, Options{}, ErrExists},
 		{"a run, even when allowed", makeRun, Options{AllowNonEmpty: true}, ErrExists},
 	}
@@ -114,6 +117,43 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// TestOpenCloseLeavesFolder opens a run and closes it without logging,
+// as a resume that is refused or has nothing to train does: the folder
+// holds the same files as before (no event file, no lock file).
+func TestOpenCloseLeavesFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	makeRun(t, dir)
+	before := listFiles(t, dir)
+	r, err := Open(dir, Options{Warn: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := listFiles(t, dir); !slices.Equal(after, before) {
+		t.Errorf("Open and Close changed the folder: %q, then %q", before, after)
+	}
+}
+
+// listFiles returns the paths of the files and folders under dir, sorted.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		names = append(names, rel)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
 // TestEventsAndSamples checks that Log reaches TensorBoard and that
 // SaveSamples writes samples/step-NNNNNN.png and an image summary.
 func TestEventsAndSamples(t *testing.T) {
@@ -138,7 +178,11 @@ func TestEventsAndSamples(t *testing.T) {
 	if back.Bounds() != img.Bounds() || color.GrayModel.Convert(back.At(1, 2)).(color.Gray).Y != 200 {
 		t.Errorf("PNG bounds %v, pixel %v", back.Bounds(), back.At(1, 2))
 	}
-	path := r.Events().Path()
+	ev, err := r.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := ev.Path()
 	if filepath.Dir(path) != r.Dir() || !strings.HasPrefix(filepath.Base(path), "events.out.tfevents.") {
 		t.Errorf("event file %s is not in the run folder", path)
 	}

@@ -300,7 +300,8 @@ func (r *Run) Checkpoints() ([]Info, error) {
 
 // SaveCheckpoint writes ck to checkpoints/step-NNNNNN.safetensors, with
 // score (lower is better, such as FID; nil for none) recorded for choosing
-// the best checkpoint. In order, it syncs metrics.jsonl, writes the file
+// the best checkpoint. In order, it syncs metrics.jsonl and the TensorBoard
+// event file (every step up to the checkpoint is in both), writes the file
 // atomically (safetensors.File.Save: temporary file, fsync, rename, fsync
 // of the folder), points checkpoints/latest at it (atomically as well, and
 // only once the checkpoint is durable), then deletes all but the newest
@@ -336,6 +337,13 @@ func (r *Run) SaveCheckpoint(ck *Checkpoint, score *float64) error {
 	}
 	if err := r.metrics.Sync(); err != nil {
 		return fmt.Errorf("run: save checkpoint: %w", err)
+	}
+	// A run resumed from this checkpoint never logs its steps again, so
+	// TensorBoard's records of them must be on disk before it is.
+	if r.events != nil {
+		if err := r.events.Sync(); err != nil {
+			return fmt.Errorf("run: save checkpoint: %w", err)
+		}
 	}
 	name := checkpointName(ck.Step)
 	if err := f.Save(filepath.Join(dir, name)); err != nil {

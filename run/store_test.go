@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kallima-gan/kallima/safetensors"
 	"github.com/kallima-gan/kallima/tensor"
+	"github.com/kallima-gan/kallima/tfevents"
 )
 
 // testCheckpoint is a small checkpoint whose content depends on step.
@@ -48,6 +50,40 @@ func steps(t *testing.T, r *Run) []int {
 func latestName(t *testing.T, r *Run) string {
 	t.Helper()
 	return strings.TrimSpace(readFile(t, filepath.Join(r.Dir(), CheckpointsDir, LatestFile)))
+}
+
+// TestCheckpointSyncsEvents logs steps and saves a checkpoint, then reads
+// the event file without closing the run, as a resume after kill -9 would
+// find it: every logged step is in it (a resume never logs them again).
+func TestCheckpointSyncsEvents(t *testing.T) {
+	r := newRun(t, Options{Warn: io.Discard})
+	for step := 1; step <= 5; step++ {
+		if err := r.Log(step, map[string]float64{"g/loss": float64(step) / 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.SaveCheckpoint(testCheckpoint(5), nil); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := r.Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := tfevents.ReadFile(ev.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := int64(0)
+	for _, e := range events {
+		for _, v := range e.Values {
+			if v.Tag == "g/loss" && v.Scalar == float32(e.Step)/4 {
+				last = max(last, e.Step)
+			}
+		}
+	}
+	if last != 5 {
+		t.Fatalf("event file holds g/loss up to step %d (%d events) at the checkpoint of step 5", last, len(events))
+	}
 }
 
 // TestRetention checks which checkpoints survive: the newest Keep, the

@@ -25,8 +25,9 @@ const DefaultFlushInterval = 2 * time.Second
 var ErrClosed = errors.New("tfevents: writer closed")
 
 // Writer appends summaries to one TensorBoard event file. Records are buffered
-// in memory and reach the file on Flush, on Close, and in the background every
-// flush interval (DefaultFlushInterval unless SetFlushInterval changed it).
+// in memory and reach the file on Flush, Sync and Close, and in the background
+// every flush interval (DefaultFlushInterval unless SetFlushInterval changed
+// it): a process killed in between loses the records written since.
 // A Writer is safe for concurrent use. Once a write or flush fails, every
 // later call returns that error.
 type Writer struct {
@@ -202,6 +203,28 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	return w.flushLocked()
+}
+
+// Sync writes buffered records to the file and commits the file to stable
+// storage (fsync), so that the records survive a crash of the process or
+// the machine: a run calls it before each checkpoint, since a resumed run
+// never writes the steps before its checkpoint again.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.flushLocked(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("tfevents: sync %s: %w", w.path, err)
+	}
+	return nil
 }
 
 func (w *Writer) flushLocked() error {

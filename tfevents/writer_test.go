@@ -203,6 +203,34 @@ func TestWriterFlush(t *testing.T) {
 	}
 }
 
+// TestWriterSync checks that Sync puts buffered records in the file, as a
+// run's checkpoint needs before a kill -9, without closing the writer; the
+// background flusher never runs (its clock never ticks).
+func TestWriterSync(t *testing.T) {
+	w, err := newWriter(t.TempDir(), time.Now, make(chan time.Time))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := int64(1); step <= 3; step++ {
+		if err := w.Scalar("g/loss", step, float64(step)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	events, err := ReadFile(w.Path())
+	if err != nil || len(events) != 4 || events[3].Step != 3 || events[3].Values[0].Scalar != 3 {
+		t.Fatalf("after Sync: %+v, %v; want file_version and steps 1 to 3", events, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Sync after Close: %v, want ErrClosed", err)
+	}
+}
+
 // TestWriterClose checks calls after Close fail with ErrClosed and that two
 // writers created in the same second get distinct files.
 func TestWriterClose(t *testing.T) {
