@@ -97,11 +97,14 @@ func TestAverageUsage(t *testing.T) {
 
 // TestStackedDeepAverage runs the dcgan-stacked-deep recipe end to end on
 // a few real Stacked MNIST images: train (cut to 3 steps, a checkpoint
-// each), average the last 3 checkpoints, and score the average with eval
-// -modes, which reads it as averaged weights.
+// each, and narrowed: the extra layers and two G steps stay, the width and
+// batch shrink, so the pure-Go build runs it in seconds), average the last
+// 3 checkpoints, and score the average with eval -modes, which reads it as
+// averaged weights.
 func TestStackedDeepAverage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "deep")
 	code, _, errOut := call(runTrain, "-preset", "dcgan-stacked-deep", "-set", "data.n=128", "-set", "train.steps=3",
+		"-set", "model.width=16", "-set", "train.batch=16",
 		"-set", "train.checkpoint_every=1", "-set", "train.sample_every=0", "-out", dir)
 	if code != exitOK {
 		t.Fatalf("train: exit %d: %s", code, errOut)
