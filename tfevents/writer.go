@@ -193,23 +193,16 @@ func colorspace(img image.Image) int32 {
 }
 
 // Flush writes buffered records to the file (without fsync).
-func (w *Writer) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return ErrClosed
-	}
-	if w.err != nil {
-		return w.err
-	}
-	return w.flushLocked()
-}
+func (w *Writer) Flush() error { return w.flush(false) }
 
 // Sync writes buffered records to the file and commits the file to stable
 // storage (fsync), so that the records survive a crash of the process or
 // the machine: a run calls it before each checkpoint, since a resumed run
 // never writes the steps before its checkpoint again.
-func (w *Writer) Sync() error {
+func (w *Writer) Sync() error { return w.flush(true) }
+
+// flush is Flush, and with sync Sync.
+func (w *Writer) flush(sync bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -218,7 +211,7 @@ func (w *Writer) Sync() error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.flushLocked(); err != nil {
+	if err := w.flushLocked(); err != nil || !sync {
 		return err
 	}
 	if err := w.f.Sync(); err != nil {
